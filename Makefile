@@ -1,0 +1,83 @@
+# xv6-rs: the front door. Every command a user types is a target here, and
+# CI runs the same `make test`.
+#
+#   make            build the kernel and the bootable ISO
+#   make qemu-nox   boot it with the serial console in this terminal (Ctrl-A X quits)
+#   make qemu       boot it in a QEMU window (CGA screen), serial on this terminal
+#   make qemu-gdb / make qemu-nox-gdb   the same, waiting for gdb (see .gdbinit)
+#   make test       run every test; the last line says "N passed, M failed"
+#   make clean      remove everything built
+
+CPUS ?= 2
+MEM ?= 512M
+# Seconds a single headless QEMU run may take before it counts as a hang.
+TEST_TIMEOUT ?= 120
+
+BUILD := build
+TARGET_SPEC := x86_64-xv6.json
+
+# Flags that build `core` and `alloc` from source for our bare-metal target.
+CARGO_BARE := -Zbuild-std=core,compiler_builtins,alloc \
+	-Zbuild-std-features=compiler-builtins-mem \
+	-Zjson-target-spec --target $(TARGET_SPEC) --release
+
+KERNEL := target/x86_64-xv6/release/kernel
+ISO := $(BUILD)/xv6.iso
+
+# Every QEMU flag lives here. TCG (software emulation) is QEMU's default and
+# the only accelerator that works on our CI machines.
+QEMU := qemu-system-x86_64
+QEMUOPTS = -smp $(CPUS) -m $(MEM) -no-reboot \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04
+GDBPORT := 26000
+
+.PHONY: all setup kernel qemu qemu-nox qemu-gdb qemu-nox-gdb test clean
+
+all: $(ISO)
+
+# Installs the pinned toolchain and the system packages, once.
+$(BUILD)/.setup-done: tools/setup.sh rust-toolchain.toml
+	@tools/setup.sh
+	@mkdir -p $(BUILD) && touch $@
+
+setup: $(BUILD)/.setup-done
+
+# Cargo decides what is stale; when nothing is, it leaves the binary alone,
+# and so the ISO is not rebuilt either.
+kernel: $(BUILD)/.setup-done
+	cargo build -p kernel $(CARGO_BARE)
+
+$(KERNEL): kernel
+
+# One ISO per kernel command line: $(BUILD)/<name>.iso boots with the
+# command line in tools/grub/<name>.cmdline (the normal image has none).
+$(BUILD)/%.iso: $(KERNEL) tools/mkiso.sh
+	@tools/mkiso.sh $@ $(KERNEL) "$(if $(filter xv6,$*),,$(shell cat tools/cmdline/$*))"
+
+qemu: $(ISO)
+	$(QEMU) $(QEMUOPTS) -cdrom $(ISO) -serial mon:stdio
+
+qemu-nox: $(ISO)
+	@echo "*** Serial console. Quit with Ctrl-A then X."
+	$(QEMU) $(QEMUOPTS) -cdrom $(ISO) -serial mon:stdio -display none
+
+qemu-gdb: $(ISO)
+	@echo "*** Waiting for gdb on port $(GDBPORT): run 'gdb' in this directory."
+	$(QEMU) $(QEMUOPTS) -cdrom $(ISO) -serial mon:stdio -S -gdb tcp::$(GDBPORT)
+
+qemu-nox-gdb: $(ISO)
+	@echo "*** Waiting for gdb on port $(GDBPORT): run 'gdb' in this directory."
+	$(QEMU) $(QEMUOPTS) -cdrom $(ISO) -serial mon:stdio -display none -S -gdb tcp::$(GDBPORT)
+
+# The harness needs the normal ISO and the test ISOs; it runs QEMU itself
+# with these flags.
+TEST_ISOS := $(ISO) $(patsubst tools/cmdline/%,$(BUILD)/%.iso,$(wildcard tools/cmdline/*))
+
+test: $(TEST_ISOS)
+	@QEMU="$(QEMU)" QEMUOPTS="$(QEMUOPTS)" CPUS="$(CPUS)" TIMEOUT="$(TEST_TIMEOUT)" \
+		BUILD="$(BUILD)" KERNEL="$(KERNEL)" CARGO_BARE="$(CARGO_BARE)" \
+		tools/test.sh
+
+clean:
+	cargo clean
+	rm -rf $(BUILD)

@@ -1,0 +1,19 @@
+//! The contract between the kernel and everything outside it.
+//!
+//! The kernel, the user library (`user/`) and the host tool `mkfs` all depend
+//! on this crate, so each number below is written exactly once:
+//!
+//! - [`syscall`]: system-call numbers (xv6's, plus shared memory);
+//! - [`fcntl`]: flags for `open` and `shm_map`;
+//! - [`stat`]: what `fstat` fills in;
+//! - [`fs`]: the on-disk layout of the file system.
+//!
+//! It is `no_std` and has no dependencies, so it builds for the kernel's
+//! bare-metal target and for the host alike.
+
+#![no_std]
+
+pub mod fcntl;
+pub mod fs;
+pub mod stat;
+pub mod syscall;

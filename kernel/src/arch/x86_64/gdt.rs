@@ -1,0 +1,138 @@
+//! Segments: the GDT and the TSS of each CPU.
+//!
+//! In 64-bit mode segmentation is mostly switched off, but the CPU still
+//! takes three things from the GDT: the privilege level of the code segment
+//! (ring 0 for the kernel, ring 3 for user programs), the 64-bit flag, and
+//! the Task State Segment. The TSS holds the stack the CPU switches to when
+//! an interrupt arrives in user mode (`rsp0`, the current process's kernel
+//! stack) and the Interrupt Stack Table: IST1 is a separate stack for double
+//! faults, so that overflowing a kernel stack is reported instead of turning
+//! into a triple fault that resets the machine.
+//!
+//! The order of the descriptors is fixed by `syscall`/`sysret`: user data
+//! must directly precede user code (see syscall's STAR MSR).
+//!
+//! Each CPU has its own GDT and TSS, written only by that CPU.
+
+use core::cell::UnsafeCell;
+
+use x86::Ring;
+use x86::bits64::segmentation::Descriptor64;
+use x86::bits64::task::TaskStateSegment;
+use x86::dtables::{DescriptorTablePointer, lgdt};
+use x86::segmentation::{
+    BuildDescriptor, CodeSegmentType, DataSegmentType, Descriptor, DescriptorBuilder,
+    GateDescriptorBuilder, SegmentDescriptorBuilder, SegmentSelector, load_ds, load_es, load_ss,
+};
+use x86::task::load_tr;
+
+use crate::cpu::mycpu;
+use crate::param::{NCPU, PGSIZE};
+
+pub const KERNEL_CODE: SegmentSelector = SegmentSelector::new(1, Ring::Ring0);
+pub const KERNEL_DATA: SegmentSelector = SegmentSelector::new(2, Ring::Ring0);
+pub const USER_DATA: SegmentSelector = SegmentSelector::new(3, Ring::Ring3);
+pub const USER_CODE: SegmentSelector = SegmentSelector::new(4, Ring::Ring3);
+const TSS: SegmentSelector = SegmentSelector::new(5, Ring::Ring0);
+
+/// The IST slot (1-based, as in the IDT) of the double-fault stack.
+pub const DOUBLE_FAULT_IST: u8 = 1;
+const DOUBLE_FAULT_STACK_SIZE: usize = 2 * PGSIZE;
+
+#[repr(C, packed)]
+struct Gdt {
+    null: Descriptor,
+    kernel_code: Descriptor,
+    kernel_data: Descriptor,
+    user_data: Descriptor,
+    user_code: Descriptor,
+    tss: Descriptor64,
+}
+
+#[repr(C, align(16))]
+struct Stack([u8; DOUBLE_FAULT_STACK_SIZE]);
+
+struct PerCpuSegments {
+    gdt: UnsafeCell<Gdt>,
+    tss: UnsafeCell<TaskStateSegment>,
+    double_fault_stack: UnsafeCell<Stack>,
+}
+
+// SAFETY: entry i is only touched by CPU i (in `init` and `set_kernel_stack`),
+// with interrupts off, and afterwards by that CPU's hardware.
+unsafe impl Sync for PerCpuSegments {}
+
+static SEGMENTS: [PerCpuSegments; NCPU] = [const {
+    PerCpuSegments {
+        gdt: UnsafeCell::new(Gdt {
+            null: Descriptor::NULL,
+            kernel_code: Descriptor::NULL,
+            kernel_data: Descriptor::NULL,
+            user_data: Descriptor::NULL,
+            user_code: Descriptor::NULL,
+            tss: Descriptor64::NULL,
+        }),
+        tss: UnsafeCell::new(TaskStateSegment::new()),
+        double_fault_stack: UnsafeCell::new(Stack([0; DOUBLE_FAULT_STACK_SIZE])),
+    }
+}; NCPU];
+
+fn code(ring: Ring) -> Descriptor {
+    DescriptorBuilder::code_descriptor(0, 0, CodeSegmentType::ExecuteRead)
+        .present()
+        .dpl(ring)
+        .l()
+        .finish()
+}
+
+fn data(ring: Ring) -> Descriptor {
+    DescriptorBuilder::data_descriptor(0, 0, DataSegmentType::ReadWrite)
+        .present()
+        .dpl(ring)
+        .finish()
+}
+
+/// Builds and loads this CPU's GDT and TSS.
+pub fn init() {
+    let segments = &SEGMENTS[mycpu().index];
+    // SAFETY: this CPU's entry, touched by no one else (see the Sync impl);
+    // the GDT and TSS are statics, so they live as long as the CPU uses them.
+    unsafe {
+        let tss = &mut *segments.tss.get();
+        let stack = segments.double_fault_stack.get() as usize;
+        tss.set_ist(
+            usize::from(DOUBLE_FAULT_IST - 1),
+            (stack + DOUBLE_FAULT_STACK_SIZE) as u64,
+        );
+        let tss_base = tss as *const TaskStateSegment as u64;
+        let tss_limit = size_of::<TaskStateSegment>() as u64 - 1;
+        *segments.gdt.get() = Gdt {
+            null: Descriptor::NULL,
+            kernel_code: code(Ring::Ring0),
+            kernel_data: data(Ring::Ring0),
+            user_data: data(Ring::Ring3),
+            user_code: code(Ring::Ring3),
+            tss: <DescriptorBuilder as GateDescriptorBuilder<u64>>::tss_descriptor(
+                tss_base, tss_limit, true,
+            )
+            .present()
+            .finish(),
+        };
+        lgdt(&DescriptorTablePointer::new(&*segments.gdt.get()));
+        x86::bits64::segmentation::load_cs(KERNEL_CODE);
+        load_ss(KERNEL_DATA);
+        load_ds(KERNEL_DATA);
+        load_es(KERNEL_DATA);
+        // %fs and %gs stay as they are: reloading %gs would clear the GS base
+        // that points at this CPU's `Cpu`.
+        load_tr(TSS);
+    }
+}
+
+/// Sets the stack the CPU switches to on an interrupt from user mode.
+pub fn set_kernel_stack(top: usize) {
+    let segments = &SEGMENTS[mycpu().index];
+    // SAFETY: this CPU's own TSS (see the Sync impl); the caller has
+    // interrupts off, so no interrupt can observe a half-written value.
+    unsafe { (*segments.tss.get()).set_rsp(Ring::Ring0, top as u64) };
+}

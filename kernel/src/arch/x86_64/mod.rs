@@ -1,0 +1,42 @@
+//! x86_64-specific code: the boot path, segments and interrupt tables, the
+//! interrupt controllers, and starting the other CPUs.
+
+pub mod acpi;
+pub mod gdt;
+pub mod idt;
+pub mod ioapic;
+pub mod lapic;
+pub mod mp;
+
+use core::arch::global_asm;
+
+global_asm!(include_str!("entry.S"), options(att_syntax));
+
+/// Turns interrupts off on this CPU.
+pub fn interrupts_off() {
+    // SAFETY: clearing IF cannot break memory safety; at worst an interrupt
+    // is delivered later.
+    unsafe { x86::irq::disable() };
+}
+
+/// Turns interrupts on on this CPU.
+pub fn interrupts_on() {
+    // SAFETY: the IDT is loaded before anything calls this, so an interrupt
+    // finds its handler.
+    unsafe { x86::irq::enable() };
+}
+
+/// Whether interrupts are on on this CPU (RFLAGS.IF).
+pub fn interrupts_enabled() -> bool {
+    x86::bits64::rflags::read().contains(x86::bits64::rflags::RFlags::FLAGS_IF)
+}
+
+/// Stops this CPU for good: interrupts off, then `hlt` until the end.
+pub fn halt_forever() -> ! {
+    interrupts_off();
+    loop {
+        // SAFETY: with interrupts off, `hlt` just parks the CPU; the loop
+        // catches an NMI's return.
+        unsafe { x86::halt() };
+    }
+}

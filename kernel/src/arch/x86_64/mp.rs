@@ -1,0 +1,105 @@
+//! Starting the other CPUs ("application processors").
+//!
+//! The boot CPU learns from ACPI (acpi.rs) which local APIC ids exist. For
+//! each other one it copies the trampoline (trampoline.S) to `TRAMPOLINE`,
+//! writes the new CPU's stack, entry point and index into the parameter
+//! block at the end of that page, and wakes the CPU with INIT-SIPI-SIPI
+//! (lapic.rs). The CPU climbs to 64-bit mode, calls [`ap_entry`], sets up its
+//! own per-CPU state, GDT, IDT and local APIC, and reports in by setting
+//! `Cpu::started`. The boot CPU waits for that before starting the next one,
+//! since they all share one trampoline page.
+
+use core::arch::global_asm;
+use core::cell::UnsafeCell;
+use core::sync::atomic::Ordering;
+
+use super::{acpi, gdt, idt, lapic};
+use crate::cpu::{self, mycpu};
+use crate::memlayout::phys_to_virt;
+use crate::param::{KSTACK_PAGES, NCPU, PGSIZE};
+
+global_asm!(include_str!("trampoline.S"), options(att_syntax));
+
+unsafe extern "C" {
+    static trampoline_start: u8;
+    static trampoline_end: u8;
+}
+
+/// Physical address the trampoline runs at (trampoline.S has it too).
+const TRAMPOLINE: usize = 0x8000;
+/// Offset of the parameter block in the trampoline page (trampoline.S).
+const PARAMS_OFFSET: usize = 0xFE0;
+
+/// The parameter block that trampoline.S reads.
+#[repr(C)]
+struct Params {
+    stack_top: u64,
+    entry: u64,
+    cpu_index: u64,
+}
+
+const STACK_SIZE: usize = KSTACK_PAGES * PGSIZE;
+
+#[repr(C, align(16))]
+struct Stack(UnsafeCell<[u8; STACK_SIZE]>);
+
+// SAFETY: stack i is used only by CPU i, as its stack; nothing else reads it.
+unsafe impl Sync for Stack {}
+
+/// The kernel stacks of the other CPUs (CPU 0 runs on entry.S's stack).
+static STACKS: [Stack; NCPU] = [const { Stack(UnsafeCell::new([0; STACK_SIZE])) }; NCPU];
+
+/// How long to wait for a CPU to report in, in milliseconds.
+const START_TIMEOUT_MS: u32 = 1000;
+
+/// Starts every CPU the ACPI tables list, one after the other.
+pub fn start_others() {
+    let code_start = &raw const trampoline_start as usize;
+    let code_len = &raw const trampoline_end as usize - code_start;
+    assert!(code_len <= PARAMS_OFFSET, "trampoline too large");
+    let boot_apic_id = lapic::id();
+    let machine = acpi::machine();
+    let mut next_index = 1;
+    for &apic_id in &machine.apic_ids[..machine.cpu_count] {
+        if apic_id == boot_apic_id {
+            continue;
+        }
+        let index = next_index;
+        next_index += 1;
+        let stack_top = STACKS[index].0.get() as usize + STACK_SIZE;
+        // SAFETY: the trampoline page below 1 MiB is never handed out by
+        // kalloc and is mapped by the direct map; no other CPU is using it
+        // (the previous one has reported in). The code comes from the
+        // kernel image.
+        unsafe {
+            let page = phys_to_virt(TRAMPOLINE) as *mut u8;
+            core::ptr::copy_nonoverlapping(code_start as *const u8, page, code_len);
+            (page.add(PARAMS_OFFSET) as *mut Params).write_volatile(Params {
+                stack_top: stack_top as u64,
+                entry: ap_entry as usize as u64,
+                cpu_index: index as u64,
+            });
+        }
+        cpu::all()[index].apic_id.store(apic_id, Ordering::Relaxed);
+        lapic::start_ap(apic_id, TRAMPOLINE);
+        let mut waited = 0;
+        while !cpu::all()[index].started.load(Ordering::Acquire) && waited < START_TIMEOUT_MS {
+            lapic::pit_wait(1000);
+            waited += 1;
+        }
+        if !cpu::all()[index].started.load(Ordering::Acquire) {
+            println!("mp: CPU with APIC id {apic_id} did not start");
+        }
+    }
+}
+
+/// Where each other CPU enters Rust, on its own stack, with the boot page
+/// tables and interrupts off.
+extern "C" fn ap_entry(index: usize) -> ! {
+    cpu::init_this_cpu(index); // %gs -> this CPU's `Cpu`
+    crate::vm::switch_to_kernel(); // the kernel's page table
+    gdt::init(); // segments and TSS
+    idt::init(); // trap vectors
+    lapic::init(); // this CPU's interrupt controller and timer
+    crate::cpu_running(mycpu())
+}

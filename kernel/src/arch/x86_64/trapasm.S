@@ -1,0 +1,82 @@
+/*
+ * trapasm.S: the first and last instructions of every interrupt and
+ * exception.
+ *
+ * The IDT sends vector n to vectors + 16 * n (each stub is 16-byte aligned).
+ * The CPU has already switched to the kernel stack (from the TSS if it came
+ * from user mode) and pushed ss, rsp, rflags, cs and rip; some exceptions
+ * also push an error code. Each stub makes the frame uniform by pushing a 0
+ * error code where the CPU pushed none, then the vector number, and jumps
+ * to alltraps, which saves every general-purpose register. The result is a
+ * `TrapFrame` (trap.rs) on the stack, whose address goes to `trap`.
+ *
+ * Coming from user mode, %gs holds the user's base: swapgs exchanges it with
+ * the kernel's (this CPU's `Cpu`), and swaps back on the way out.
+ */
+
+.section .text
+.balign 16
+.global trap_vectors
+trap_vectors:
+.set vector, 0
+.rept 256
+    .balign 16
+    /* Vectors where the CPU pushes an error code itself. */
+    .if (vector == 8) || ((vector >= 10) && (vector <= 14)) || (vector == 17) || (vector == 21) || (vector == 29) || (vector == 30)
+    .else
+    pushq $0
+    .endif
+    pushq $vector
+    jmp alltraps
+    .set vector, vector + 1
+.endr
+
+alltraps:
+    /* The saved cs is at 24(%rsp): above the vector, error code and rip. */
+    testb $3, 24(%rsp)
+    jz 1f
+    swapgs
+1:  pushq %rax
+    pushq %rbx
+    pushq %rcx
+    pushq %rdx
+    pushq %rbp
+    pushq %rsi
+    pushq %rdi
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    /* The frame is 22 quadwords and the CPU aligned rsp to 16 before it, so
+       rsp is 16-byte aligned here, as the call needs. */
+    movq %rsp, %rdi
+    call trap
+
+/* Returns to whatever the trap frame at %rsp describes. New processes start
+   here too, with a frame built by fork or exec. */
+.global trapret
+trapret:
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rdi
+    popq %rsi
+    popq %rbp
+    popq %rdx
+    popq %rcx
+    popq %rbx
+    popq %rax
+    testb $3, 24(%rsp)
+    jz 2f
+    swapgs
+2:  addq $16, %rsp      /* the vector and error code */
+    iretq

@@ -1,0 +1,99 @@
+//! Per-CPU state.
+//!
+//! Every CPU has one [`Cpu`] in the static array `CPUS`, and its GS base
+//! register points at it, so `mycpu()` is a single `mov %gs:0`. The boot CPU
+//! sets its GS base before anything else runs; each other CPU does so first
+//! thing in `mp::ap_main`.
+//!
+//! Locking rule: a CPU's entry is written only by that CPU, with interrupts
+//! off (so the code cannot be moved to another CPU half-way). Fields that
+//! other CPUs read are atomics.
+
+use core::arch::asm;
+use core::cell::Cell;
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+
+use x86::msr::{IA32_GS_BASE, wrmsr};
+
+use crate::param::NCPU;
+
+/// What the kernel keeps about one CPU.
+#[repr(C)]
+pub struct Cpu {
+    /// Points at this very struct: `mov %gs:0` finds it. Must stay first.
+    self_pointer: Cell<*const Cpu>,
+    /// Index in `CPUS`, which is also the CPU's number in log messages.
+    pub index: usize,
+    /// Local APIC id, from the ACPI MADT.
+    pub apic_id: AtomicU32,
+    /// Whether this CPU has started and runs the kernel.
+    pub started: AtomicBool,
+    /// Timer interrupts this CPU has taken.
+    pub ticks: AtomicU64,
+    /// Depth of `push_off` nesting (see spinlock.rs).
+    pub(crate) interrupt_off_depth: Cell<u32>,
+    /// Were interrupts on before the outermost `push_off`?
+    pub(crate) interrupts_were_on: Cell<bool>,
+}
+
+// SAFETY: the Cell fields are only touched by the CPU that owns the entry,
+// with interrupts off (module doc), so no two threads of execution ever
+// access one Cell at the same time; the shared fields are atomics.
+unsafe impl Sync for Cpu {}
+
+impl Cpu {
+    const fn new(index: usize) -> Cpu {
+        Cpu {
+            self_pointer: Cell::new(core::ptr::null()),
+            index,
+            apic_id: AtomicU32::new(0),
+            started: AtomicBool::new(false),
+            ticks: AtomicU64::new(0),
+            interrupt_off_depth: Cell::new(0),
+            interrupts_were_on: Cell::new(false),
+        }
+    }
+}
+
+static CPUS: [Cpu; NCPU] = {
+    let mut cpus = [const { Cpu::new(0) }; NCPU];
+    let mut i = 0;
+    while i < NCPU {
+        cpus[i] = Cpu::new(i);
+        i += 1;
+    }
+    cpus
+};
+
+/// Points this CPU's GS base at `CPUS[index]`. Called once per CPU, before it
+/// takes any lock.
+pub fn init_this_cpu(index: usize) {
+    let cpu = &CPUS[index];
+    cpu.self_pointer.set(cpu);
+    // SAFETY: IA32_GS_BASE only changes where %gs points; nothing else on
+    // this CPU uses %gs yet.
+    unsafe { wrmsr(IA32_GS_BASE, cpu as *const Cpu as u64) };
+}
+
+/// This CPU's entry. The caller must keep interrupts off while it uses the
+/// answer if it cares which CPU it runs on (a process can move between CPUs).
+pub fn mycpu() -> &'static Cpu {
+    let cpu: *const Cpu;
+    // SAFETY: init_this_cpu pointed GS at a Cpu whose first field holds its
+    // own address; reading %gs:0 has no side effects.
+    unsafe { asm!("mov {}, gs:[0]", out(reg) cpu, options(nostack, readonly, preserves_flags)) };
+    // SAFETY: the pointer is into the static CPUS array.
+    unsafe { &*cpu }
+}
+
+/// Every CPU slot (started or not).
+pub fn all() -> &'static [Cpu; NCPU] {
+    &CPUS
+}
+
+/// How many CPUs have started.
+pub fn started_count() -> usize {
+    CPUS.iter()
+        .filter(|cpu| cpu.started.load(Ordering::Acquire))
+        .count()
+}

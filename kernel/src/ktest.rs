@@ -1,0 +1,96 @@
+//! Test mode: the kernel checks itself and ends QEMU with the verdict.
+//!
+//! `make test` boots images whose kernel command line (in grub.cfg) asks for
+//! a test run:
+//!
+//! - `test` runs every in-kernel test in [`TESTS`] and prints one line per
+//!   test, `PASS name` or `FAIL name: why`, then a summary line;
+//! - `test=panic` panics on purpose, so the harness can check the panic
+//!   report.
+//!
+//! QEMU's `isa-debug-exit` device (I/O port 0xF4) ends the run: writing `v`
+//! makes QEMU exit with status `(v << 1) | 1`, so success is 33 and failure 35.
+//! A kernel that hangs is caught by the harness's timeout.
+
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use x86::io::outl;
+
+/// The I/O port of QEMU's isa-debug-exit device (see the Makefile).
+const DEBUG_EXIT_PORT: u16 = 0xF4;
+
+/// The value written to isa-debug-exit at the end of a test run.
+#[derive(Clone, Copy)]
+#[repr(u32)]
+pub enum QemuExit {
+    Success = 0x10,
+    Failure = 0x11,
+}
+
+/// A kernel test: `Ok` or the reason it failed.
+pub type TestResult = Result<(), &'static str>;
+
+/// Every in-kernel test, in the order they run.
+const TESTS: &[(&str, fn() -> TestResult)] = &[];
+
+static ENABLED: AtomicBool = AtomicBool::new(false);
+
+/// Reads the kernel command line and returns what test run, if any, it asks
+/// for.
+pub fn init(command_line: &str) -> Option<&str> {
+    let request =
+        command_line
+            .split_ascii_whitespace()
+            .find_map(|word| match word.split_once('=') {
+                Some(("test", name)) => Some(name),
+                _ if word == "test" => Some("all"),
+                _ => None,
+            });
+    ENABLED.store(request.is_some(), Ordering::Relaxed);
+    request
+}
+
+/// Whether the kernel runs in test mode.
+pub fn enabled() -> bool {
+    ENABLED.load(Ordering::Relaxed)
+}
+
+/// Runs the test run named on the command line and ends QEMU.
+pub fn run(request: &str) -> ! {
+    match request {
+        "all" => run_all(),
+        "panic" => panic!("deliberate panic requested by the test harness"),
+        _ => {
+            println!("ktest: unknown test run '{request}'");
+            exit_qemu(QemuExit::Failure)
+        }
+    }
+}
+
+fn run_all() -> ! {
+    let mut failed = 0;
+    for (name, test) in TESTS {
+        match test() {
+            Ok(()) => println!("PASS {name}"),
+            Err(why) => {
+                println!("FAIL {name}: {why}");
+                failed += 1;
+            }
+        }
+    }
+    println!("ktest: {} passed, {failed} failed", TESTS.len() - failed);
+    exit_qemu(if failed == 0 {
+        QemuExit::Success
+    } else {
+        QemuExit::Failure
+    })
+}
+
+/// Ends QEMU with `code`.
+pub fn exit_qemu(code: QemuExit) -> ! {
+    // SAFETY: port 0xF4 is QEMU's isa-debug-exit device, which the Makefile
+    // always configures; writing to it ends the virtual machine.
+    unsafe { outl(DEBUG_EXIT_PORT, code as u32) };
+    // Without the device (a real machine) there is nothing to exit to.
+    crate::arch::halt_forever()
+}

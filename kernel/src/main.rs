@@ -1,0 +1,100 @@
+//! xv6-rs: a Rust rewrite of the xv6 teaching kernel for x86_64.
+//!
+//! GRUB loads the kernel and jumps to `_start` in `arch/x86_64/entry.S`,
+//! which enters 64-bit mode and calls [`kernel_entry`]. That function reads
+//! like the table of contents of the kernel: each line brings up one
+//! subsystem, in the order they depend on each other.
+
+#![no_std]
+#![no_main]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+#[macro_use]
+mod printf;
+
+mod arch;
+mod cga;
+mod console;
+mod cpu;
+mod kalloc;
+mod ktest;
+mod memlayout;
+mod multiboot;
+mod param;
+mod spinlock;
+mod trap;
+mod uart;
+mod vm;
+
+use core::sync::atomic::Ordering;
+
+use arch::{acpi, gdt, idt, ioapic, lapic, mp};
+use cpu::Cpu;
+
+/// The first Rust code to run, on the boot CPU, with the boot page tables
+/// from entry.S and interrupts off.
+#[unsafe(no_mangle)]
+extern "C" fn kernel_entry(boot_info_phys: usize) -> ! {
+    console::init(); // COM1 and the CGA screen, so we can say what happens
+    println!();
+    println!("xv6-rs: a Rust rewrite of xv6 for x86_64");
+    // SAFETY: entry.S passes GRUB's boot-information address, and nothing
+    // writes to that memory (the page allocator skips it).
+    unsafe { multiboot::init(boot_info_phys) }; // what GRUB tells us
+    cpu::init_this_cpu(0); // %gs -> the boot CPU's per-CPU state; locks work from here
+    print_memory_map();
+
+    kalloc::init(); // free pages in the first GiB
+    vm::init(); // the kernel's page table: direct map and kernel image
+    kalloc::init_rest(); // free pages above the first GiB
+    gdt::init(); // segments and the TSS
+    idt::init(); // trap vectors
+    acpi::init(); // CPUs and interrupt controllers, from the MADT
+    lapic::map(acpi::machine().lapic_address);
+    lapic::init(); // this CPU's interrupt controller, timer at 100 Hz
+    cpu::mycpu().apic_id.store(lapic::id(), Ordering::Relaxed);
+    cpu::mycpu().started.store(true, Ordering::Release);
+    ioapic::init(); // legacy PIC off, device interrupts masked
+    uart::enable_interrupts(); // typed characters arrive as interrupts
+    mp::start_others(); // the other CPUs
+    println!(
+        "xv6-rs: {} CPUs running, {} pages ({} MiB) free",
+        cpu::started_count(),
+        kalloc::free_pages(),
+        kalloc::free_pages() * param::PGSIZE >> 20
+    );
+
+    let test_request = ktest::init(multiboot::command_line()); // test mode?
+    if let Some(request) = test_request {
+        arch::interrupts_on();
+        ktest::run(request);
+    }
+    cpu_running(cpu::mycpu())
+}
+
+/// Every CPU ends its start-up here: it reports in and waits for interrupts.
+pub fn cpu_running(cpu: &Cpu) -> ! {
+    if cpu.index != 0 {
+        println!("cpu {}: started (APIC id {})", cpu.index, lapic::id());
+    }
+    cpu.started.store(true, Ordering::Release);
+    arch::interrupts_on();
+    loop {
+        // SAFETY: with interrupts on, `hlt` waits for the next one.
+        unsafe { x86::halt() };
+    }
+}
+
+/// Prints the BIOS memory map that GRUB passed on.
+fn print_memory_map() {
+    println!("physical memory map:");
+    for area in multiboot::memory_areas() {
+        println!(
+            "  {:#012x}-{:#012x} {:>8} KiB  {}",
+            area.start_address(),
+            area.end_address(),
+            area.size() / 1024,
+            multiboot::area_type_name(area)
+        );
+    }
+}

@@ -1,0 +1,118 @@
+//! Spin locks that also keep interrupts off.
+//!
+//! `SpinLock<T>` owns the data it protects: the only way to reach the `T` is
+//! through the guard that `lock()` returns, and dropping the guard releases
+//! the lock. The spinning itself is `spin::Mutex`'s; this type adds two rules
+//! a kernel needs:
+//!
+//! 1. **Interrupts stay off on this CPU while any guard lives.** Otherwise an
+//!    interrupt handler that wants the same lock would spin forever on the
+//!    CPU that holds it. `push_off`/`pop_off` count the nesting per CPU and
+//!    the outermost release turns interrupts back on only if they were on
+//!    before the outermost acquire.
+//! 2. **Acquiring a lock this CPU already holds panics**, naming the lock,
+//!    instead of deadlocking silently.
+
+use core::mem::ManuallyDrop;
+use core::ops::{Deref, DerefMut};
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::arch;
+use crate::cpu::mycpu;
+
+/// Marks a lock as held by no CPU in `SpinLock::holder`.
+const NO_CPU: usize = usize::MAX;
+
+pub struct SpinLock<T> {
+    name: &'static str,
+    /// Index of the CPU holding the lock, or NO_CPU. Only for the "already
+    /// held" check; mutual exclusion comes from `inner`.
+    holder: AtomicUsize,
+    inner: spin::Mutex<T>,
+}
+
+pub struct SpinLockGuard<'a, T> {
+    lock: &'a SpinLock<T>,
+    /// Released by hand in `drop`, between clearing `holder` and `pop_off`.
+    inner: ManuallyDrop<spin::MutexGuard<'a, T>>,
+}
+
+impl<T> SpinLock<T> {
+    pub const fn new(name: &'static str, value: T) -> SpinLock<T> {
+        SpinLock {
+            name,
+            holder: AtomicUsize::new(NO_CPU),
+            inner: spin::Mutex::new(value),
+        }
+    }
+
+    /// Spins until the lock is free, then holds it until the guard drops.
+    pub fn lock(&self) -> SpinLockGuard<'_, T> {
+        push_off();
+        if self.holding() {
+            panic!("acquire: lock '{}' already held by this CPU", self.name);
+        }
+        let inner = self.inner.lock();
+        self.holder.store(mycpu().index, Ordering::Relaxed);
+        SpinLockGuard {
+            lock: self,
+            inner: ManuallyDrop::new(inner),
+        }
+    }
+
+    /// Whether this CPU holds the lock. Call with interrupts off.
+    pub fn holding(&self) -> bool {
+        self.holder.load(Ordering::Relaxed) == mycpu().index
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+impl<T> Deref for SpinLockGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.inner
+    }
+}
+
+impl<T> DerefMut for SpinLockGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.inner
+    }
+}
+
+impl<T> Drop for SpinLockGuard<'_, T> {
+    fn drop(&mut self) {
+        self.lock.holder.store(NO_CPU, Ordering::Relaxed);
+        // SAFETY: `inner` is dropped exactly once, here, and not used again.
+        unsafe { ManuallyDrop::drop(&mut self.inner) };
+        pop_off();
+    }
+}
+
+/// Turns interrupts off on this CPU and counts one more level of "off".
+/// Matched by `pop_off`; see the module doc.
+pub fn push_off() {
+    let were_on = arch::interrupts_enabled();
+    arch::interrupts_off();
+    let cpu = mycpu();
+    if cpu.interrupt_off_depth.get() == 0 {
+        cpu.interrupts_were_on.set(were_on);
+    }
+    cpu.interrupt_off_depth
+        .set(cpu.interrupt_off_depth.get() + 1);
+}
+
+/// Undoes one `push_off`; the outermost one restores the interrupt flag.
+pub fn pop_off() {
+    assert!(!arch::interrupts_enabled(), "pop_off: interrupts are on");
+    let cpu = mycpu();
+    let depth = cpu.interrupt_off_depth.get();
+    assert!(depth > 0, "pop_off: not pushed");
+    cpu.interrupt_off_depth.set(depth - 1);
+    if depth == 1 && cpu.interrupts_were_on.get() {
+        arch::interrupts_on();
+    }
+}

@@ -1,0 +1,225 @@
+//! Traps: exceptions, device interrupts and, later, system calls.
+//!
+//! Every vector enters through trapasm.S, which saves the registers as a
+//! [`TrapFrame`] on the kernel stack and calls [`trap`]. `trap` decides what
+//! happened from the vector number:
+//!
+//! - an exception (0..32) in kernel mode is a kernel bug: print everything a
+//!   student needs to find it (the exception's name, error code, rip, cr2,
+//!   the registers and a backtrace of return addresses, read by following
+//!   the saved frame pointers) and panic;
+//! - the local APIC timer counts a tick;
+//! - COM1's interrupt reads typed characters into the console.
+//!
+//! Device interrupts are acknowledged with an EOI to the local APIC.
+
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use crate::arch::lapic;
+use crate::cpu::mycpu;
+use crate::memlayout::KERNBASE;
+
+/// First vector of the device interrupts; IRQ n of the IOAPIC arrives as
+/// vector `T_IRQ0 + n`.
+pub const T_IRQ0: u8 = 32;
+pub const IRQ_TIMER: u8 = 0;
+pub const IRQ_COM1: u8 = 4;
+/// The local APIC's spurious-interrupt vector; needs no EOI.
+pub const T_SPURIOUS: u8 = 0xFF;
+
+const T_PAGE_FAULT: u64 = 14;
+
+/// The registers of interrupted code, as trapasm.S saves them.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TrapFrame {
+    pub r15: u64,
+    pub r14: u64,
+    pub r13: u64,
+    pub r12: u64,
+    pub r11: u64,
+    pub r10: u64,
+    pub r9: u64,
+    pub r8: u64,
+    pub rdi: u64,
+    pub rsi: u64,
+    pub rbp: u64,
+    pub rdx: u64,
+    pub rcx: u64,
+    pub rbx: u64,
+    pub rax: u64,
+    pub vector: u64,
+    pub error_code: u64,
+    // Pushed by the CPU.
+    pub rip: u64,
+    pub cs: u64,
+    pub rflags: u64,
+    pub rsp: u64,
+    pub ss: u64,
+}
+
+impl TrapFrame {
+    /// Did the trap interrupt user code (ring 3)?
+    pub fn from_user(&self) -> bool {
+        self.cs & 3 == 3
+    }
+}
+
+/// Timer ticks since boot, counted by CPU 0 at 100 Hz.
+static TICKS: AtomicU64 = AtomicU64::new(0);
+
+/// Ticks since boot.
+pub fn ticks() -> u64 {
+    TICKS.load(Ordering::Relaxed)
+}
+
+/// Called by trapasm.S with interrupts off.
+#[unsafe(no_mangle)]
+extern "C" fn trap(frame: &mut TrapFrame) {
+    let vector = frame.vector;
+    if vector < u64::from(T_IRQ0) {
+        exception(frame);
+    } else if vector == u64::from(T_IRQ0 + IRQ_TIMER) {
+        let cpu = mycpu();
+        cpu.ticks.fetch_add(1, Ordering::Relaxed);
+        if cpu.index == 0 {
+            TICKS.fetch_add(1, Ordering::Relaxed);
+        }
+        lapic::eoi();
+    } else if vector == u64::from(T_IRQ0 + IRQ_COM1) {
+        crate::uart::interrupt();
+        lapic::eoi();
+    } else if vector == u64::from(T_SPURIOUS) {
+        // Nothing to do and no EOI, by the APIC's rules.
+    } else {
+        println!(
+            "cpu {}: unexpected interrupt vector {vector}",
+            mycpu().index
+        );
+        lapic::eoi();
+    }
+}
+
+/// An exception. For now every exception is a kernel bug: user mode does
+/// not exist yet.
+fn exception(frame: &TrapFrame) {
+    report_kernel_exception(frame);
+    panic!("{} in the kernel", exception_name(frame.vector));
+}
+
+/// The names the Intel manual gives the exceptions.
+pub fn exception_name(vector: u64) -> &'static str {
+    const NAMES: [&str; 32] = [
+        "divide error",
+        "debug",
+        "non-maskable interrupt",
+        "breakpoint",
+        "overflow",
+        "bound range exceeded",
+        "invalid opcode",
+        "device not available",
+        "double fault",
+        "coprocessor segment overrun",
+        "invalid TSS",
+        "segment not present",
+        "stack-segment fault",
+        "general protection fault",
+        "page fault",
+        "reserved (15)",
+        "x87 floating-point error",
+        "alignment check",
+        "machine check",
+        "SIMD floating-point error",
+        "virtualization exception",
+        "control protection exception",
+        "reserved (22)",
+        "reserved (23)",
+        "reserved (24)",
+        "reserved (25)",
+        "reserved (26)",
+        "reserved (27)",
+        "hypervisor injection",
+        "VMM communication",
+        "security exception",
+        "reserved (31)",
+    ];
+    NAMES.get(vector as usize).copied().unwrap_or("interrupt")
+}
+
+/// Prints what a student needs to find a kernel bug.
+fn report_kernel_exception(frame: &TrapFrame) {
+    // SAFETY: reading cr2 has no side effects.
+    let cr2 = unsafe { x86::controlregs::cr2() };
+    println!(
+        "\ncpu {}: kernel trap {} ({}), error code {:#x}",
+        mycpu().index,
+        frame.vector,
+        exception_name(frame.vector),
+        frame.error_code
+    );
+    if frame.vector == T_PAGE_FAULT {
+        println!(
+            "  faulting address (cr2) {cr2:#018x}: {} on a {} page",
+            if frame.error_code & 2 != 0 {
+                "write"
+            } else {
+                "read"
+            },
+            if frame.error_code & 1 != 0 {
+                "present"
+            } else {
+                "missing"
+            },
+        );
+    }
+    println!(
+        "  rip {:#018x}  rsp {:#018x}  rflags {:#x}",
+        frame.rip, frame.rsp, frame.rflags
+    );
+    println!(
+        "  rax {:#018x}  rbx {:#018x}  rcx {:#018x}  rdx {:#018x}",
+        frame.rax, frame.rbx, frame.rcx, frame.rdx
+    );
+    println!(
+        "  rsi {:#018x}  rdi {:#018x}  rbp {:#018x}  r8  {:#018x}",
+        frame.rsi, frame.rdi, frame.rbp, frame.r8
+    );
+    println!(
+        "  r9  {:#018x}  r10 {:#018x}  r11 {:#018x}  r12 {:#018x}",
+        frame.r9, frame.r10, frame.r11, frame.r12
+    );
+    println!(
+        "  r13 {:#018x}  r14 {:#018x}  r15 {:#018x}  cr2 {cr2:#018x}",
+        frame.r13, frame.r14, frame.r15
+    );
+    print_backtrace(frame.rip, frame.rbp);
+}
+
+/// Prints `rip` and the return address of every frame on the kernel stack,
+/// found by following the chain of saved frame pointers (the kernel is built
+/// with frame pointers: each frame starts with the caller's rbp, followed by
+/// the return address). Use `addr2line -e kernel ADDRESS` to get the lines.
+pub fn print_backtrace(rip: u64, rbp: u64) {
+    println!("  backtrace:");
+    println!("    {rip:#018x}");
+    let mut frame = rbp as usize;
+    for _ in 0..32 {
+        // Stop at the end of the chain (entry.S zeroes rbp) or at anything
+        // that is not an aligned address in the kernel half.
+        if frame < KERNBASE.min(crate::memlayout::DIRECT_MAP) || !frame.is_multiple_of(8) {
+            break;
+        }
+        // SAFETY: `frame` is an aligned kernel address taken from the rbp
+        // chain, which only holds stack addresses of kernel frames; kernel
+        // stacks are always mapped.
+        let (next, return_address) = unsafe {
+            let pointer = frame as *const usize;
+            (*pointer, *pointer.add(1))
+        };
+        if return_address == 0 {
+            break;
+        }
+        println!("    {return_address:#018x}");
+        frame = next;
+    }
+}

@@ -1,0 +1,87 @@
+#!/bin/bash
+# The test harness behind `make test`. The Makefile has built the ISOs and
+# passes QEMU, QEMUOPTS, CPUS, TIMEOUT, BUILD, KERNEL and CARGO_BARE.
+#
+# Every check prints "PASS name" or "FAIL name: why". In-OS checks are the
+# PASS/FAIL lines the kernel prints on the serial port; the harness adds its
+# own (exit codes, expected text, host tools). The last line is
+# "N passed, M failed", and the exit status is non-zero on any failure.
+set -u
+
+passed=0
+failed=0
+logs=$BUILD/test-logs
+mkdir -p "$logs"
+
+pass() { echo "PASS $1"; passed=$((passed + 1)); }
+fail() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
+check() { # check NAME WHY-IF-FAILED COMMAND...
+    local name=$1 why=$2
+    shift 2
+    if "$@" >/dev/null 2>&1; then pass "$name"; else fail "$name" "$why"; fi
+}
+
+# boot ISO LOG [CPUS]: boots ISO headless, serial output to LOG; sets $status
+# to QEMU's exit status (124 on timeout).
+boot() {
+    local iso=$1 log=$2 cpus=${3:-$CPUS}
+    # shellcheck disable=SC2086 # QEMUOPTS is a list of flags
+    timeout --foreground -k 5 "$TIMEOUT" $QEMU $QEMUOPTS -smp "$cpus" -cdrom "$iso" \
+        -display none -serial "file:$log" -monitor none </dev/null >/dev/null 2>&1
+    status=$?
+    if [ $status = 124 ]; then
+        echo "  (QEMU timed out after $TIMEOUT s; log: $log)"
+    fi
+}
+
+# expect_exit NAME WANTED: checks $status from the last boot.
+expect_exit() {
+    if [ "$status" = "$2" ]; then pass "$1"; else fail "$1" "QEMU exited with $status, expected $2"; fi
+}
+
+# expect_text NAME LOG PATTERN: checks that LOG has a line matching PATTERN.
+expect_text() {
+    if grep -q -- "$3" "$2"; then pass "$1"; else fail "$1" "no line matching '$3' in $2"; fi
+}
+
+# in_os_results LOG: counts the PASS/FAIL lines the OS printed.
+in_os_results() {
+    local line
+    while IFS= read -r line; do
+        line=${line%$'\r'}
+        case $line in
+            "PASS "*) echo "$line"; passed=$((passed + 1)) ;;
+            "FAIL "*) echo "$line"; failed=$((failed + 1)) ;;
+        esac
+    done <"$1"
+}
+
+echo "== host checks"
+check multiboot2-header "grub-file rejects $KERNEL" grub-file --is-x86-multiboot2 "$KERNEL"
+check cargo-fmt "run 'cargo fmt --all' and commit the result" cargo fmt --all --check
+# shellcheck disable=SC2086 # CARGO_BARE is a list of flags
+check clippy-kernel "clippy reports warnings: run make and fix them" \
+    cargo clippy -p kernel $CARGO_BARE -- -D warnings
+iso_before=$(stat -c %Y "$BUILD/xv6.iso")
+make --no-print-directory all >/dev/null 2>&1
+check incremental-build "make rebuilt the ISO of an unchanged tree" \
+    test "$(stat -c %Y "$BUILD/xv6.iso")" = "$iso_before"
+
+echo "== kernel test suite (CPUS=$CPUS)"
+log=$logs/ktest.log
+boot "$BUILD/test.iso" "$log"
+expect_text boot-banner "$log" "^xv6-rs: a Rust rewrite of xv6"
+expect_text memory-map "$log" "usable"
+in_os_results "$log"
+expect_text ktest-summary "$log" "^ktest: [0-9]* passed, 0 failed"
+expect_exit ktest-exit-code 33
+
+echo "== panic report"
+log=$logs/panic.log
+boot "$BUILD/test-panic.iso" "$log"
+expect_text panic-message "$log" "^panic: deliberate panic"
+expect_text panic-location "$log" "at kernel/src/ktest.rs:[0-9]*:[0-9]*"
+expect_exit panic-exit-code 35
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
