@@ -31,7 +31,7 @@ QEMUOPTS = -smp $(CPUS) -m $(MEM) -no-reboot \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 GDBPORT := 26000
 
-.PHONY: all setup kernel qemu qemu-nox qemu-gdb qemu-nox-gdb test clean
+.PHONY: all setup kernel FORCE qemu qemu-nox qemu-gdb qemu-nox-gdb test clean
 
 all: $(ISO)
 
@@ -42,12 +42,15 @@ $(BUILD)/.setup-done: tools/setup.sh rust-toolchain.toml
 
 setup: $(BUILD)/.setup-done
 
-# Cargo decides what is stale; when nothing is, it leaves the binary alone,
-# and so the ISO is not rebuilt either.
-kernel: $(BUILD)/.setup-done
+# Cargo decides what is stale, so we always ask it; when nothing is, it
+# leaves the binary alone, make sees the same timestamp, and the ISO is not
+# rebuilt either.
+kernel: $(KERNEL)
+
+$(KERNEL): $(BUILD)/.setup-done FORCE
 	cargo build -p kernel $(CARGO_BARE)
 
-$(KERNEL): kernel
+FORCE:
 
 # One ISO per kernel command line: $(BUILD)/<name>.iso boots with the
 # command line in tools/grub/<name>.cmdline (the normal image has none).

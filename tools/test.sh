@@ -67,14 +67,24 @@ make --no-print-directory all >/dev/null 2>&1
 check incremental-build "make rebuilt the ISO of an unchanged tree" \
     test "$(stat -c %Y "$BUILD/xv6.iso")" = "$iso_before"
 
-echo "== kernel test suite (CPUS=$CPUS)"
-log=$logs/ktest.log
-boot "$BUILD/test.iso" "$log"
-expect_text boot-banner "$log" "^xv6-rs: a Rust rewrite of xv6"
-expect_text memory-map "$log" "usable"
-in_os_results "$log"
-expect_text ktest-summary "$log" "^ktest: [0-9]* passed, 0 failed"
-expect_exit ktest-exit-code 33
+echo "== host unit tests (abi, mkfs)"
+check host-unit-tests "cargo test -p abi -p mkfs failed: run it to see why" \
+    cargo test -q -p abi -p mkfs
+check clippy-host "clippy reports warnings in abi or mkfs" \
+    cargo clippy -q -p abi -p mkfs --all-targets -- -D warnings
+
+# The in-kernel suite, on every CPU count the issues name.
+for cpus in 1 2 4; do
+    echo "== kernel test suite (CPUS=$cpus)"
+    log=$logs/ktest-$cpus.log
+    boot "$BUILD/test.iso" "$log" "$cpus"
+    expect_text "boot-banner-$cpus" "$log" "^xv6-rs: a Rust rewrite of xv6"
+    expect_text "memory-map-$cpus" "$log" "usable"
+    expect_text "cpus-running-$cpus" "$log" "^xv6-rs: $cpus CPUs running"
+    in_os_results "$log"
+    expect_text "ktest-summary-$cpus" "$log" "^ktest: [0-9]* passed, 0 failed"
+    expect_exit "ktest-exit-code-$cpus" 33
+done
 
 echo "== panic report"
 log=$logs/panic.log
@@ -82,6 +92,22 @@ boot "$BUILD/test-panic.iso" "$log"
 expect_text panic-message "$log" "^panic: deliberate panic"
 expect_text panic-location "$log" "at kernel/src/ktest.rs:[0-9]*:[0-9]*"
 expect_exit panic-exit-code 35
+
+echo "== kernel page fault report"
+log=$logs/pagefault.log
+boot "$BUILD/test-pagefault.iso" "$log"
+expect_text pagefault-vector "$log" "kernel trap 14 (page fault), error code 0x0"
+expect_text pagefault-cr2 "$log" "faulting address (cr2) 0x00000000dead0000: read on a missing page"
+expect_text pagefault-registers "$log" "^  rax 0x00000000dead0000"
+expect_text pagefault-backtrace "$log" "^  backtrace:"
+expect_text pagefault-panic "$log" "^panic: page fault in the kernel"
+expect_exit pagefault-exit-code 35
+
+echo "== lock taken twice"
+log=$logs/relock.log
+boot "$BUILD/test-relock.iso" "$log"
+expect_text relock-names-lock "$log" "^panic: acquire: lock 'deliberately relocked' already held by this CPU"
+expect_exit relock-exit-code 35
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -124,3 +124,52 @@ pub unsafe fn kfree(page: usize) {
 pub fn free_pages() -> usize {
     FREE_LIST.lock().count
 }
+
+/// Test: the allocator hands out every free page exactly once, each holds
+/// the poison, and after all are freed the count is what it was.
+///
+/// Each allocated page records its position in the sequence and the address
+/// of the page allocated before it, so the pages form a chain we can walk
+/// back without any other memory. A page handed out twice would have been
+/// overwritten with the later position, and the walk would find it.
+pub fn test_every_page_once() -> crate::ktest::TestResult {
+    let before = free_pages();
+    let mut previous = 0usize;
+    let mut allocated = 0usize;
+    while let Some(page) = kalloc() {
+        let words = phys_to_virt(page) as *mut usize;
+        // SAFETY: kalloc gave us the page; we are its only user until we
+        // free it below.
+        unsafe {
+            let poisoned =
+                (2..PGSIZE / 8).all(|i| *words.add(i) == usize::from_ne_bytes([POISON; 8]));
+            if !poisoned {
+                return Err("an allocated page does not hold the poison");
+            }
+            *words = allocated;
+            *words.add(1) = previous;
+        }
+        previous = page;
+        allocated += 1;
+    }
+    let mut expected_position = allocated;
+    while previous != 0 {
+        expected_position -= 1;
+        let words = phys_to_virt(previous) as *mut usize;
+        // SAFETY: every page on the chain is still ours (allocated above).
+        let (position, next) = unsafe { (*words, *words.add(1)) };
+        if position != expected_position {
+            return Err("a page was handed out twice");
+        }
+        // SAFETY: the page came from kalloc and we do not touch it again.
+        unsafe { kfree(previous) };
+        previous = next;
+    }
+    if allocated != before {
+        return Err("the number of pages handed out differs from the free count");
+    }
+    if free_pages() != before {
+        return Err("the free count was not restored");
+    }
+    Ok(())
+}

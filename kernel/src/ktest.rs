@@ -5,8 +5,9 @@
 //!
 //! - `test` runs every in-kernel test in [`TESTS`] and prints one line per
 //!   test, `PASS name` or `FAIL name: why`, then a summary line;
-//! - `test=panic` panics on purpose, so the harness can check the panic
-//!   report.
+//! - `test=panic` panics on purpose, `test=pagefault` reads an unmapped
+//!   address in the kernel, and `test=relock` takes a lock twice, so the
+//!   harness can check each report.
 //!
 //! QEMU's `isa-debug-exit` device (I/O port 0xF4) ends the run: writing `v`
 //! makes QEMU exit with status `(v << 1) | 1`, so success is 33 and failure 35.
@@ -31,7 +32,32 @@ pub enum QemuExit {
 pub type TestResult = Result<(), &'static str>;
 
 /// Every in-kernel test, in the order they run.
-const TESTS: &[(&str, fn() -> TestResult)] = &[];
+/// A named in-kernel test.
+type Test = (&'static str, fn() -> TestResult);
+
+const TESTS: &[Test] = &[
+    (
+        "kalloc_every_page_once",
+        crate::kalloc::test_every_page_once,
+    ),
+    ("vm_kernel_permissions", crate::vm::test_kernel_permissions),
+    (
+        "spinlock_interrupt_nesting",
+        crate::spinlock::test_interrupt_nesting,
+    ),
+    ("all_cpus_started", all_cpus_started),
+    ("timer_ticks_every_cpu", crate::trap::test_ticks_every_cpu),
+];
+
+/// Test: every CPU the ACPI tables list (up to NCPU) is running.
+fn all_cpus_started() -> TestResult {
+    let listed = crate::arch::acpi::machine().cpu_count;
+    if crate::cpu::started_count() == listed {
+        Ok(())
+    } else {
+        Err("fewer CPUs running than the ACPI tables list")
+    }
+}
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
 
@@ -60,6 +86,8 @@ pub fn run(request: &str) -> ! {
     match request {
         "all" => run_all(),
         "panic" => panic!("deliberate panic requested by the test harness"),
+        "pagefault" => crate::trap::page_fault(),
+        "relock" => crate::spinlock::relock(),
         _ => {
             println!("ktest: unknown test run '{request}'");
             exit_qemu(QemuExit::Failure)

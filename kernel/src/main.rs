@@ -61,7 +61,7 @@ extern "C" fn kernel_entry(boot_info_phys: usize) -> ! {
         "xv6-rs: {} CPUs running, {} pages ({} MiB) free",
         cpu::started_count(),
         kalloc::free_pages(),
-        kalloc::free_pages() * param::PGSIZE >> 20
+        (kalloc::free_pages() * param::PGSIZE) >> 20
     );
 
     let test_request = ktest::init(multiboot::command_line()); // test mode?

@@ -64,10 +64,6 @@ impl<T> SpinLock<T> {
     pub fn holding(&self) -> bool {
         self.holder.load(Ordering::Relaxed) == mycpu().index
     }
-
-    pub fn name(&self) -> &'static str {
-        self.name
-    }
 }
 
 impl<T> Deref for SpinLockGuard<'_, T> {
@@ -115,4 +111,43 @@ pub fn pop_off() {
     if depth == 1 && cpu.interrupts_were_on.get() {
         arch::interrupts_on();
     }
+}
+
+/// Test: interrupts stay off while any guard lives and come back on only
+/// when the outermost guard drops.
+pub fn test_interrupt_nesting() -> crate::ktest::TestResult {
+    static OUTER: SpinLock<u32> = SpinLock::new("test outer", 0);
+    static INNER: SpinLock<u32> = SpinLock::new("test inner", 0);
+    arch::interrupts_on();
+    let mut outer = OUTER.lock();
+    *outer += 1;
+    if arch::interrupts_enabled() {
+        return Err("interrupts on while a lock is held");
+    }
+    {
+        let mut inner = INNER.lock();
+        *inner += 1;
+        if !INNER.holding() || !OUTER.holding() {
+            return Err("holding() does not see a held lock");
+        }
+    }
+    if arch::interrupts_enabled() {
+        return Err("releasing the inner lock turned interrupts on");
+    }
+    drop(outer);
+    if !arch::interrupts_enabled() {
+        return Err("releasing the outer lock left interrupts off");
+    }
+    if OUTER.holding() {
+        return Err("holding() after release");
+    }
+    Ok(())
+}
+
+/// Deliberately takes a lock twice on one CPU: must panic with its name.
+pub fn relock() -> ! {
+    static LOCK: SpinLock<()> = SpinLock::new("deliberately relocked", ());
+    let _first = LOCK.lock();
+    let _second = LOCK.lock();
+    unreachable!("a lock was acquired twice by one CPU");
 }

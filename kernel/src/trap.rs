@@ -60,7 +60,7 @@ pub struct TrapFrame {
 
 impl TrapFrame {
     /// Did the trap interrupt user code (ring 3)?
-    pub fn from_user(&self) -> bool {
+    pub fn is_from_user(&self) -> bool {
         self.cs & 3 == 3
     }
 }
@@ -222,4 +222,44 @@ pub fn print_backtrace(rip: u64, rbp: u64) {
         println!("    {return_address:#018x}");
         frame = next;
     }
+}
+
+/// Test: the timer ticks on every running CPU at about 100 Hz.
+///
+/// Waits 300 ms by the PIT (an independent clock) and expects 30 ticks on
+/// each CPU; emulation is allowed to be off by a factor of two.
+pub fn test_ticks_every_cpu() -> crate::ktest::TestResult {
+    const WAIT_MS: u64 = 300;
+    let cpus = crate::cpu::all();
+    let before: [u64; crate::param::NCPU] =
+        core::array::from_fn(|i| cpus[i].ticks.load(Ordering::Relaxed));
+    let global_before = ticks();
+    for _ in 0..WAIT_MS / 50 {
+        lapic::pit_wait(50_000);
+    }
+    let expected = WAIT_MS * crate::param::TICKS_PER_SECOND / 1000;
+    for (cpu, before) in cpus.iter().zip(before) {
+        if !cpu.started.load(Ordering::Acquire) {
+            continue;
+        }
+        let counted = cpu.ticks.load(Ordering::Relaxed) - before;
+        if counted < expected / 2 || counted > expected * 2 {
+            println!("  cpu {}: {counted} ticks in {WAIT_MS} ms", cpu.index);
+            return Err("a CPU's tick rate is far from 100 Hz");
+        }
+    }
+    if ticks() <= global_before {
+        return Err("the global tick counter did not advance");
+    }
+    Ok(())
+}
+
+/// Deliberately reads an unmapped address in the kernel: the report must
+/// name the page fault, cr2, the registers and a backtrace.
+pub fn page_fault() -> ! {
+    const UNMAPPED: usize = 0xdead_0000;
+    // SAFETY: not safe at all, on purpose: the address is unmapped and the
+    // fault handler reports it and panics.
+    let value = unsafe { core::ptr::read_volatile(UNMAPPED as *const u64) };
+    panic!("reading an unmapped address gave {value:#x} instead of a fault");
 }

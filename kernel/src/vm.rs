@@ -256,3 +256,30 @@ pub fn map_mmio(pa: usize, size: usize) -> usize {
     }
     phys_to_virt(pa)
 }
+
+/// Test: the kernel image is mapped with the permissions its sections need,
+/// and nothing is both writable and executable.
+pub fn test_kernel_permissions() -> crate::ktest::TestResult {
+    let image = kernel_image();
+    let flags_of = |va: usize| walk(kernel_pml4(), va, false).map(|entry| entry.flags());
+    let text = flags_of(image.text.start).ok_or("kernel text is not mapped")?;
+    if text.contains(PTFlags::RW) || text.contains(PTFlags::XD) {
+        return Err("kernel text must be read-only and executable");
+    }
+    let rodata = flags_of(image.rodata.start).ok_or("kernel rodata is not mapped")?;
+    if rodata.contains(PTFlags::RW) || !rodata.contains(PTFlags::XD) {
+        return Err("kernel rodata must be read-only and not executable");
+    }
+    let data = flags_of(image.data.start).ok_or("kernel data is not mapped")?;
+    if !data.contains(PTFlags::RW) || !data.contains(PTFlags::XD) {
+        return Err("kernel data must be writable and not executable");
+    }
+    let direct = walk_pd(kernel_pml4(), DIRECT_MAP, false).ok_or("direct map missing")?;
+    if !direct.is_page() || !direct.flags().contains(PDFlags::XD) {
+        return Err("the direct map must use large, non-executable pages");
+    }
+    if walk(kernel_pml4(), 0x1000, false).is_some_and(|entry| entry.is_present()) {
+        return Err("low memory is still identity-mapped");
+    }
+    Ok(())
+}

@@ -80,7 +80,7 @@ fn checksum_ok(pa: usize, length: usize) -> bool {
 fn table_at(pa: usize) -> Option<([u8; 4], usize)> {
     let signature: [u8; 4] = read(pa);
     let length = read::<u32>(pa + 4) as usize;
-    (length >= HEADER_SIZE && length < 1 << 20 && checksum_ok(pa, length))
+    ((HEADER_SIZE..1 << 20).contains(&length) && checksum_ok(pa, length))
         .then_some((signature, length))
 }
 

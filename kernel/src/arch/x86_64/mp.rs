@@ -76,7 +76,7 @@ pub fn start_others() {
             core::ptr::copy_nonoverlapping(code_start as *const u8, page, code_len);
             (page.add(PARAMS_OFFSET) as *mut Params).write_volatile(Params {
                 stack_top: stack_top as u64,
-                entry: ap_entry as usize as u64,
+                entry: ap_entry as extern "C" fn(usize) -> ! as usize as u64,
                 cpu_index: index as u64,
             });
         }

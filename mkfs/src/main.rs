@@ -1,0 +1,90 @@
+//! The `mkfs` command: a thin shell around the library.
+//!
+//! ```text
+//! mkfs IMAGE FILE...    build a fresh FSSIZE-block image holding FILE...
+//! mkfs --check IMAGE    check an image; exit 1 if anything is wrong
+//! ```
+//!
+//! A new image is built entirely in memory and written to a temporary file
+//! that is then renamed over IMAGE, so a refusal or a failed write never
+//! leaves a partial image where the Makefile expects a good one.
+
+use std::ffi::OsString;
+use std::fs;
+use std::path::Path;
+use std::process::ExitCode;
+
+use abi::fs::FSSIZE;
+
+const USAGE: &str = "usage: mkfs IMAGE FILE...\n       mkfs --check IMAGE";
+
+fn main() -> ExitCode {
+    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    match args.as_slice() {
+        [flag, image] if flag == "--check" => check(Path::new(image)),
+        [image, files @ ..] if !image.as_encoded_bytes().starts_with(b"-") => {
+            make(Path::new(image), files)
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn make(image: &Path, files: &[OsString]) -> ExitCode {
+    let built = mkfs::read_inputs(files).and_then(|inputs| mkfs::build(&inputs, FSSIZE));
+    let bytes = match built {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            eprintln!("mkfs: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Err(error) = write_whole(image, &bytes) {
+        eprintln!("mkfs: cannot write {}: {error}", image.display());
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}
+
+/// Writes `bytes` to `path` so that `path` holds either its old contents or
+/// all of the new ones, never a part.
+fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(".tmp");
+    let result = fs::write(&temporary, bytes).and_then(|()| fs::rename(&temporary, path));
+    if result.is_err() {
+        // Best effort: the error worth reporting is the one we already have.
+        let _ = fs::remove_file(&temporary);
+    }
+    result
+}
+
+fn check(image: &Path) -> ExitCode {
+    let bytes = match fs::read(image) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            eprintln!("mkfs: cannot read {}: {error}", image.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    match mkfs::check(&bytes) {
+        Ok(summary) => {
+            println!(
+                "{}: ok ({} inodes, {} blocks used)",
+                image.display(),
+                summary.inodes,
+                summary.blocks_used
+            );
+            ExitCode::SUCCESS
+        }
+        Err(problems) => {
+            for problem in &problems {
+                println!("{}: {problem}", image.display());
+            }
+            println!("{}: {} problems found", image.display(), problems.len());
+            ExitCode::FAILURE
+        }
+    }
+}
