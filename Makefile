@@ -22,6 +22,12 @@ CARGO_BARE := -Zbuild-std=core,compiler_builtins,alloc \
 	-Zjson-target-spec --target $(TARGET_SPEC) --release
 
 KERNEL := target/x86_64-xv6/release/kernel
+
+# User programs: the same target, but the small code model (they live at
+# low addresses), so they get their own target dir and their own `core`.
+# Debug info is stripped: the programs must fit in the small file system.
+USER_RUSTFLAGS := -C code-model=small -C relocation-model=static -C strip=debuginfo
+USER_TARGET_DIR := target/user
 ISO := $(BUILD)/xv6.iso
 
 # Every QEMU flag lives here. TCG (software emulation) is QEMU's default and
@@ -47,7 +53,9 @@ setup: $(BUILD)/.setup-done
 # rebuilt either.
 kernel: $(KERNEL)
 
+# The user programs come first: the kernel embeds some of them.
 $(KERNEL): $(BUILD)/.setup-done FORCE
+	RUSTFLAGS="$(USER_RUSTFLAGS)" cargo build -p user $(CARGO_BARE) --target-dir $(USER_TARGET_DIR)
 	cargo build -p kernel $(CARGO_BARE)
 
 FORCE:
@@ -79,6 +87,7 @@ TEST_ISOS := $(ISO) $(patsubst tools/cmdline/%,$(BUILD)/%.iso,$(wildcard tools/c
 test: $(TEST_ISOS)
 	@QEMU="$(QEMU)" QEMUOPTS="$(QEMUOPTS)" CPUS="$(CPUS)" TIMEOUT="$(TEST_TIMEOUT)" \
 		BUILD="$(BUILD)" KERNEL="$(KERNEL)" CARGO_BARE="$(CARGO_BARE)" \
+		USER_RUSTFLAGS="$(USER_RUSTFLAGS)" USER_TARGET_DIR="$(USER_TARGET_DIR)" \
 		tools/test.sh
 
 clean:

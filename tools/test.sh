@@ -67,6 +67,11 @@ make --no-print-directory all >/dev/null 2>&1
 check incremental-build "make rebuilt the ISO of an unchanged tree" \
     test "$(stat -c %Y "$BUILD/xv6.iso")" = "$iso_before"
 
+# shellcheck disable=SC2086 # the flags are lists
+check clippy-user "clippy reports warnings in the user programs" \
+    env RUSTFLAGS="$USER_RUSTFLAGS" cargo clippy -q -p user $CARGO_BARE \
+    --target-dir "$USER_TARGET_DIR" -- -D warnings
+
 echo "== host unit tests (abi, mkfs)"
 check host-unit-tests "cargo test -p abi -p mkfs failed: run it to see why" \
     cargo test -q -p abi -p mkfs
@@ -84,6 +89,18 @@ for cpus in 1 2 4; do
     in_os_results "$log"
     expect_text "ktest-summary-$cpus" "$log" "^ktest: [0-9]* passed, 0 failed"
     expect_exit "ktest-exit-code-$cpus" 33
+done
+
+# Processes, user mode and system calls: init runs proctest.
+for cpus in 1 2 4; do
+    echo "== user-mode process tests (CPUS=$cpus)"
+    log=$logs/proctest-$cpus.log
+    boot "$BUILD/test-proctest.iso" "$log" "$cpus"
+    in_os_results "$log"
+    expect_text "proctest-summary-$cpus" "$log" "^proctest: [0-9]* passed, 0 failed"
+    expect_text "proctest-fault-line-$cpus" "$log" \
+        "^pid [0-9]* proctest: trap 14 err [0-9]* on cpu [0-9]* rip 0x[0-9a-f]* addr 0x0--kill proc"
+    expect_exit "proctest-exit-code-$cpus" 33
 done
 
 echo "== panic report"
@@ -108,6 +125,13 @@ log=$logs/relock.log
 boot "$BUILD/test-relock.iso" "$log"
 expect_text relock-names-lock "$log" "^panic: acquire: lock 'deliberately relocked' already held by this CPU"
 expect_exit relock-exit-code 35
+
+echo "== kernel stack overflow"
+log=$logs/stackoverflow.log
+boot "$BUILD/test-stackoverflow.iso" "$log"
+expect_text stackoverflow-double-fault "$log" "kernel trap 8 (double fault)"
+expect_text stackoverflow-panic "$log" "^panic: double fault in the kernel"
+expect_exit stackoverflow-exit-code 35
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

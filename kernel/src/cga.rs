@@ -7,11 +7,11 @@
 
 use core::ptr::NonNull;
 
-use spin::Mutex;
 use volatile::VolatilePtr;
 use x86::io::outb;
 
 use crate::memlayout::{CGA_PHYS, phys_to_virt};
+use crate::spinlock::SpinLock;
 
 const COLUMNS: usize = 80;
 const ROWS: usize = 25;
@@ -24,7 +24,7 @@ const CURSOR_HIGH: u8 = 14;
 const CURSOR_LOW: u8 = 15;
 
 /// Position of the next character, as a cell index (row * COLUMNS + column).
-static POSITION: Mutex<usize> = Mutex::new(0);
+static POSITION: SpinLock<usize> = SpinLock::new("cga", 0);
 
 /// The cell at `index`, which must be below `COLUMNS * ROWS`.
 fn cell(index: usize) -> VolatilePtr<'static, u16> {

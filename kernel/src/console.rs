@@ -10,15 +10,14 @@
 use core::fmt::{self, Write};
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use spin::Mutex;
-
+use crate::spinlock::SpinLock;
 use crate::{cga, uart};
 
 /// Set once a CPU has panicked.
 static PANICKED: AtomicBool = AtomicBool::new(false);
 
 /// Serialises whole formatted writes.
-static PRINT_LOCK: Mutex<()> = Mutex::new(());
+static PRINT_LOCK: SpinLock<()> = SpinLock::new("console", ());
 
 /// Brings up the output devices.
 pub fn init() {
@@ -51,6 +50,15 @@ pub fn print(args: fmt::Arguments) {
     let _ = Console.write_fmt(args);
 }
 
+/// Writes raw bytes (a user program's output) to the console.
+pub fn write_bytes(bytes: &[u8]) {
+    if PANICKED.load(Ordering::Relaxed) {
+        crate::arch::halt_forever();
+    }
+    let _guard = PRINT_LOCK.lock();
+    bytes.iter().copied().for_each(putc);
+}
+
 /// Prints a panic message without taking the print lock, and freezes the
 /// output of every other CPU.
 pub fn print_panic(args: fmt::Arguments) {
@@ -61,7 +69,13 @@ pub fn print_panic(args: fmt::Arguments) {
 /// A byte typed on the console (from the UART's interrupt). Until the file
 /// system brings the console device and its line editing, typed characters
 /// are echoed so that the keyboard visibly works.
+///
+/// Ctrl-P prints the process list, as in xv6.
 pub fn input(byte: u8) {
-    let byte = if byte == b'\r' { b'\n' } else { byte };
-    print(format_args!("{}", byte as char));
+    const CTRL_P: u8 = b'P' - b'@';
+    match byte {
+        CTRL_P => crate::proc::dump(),
+        b'\r' => print(format_args!("\n")),
+        _ => print(format_args!("{}", byte as char)),
+    }
 }

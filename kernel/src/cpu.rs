@@ -22,6 +22,12 @@ use crate::param::NCPU;
 pub struct Cpu {
     /// Points at this very struct: `mov %gs:0` finds it. Must stay first.
     self_pointer: Cell<*const Cpu>,
+    /// Scratch space where syscall_entry (trapasm.S) parks the user's rsp.
+    /// Offset 8: trapasm.S knows it.
+    user_rsp: Cell<usize>,
+    /// Top of the current process's kernel stack, loaded by syscall_entry.
+    /// Offset 16: trapasm.S knows it.
+    pub kernel_stack_top: Cell<usize>,
     /// Index in `CPUS`, which is also the CPU's number in log messages.
     pub index: usize,
     /// Local APIC id, from the ACPI MADT.
@@ -30,11 +36,19 @@ pub struct Cpu {
     pub started: AtomicBool,
     /// Timer interrupts this CPU has taken.
     pub ticks: AtomicU64,
+    /// Index in the process table of the process running here, if any.
+    pub process: Cell<Option<usize>>,
+    /// Saved stack pointer of this CPU's scheduler loop (see swtch.S).
+    pub scheduler_stack: Cell<usize>,
     /// Depth of `push_off` nesting (see spinlock.rs).
     pub(crate) interrupt_off_depth: Cell<u32>,
     /// Were interrupts on before the outermost `push_off`?
     pub(crate) interrupts_were_on: Cell<bool>,
 }
+
+// trapasm.S reaches these two fields by offset.
+const _: () = assert!(core::mem::offset_of!(Cpu, user_rsp) == 8);
+const _: () = assert!(core::mem::offset_of!(Cpu, kernel_stack_top) == 16);
 
 // SAFETY: the Cell fields are only touched by the CPU that owns the entry,
 // with interrupts off (module doc), so no two threads of execution ever
@@ -45,10 +59,14 @@ impl Cpu {
     const fn new(index: usize) -> Cpu {
         Cpu {
             self_pointer: Cell::new(core::ptr::null()),
+            user_rsp: Cell::new(0),
+            kernel_stack_top: Cell::new(0),
             index,
             apic_id: AtomicU32::new(0),
             started: AtomicBool::new(false),
             ticks: AtomicU64::new(0),
+            process: Cell::new(None),
+            scheduler_stack: Cell::new(0),
             interrupt_off_depth: Cell::new(0),
             interrupts_were_on: Cell::new(false),
         }

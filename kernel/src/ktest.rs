@@ -5,9 +5,13 @@
 //!
 //! - `test` runs every in-kernel test in [`TESTS`] and prints one line per
 //!   test, `PASS name` or `FAIL name: why`, then a summary line;
+//! - `test=user:PROGRAM` starts init with PROGRAM as its argument: init
+//!   runs it, and when it exits, so does init, with its status; the kernel
+//!   then ends QEMU with success if that status is 0;
 //! - `test=panic` panics on purpose, `test=pagefault` reads an unmapped
-//!   address in the kernel, and `test=relock` takes a lock twice, so the
-//!   harness can check each report.
+//!   address in the kernel, `test=relock` takes a lock twice and
+//!   `test=stackoverflow` overflows a kernel stack, so the harness can check
+//!   each report.
 //!
 //! QEMU's `isa-debug-exit` device (I/O port 0xF4) ends the run: writing `v`
 //! makes QEMU exit with status `(v << 1) | 1`, so success is 33 and failure 35.
@@ -88,6 +92,7 @@ pub fn run(request: &str) -> ! {
         "panic" => panic!("deliberate panic requested by the test harness"),
         "pagefault" => crate::trap::page_fault(),
         "relock" => crate::spinlock::relock(),
+        "stackoverflow" => crate::proc::overflow_kernel_stack(),
         _ => {
             println!("ktest: unknown test run '{request}'");
             exit_qemu(QemuExit::Failure)
@@ -108,6 +113,16 @@ fn run_all() -> ! {
     }
     println!("ktest: {} passed, {failed} failed", TESTS.len() - failed);
     exit_qemu(if failed == 0 {
+        QemuExit::Success
+    } else {
+        QemuExit::Failure
+    })
+}
+
+/// Init exited in test mode with the status of the user test program.
+pub fn user_test_finished(status: i32) -> ! {
+    println!("ktest: user test program exited with status {status}");
+    exit_qemu(if status == 0 {
         QemuExit::Success
     } else {
         QemuExit::Failure

@@ -16,32 +16,37 @@ mod arch;
 mod cga;
 mod console;
 mod cpu;
+mod embedded;
+mod exec;
 mod kalloc;
 mod ktest;
 mod memlayout;
 mod multiboot;
 mod param;
+mod proc;
 mod spinlock;
+mod syscall;
+mod sysproc;
 mod trap;
 mod uart;
 mod vm;
 
 use core::sync::atomic::Ordering;
 
-use arch::{acpi, gdt, idt, ioapic, lapic, mp};
+use arch::{acpi, gdt, idt, ioapic, lapic, mp, syscall as syscall_msrs};
 use cpu::Cpu;
 
 /// The first Rust code to run, on the boot CPU, with the boot page tables
 /// from entry.S and interrupts off.
 #[unsafe(no_mangle)]
 extern "C" fn kernel_entry(boot_info_phys: usize) -> ! {
+    cpu::init_this_cpu(0); // %gs -> the boot CPU's per-CPU state; locks work from here
     console::init(); // COM1 and the CGA screen, so we can say what happens
     println!();
     println!("xv6-rs: a Rust rewrite of xv6 for x86_64");
     // SAFETY: entry.S passes GRUB's boot-information address, and nothing
     // writes to that memory (the page allocator skips it).
     unsafe { multiboot::init(boot_info_phys) }; // what GRUB tells us
-    cpu::init_this_cpu(0); // %gs -> the boot CPU's per-CPU state; locks work from here
     print_memory_map();
 
     kalloc::init(); // free pages in the first GiB
@@ -49,6 +54,7 @@ extern "C" fn kernel_entry(boot_info_phys: usize) -> ! {
     kalloc::init_rest(); // free pages above the first GiB
     gdt::init(); // segments and the TSS
     idt::init(); // trap vectors
+    syscall_msrs::init(); // the `syscall` instruction's entry point
     acpi::init(); // CPUs and interrupt controllers, from the MADT
     lapic::map(acpi::machine().lapic_address);
     lapic::init(); // this CPU's interrupt controller, timer at 100 Hz
@@ -56,6 +62,7 @@ extern "C" fn kernel_entry(boot_info_phys: usize) -> ! {
     cpu::mycpu().started.store(true, Ordering::Release);
     ioapic::init(); // legacy PIC off, device interrupts masked
     uart::enable_interrupts(); // typed characters arrive as interrupts
+    proc::init(); // kernel stacks of the process table
     mp::start_others(); // the other CPUs
     println!(
         "xv6-rs: {} CPUs running, {} pages ({} MiB) free",
@@ -64,25 +71,33 @@ extern "C" fn kernel_entry(boot_info_phys: usize) -> ! {
         (kalloc::free_pages() * param::PGSIZE) >> 20
     );
 
-    let test_request = ktest::init(multiboot::command_line()); // test mode?
-    if let Some(request) = test_request {
-        arch::interrupts_on();
-        ktest::run(request);
+    // In test mode, the kernel's own tests run here (and end QEMU), or a
+    // user test program runs under init.
+    let mut init_argv: [&[u8]; 2] = [b"init", b""];
+    let mut init_argc = 1;
+    if let Some(request) = ktest::init(multiboot::command_line()) {
+        match request.strip_prefix("user:") {
+            Some(program) => {
+                init_argv[1] = program.as_bytes();
+                init_argc = 2;
+            }
+            None => {
+                arch::interrupts_on();
+                ktest::run(request);
+            }
+        }
     }
+    proc::user_init(&init_argv[..init_argc]); // the first process
     cpu_running(cpu::mycpu())
 }
 
-/// Every CPU ends its start-up here: it reports in and waits for interrupts.
+/// Every CPU ends its start-up here: it reports in and runs processes.
 pub fn cpu_running(cpu: &Cpu) -> ! {
     if cpu.index != 0 {
         println!("cpu {}: started (APIC id {})", cpu.index, lapic::id());
     }
     cpu.started.store(true, Ordering::Release);
-    arch::interrupts_on();
-    loop {
-        // SAFETY: with interrupts on, `hlt` waits for the next one.
-        unsafe { x86::halt() };
-    }
+    proc::scheduler()
 }
 
 /// Prints the BIOS memory map that GRUB passed on.

@@ -7,13 +7,28 @@
 //!                         | data, bss), linked here       |  code-model=kernel
 //!  0xFFFF_FFFF_8000_0000  +-------------------------------+  KERNBASE
 //!                         |            unused             |
+//!  0xFFFF_FF00_0000_0000  +-------------------------------+  KSTACKS: one kernel
+//!                         | process kernel stacks, each   |  stack per process
+//!                         | above an unmapped guard page  |  slot, mapped at boot
+//!                         +-------------------------------+
+//!                         |            unused             |
 //!                         +-------------------------------+
 //!                         | all physical memory, mapped   |  DIRECT_MAP + physical
 //!                         | 1:1 (the "direct map")        |
 //!  0xFFFF_8000_0000_0000  +-------------------------------+  DIRECT_MAP
 //!                         |   non-canonical: no mapping   |
 //!  0x0000_7FFF_FFFF_FFFF  +-------------------------------+
-//!                         |      user address space       |
+//!                         |            unused             |
+//!  SHMBASE + 8 MiB        +-------------------------------+
+//!                         | shared-memory window: 64      |  SHMBASE + i * 128 KiB
+//!                         | slots of 128 KiB (SHM-SPEC)   |  for slot i
+//!  0x0000_0000_4000_0000  +-------------------------------+  SHMBASE
+//!                         | heap, grown by sbrk           |
+//!                         | user stack (USER_STACK_PAGES) |
+//!                         | unmapped guard page           |
+//!                         | program text, data, bss       |
+//!  0x0000_0000_0000_1000  +-------------------------------+
+//!                         | page 0: never mapped          |
 //!  0x0000_0000_0000_0000  +-------------------------------+
 //! ```
 //!
@@ -27,6 +42,16 @@
 
 /// Where the kernel image is linked: the top 2 GiB of the address space.
 pub const KERNBASE: usize = 0xFFFF_FFFF_8000_0000;
+
+/// Where the kernel stacks of the process slots live (see proc.rs).
+pub const KSTACKS: usize = 0xFFFF_FF00_0000_0000;
+
+/// End of the user half: user addresses are below this.
+pub const USER_TOP: usize = 0x0000_8000_0000_0000;
+
+/// Start of the shared-memory window (SHM-SPEC.md); the heap and program
+/// image stay below it.
+pub const SHMBASE: usize = 0x4000_0000;
 
 /// Where all of physical memory is mapped for the kernel's own use.
 pub const DIRECT_MAP: usize = 0xFFFF_8000_0000_0000;

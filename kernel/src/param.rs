@@ -9,5 +9,21 @@ pub const PGSIZE: usize = 4096;
 /// Timer interrupts per second.
 pub const TICKS_PER_SECOND: u64 = 100;
 
-/// Size of the kernel stack of each CPU's scheduler, and of the boot stack.
+/// Pages of every kernel stack: each process's, and each CPU's scheduler's.
 pub const KSTACK_PAGES: usize = 4;
+
+/// Size of the process table.
+pub const NPROC: usize = 64;
+
+/// Pages of each process's user stack (Rust programs need more than xv6's
+/// one page).
+pub const USER_STACK_PAGES: usize = 16;
+
+/// Most arguments `exec` passes to a program.
+pub const MAXARG: usize = 32;
+
+/// Longest path or argument string `exec` accepts, with its NUL.
+pub const MAXPATH: usize = 128;
+
+/// Bytes of a process name kept for debugging (Ctrl-P, fault messages).
+pub const PROC_NAME_LEN: usize = 16;

@@ -2,7 +2,7 @@
 //!
 //! `SpinLock<T>` owns the data it protects: the only way to reach the `T` is
 //! through the guard that `lock()` returns, and dropping the guard releases
-//! the lock. The spinning itself is `spin::Mutex`'s; this type adds two rules
+//! the lock. The spinning itself is `spin`'s `SpinMutex`; this type adds two rules
 //! a kernel needs:
 //!
 //! 1. **Interrupts stay off on this CPU while any guard lives.** Otherwise an
@@ -17,6 +17,8 @@ use core::mem::ManuallyDrop;
 use core::ops::{Deref, DerefMut};
 use core::sync::atomic::{AtomicUsize, Ordering};
 
+use spin::mutex::{SpinMutex, SpinMutexGuard};
+
 use crate::arch;
 use crate::cpu::mycpu;
 
@@ -28,13 +30,13 @@ pub struct SpinLock<T> {
     /// Index of the CPU holding the lock, or NO_CPU. Only for the "already
     /// held" check; mutual exclusion comes from `inner`.
     holder: AtomicUsize,
-    inner: spin::Mutex<T>,
+    inner: SpinMutex<T>,
 }
 
 pub struct SpinLockGuard<'a, T> {
     lock: &'a SpinLock<T>,
     /// Released by hand in `drop`, between clearing `holder` and `pop_off`.
-    inner: ManuallyDrop<spin::MutexGuard<'a, T>>,
+    inner: ManuallyDrop<SpinMutexGuard<'a, T>>,
 }
 
 impl<T> SpinLock<T> {
@@ -42,7 +44,7 @@ impl<T> SpinLock<T> {
         SpinLock {
             name,
             holder: AtomicUsize::new(NO_CPU),
-            inner: spin::Mutex::new(value),
+            inner: SpinMutex::new(value),
         }
     }
 
@@ -60,9 +62,44 @@ impl<T> SpinLock<T> {
         }
     }
 
+    /// Releases the lock without a guard. Only for the hand-over across a
+    /// context switch (proc.rs), where the guard lives on another stack.
+    ///
+    /// # Safety
+    /// This CPU must hold the lock through a guard that will never be
+    /// dropped, and nothing may use the protected data afterwards through
+    /// that guard.
+    pub unsafe fn force_unlock(&self) {
+        assert!(
+            self.holding(),
+            "force_unlock: lock '{}' not held",
+            self.name
+        );
+        self.holder.store(NO_CPU, Ordering::Relaxed);
+        // SAFETY: per the caller's promise, the lock is held and its guard
+        // is abandoned.
+        unsafe { self.inner.force_unlock() };
+        pop_off();
+    }
+
+    /// A raw pointer to the data, for debugging dumps that must not take
+    /// the lock (Ctrl-P). Reading through it is a data race the caller
+    /// accepts.
+    pub fn data_ptr(&self) -> *mut T {
+        self.inner.as_mut_ptr()
+    }
+
     /// Whether this CPU holds the lock. Call with interrupts off.
     pub fn holding(&self) -> bool {
         self.holder.load(Ordering::Relaxed) == mycpu().index
+    }
+}
+
+impl<'a, T> SpinLockGuard<'a, T> {
+    /// The lock this guard holds, so it can be taken again after the guard
+    /// is given up (sleep does this).
+    pub fn spinlock(&self) -> &'a SpinLock<T> {
+        self.lock
     }
 }
 

@@ -1,23 +1,32 @@
-//! Traps: exceptions, device interrupts and, later, system calls.
+//! Traps: exceptions, device interrupts and system calls.
 //!
 //! Every vector enters through trapasm.S, which saves the registers as a
-//! [`TrapFrame`] on the kernel stack and calls [`trap`]. `trap` decides what
-//! happened from the vector number:
+//! [`TrapFrame`] on the kernel stack and calls [`trap`]; the `syscall`
+//! instruction builds the same frame (vector `T_SYSCALL`). `trap` decides
+//! what happened from the vector number:
 //!
-//! - an exception (0..32) in kernel mode is a kernel bug: print everything a
+//! - a system call goes to syscall.rs, with interrupts back on;
+//! - an exception (0..32) in user mode kills that process alone, with one
+//!   console line in xv6's style (pid, name, trap number, error code, rip
+//!   and, for page faults, the address);
+//! - an exception in kernel mode is a kernel bug: print everything a
 //!   student needs to find it (the exception's name, error code, rip, cr2,
 //!   the registers and a backtrace of return addresses, read by following
 //!   the saved frame pointers) and panic;
-//! - the local APIC timer counts a tick;
+//! - the local APIC timer counts a tick and takes the CPU from the running
+//!   process, so user code cannot hog it;
 //! - COM1's interrupt reads typed characters into the console.
 //!
-//! Device interrupts are acknowledged with an EOI to the local APIC.
+//! Device interrupts are acknowledged with an EOI to the local APIC. On the
+//! way back to user mode, a process that has been killed exits instead.
 
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::Ordering;
 
-use crate::arch::lapic;
+use crate::arch::{self, lapic};
 use crate::cpu::mycpu;
 use crate::memlayout::KERNBASE;
+use crate::proc::{self, myproc};
+use crate::spinlock::SpinLock;
 
 /// First vector of the device interrupts; IRQ n of the IOAPIC arrives as
 /// vector `T_IRQ0 + n`.
@@ -26,7 +35,10 @@ pub const IRQ_TIMER: u8 = 0;
 pub const IRQ_COM1: u8 = 4;
 /// The local APIC's spurious-interrupt vector; needs no EOI.
 pub const T_SPURIOUS: u8 = 0xFF;
+/// The vector syscall_entry (trapasm.S) puts in a system call's frame.
+pub const T_SYSCALL: u64 = 0x80;
 
+const T_DOUBLE_FAULT: u64 = 8;
 const T_PAGE_FAULT: u64 = 14;
 
 /// The registers of interrupted code, as trapasm.S saves them.
@@ -65,27 +77,40 @@ impl TrapFrame {
     }
 }
 
-/// Timer ticks since boot, counted by CPU 0 at 100 Hz.
-static TICKS: AtomicU64 = AtomicU64::new(0);
+/// Timer ticks since boot, counted by CPU 0 at 100 Hz. Processes in
+/// `sleep(n)` sleep on this lock's address and are woken every tick.
+pub static TICKS: SpinLock<u64> = SpinLock::new("ticks", 0);
 
 /// Ticks since boot.
 pub fn ticks() -> u64 {
-    TICKS.load(Ordering::Relaxed)
+    *TICKS.lock()
+}
+
+/// The channel that `sleep(n)` sleeps on.
+pub fn ticks_channel() -> usize {
+    &TICKS as *const SpinLock<u64> as usize
 }
 
 /// Called by trapasm.S with interrupts off.
 #[unsafe(no_mangle)]
 extern "C" fn trap(frame: &mut TrapFrame) {
     let vector = frame.vector;
-    if vector < u64::from(T_IRQ0) {
+    if vector == T_SYSCALL {
+        if proc::current().killed() {
+            proc::exit(-1);
+        }
+        // The system call may sleep or take a while: let interrupts in.
+        arch::interrupts_on();
+        frame.rax = crate::syscall::syscall(frame) as u64;
+    } else if vector < u64::from(T_IRQ0) {
         exception(frame);
     } else if vector == u64::from(T_IRQ0 + IRQ_TIMER) {
-        let cpu = mycpu();
-        cpu.ticks.fetch_add(1, Ordering::Relaxed);
-        if cpu.index == 0 {
-            TICKS.fetch_add(1, Ordering::Relaxed);
-        }
+        timer_tick();
         lapic::eoi();
+        // Take the CPU from a running process, in kernel or user mode.
+        if myproc().is_some() {
+            proc::yield_cpu();
+        }
     } else if vector == u64::from(T_IRQ0 + IRQ_COM1) {
         crate::uart::interrupt();
         lapic::eoi();
@@ -98,11 +123,46 @@ extern "C" fn trap(frame: &mut TrapFrame) {
         );
         lapic::eoi();
     }
+
+    // A process killed while in the kernel dies here rather than going
+    // back to user code.
+    if frame.is_from_user() && proc::current().killed() {
+        proc::exit(-1);
+    }
 }
 
-/// An exception. For now every exception is a kernel bug: user mode does
-/// not exist yet.
+fn timer_tick() {
+    let cpu = mycpu();
+    cpu.ticks.fetch_add(1, Ordering::Relaxed);
+    if cpu.index == 0 {
+        let mut ticks = TICKS.lock();
+        *ticks += 1;
+        proc::wakeup(ticks_channel());
+    }
+}
+
+/// An exception: in user mode the process dies, in the kernel we panic.
 fn exception(frame: &TrapFrame) {
+    if frame.is_from_user() {
+        let p = proc::current();
+        // SAFETY: reading cr2 has no side effects.
+        let cr2 = unsafe { x86::controlregs::cr2() };
+        let pid = p.lock.lock().pid;
+        print!(
+            "pid {pid} {}: trap {} err {} on cpu {} rip {:#x}",
+            p.name(),
+            frame.vector,
+            frame.error_code,
+            mycpu().index,
+            frame.rip
+        );
+        if frame.vector == T_PAGE_FAULT {
+            print!(" addr {cr2:#x}");
+        }
+        println!("--kill proc");
+        p.set_killed();
+        return;
+    }
     report_kernel_exception(frame);
     panic!("{} in the kernel", exception_name(frame.vector));
 }
@@ -157,6 +217,10 @@ fn report_kernel_exception(frame: &TrapFrame) {
         exception_name(frame.vector),
         frame.error_code
     );
+    if frame.vector == T_DOUBLE_FAULT {
+        println!("  (a fault while handling a fault: often a kernel stack that ran");
+        println!("   into its guard page; cr2 holds the last page-fault address)");
+    }
     if frame.vector == T_PAGE_FAULT {
         println!(
             "  faulting address (cr2) {cr2:#018x}: {} on a {} page",

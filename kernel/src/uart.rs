@@ -5,17 +5,17 @@
 //! module owns the one `Uart16550` value and decides policy: 115200 baud, 8N1,
 //! and `\n` sent as `\r\n` so that terminals return to column 0.
 
-use spin::Mutex;
 use uart_16550::backend::PioBackend;
 use uart_16550::spec::registers::IER;
 use uart_16550::{Config, Uart16550};
 
+use crate::spinlock::SpinLock;
 use crate::trap::IRQ_COM1;
 
 const COM1: u16 = 0x3F8;
 
 /// The port, once `init` has found and programmed it.
-static PORT: Mutex<Option<Uart16550<PioBackend>>> = Mutex::new(None);
+static PORT: SpinLock<Option<Uart16550<PioBackend>>> = SpinLock::new("uart", None);
 
 /// Programs COM1. Output before this call is dropped.
 pub fn init() {

@@ -19,6 +19,18 @@
 //! PML4's upper 256 entries. So the kernel creates all its PML4 entries in
 //! `init`, and later kernel mappings only fill in lower-level tables, which
 //! every address space then sees. Page-table pages come from kalloc.
+//!
+//! A process's user half is an [`AddressSpace`]: program image from 0x1000,
+//! a guard page, the stack, the heap up to `size` (see memlayout.rs). Pages
+//! in `0..size` may be missing (page 0, the guard page): the functions that
+//! walk the range skip them. Every user page this module maps belongs to
+//! the address space and is freed with it, except pages marked `SHARED`
+//! (shared memory, owned by shm.rs), which teardown unmaps but never frees.
+//!
+//! User memory is reached by the kernel only through [`copy_in`],
+//! [`copy_out`] and [`copy_in_str`], which check every byte of the range
+//! against the page table first. The kernel never dereferences a user
+//! pointer.
 
 use x86::bits64::paging::{
     PAddr, PD, PDEntry, PDFlags, PDPT, PDPTEntry, PDPTFlags, PML4, PML4Entry, PML4Flags, PT,
@@ -26,8 +38,8 @@ use x86::bits64::paging::{
 };
 use x86::controlregs::cr3_write;
 
-use crate::kalloc::kalloc_zeroed;
-use crate::memlayout::{DIRECT_MAP, kernel_image, phys_to_virt, virt_to_phys};
+use crate::kalloc::{kalloc, kalloc_zeroed, kfree};
+use crate::memlayout::{DIRECT_MAP, USER_TOP, kernel_image, phys_to_virt, virt_to_phys};
 use crate::multiboot;
 use crate::param::PGSIZE;
 use spin::Once;
@@ -171,6 +183,10 @@ pub fn walk(pml4: PAddr, va: usize, create: bool) -> Option<&'static mut PTEntry
     Some(&mut pt_table[pt_index(VAddr::from_usize(va))])
 }
 
+/// Marks a user page that the address space does not own (shared memory):
+/// teardown unmaps it without freeing it.
+pub const SHARED: PTFlags = PTFlags::USER_9;
+
 /// Maps the 4 KiB page at `va` to physical `pa` with `flags` (P is added).
 pub fn map_page(pml4: PAddr, va: usize, pa: usize, flags: PTFlags) -> Result<(), MapError> {
     let entry = walk(pml4, va, true).ok_or(MapError::OutOfMemory)?;
@@ -282,4 +298,278 @@ pub fn test_kernel_permissions() -> crate::ktest::TestResult {
         return Err("low memory is still identity-mapped");
     }
     Ok(())
+}
+
+/// Flushes this CPU's TLB entry for `va`.
+pub fn flush_tlb_page(va: usize) {
+    // SAFETY: invlpg only drops a cached translation.
+    unsafe { x86::tlb::flush(va) };
+}
+
+/// A user address: a number the kernel must not dereference. Only
+/// `copy_in`, `copy_out` and `copy_in_str` turn it into memory accesses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UserAddr(pub usize);
+
+/// Why user memory could not be reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BadAddress;
+
+/// The user half of a process's address space: its own PML4, whose upper
+/// half is the kernel's.
+pub struct AddressSpace {
+    pml4: PAddr,
+}
+
+impl AddressSpace {
+    /// An empty user half with the kernel half in place.
+    pub fn new() -> Option<AddressSpace> {
+        let pml4 = PAddr::from(kalloc_zeroed()?);
+        // SAFETY: both are PML4 pages; the new one is ours alone, and the
+        // kernel's upper half is only read.
+        unsafe {
+            let new: &mut PML4 = table(pml4);
+            let kernel: &mut PML4 = table(kernel_pml4());
+            new[256..].copy_from_slice(&kernel[256..]);
+        }
+        Some(AddressSpace { pml4 })
+    }
+
+    /// Loads this address space on this CPU.
+    pub fn activate(&self) {
+        // SAFETY: the kernel half is the kernel's own, so kernel code keeps
+        // running; the user half belongs to the process about to run.
+        unsafe { cr3_write(self.pml4.as_u64()) };
+    }
+
+    /// The leaf entry for user address `va`, if its page tables exist.
+    fn entry(&self, va: usize) -> Option<&'static mut PTEntry> {
+        if va >= USER_TOP {
+            return None;
+        }
+        walk(self.pml4, va, false)
+    }
+
+    /// Maps fresh zeroed pages over `start..end` (page-aligned) with
+    /// `flags` plus user access. On failure, unmaps and frees what it mapped.
+    pub fn map_new(&mut self, start: usize, end: usize, flags: PTFlags) -> Result<(), MapError> {
+        assert!(start.is_multiple_of(PGSIZE) && end.is_multiple_of(PGSIZE) && end <= USER_TOP);
+        for va in (start..end).step_by(PGSIZE) {
+            let result = match kalloc_zeroed() {
+                None => Err(MapError::OutOfMemory),
+                Some(page) => {
+                    map_page(self.pml4, va, page, flags | PTFlags::US).inspect_err(|_| {
+                        // SAFETY: the page was never mapped, nobody saw it.
+                        unsafe { kfree(page) }
+                    })
+                }
+            };
+            if let Err(error) = result {
+                self.unmap(start, va);
+                return Err(error);
+            }
+        }
+        Ok(())
+    }
+
+    /// Unmaps every page in `start..end` (page-aligned), frees the ones
+    /// this address space owns, and flushes their TLB entries on this CPU
+    /// (an address space is only ever active on the CPU running its
+    /// process, and switching processes reloads CR3).
+    pub fn unmap(&mut self, start: usize, end: usize) {
+        for va in (start..end).step_by(PGSIZE) {
+            let Some(entry) = self.entry(va) else {
+                continue;
+            };
+            if !entry.is_present() {
+                continue;
+            }
+            let owned = !entry.flags().contains(SHARED);
+            let page = entry.address().as_usize();
+            *entry = PTEntry(0);
+            flush_tlb_page(va);
+            if owned {
+                // SAFETY: the page was mapped only here and is now unmapped.
+                unsafe { kfree(page) };
+            }
+        }
+    }
+
+    /// Changes the flags of every mapped page in `start..end`.
+    pub fn protect(&mut self, start: usize, end: usize, flags: PTFlags) {
+        for va in (start..end).step_by(PGSIZE) {
+            if let Some(entry) = self.entry(va).filter(|entry| entry.is_present()) {
+                let keep = entry.flags() & SHARED;
+                *entry = PTEntry::new(entry.address(), flags | keep | PTFlags::US | PTFlags::P);
+                flush_tlb_page(va);
+            }
+        }
+    }
+
+    /// A copy of `0..end` for a child process: every owned page is copied,
+    /// shared pages are mapped again (same physical page, same rights).
+    pub fn fork(&self, end: usize) -> Option<AddressSpace> {
+        let child = AddressSpace::new()?;
+        for va in (0..end).step_by(PGSIZE) {
+            let Some(entry) = self.entry(va).filter(|entry| entry.is_present()) else {
+                continue;
+            };
+            let flags = entry.flags() - PTFlags::P - PTFlags::A - PTFlags::D;
+            let copied = if flags.contains(SHARED) {
+                map_page(child.pml4, va, entry.address().as_usize(), flags).ok()
+            } else {
+                kalloc().and_then(|page| {
+                    // SAFETY: both pages are direct-mapped; `page` is new.
+                    unsafe {
+                        core::ptr::copy_nonoverlapping(
+                            phys_to_virt(entry.address().as_usize()) as *const u8,
+                            phys_to_virt(page) as *mut u8,
+                            PGSIZE,
+                        )
+                    };
+                    map_page(child.pml4, va, page, flags)
+                        .inspect_err(|_| {
+                            // SAFETY: never mapped.
+                            unsafe { kfree(page) }
+                        })
+                        .ok()
+                })
+            };
+            if copied.is_none() {
+                child.free(end);
+                return None;
+            }
+        }
+        Some(child)
+    }
+
+    /// Frees the user pages in `0..end` and every page-table page of the
+    /// user half. Shared pages anywhere in the user half must have been
+    /// unmapped by their owner first (shm.rs); any left are unmapped here
+    /// without being freed.
+    pub fn free(mut self, end: usize) {
+        self.unmap(0, end);
+        // SAFETY: the PML4 is ours; the user half's tables are referenced
+        // only from it.
+        let pml4: &mut PML4 = unsafe { table(self.pml4) };
+        for entry in pml4[..256].iter_mut().filter(|entry| entry.is_present()) {
+            free_table_tree(entry.address(), 3);
+            *entry = PML4Entry(0);
+        }
+        // SAFETY: nothing refers to the PML4 any more.
+        unsafe { kfree(self.pml4.as_usize()) };
+    }
+
+    /// The physical address behind user address `va` if it is mapped with
+    /// user access (and writable, if `write`).
+    fn translate(&self, va: usize, write: bool) -> Option<usize> {
+        let entry = self.entry(va)?;
+        let flags = entry.flags();
+        let allowed =
+            flags.contains(PTFlags::P | PTFlags::US) && (!write || flags.contains(PTFlags::RW));
+        allowed.then(|| entry.address().as_usize() + va % PGSIZE)
+    }
+
+    /// Checks that `len` bytes from `start` are user memory, writable too if
+    /// `write`, without copying anything.
+    pub fn check(&self, start: UserAddr, len: usize, write: bool) -> Result<(), BadAddress> {
+        self.for_each_piece(start, len, write, |_, _| {})
+    }
+
+    /// Checks that `len` bytes from `start` are user memory with the right
+    /// access, then calls `each` with the kernel address and length of
+    /// every piece, one per page.
+    fn for_each_piece(
+        &self,
+        start: UserAddr,
+        len: usize,
+        write: bool,
+        mut each: impl FnMut(usize, usize),
+    ) -> Result<(), BadAddress> {
+        // Both checks are needed: the sum must not wrap around, and the end
+        // must stay in the user half.
+        let end = start.0.checked_add(len).ok_or(BadAddress)?;
+        if end > USER_TOP {
+            return Err(BadAddress);
+        }
+        let mut va = start.0;
+        // Check every page before touching any, so that a failed copy_out
+        // leaves user memory unchanged.
+        while va < end {
+            self.translate(va, write).ok_or(BadAddress)?;
+            va = (va - va % PGSIZE) + PGSIZE;
+        }
+        let mut va = start.0;
+        while va < end {
+            let piece = (PGSIZE - va % PGSIZE).min(end - va);
+            let pa = self.translate(va, write).ok_or(BadAddress)?;
+            each(phys_to_virt(pa), piece);
+            va += piece;
+        }
+        Ok(())
+    }
+}
+
+/// Frees a page-table page of the given level (3 = PDPT, 2 = PD, 1 = PT)
+/// and the tables below it. Leaf pages must be unmapped already; any still
+/// present are shared pages, which are not ours to free.
+fn free_table_tree(table_pa: PAddr, level: u32) {
+    if level > 1 {
+        // SAFETY: a page-table page of this address space, not shared with
+        // any other (the user half is private).
+        let entries: &mut [u64; 512] = unsafe { table(table_pa) };
+        for entry in entries.iter_mut().filter(|entry| **entry & 1 != 0) {
+            free_table_tree(PAddr::from(*entry & 0x000F_FFFF_FFFF_F000), level - 1);
+            *entry = 0;
+        }
+    }
+    // SAFETY: the table is no longer referenced.
+    unsafe { kfree(table_pa.as_usize()) };
+}
+
+/// Copies `bytes.len()` bytes from user address `src` in `space`.
+pub fn copy_in(space: &AddressSpace, bytes: &mut [u8], src: UserAddr) -> Result<(), BadAddress> {
+    let mut done = 0;
+    space.for_each_piece(src, bytes.len(), false, |kernel, len| {
+        // SAFETY: `kernel` is a direct-mapped user page checked by
+        // for_each_piece; `bytes` is kernel memory of at least done + len.
+        unsafe {
+            core::ptr::copy_nonoverlapping(kernel as *const u8, bytes[done..].as_mut_ptr(), len)
+        };
+        done += len;
+    })
+}
+
+/// Copies `bytes` to user address `dst` in `space`; every page must be
+/// writable. Nothing is written unless everything can be.
+pub fn copy_out(space: &AddressSpace, dst: UserAddr, bytes: &[u8]) -> Result<(), BadAddress> {
+    let mut done = 0;
+    space.for_each_piece(dst, bytes.len(), true, |kernel, len| {
+        // SAFETY: as in copy_in, in the other direction.
+        unsafe { core::ptr::copy_nonoverlapping(bytes[done..].as_ptr(), kernel as *mut u8, len) };
+        done += len;
+    })
+}
+
+/// Copies a NUL-terminated string from user address `src` into `buffer`
+/// and returns its length (without the NUL). Fails if there is no NUL
+/// within `buffer.len()` bytes or any byte is not readable user memory.
+pub fn copy_in_str(
+    space: &AddressSpace,
+    buffer: &mut [u8],
+    src: UserAddr,
+) -> Result<usize, BadAddress> {
+    for (i, slot) in buffer.iter_mut().enumerate() {
+        let va = src.0.checked_add(i).ok_or(BadAddress)?;
+        if va >= USER_TOP {
+            return Err(BadAddress);
+        }
+        let pa = space.translate(va, false).ok_or(BadAddress)?;
+        // SAFETY: `pa` is a mapped, user-readable byte (translate).
+        *slot = unsafe { *(phys_to_virt(pa) as *const u8) };
+        if *slot == 0 {
+            return Ok(i);
+        }
+    }
+    Err(BadAddress)
 }

@@ -7,6 +7,7 @@ pub mod idt;
 pub mod ioapic;
 pub mod lapic;
 pub mod mp;
+pub mod syscall;
 
 use core::arch::global_asm;
 
@@ -29,6 +30,15 @@ pub fn interrupts_on() {
 /// Whether interrupts are on on this CPU (RFLAGS.IF).
 pub fn interrupts_enabled() -> bool {
     x86::bits64::rflags::read().contains(x86::bits64::rflags::RFlags::FLAGS_IF)
+}
+
+/// Turns interrupts on and waits for one. `sti` takes effect only after
+/// the next instruction, so no interrupt can slip in between and leave the
+/// CPU halted with nothing to wake it.
+pub fn wait_for_interrupt() {
+    // SAFETY: the IDT is loaded; the interrupt's handler runs and returns
+    // here.
+    unsafe { core::arch::asm!("sti", "hlt", options(nomem, nostack)) };
 }
 
 /// Stops this CPU for good: interrupts off, then `hlt` until the end.

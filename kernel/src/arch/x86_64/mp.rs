@@ -100,6 +100,7 @@ extern "C" fn ap_entry(index: usize) -> ! {
     crate::vm::switch_to_kernel(); // the kernel's page table
     gdt::init(); // segments and TSS
     idt::init(); // trap vectors
+    super::syscall::init(); // the `syscall` instruction's entry point
     lapic::init(); // this CPU's interrupt controller and timer
     crate::cpu_running(mycpu())
 }

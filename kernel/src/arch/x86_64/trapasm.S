@@ -34,9 +34,10 @@ trap_vectors:
 alltraps:
     /* The saved cs is at 24(%rsp): above the vector, error code and rip. */
     testb $3, 24(%rsp)
-    jz 1f
+    jz alltraps_save
     swapgs
-1:  pushq %rax
+alltraps_save:
+    pushq %rax
     pushq %rbx
     pushq %rcx
     pushq %rdx
@@ -80,3 +81,37 @@ trapret:
     swapgs
 2:  addq $16, %rsp      /* the vector and error code */
     iretq
+
+/*
+ * syscall_entry: where the `syscall` instruction lands (the LSTAR MSR).
+ *
+ * The CPU has put the user's rip in rcx and rflags in r11, masked
+ * interrupts (FMASK) and switched to ring 0, but it has NOT switched
+ * stacks. So: swapgs to reach this CPU's `Cpu`, park the user's rsp there,
+ * load the kernel stack of the current process, and build the same
+ * TrapFrame an interrupt would (with vector T_SYSCALL), so that `trap`
+ * handles it and `trapret` returns through iretq. The kernel never uses
+ * sysret, so it never has to worry about returning to a non-canonical rip.
+ *
+ * CPU_USER_RSP and CPU_KERNEL_STACK are the offsets of those fields in
+ * `Cpu` (cpu.rs checks them at compile time).
+ */
+.set CPU_USER_RSP, 8
+.set CPU_KERNEL_STACK, 16
+.set USER_CODE_SELECTOR, 0x23
+.set USER_DATA_SELECTOR, 0x1B
+.set T_SYSCALL, 0x80
+
+.global syscall_entry
+syscall_entry:
+    swapgs
+    movq %rsp, %gs:CPU_USER_RSP
+    movq %gs:CPU_KERNEL_STACK, %rsp
+    pushq $USER_DATA_SELECTOR       /* ss */
+    pushq %gs:CPU_USER_RSP          /* rsp */
+    pushq %r11                      /* rflags */
+    pushq $USER_CODE_SELECTOR       /* cs */
+    pushq %rcx                      /* rip */
+    pushq $0                        /* error code */
+    pushq $T_SYSCALL                /* vector */
+    jmp alltraps_save

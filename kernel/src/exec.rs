@@ -1,0 +1,367 @@
+//! exec: replace the calling process's program with a new one.
+//!
+//! The program is an ELF64 executable for x86_64. Loading it:
+//!
+//! 1. Check the ELF header field by field (magic, 64-bit, little-endian,
+//!    current version, executable type, x86_64, program-header size and
+//!    table bounds). Anything unexpected is refused: the file is input from
+//!    a user, not trusted.
+//! 2. Build a fresh address space. For every loadable segment, check that
+//!    it lies in the user half between page 1 and `SHMBASE`, that its file
+//!    bytes lie inside the file, and that segments don't overlap; map zeroed
+//!    pages, copy the file bytes, then set the segment's permissions (write
+//!    only if the segment is writable, execute only if it is executable).
+//! 3. Above the image: one unmapped guard page, then `USER_STACK_PAGES` of
+//!    stack. The argument strings go at the top of the stack, then the
+//!    `argv` array of pointers (16-byte aligned, ending in a null pointer),
+//!    then a fake return address 0, so that the program's `_start` sees the
+//!    stack exactly as after a `call`: rdi = argc, rsi = argv.
+//! 4. Only when everything above has succeeded, swap the new address space
+//!    in and free the old one. A failure at any step frees the new one and
+//!    leaves the caller's image untouched, so exec returns -1 to a caller
+//!    that is still intact.
+//!
+//! Until the file system exists, programs come from `embedded.rs`, which
+//! holds the user programs built into the kernel image.
+
+use x86::bits64::paging::PTFlags;
+
+use crate::arch::gdt::{USER_CODE, USER_DATA};
+use crate::embedded;
+use crate::kalloc::{kalloc, kfree};
+use crate::memlayout::{SHMBASE, phys_to_virt};
+use crate::param::{MAXARG, MAXPATH, PGSIZE, PROC_NAME_LEN, USER_STACK_PAGES};
+use crate::proc::{self, Proc};
+use crate::syscall::{Args, Error, SysResult, copy_in_bytes};
+use crate::trap::TrapFrame;
+use crate::vm::{self, AddressSpace, UserAddr};
+
+const ELF_MAGIC: [u8; 4] = *b"\x7fELF";
+const ELFCLASS64: u8 = 2;
+const ELFDATA2LSB: u8 = 1;
+const EV_CURRENT: u8 = 1;
+const ET_EXEC: u16 = 2;
+const EM_X86_64: u16 = 62;
+const ELF_HEADER_SIZE: usize = 64;
+const PROGRAM_HEADER_SIZE: usize = 56;
+/// More program headers than any of our programs has; refuse the rest.
+const MAX_PROGRAM_HEADERS: usize = 16;
+const PT_LOAD: u32 = 1;
+const PF_X: u32 = 1;
+const PF_W: u32 = 2;
+/// RFLAGS of a new program: interrupts on (and bit 1, always set).
+const USER_RFLAGS: u64 = 0x202;
+
+/// The fields of the ELF header that exec uses.
+struct ElfHeader {
+    entry: usize,
+    program_headers: usize,
+    program_header_count: usize,
+}
+
+/// A loadable segment.
+struct Segment {
+    offset: usize,
+    vaddr: usize,
+    file_size: usize,
+    memory_size: usize,
+    flags: u32,
+}
+
+fn u16_at(bytes: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([bytes[at], bytes[at + 1]])
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"))
+}
+
+fn u64_at(bytes: &[u8], at: usize) -> usize {
+    u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes")) as usize
+}
+
+fn parse_header(file: &[u8]) -> Result<ElfHeader, Error> {
+    let header = file.get(..ELF_HEADER_SIZE).ok_or(Error::BadExecutable)?;
+    let valid = header[..4] == ELF_MAGIC
+        && header[4] == ELFCLASS64
+        && header[5] == ELFDATA2LSB
+        && header[6] == EV_CURRENT
+        && u16_at(header, 16) == ET_EXEC
+        && u16_at(header, 18) == EM_X86_64
+        && u32_at(header, 20) == u32::from(EV_CURRENT)
+        && usize::from(u16_at(header, 52)) == ELF_HEADER_SIZE
+        && usize::from(u16_at(header, 54)) == PROGRAM_HEADER_SIZE;
+    if !valid {
+        return Err(Error::BadExecutable);
+    }
+    let elf = ElfHeader {
+        entry: u64_at(header, 24),
+        program_headers: u64_at(header, 32),
+        program_header_count: usize::from(u16_at(header, 56)),
+    };
+    let table_end = (elf.program_header_count * PROGRAM_HEADER_SIZE)
+        .checked_add(elf.program_headers)
+        .ok_or(Error::BadExecutable)?;
+    if elf.program_header_count == 0
+        || elf.program_header_count > MAX_PROGRAM_HEADERS
+        || table_end > file.len()
+    {
+        return Err(Error::BadExecutable);
+    }
+    Ok(elf)
+}
+
+/// The loadable segments, each checked against the file and the user
+/// address range.
+fn segments<'a>(
+    file: &'a [u8],
+    elf: &'a ElfHeader,
+) -> impl Iterator<Item = Result<Segment, Error>> + 'a {
+    (0..elf.program_header_count).filter_map(move |i| {
+        let at = elf.program_headers + i * PROGRAM_HEADER_SIZE;
+        let header = &file[at..at + PROGRAM_HEADER_SIZE];
+        if u32_at(header, 0) != PT_LOAD {
+            return None;
+        }
+        let segment = Segment {
+            flags: u32_at(header, 4),
+            offset: u64_at(header, 8),
+            vaddr: u64_at(header, 16),
+            file_size: u64_at(header, 32),
+            memory_size: u64_at(header, 40),
+        };
+        // Each test guards against a different lie in the header; the
+        // checked additions catch sums that would wrap around.
+        let file_end = segment.offset.checked_add(segment.file_size);
+        let memory_end = segment.vaddr.checked_add(segment.memory_size);
+        let sound = segment.file_size <= segment.memory_size
+            && file_end.is_some_and(|end| end <= file.len())
+            && segment.vaddr >= PGSIZE
+            && memory_end.is_some_and(|end| end <= SHMBASE);
+        Some(if sound {
+            Ok(segment)
+        } else {
+            Err(Error::BadExecutable)
+        })
+    })
+}
+
+/// A new address space holding the program, its guard page and stack.
+struct Image {
+    space: AddressSpace,
+    /// End of the stack: the initial end of memory and start of the heap.
+    size: usize,
+    entry: usize,
+}
+
+fn load_image(file: &[u8]) -> Result<Image, Error> {
+    let elf = parse_header(file)?;
+    let mut space = AddressSpace::new().ok_or(Error::OutOfResources)?;
+    match load_segments(file, &elf, &mut space) {
+        Ok((image_end, entry_ok)) if entry_ok => {
+            // One unmapped guard page, then the stack.
+            let stack_bottom = image_end + PGSIZE;
+            let size = stack_bottom + USER_STACK_PAGES * PGSIZE;
+            if size > SHMBASE {
+                space.free(image_end);
+                return Err(Error::BadExecutable);
+            }
+            if let Err(_error) = space.map_new(stack_bottom, size, PTFlags::RW | PTFlags::XD) {
+                space.free(image_end);
+                return Err(Error::OutOfResources);
+            }
+            Ok(Image {
+                space,
+                size,
+                entry: elf.entry,
+            })
+        }
+        Ok((image_end, _)) => {
+            space.free(image_end);
+            Err(Error::BadExecutable)
+        }
+        Err((image_end, error)) => {
+            space.free(image_end);
+            Err(error)
+        }
+    }
+}
+
+/// Maps and fills every loadable segment. Returns the page-aligned end of
+/// the image and whether the entry point lies in an executable segment; on
+/// failure, how far pages may have been mapped (for cleanup) and why.
+fn load_segments(
+    file: &[u8],
+    elf: &ElfHeader,
+    space: &mut AddressSpace,
+) -> Result<(usize, bool), (usize, Error)> {
+    let mut image_end = 0;
+    let mut entry_ok = false;
+    for segment in segments(file, elf) {
+        let segment = segment.map_err(|error| (image_end, error))?;
+        let start = segment.vaddr - segment.vaddr % PGSIZE;
+        let end = (segment.vaddr + segment.memory_size).next_multiple_of(PGSIZE);
+        // Map writable first so the bytes can be copied in; the final
+        // permissions come after.
+        space.map_new(start, end, PTFlags::RW).map_err(|error| {
+            let error = match error {
+                vm::MapError::AlreadyMapped => Error::BadExecutable,
+                vm::MapError::OutOfMemory => Error::OutOfResources,
+            };
+            (image_end.max(end), error)
+        })?;
+        image_end = image_end.max(end);
+        let bytes = &file[segment.offset..segment.offset + segment.file_size];
+        vm::copy_out(space, UserAddr(segment.vaddr), bytes)
+            .map_err(|_| (image_end, Error::BadExecutable))?;
+        let mut flags = PTFlags::empty();
+        flags.set(PTFlags::RW, segment.flags & PF_W != 0);
+        flags.set(PTFlags::XD, segment.flags & PF_X == 0);
+        space.protect(start, end, flags);
+        if segment.flags & PF_X != 0
+            && (segment.vaddr..segment.vaddr + segment.memory_size).contains(&elf.entry)
+        {
+            entry_ok = true;
+        }
+    }
+    Ok((image_end, entry_ok))
+}
+
+/// Puts the argument strings and the argv array on the new stack; returns
+/// the initial rsp and the argv address.
+fn push_arguments(image: &Image, argv: &[&[u8]]) -> Result<(usize, usize), Error> {
+    let stack_bottom = image.size - USER_STACK_PAGES * PGSIZE;
+    let mut sp = image.size;
+    let mut pointers = [0u64; MAXARG + 1];
+    for (slot, arg) in pointers.iter_mut().zip(argv) {
+        sp = sp
+            .checked_sub(arg.len() + 1)
+            .filter(|&sp| sp >= stack_bottom)
+            .ok_or(Error::InvalidArgument)?;
+        vm::copy_out(&image.space, UserAddr(sp), arg)?;
+        vm::copy_out(&image.space, UserAddr(sp + arg.len()), &[0])?;
+        *slot = sp as u64;
+    }
+    // argv[argc] is already 0. The array must start 16-byte aligned, with
+    // the fake return address just below it.
+    let table_len = (argv.len() + 1) * 8;
+    let argv_addr = sp
+        .checked_sub(table_len)
+        .map(|a| a & !0xF)
+        .filter(|&a| a >= stack_bottom + 8)
+        .ok_or(Error::InvalidArgument)?;
+    let table: &[u64] = &pointers[..=argv.len()];
+    for (i, pointer) in table.iter().enumerate() {
+        vm::copy_out(
+            &image.space,
+            UserAddr(argv_addr + i * 8),
+            &pointer.to_ne_bytes(),
+        )?;
+    }
+    let rsp = argv_addr - 8;
+    vm::copy_out(&image.space, UserAddr(rsp), &0u64.to_ne_bytes())?;
+    Ok((rsp, argv_addr))
+}
+
+/// Loads the program `path` into process `p` with arguments `argv`,
+/// replacing its image. `p` is the calling process (exec) or a new one not
+/// yet running (user_init). On error, `p` is unchanged.
+pub fn load_into(p: &Proc, path: &[u8], argv: &[&[u8]]) -> Result<usize, Error> {
+    if argv.len() > MAXARG {
+        return Err(Error::InvalidArgument);
+    }
+    let file = embedded::find(path).ok_or(Error::NotFound)?;
+    let image = load_image(file)?;
+    let (rsp, argv_addr) = match push_arguments(&image, argv) {
+        Ok(stack) => stack,
+        Err(error) => {
+            image.space.free(image.size);
+            return Err(error);
+        }
+    };
+
+    // Nothing can fail from here on: commit.
+    // SAFETY: `p` is the calling process or a new, not yet running one
+    // (see above): we are the only user of its private fields.
+    let private = unsafe { p.private() };
+    let old_size = private.size;
+    if let Some(old) = private.space.replace(image.space) {
+        if proc::myproc().is_some_and(|current| core::ptr::eq(current, p)) {
+            private.space.as_ref().expect("just set").activate();
+        }
+        old.free(old_size);
+    }
+    private.size = image.size;
+    private.heap_start = image.size;
+    let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
+    private.name = [0; PROC_NAME_LEN];
+    let len = name.len().min(PROC_NAME_LEN - 1);
+    private.name[..len].copy_from_slice(&name[..len]);
+
+    let frame = TrapFrame {
+        rip: image.entry as u64,
+        cs: u64::from(USER_CODE.bits()),
+        rflags: USER_RFLAGS,
+        rsp: rsp as u64,
+        ss: u64::from(USER_DATA.bits()),
+        rdi: argv.len() as u64,
+        rsi: argv_addr as u64,
+        ..TrapFrame::default()
+    };
+    // SAFETY: the trap frame lives on `p`'s kernel stack; `p` is ours (see
+    // above).
+    unsafe { p.trap_frame().write(frame) };
+    Ok(argv.len())
+}
+
+/// exec(path, argv): `argv` is a user array of string pointers ending in a
+/// null pointer. Returns argc, which lands in rax of the new image (the
+/// program finds argc in rdi).
+pub fn sys_exec(args: &Args) -> SysResult {
+    // The path and the argument strings are gathered in one page.
+    let page = kalloc().ok_or(Error::OutOfResources)?;
+    // SAFETY: a fresh page from kalloc, ours until we free it below.
+    let buffer = unsafe { core::slice::from_raw_parts_mut(phys_to_virt(page) as *mut u8, PGSIZE) };
+    let result = gather_arguments(args, buffer).and_then(|(path_len, ranges, count)| {
+        let mut argv: [&[u8]; MAXARG] = [&[]; MAXARG];
+        for (slot, range) in argv.iter_mut().zip(&ranges[..count]) {
+            *slot = &buffer[range.clone()];
+        }
+        load_into(proc::current(), &buffer[..path_len], &argv[..count])
+    });
+    // SAFETY: the page was ours and nothing refers to it any more.
+    unsafe { kfree(page) };
+    result
+}
+
+/// Where `gather_arguments` put the path (its length; it starts at 0) and
+/// each argument string, and how many arguments there are.
+type Gathered = (usize, [core::ops::Range<usize>; MAXARG], usize);
+
+/// Copies exec's path and argument strings from user memory into `buffer`.
+fn gather_arguments(args: &Args, buffer: &mut [u8]) -> Result<Gathered, Error> {
+    let path_len = args.str(0, &mut buffer[..MAXPATH])?.len();
+    let mut ranges: [core::ops::Range<usize>; MAXARG] = core::array::from_fn(|_| 0..0);
+    let mut used = MAXPATH;
+    let argv = args.addr(1);
+    for (i, range) in ranges.iter_mut().enumerate() {
+        let mut pointer = [0u8; 8];
+        let at = argv.0.checked_add(i * 8).ok_or(Error::BadAddress)?;
+        copy_in_bytes(&mut pointer, UserAddr(at))?;
+        let pointer = u64::from_ne_bytes(pointer) as usize;
+        if pointer == 0 {
+            return Ok((path_len, ranges, i));
+        }
+        if used >= buffer.len() {
+            return Err(Error::InvalidArgument);
+        }
+        let end = (used + MAXPATH).min(buffer.len());
+        let len = crate::syscall::with_space(|space| {
+            vm::copy_in_str(space, &mut buffer[used..end], UserAddr(pointer))
+        })?;
+        *range = used..used + len;
+        used += len + 1;
+    }
+    // MAXARG arguments and still no null pointer: too many.
+    Err(Error::InvalidArgument)
+}

@@ -1,0 +1,575 @@
+//! Processes: the process table, the scheduler, sleep and wakeup, fork,
+//! exit, wait and kill.
+//!
+//! The table has `NPROC` slots. A slot moves through xv6's states:
+//!
+//! ```text
+//!   Unused --alloc--> Used --(fork/userinit done)--> Runnable <--> Running
+//!                                                       ^            |
+//!                                         wakeup/kill   |  sleep     v
+//!                                                    Sleeping <------+
+//!   Running --exit--> Zombie --(parent's wait)--> Unused
+//! ```
+//!
+//! Each CPU runs `scheduler`, which picks a Runnable process and switches to
+//! its kernel stack with `swtch` (swtch.S). The process runs until it gives
+//! the CPU back through `sched` (from `yield_cpu` on a timer tick, `sleep`
+//! or `exit`), which switches back to the scheduler's stack.
+//!
+//! ## Locking
+//!
+//! - `Proc::lock` guards the fields in [`Shared`]: state, channel, killed
+//!   flag, exit status and pid. It is held across `swtch` in both
+//!   directions: the scheduler takes it before switching to a process, and
+//!   the process releases it when it resumes (in `forkret` the first time);
+//!   a process takes it before switching to the scheduler, which releases
+//!   it. This is what makes sleep/wakeup free of lost wake-ups: `sleep`
+//!   takes the process lock before releasing the condition's lock, and
+//!   `wakeup` needs the process lock to see the sleeper.
+//! - `WAIT_LOCK` guards every process's parent (it is the table of parents)
+//!   and is taken before any process lock, so a parent in `wait` never
+//!   misses a child's `exit`.
+//! - [`Private`] fields belong to the process itself: only its own kernel
+//!   thread touches them, except while the slot is `Used` (being created by
+//!   `alloc_process`'s caller) or `Zombie` (being freed by the parent).
+//!
+//! Every slot has its own kernel stack at a fixed address in `KSTACKS`,
+//! above an unmapped guard page, mapped once at boot: a kernel stack
+//! overflow faults (reported through the double-fault stack) instead of
+//! overwriting a neighbour.
+
+use core::arch::global_asm;
+use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicI32, Ordering};
+
+use x86::bits64::paging::PTFlags;
+
+use crate::arch::{self, gdt};
+use crate::cpu::mycpu;
+use crate::kalloc::kalloc;
+use crate::memlayout::KSTACKS;
+use crate::param::{KSTACK_PAGES, NPROC, PGSIZE, PROC_NAME_LEN};
+use crate::spinlock::{SpinLock, SpinLockGuard};
+use crate::trap::TrapFrame;
+use crate::vm::{self, AddressSpace};
+
+global_asm!(include_str!("arch/x86_64/swtch.S"), options(att_syntax));
+
+unsafe extern "C" {
+    /// Saves the callee-saved registers and rsp into `*old`, loads `new`.
+    fn swtch(old: *mut usize, new: usize);
+    /// trapasm.S: pops a TrapFrame and returns to it.
+    fn trapret();
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    Unused,
+    Used,
+    Sleeping,
+    Runnable,
+    Running,
+    Zombie,
+}
+
+/// Guarded by `Proc::lock`.
+pub struct Shared {
+    pub state: State,
+    /// What the process sleeps on, if Sleeping: any address-sized token.
+    pub channel: usize,
+    /// Set by `kill`; the process exits at its next return to user space
+    /// or wake-up.
+    pub killed: bool,
+    /// Exit status, for the parent's `wait`.
+    pub exit_status: i32,
+    pub pid: i32,
+}
+
+/// Private to the process (see the module doc): no lock.
+pub struct Private {
+    /// The user address space; `None` only while Unused.
+    pub space: Option<AddressSpace>,
+    /// End of the user memory: the program image, guard page, stack and
+    /// heap all lie below it.
+    pub size: usize,
+    /// The initial end of memory (the start of the heap): `sbrk` may not
+    /// shrink below it.
+    pub heap_start: usize,
+    /// Saved kernel stack pointer while not running (swtch.S).
+    pub context: usize,
+    /// Name, for Ctrl-P and fault messages.
+    pub name: [u8; PROC_NAME_LEN],
+}
+
+pub struct Proc {
+    /// This slot's index in the table.
+    pub index: usize,
+    pub lock: SpinLock<Shared>,
+    private: UnsafeCell<Private>,
+}
+
+// SAFETY: `lock` protects the shared fields; `private` is only touched by
+// the process's own kernel thread, or by its creator/reaper while no
+// thread runs it (module doc).
+unsafe impl Sync for Proc {}
+
+impl Proc {
+    const fn new(index: usize) -> Proc {
+        Proc {
+            index,
+            lock: SpinLock::new(
+                "proc",
+                Shared {
+                    state: State::Unused,
+                    channel: 0,
+                    killed: false,
+                    exit_status: 0,
+                    pid: 0,
+                },
+            ),
+            private: UnsafeCell::new(Private {
+                space: None,
+                size: 0,
+                heap_start: 0,
+                context: 0,
+                name: [0; PROC_NAME_LEN],
+            }),
+        }
+    }
+
+    /// The process's private fields.
+    ///
+    /// # Safety
+    /// The caller must be the process's own kernel thread, or own the slot
+    /// while no thread runs it (creating it in state Used, or reaping it as
+    /// a Zombie), and must not hold two references at once.
+    #[allow(clippy::mut_from_ref)]
+    pub unsafe fn private(&self) -> &mut Private {
+        // SAFETY: per the caller's promise, no other reference exists.
+        unsafe { &mut *self.private.get() }
+    }
+
+    /// Lowest address of this slot's kernel stack.
+    fn kernel_stack_bottom(&self) -> usize {
+        KSTACKS + (self.index * (KSTACK_PAGES + 1) + 1) * PGSIZE
+    }
+
+    /// One past the highest address of this slot's kernel stack.
+    pub fn kernel_stack_top(&self) -> usize {
+        self.kernel_stack_bottom() + KSTACK_PAGES * PGSIZE
+    }
+
+    /// The trap frame at the top of the kernel stack: the user registers
+    /// saved on entry to the kernel.
+    pub fn trap_frame(&self) -> *mut TrapFrame {
+        (self.kernel_stack_top() - size_of::<TrapFrame>()) as *mut TrapFrame
+    }
+
+    /// Has the process been killed?
+    pub fn killed(&self) -> bool {
+        self.lock.lock().killed
+    }
+
+    pub fn set_killed(&self) {
+        self.lock.lock().killed = true;
+    }
+
+    pub fn name(&self) -> &str {
+        // SAFETY: only reads the name, which is written while the slot is
+        // Used or by exec in the process itself; a torn read shows a
+        // garbled name at worst.
+        let name = unsafe { &(*self.private.get()).name };
+        let len = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+        core::str::from_utf8(&name[..len]).unwrap_or("?")
+    }
+}
+
+static PROCS: [Proc; NPROC] = {
+    let mut procs = [const { Proc::new(0) }; NPROC];
+    let mut i = 0;
+    while i < NPROC {
+        procs[i] = Proc::new(i);
+        i += 1;
+    }
+    procs
+};
+
+/// The parent of each process (by slot index); see the module doc.
+static WAIT_LOCK: SpinLock<[Option<usize>; NPROC]> = SpinLock::new("wait", [None; NPROC]);
+
+static NEXT_PID: AtomicI32 = AtomicI32::new(1);
+
+/// The init process's slot, once created.
+const INIT_INDEX: usize = 0;
+
+/// Maps every slot's kernel stack, each above an unmapped guard page.
+pub fn init() {
+    for p in &PROCS {
+        for va in (p.kernel_stack_bottom()..p.kernel_stack_top()).step_by(PGSIZE) {
+            let page = kalloc().expect("proc: no memory for kernel stacks");
+            vm::map_page(vm::kernel_pml4(), va, page, PTFlags::RW | PTFlags::XD)
+                .expect("proc: cannot map a kernel stack");
+        }
+    }
+}
+
+/// The process running on this CPU, if any.
+pub fn myproc() -> Option<&'static Proc> {
+    crate::spinlock::push_off();
+    let index = mycpu().process.get();
+    crate::spinlock::pop_off();
+    index.map(|i| &PROCS[i])
+}
+
+/// The process running on this CPU, for code that only runs in one (system
+/// calls, traps from user mode).
+pub fn current() -> &'static Proc {
+    myproc().expect("no current process")
+}
+
+/// Finds an unused slot, gives it a pid and an empty address space, and
+/// prepares its kernel stack so that its first `swtch` lands in `forkret`
+/// and then returns to user space through `trapret`. Returns the slot with
+/// its lock held, in state Used.
+fn alloc_process() -> Option<(&'static Proc, SpinLockGuard<'static, Shared>)> {
+    for p in &PROCS {
+        let mut shared = p.lock.lock();
+        if shared.state != State::Unused {
+            continue;
+        }
+        let space = AddressSpace::new()?;
+        shared.state = State::Used;
+        shared.pid = NEXT_PID.fetch_add(1, Ordering::Relaxed);
+        shared.killed = false;
+        shared.exit_status = 0;
+        // The initial kernel stack, from the top: the trap frame (filled in
+        // by the caller), trapret's address (where forkret returns to),
+        // forkret's address (where swtch returns to), and six zeroed
+        // callee-saved registers for swtch to pop.
+        let frame = p.trap_frame();
+        let words = frame as *mut usize;
+        // SAFETY: the slot's kernel stack is mapped and unused while the
+        // slot is being allocated; the frame and words below it are inside.
+        let context = unsafe {
+            frame.write(TrapFrame::default());
+            words
+                .sub(1)
+                .write(trapret as unsafe extern "C" fn() as usize);
+            words.sub(2).write(forkret as extern "C" fn() as usize);
+            for i in 3..=8 {
+                words.sub(i).write(0);
+            }
+            words.sub(8) as usize
+        };
+        // SAFETY: the slot is Used and its lock is held by us: no thread
+        // runs it.
+        let private = unsafe { p.private() };
+        private.space = Some(space);
+        private.size = 0;
+        private.heap_start = 0;
+        private.context = context;
+        private.name = [0; PROC_NAME_LEN];
+        return Some((p, shared));
+    }
+    None
+}
+
+/// Frees a slot's memory and marks it Unused. Called with the slot's lock
+/// held, on a Zombie or on a Used slot whose creation failed.
+fn free_process(p: &Proc, shared: &mut Shared) {
+    // SAFETY: the slot is a Zombie or Used and its lock is held: its own
+    // thread will never run again (or never ran).
+    let private = unsafe { p.private() };
+    if let Some(space) = private.space.take() {
+        space.free(private.size);
+    }
+    private.size = 0;
+    shared.state = State::Unused;
+    shared.pid = 0;
+    shared.channel = 0;
+    shared.killed = false;
+}
+
+/// Creates the first process, running the program `init` with `argv`, and
+/// makes it runnable.
+pub fn user_init(argv: &[&[u8]]) {
+    let (p, mut shared) = alloc_process().expect("user_init: no process slot");
+    assert_eq!(p.index, INIT_INDEX, "init must take the first slot");
+    if let Err(error) = crate::exec::load_into(p, b"init", argv) {
+        panic!("user_init: cannot start init: {error:?}");
+    }
+    shared.state = State::Runnable;
+}
+
+/// Where a new process's first `swtch` lands, with its lock held by the
+/// scheduler that switched to it. Releases it and returns into `trapret`.
+extern "C" fn forkret() {
+    // SAFETY: the scheduler acquired this process's lock before switching
+    // here, and nothing else will release it (module doc).
+    unsafe { current().lock.force_unlock() };
+}
+
+/// Creates a child that is a copy of the calling process. Returns the
+/// child's pid to the parent; the child sees 0.
+pub fn fork() -> Option<i32> {
+    let parent = current();
+    let (child, mut shared) = alloc_process()?;
+    // SAFETY: `parent` is the calling process; `child` is Used and locked.
+    let (parent_private, child_private) = unsafe { (parent.private(), child.private()) };
+    let Some(space) = parent_private
+        .space
+        .as_ref()
+        .expect("a running process has an address space")
+        .fork(parent_private.size)
+    else {
+        free_process(child, &mut shared);
+        return None;
+    };
+    if let Some(empty) = child_private.space.replace(space) {
+        empty.free(0);
+    }
+    child_private.size = parent_private.size;
+    child_private.heap_start = parent_private.heap_start;
+    child_private.name = parent_private.name;
+    // SAFETY: both frames are on kernel stacks: the parent's is ours, the
+    // child's is not in use.
+    unsafe {
+        child.trap_frame().write(*parent.trap_frame());
+        (*child.trap_frame()).rax = 0;
+    }
+    let pid = shared.pid;
+    drop(shared);
+
+    WAIT_LOCK.lock()[child.index] = Some(parent.index);
+    child.lock.lock().state = State::Runnable;
+    Some(pid)
+}
+
+/// Ends the calling process with `status`. Its children go to init; its
+/// parent is woken to collect the status. Never returns.
+pub fn exit(status: i32) -> ! {
+    let p = current();
+    if p.index == INIT_INDEX {
+        if crate::ktest::enabled() {
+            crate::ktest::user_test_finished(status);
+        }
+        panic!("init exiting");
+    }
+
+    let mut parents = WAIT_LOCK.lock();
+    // Give any children to init, and wake init in case one is a zombie.
+    for parent in parents.iter_mut() {
+        if *parent == Some(p.index) {
+            *parent = Some(INIT_INDEX);
+            wakeup(&PROCS[INIT_INDEX] as *const Proc as usize);
+        }
+    }
+    let parent = parents[p.index].expect("a process other than init has a parent");
+    wakeup(&PROCS[parent] as *const Proc as usize);
+
+    let mut shared = p.lock.lock();
+    shared.exit_status = status;
+    shared.state = State::Zombie;
+    drop(parents);
+    sched(shared);
+    unreachable!("a zombie ran again");
+}
+
+/// Waits for a child to exit and returns its pid. The exit status goes to
+/// `report` before the child is freed: if `report` fails (a bad user
+/// pointer), the child stays a zombie for a later wait, and wait fails.
+pub fn wait<E>(mut report: impl FnMut(i32) -> Result<(), E>) -> Result<i32, WaitError<E>> {
+    let p = current();
+    let mut parents = WAIT_LOCK.lock();
+    loop {
+        let mut have_children = false;
+        for child in &PROCS {
+            if parents[child.index] != Some(p.index) {
+                continue;
+            }
+            have_children = true;
+            let mut shared = child.lock.lock();
+            if shared.state == State::Zombie {
+                let pid = shared.pid;
+                report(shared.exit_status).map_err(WaitError::Report)?;
+                free_process(child, &mut shared);
+                parents[child.index] = None;
+                return Ok(pid);
+            }
+        }
+        if !have_children {
+            return Err(WaitError::NoChildren);
+        }
+        if p.killed() {
+            return Err(WaitError::Killed);
+        }
+        parents = sleep(p as *const Proc as usize, parents);
+    }
+}
+
+/// Why `wait` returned without a child.
+#[derive(Debug)]
+pub enum WaitError<E> {
+    NoChildren,
+    Killed,
+    /// The status could not be delivered (a bad user pointer).
+    Report(E),
+}
+
+/// Marks the process with `pid` killed; a sleeping one is woken so that it
+/// notices. Returns false if there is no such process.
+pub fn kill(pid: i32) -> bool {
+    for p in &PROCS {
+        let mut shared = p.lock.lock();
+        if shared.pid == pid && shared.state != State::Unused {
+            shared.killed = true;
+            if shared.state == State::Sleeping {
+                shared.state = State::Runnable;
+            }
+            return true;
+        }
+    }
+    false
+}
+
+/// Gives up the CPU for one scheduling round.
+pub fn yield_cpu() {
+    let p = current();
+    let mut shared = p.lock.lock();
+    shared.state = State::Runnable;
+    drop(sched(shared));
+}
+
+/// Atomically releases `guard`'s lock and sleeps on `channel`; reacquires
+/// the lock when woken.
+pub fn sleep<'a, T>(channel: usize, guard: SpinLockGuard<'a, T>) -> SpinLockGuard<'a, T> {
+    let p = current();
+    let lock = guard.spinlock();
+    // Take our own lock first: `wakeup` must take it to see us, so it
+    // cannot run between our releasing `guard` and going to sleep.
+    let mut shared = p.lock.lock();
+    drop(guard);
+    shared.channel = channel;
+    shared.state = State::Sleeping;
+    let mut shared = sched(shared);
+    shared.channel = 0;
+    drop(shared);
+    lock.lock()
+}
+
+/// Wakes every process sleeping on `channel`. The caller holds the lock
+/// that guards the condition the sleepers wait for.
+pub fn wakeup(channel: usize) {
+    let me = myproc().map(|p| p.index);
+    for p in PROCS.iter().filter(|p| Some(p.index) != me) {
+        let mut shared = p.lock.lock();
+        if shared.state == State::Sleeping && shared.channel == channel {
+            shared.state = State::Runnable;
+        }
+    }
+}
+
+/// Switches to this CPU's scheduler. The caller holds exactly one lock, its
+/// own process lock (passed in), and has changed its state from Running.
+/// Returns when the scheduler switches back, with the lock held again.
+fn sched(shared: SpinLockGuard<'static, Shared>) -> SpinLockGuard<'static, Shared> {
+    let p = current();
+    let cpu = mycpu();
+    assert!(p.lock.holding(), "sched: process lock not held");
+    assert_eq!(cpu.interrupt_off_depth.get(), 1, "sched: other locks held");
+    assert_ne!(shared.state, State::Running, "sched: still running");
+    assert!(!arch::interrupts_enabled(), "sched: interrupts on");
+    // Whether interrupts were on belongs to this kernel thread, not the CPU.
+    let interrupts_were_on = cpu.interrupts_were_on.get();
+    // SAFETY: `context` is the calling process's own field; the scheduler's
+    // stack pointer was saved by its own swtch.
+    unsafe { swtch(&raw mut p.private().context, cpu.scheduler_stack.get()) };
+    mycpu().interrupts_were_on.set(interrupts_were_on);
+    shared
+}
+
+/// Each CPU's scheduler loop: run Runnable processes in turn; when there
+/// are none, sleep until the next interrupt instead of spinning (under
+/// emulation a spinning CPU steals host time from the ones doing work).
+pub fn scheduler() -> ! {
+    let cpu = mycpu();
+    loop {
+        arch::interrupts_on();
+        let mut ran = false;
+        for p in &PROCS {
+            let mut shared = p.lock.lock();
+            if shared.state != State::Runnable {
+                continue;
+            }
+            shared.state = State::Running;
+            cpu.process.set(Some(p.index));
+            // Traps and system calls from user mode use the process's stack.
+            gdt::set_kernel_stack(p.kernel_stack_top());
+            cpu.kernel_stack_top.set(p.kernel_stack_top());
+            // SAFETY: the process is not running anywhere (it was Runnable,
+            // and we hold its lock), so its private fields are quiet.
+            let private = unsafe { p.private() };
+            private
+                .space
+                .as_ref()
+                .expect("a runnable process has an address space")
+                .activate();
+            // SAFETY: the process's saved context was made by alloc_process
+            // or by its own sched; it hands the lock back (module doc).
+            unsafe { swtch(cpu.scheduler_stack.as_ptr(), private.context) };
+            // The process gave the CPU back, with its lock held.
+            vm::switch_to_kernel();
+            cpu.process.set(None);
+            ran = true;
+            drop(shared);
+        }
+        if !ran {
+            arch::wait_for_interrupt();
+        }
+    }
+}
+
+/// Prints the process table (Ctrl-P on the console). Takes no locks, so
+/// that it works even when the kernel is wedged.
+pub fn dump() {
+    println!();
+    for p in &PROCS {
+        // SAFETY: a racy read for debugging only: the state is a plain
+        // enum and pid an integer, so a stale value is all we risk.
+        let (state, pid) = unsafe {
+            let shared = &*p.lock.data_ptr();
+            (shared.state, shared.pid)
+        };
+        if state != State::Unused {
+            println!("{pid} {state:?} {}", p.name());
+        }
+    }
+}
+
+/// Deliberately overflows a kernel stack: runs an endless recursion on the
+/// kernel stack of the last process slot (unused in kernel test mode). It
+/// must run into the guard page and be reported as a double fault, taken on
+/// the IST stack, instead of resetting the machine.
+pub fn overflow_kernel_stack() -> ! {
+    #[allow(unconditional_recursion)] // the point of the test
+    fn recurse(depth: usize) -> usize {
+        let frame = core::hint::black_box([depth as u8; 256]);
+        recurse(depth + 1) + usize::from(frame[0])
+    }
+    extern "C" fn run() -> ! {
+        let depth = recurse(0);
+        panic!("a recursion of depth {depth} ended without a fault");
+    }
+    let top = PROCS[NPROC - 1].kernel_stack_top();
+    // SAFETY: not safe at all, on purpose: the stack is unused (see above)
+    // and the recursion is meant to fault.
+    unsafe {
+        core::arch::asm!(
+            "mov rsp, {top}",
+            "call {run}",
+            top = in(reg) top,
+            run = sym run,
+            options(noreturn)
+        )
+    }
+}

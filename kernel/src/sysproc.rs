@@ -1,0 +1,122 @@
+//! System calls about processes: fork, exit, wait, kill, getpid, sbrk,
+//! sleep, uptime; and, until the file system arrives, `write` to the
+//! console for file descriptors 1 and 2.
+
+use x86::bits64::paging::PTFlags;
+
+use crate::memlayout::SHMBASE;
+use crate::param::PGSIZE;
+use crate::proc::{self, WaitError};
+use crate::syscall::{Args, Error, SysResult, copy_in_bytes, copy_out_bytes};
+use crate::trap;
+use crate::vm::UserAddr;
+
+pub fn fork(_: &Args) -> SysResult {
+    proc::fork()
+        .map(|pid| pid as usize)
+        .ok_or(Error::OutOfResources)
+}
+
+pub fn exit(args: &Args) -> SysResult {
+    proc::exit(args.int(0))
+}
+
+/// wait(&status): a null pointer means "don't report the status".
+pub fn wait(args: &Args) -> SysResult {
+    let status_addr = args.addr(0);
+    let report = |status: i32| {
+        if status_addr.0 == 0 {
+            Ok(())
+        } else {
+            copy_out_bytes(status_addr, &status.to_ne_bytes())
+        }
+    };
+    match proc::wait(report) {
+        Ok(pid) => Ok(pid as usize),
+        Err(WaitError::NoChildren) => Err(Error::NoChildren),
+        Err(WaitError::Killed) => Err(Error::Interrupted),
+        Err(WaitError::Report(error)) => Err(error),
+    }
+}
+
+pub fn kill(args: &Args) -> SysResult {
+    if proc::kill(args.int(0)) {
+        Ok(0)
+    } else {
+        Err(Error::NotFound)
+    }
+}
+
+pub fn getpid(_: &Args) -> SysResult {
+    Ok(proc::current().lock.lock().pid as usize)
+}
+
+/// sbrk(n): grows (n > 0) or shrinks (n < 0) the heap by n bytes and
+/// returns the old end. The heap may not shrink below its start nor grow
+/// into the shared-memory window at SHMBASE.
+pub fn sbrk(args: &Args) -> SysResult {
+    let increment = args.isize(0);
+    // SAFETY: the calling process's own fields.
+    let private = unsafe { proc::current().private() };
+    let old = private.size;
+    let new = old
+        .checked_add_signed(increment)
+        .ok_or(Error::InvalidArgument)?;
+    if new < private.heap_start || new > SHMBASE {
+        return Err(Error::InvalidArgument);
+    }
+    let space = private
+        .space
+        .as_mut()
+        .expect("a running process has an address space");
+    let (old_top, new_top) = (old.next_multiple_of(PGSIZE), new.next_multiple_of(PGSIZE));
+    if new_top > old_top {
+        space
+            .map_new(old_top, new_top, PTFlags::RW | PTFlags::XD)
+            .map_err(|_| Error::OutOfResources)?;
+    } else {
+        space.unmap(new_top, old_top);
+    }
+    private.size = new;
+    Ok(old)
+}
+
+/// sleep(n): sleeps for n ticks, or until killed.
+pub fn sleep(args: &Args) -> SysResult {
+    let wanted = u64::try_from(args.int(0)).map_err(|_| Error::InvalidArgument)?;
+    let p = proc::current();
+    let mut ticks = trap::TICKS.lock();
+    let start = *ticks;
+    while *ticks - start < wanted {
+        if p.killed() {
+            return Err(Error::Interrupted);
+        }
+        ticks = proc::sleep(trap::ticks_channel(), ticks);
+    }
+    Ok(0)
+}
+
+pub fn uptime(_: &Args) -> SysResult {
+    Ok(trap::ticks() as usize)
+}
+
+/// write(fd, buf, n) for fd 1 and 2, straight to the console: a stand-in
+/// until the file system brings real file descriptors.
+pub fn write(args: &Args) -> SysResult {
+    let (fd, buf, len) = (args.int(0), args.addr(1), args.usize(2));
+    if fd != 1 && fd != 2 {
+        return Err(Error::InvalidArgument);
+    }
+    // Check the whole buffer first, so a bad pointer prints nothing.
+    crate::syscall::with_space(|space| space.check(buf, len, false))?;
+    let mut chunk = [0u8; 128];
+    let mut done = 0;
+    while done < len {
+        let n = (len - done).min(chunk.len());
+        let src = UserAddr(buf.0.checked_add(done).ok_or(Error::BadAddress)?);
+        copy_in_bytes(&mut chunk[..n], src)?;
+        crate::console::write_bytes(&chunk[..n]);
+        done += n;
+    }
+    Ok(len)
+}

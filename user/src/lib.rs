@@ -1,0 +1,59 @@
+//! ulib: everything a user program links besides its own code.
+//!
+//! This crate is xv6's user-space runtime — `ulib.c`, `usys.S`, `printf.c`
+//! and `umalloc.c` — written for Rust. A program is a `#![no_std]`,
+//! `#![no_main]` binary in `src/bin/` that names its `main` with
+//! [`entry!`]; from there it has:
+//!
+//! - [`start`]: how a program begins and ends. The kernel's `exec` jumps to
+//!   `_start` (which [`entry!`] defines) with `argc` and `argv`; `_start`
+//!   wraps them in [`Args`], calls `main`, and passes its result to
+//!   [`exit`]. A panic prints its message and location and exits with -1,
+//!   the status the kernel gives a process it kills.
+//! - [`syscall`]: every system call as a safe function taking Rust types,
+//!   returning -1 on error as in xv6 (re-exported here, so programs write
+//!   `ulib::fork()`). Under them, [`usys`] holds the `syscall` instruction
+//!   itself, public so that tests can pass the kernel bad pointers.
+//! - [`printf`]: `print!`, `println!`, `eprint!`, `eprintln!`, `fprint!` and
+//!   `fprintln!`, which format with `core::fmt` and write to a file
+//!   descriptor.
+//! - [`umalloc`]: the global allocator, a free list over [`sbrk`], so that
+//!   `alloc`'s `Vec`, `String` and `Box` work.
+//! - [`string`]: the few string helpers `core` and `alloc` lack. (A
+//!   NUL-terminated copy of a string is `alloc::ffi::CString`; a C string
+//!   literal is `c"..."`.)
+//!
+//! A process has exactly one thread, and `fork` gives the child its own copy
+//! of everything. The library relies on that: its global state (the
+//! allocator's free list) needs no lock.
+
+#![no_std]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+extern crate alloc;
+
+pub mod printf;
+pub mod start;
+pub mod string;
+pub mod syscall;
+pub mod umalloc;
+pub mod usys;
+
+pub use printf::{STDERR, STDIN, STDOUT};
+pub use start::Args;
+pub use syscall::*;
+
+// The user address space, as the kernel lays it out (kernel/src/memlayout.rs
+// and param.rs): from 0x1000 up, the program's text, data and bss, an
+// unmapped guard page, the stack, then the heap, which `sbrk` grows up to
+// SHMBASE.
+
+/// Size of a page: the unit in which the kernel maps memory.
+pub const PGSIZE: usize = 4096;
+
+/// Pages of a process's user stack; the page below it is left unmapped, so
+/// running off the end of the stack faults instead of overwriting data.
+pub const USER_STACK_PAGES: usize = 16;
+
+/// Start of the shared-memory window; the heap can never grow past it.
+pub const SHMBASE: usize = 0x4000_0000;
