@@ -49,6 +49,7 @@ const TESTS: &[Test] = &[
         "spinlock_interrupt_nesting",
         crate::spinlock::test_interrupt_nesting,
     ),
+    ("sleeplock_uncontended", crate::sleeplock::test_sleep_lock),
     ("all_cpus_started", all_cpus_started),
     ("timer_ticks_every_cpu", crate::trap::test_ticks_every_cpu),
 ];

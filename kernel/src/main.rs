@@ -24,6 +24,7 @@ mod memlayout;
 mod multiboot;
 mod param;
 mod proc;
+mod sleeplock;
 mod spinlock;
 mod syscall;
 mod sysproc;

@@ -6,6 +6,7 @@
 //! - [`syscall`]: system-call numbers (xv6's, plus shared memory);
 //! - [`fcntl`]: flags for `open` and `shm_map`;
 //! - [`stat`]: what `fstat` fills in;
+//! - [`device`]: major device numbers;
 //! - [`fs`]: the on-disk layout of the file system.
 //!
 //! It is `no_std` and has no dependencies, so it builds for the kernel's
@@ -13,6 +14,7 @@
 
 #![no_std]
 
+pub mod device;
 pub mod fcntl;
 pub mod fs;
 pub mod stat;
