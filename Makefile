@@ -29,17 +29,27 @@ KERNEL := target/x86_64-xv6/release/kernel
 USER_RUSTFLAGS := -C code-model=small -C relocation-model=static -C strip=debuginfo
 USER_TARGET_DIR := target/user
 ISO := $(BUILD)/xv6.iso
+FS_IMG := $(BUILD)/fs.img
+MKFS := target/release/mkfs
+
+# The user programs that go into the file system image: every program in
+# user/src/bin, by name.
+USER_DIR := $(USER_TARGET_DIR)/x86_64-xv6/release
+USER_PROGRAMS := $(patsubst user/src/bin/%.rs,$(USER_DIR)/%,$(wildcard user/src/bin/*.rs))
 
 # Every QEMU flag lives here. TCG (software emulation) is QEMU's default and
 # the only accelerator that works on our CI machines.
 QEMU := qemu-system-x86_64
 QEMUOPTS = -smp $(CPUS) -m $(MEM) -no-reboot \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
+# The file system is the IDE primary slave (disk 1); the ISO is a CD on the
+# secondary channel.
+QEMUDISK = -drive file=$(FS_IMG),index=1,media=disk,format=raw
 GDBPORT := 26000
 
 .PHONY: all setup kernel FORCE qemu qemu-nox qemu-gdb qemu-nox-gdb test clean
 
-all: $(ISO)
+all: $(ISO) $(FS_IMG)
 
 # Installs the pinned toolchain and the system packages, once.
 $(BUILD)/.setup-done: tools/setup.sh rust-toolchain.toml
@@ -53,40 +63,52 @@ setup: $(BUILD)/.setup-done
 # rebuilt either.
 kernel: $(KERNEL)
 
-# The user programs come first: the kernel embeds some of them.
 $(KERNEL): $(BUILD)/.setup-done FORCE
-	RUSTFLAGS="$(USER_RUSTFLAGS)" cargo build -p user $(CARGO_BARE) --target-dir $(USER_TARGET_DIR)
 	cargo build -p kernel $(CARGO_BARE)
+
+# One cargo call builds every user program (a grouped target: make runs
+# the recipe once for all of them).
+$(USER_PROGRAMS) &: $(BUILD)/.setup-done FORCE
+	RUSTFLAGS="$(USER_RUSTFLAGS)" cargo build -p user $(CARGO_BARE) --target-dir $(USER_TARGET_DIR)
 
 FORCE:
 
+$(MKFS): $(BUILD)/.setup-done FORCE
+	cargo build -q --release -p mkfs
+
+# The file system: every user program, and the README to read in the shell.
+$(FS_IMG): $(MKFS) $(USER_PROGRAMS) README.md
+	cp README.md $(BUILD)/README
+	$(MKFS) $@ $(BUILD)/README $(USER_PROGRAMS)
+
 # One ISO per kernel command line: $(BUILD)/<name>.iso boots with the
-# command line in tools/grub/<name>.cmdline (the normal image has none).
+# command line in tools/cmdline/<name> (the normal image has none).
 $(BUILD)/%.iso: $(KERNEL) tools/mkiso.sh
 	@tools/mkiso.sh $@ $(KERNEL) "$(if $(filter xv6,$*),,$(shell cat tools/cmdline/$*))"
 
-qemu: $(ISO)
-	$(QEMU) $(QEMUOPTS) -cdrom $(ISO) -serial mon:stdio
+qemu: $(ISO) $(FS_IMG)
+	$(QEMU) $(QEMUOPTS) $(QEMUDISK) -cdrom $(ISO) -serial mon:stdio
 
-qemu-nox: $(ISO)
+qemu-nox: $(ISO) $(FS_IMG)
 	@echo "*** Serial console. Quit with Ctrl-A then X."
-	$(QEMU) $(QEMUOPTS) -cdrom $(ISO) -serial mon:stdio -display none
+	$(QEMU) $(QEMUOPTS) $(QEMUDISK) -cdrom $(ISO) -serial mon:stdio -display none
 
-qemu-gdb: $(ISO)
+qemu-gdb: $(ISO) $(FS_IMG)
 	@echo "*** Waiting for gdb on port $(GDBPORT): run 'gdb' in this directory."
-	$(QEMU) $(QEMUOPTS) -cdrom $(ISO) -serial mon:stdio -S -gdb tcp::$(GDBPORT)
+	$(QEMU) $(QEMUOPTS) $(QEMUDISK) -cdrom $(ISO) -serial mon:stdio -S -gdb tcp::$(GDBPORT)
 
-qemu-nox-gdb: $(ISO)
+qemu-nox-gdb: $(ISO) $(FS_IMG)
 	@echo "*** Waiting for gdb on port $(GDBPORT): run 'gdb' in this directory."
-	$(QEMU) $(QEMUOPTS) -cdrom $(ISO) -serial mon:stdio -display none -S -gdb tcp::$(GDBPORT)
+	$(QEMU) $(QEMUOPTS) $(QEMUDISK) -cdrom $(ISO) -serial mon:stdio -display none -S -gdb tcp::$(GDBPORT)
 
 # The harness needs the normal ISO and the test ISOs; it runs QEMU itself
 # with these flags.
 TEST_ISOS := $(ISO) $(patsubst tools/cmdline/%,$(BUILD)/%.iso,$(wildcard tools/cmdline/*))
 
-test: $(TEST_ISOS)
+test: $(TEST_ISOS) $(FS_IMG)
 	@QEMU="$(QEMU)" QEMUOPTS="$(QEMUOPTS)" CPUS="$(CPUS)" TIMEOUT="$(TEST_TIMEOUT)" \
 		BUILD="$(BUILD)" KERNEL="$(KERNEL)" CARGO_BARE="$(CARGO_BARE)" \
+		FS_IMG="$(FS_IMG)" MKFS="$(MKFS)" \
 		USER_RUSTFLAGS="$(USER_RUSTFLAGS)" USER_TARGET_DIR="$(USER_TARGET_DIR)" \
 		tools/test.sh
 

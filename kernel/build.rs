@@ -5,9 +5,4 @@ fn main() {
     let dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
     println!("cargo:rustc-link-arg-bins=-T{dir}/kernel.ld");
     println!("cargo:rerun-if-changed=kernel.ld");
-    println!("cargo:rerun-if-changed=src/arch/x86_64/entry.S");
-    // The user programs embedded by src/embedded.rs.
-    for program in ["init", "proctest"] {
-        println!("cargo:rerun-if-changed=../target/user/x86_64-xv6/release/{program}");
-    }
 }

@@ -21,12 +21,16 @@ check() { # check NAME WHY-IF-FAILED COMMAND...
     if "$@" >/dev/null 2>&1; then pass "$name"; else fail "$name" "$why"; fi
 }
 
-# boot ISO LOG [CPUS]: boots ISO headless, serial output to LOG; sets $status
-# to QEMU's exit status (124 on timeout).
+# boot ISO LOG [CPUS]: boots ISO headless with a fresh copy of the file
+# system (LOG with .img for .log, kept for `mkfs --check`), serial output
+# to LOG; sets $status to QEMU's exit status (124 on timeout).
 boot() {
     local iso=$1 log=$2 cpus=${3:-$CPUS}
+    local disk=${log%.log}.img
+    cp "$FS_IMG" "$disk"
     # shellcheck disable=SC2086 # QEMUOPTS is a list of flags
     timeout --foreground -k 5 "$TIMEOUT" $QEMU $QEMUOPTS -smp "$cpus" -cdrom "$iso" \
+        -drive "file=$disk,index=1,media=disk,format=raw" \
         -display none -serial "file:$log" -monitor none </dev/null >/dev/null 2>&1
     status=$?
     if [ $status = 124 ]; then
@@ -101,6 +105,19 @@ for cpus in 1 2 4; do
     expect_text "proctest-fault-line-$cpus" "$log" \
         "^pid [0-9]* proctest: trap 14 err [0-9]* on cpu [0-9]* rip 0x[0-9a-f]* addr 0x0--kill proc"
     expect_exit "proctest-exit-code-$cpus" 33
+done
+
+# The file system and the userland: init runs usertests; afterwards the
+# disk must still be consistent.
+for cpus in 1 2; do
+    echo "== usertests (CPUS=$cpus)"
+    log=$logs/usertests-$cpus.log
+    boot "$BUILD/test-usertests.iso" "$log" "$cpus"
+    in_os_results "$log"
+    expect_text "usertests-all-passed-$cpus" "$log" "^ALL TESTS PASSED"
+    expect_exit "usertests-exit-code-$cpus" 33
+    check "fs-consistent-after-usertests-$cpus" "mkfs --check ${log%.log}.img found problems" \
+        "$MKFS" --check "${log%.log}.img"
 done
 
 echo "== panic report"

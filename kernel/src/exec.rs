@@ -21,14 +21,15 @@
 //!    leaves the caller's image untouched, so exec returns -1 to a caller
 //!    that is still intact.
 //!
-//! Until the file system exists, programs come from `embedded.rs`, which
-//! holds the user programs built into the kernel image.
+//! The file is read through its locked inode, one header or one page at a
+//! time, inside a log operation (the inode is dropped at the end).
 
 use x86::bits64::paging::PTFlags;
 
 use crate::arch::gdt::{USER_CODE, USER_DATA};
-use crate::embedded;
+use crate::fs::{self, InodeGuard, Target};
 use crate::kalloc::{kalloc, kfree};
+use crate::log;
 use crate::memlayout::{SHMBASE, phys_to_virt};
 use crate::param::{MAXARG, MAXPATH, PGSIZE, PROC_NAME_LEN, USER_STACK_PAGES};
 use crate::proc::{self, Proc};
@@ -68,6 +69,27 @@ struct Segment {
     flags: u32,
 }
 
+/// An executable file being loaded: its locked inode.
+struct ElfFile<'a> {
+    inode: InodeGuard<'a>,
+}
+
+impl ElfFile<'_> {
+    fn len(&self) -> usize {
+        self.inode.size() as usize
+    }
+
+    /// Fills `buffer` from `offset`; the whole range must be in the file.
+    fn read_exact(&mut self, offset: usize, buffer: &mut [u8]) -> Result<(), Error> {
+        let offset = u32::try_from(offset).map_err(|_| Error::BadExecutable)?;
+        let len = buffer.len();
+        match self.inode.read(Target::Kernel(buffer), offset, len) {
+            Ok(read) if read == len => Ok(()),
+            _ => Err(Error::BadExecutable),
+        }
+    }
+}
+
 fn u16_at(bytes: &[u8], at: usize) -> u16 {
     u16::from_le_bytes([bytes[at], bytes[at + 1]])
 }
@@ -80,8 +102,10 @@ fn u64_at(bytes: &[u8], at: usize) -> usize {
     u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes")) as usize
 }
 
-fn parse_header(file: &[u8]) -> Result<ElfHeader, Error> {
-    let header = file.get(..ELF_HEADER_SIZE).ok_or(Error::BadExecutable)?;
+fn parse_header(file: &mut ElfFile) -> Result<ElfHeader, Error> {
+    let mut bytes = [0u8; ELF_HEADER_SIZE];
+    file.read_exact(0, &mut bytes)?;
+    let header = &bytes;
     let valid = header[..4] == ELF_MAGIC
         && header[4] == ELFCLASS64
         && header[5] == ELFDATA2LSB
@@ -111,39 +135,34 @@ fn parse_header(file: &[u8]) -> Result<ElfHeader, Error> {
     Ok(elf)
 }
 
-/// The loadable segments, each checked against the file and the user
-/// address range.
-fn segments<'a>(
-    file: &'a [u8],
-    elf: &'a ElfHeader,
-) -> impl Iterator<Item = Result<Segment, Error>> + 'a {
-    (0..elf.program_header_count).filter_map(move |i| {
-        let at = elf.program_headers + i * PROGRAM_HEADER_SIZE;
-        let header = &file[at..at + PROGRAM_HEADER_SIZE];
-        if u32_at(header, 0) != PT_LOAD {
-            return None;
-        }
-        let segment = Segment {
-            flags: u32_at(header, 4),
-            offset: u64_at(header, 8),
-            vaddr: u64_at(header, 16),
-            file_size: u64_at(header, 32),
-            memory_size: u64_at(header, 40),
-        };
-        // Each test guards against a different lie in the header; the
-        // checked additions catch sums that would wrap around.
-        let file_end = segment.offset.checked_add(segment.file_size);
-        let memory_end = segment.vaddr.checked_add(segment.memory_size);
-        let sound = segment.file_size <= segment.memory_size
-            && file_end.is_some_and(|end| end <= file.len())
-            && segment.vaddr >= PGSIZE
-            && memory_end.is_some_and(|end| end <= SHMBASE);
-        Some(if sound {
-            Ok(segment)
-        } else {
-            Err(Error::BadExecutable)
-        })
-    })
+/// Program header `i` if it is a loadable segment, checked against the
+/// file and the user address range.
+fn segment(file: &mut ElfFile, elf: &ElfHeader, i: usize) -> Result<Option<Segment>, Error> {
+    let mut header = [0u8; PROGRAM_HEADER_SIZE];
+    file.read_exact(elf.program_headers + i * PROGRAM_HEADER_SIZE, &mut header)?;
+    if u32_at(&header, 0) != PT_LOAD {
+        return Ok(None);
+    }
+    let segment = Segment {
+        flags: u32_at(&header, 4),
+        offset: u64_at(&header, 8),
+        vaddr: u64_at(&header, 16),
+        file_size: u64_at(&header, 32),
+        memory_size: u64_at(&header, 40),
+    };
+    // Each test guards against a different lie in the header; the checked
+    // additions catch sums that would wrap around.
+    let file_end = segment.offset.checked_add(segment.file_size);
+    let memory_end = segment.vaddr.checked_add(segment.memory_size);
+    let sound = segment.file_size <= segment.memory_size
+        && file_end.is_some_and(|end| end <= file.len())
+        && segment.vaddr >= PGSIZE
+        && memory_end.is_some_and(|end| end <= SHMBASE);
+    if sound {
+        Ok(Some(segment))
+    } else {
+        Err(Error::BadExecutable)
+    }
 }
 
 /// A new address space holding the program, its guard page and stack.
@@ -154,7 +173,7 @@ struct Image {
     entry: usize,
 }
 
-fn load_image(file: &[u8]) -> Result<Image, Error> {
+fn load_image(file: &mut ElfFile) -> Result<Image, Error> {
     let elf = parse_header(file)?;
     let mut space = AddressSpace::new().ok_or(Error::OutOfResources)?;
     match load_segments(file, &elf, &mut space) {
@@ -191,14 +210,16 @@ fn load_image(file: &[u8]) -> Result<Image, Error> {
 /// the image and whether the entry point lies in an executable segment; on
 /// failure, how far pages may have been mapped (for cleanup) and why.
 fn load_segments(
-    file: &[u8],
+    file: &mut ElfFile,
     elf: &ElfHeader,
     space: &mut AddressSpace,
 ) -> Result<(usize, bool), (usize, Error)> {
     let mut image_end = 0;
     let mut entry_ok = false;
-    for segment in segments(file, elf) {
-        let segment = segment.map_err(|error| (image_end, error))?;
+    for i in 0..elf.program_header_count {
+        let Some(segment) = segment(file, elf, i).map_err(|error| (image_end, error))? else {
+            continue;
+        };
         let start = segment.vaddr - segment.vaddr % PGSIZE;
         let end = (segment.vaddr + segment.memory_size).next_multiple_of(PGSIZE);
         // Map writable first so the bytes can be copied in; the final
@@ -211,9 +232,7 @@ fn load_segments(
             (image_end.max(end), error)
         })?;
         image_end = image_end.max(end);
-        let bytes = &file[segment.offset..segment.offset + segment.file_size];
-        vm::copy_out(space, UserAddr(segment.vaddr), bytes)
-            .map_err(|_| (image_end, Error::BadExecutable))?;
+        copy_segment(file, &segment, space).map_err(|error| (image_end, error))?;
         let mut flags = PTFlags::empty();
         flags.set(PTFlags::RW, segment.flags & PF_W != 0);
         flags.set(PTFlags::XD, segment.flags & PF_X == 0);
@@ -225,6 +244,30 @@ fn load_segments(
         }
     }
     Ok((image_end, entry_ok))
+}
+
+/// Copies a segment's file bytes into its (mapped, writable) pages, a page
+/// at a time through a bounce page.
+fn copy_segment(file: &mut ElfFile, segment: &Segment, space: &AddressSpace) -> Result<(), Error> {
+    let page = kalloc().ok_or(Error::OutOfResources)?;
+    // SAFETY: a fresh page from kalloc, ours until freed below.
+    let bounce = unsafe { &mut *(phys_to_virt(page) as *mut [u8; PGSIZE]) };
+    let mut result = Ok(());
+    for done in (0..segment.file_size).step_by(PGSIZE) {
+        let len = (segment.file_size - done).min(PGSIZE);
+        result = file
+            .read_exact(segment.offset + done, &mut bounce[..len])
+            .and_then(|()| {
+                vm::copy_out(space, UserAddr(segment.vaddr + done), &bounce[..len])
+                    .map_err(|_| Error::BadExecutable)
+            });
+        if result.is_err() {
+            break;
+        }
+    }
+    // SAFETY: the bounce page is ours and no longer used.
+    unsafe { kfree(page) };
+    result
 }
 
 /// Puts the argument strings and the argv array on the new stack; returns
@@ -270,8 +313,10 @@ pub fn load_into(p: &Proc, path: &[u8], argv: &[&[u8]]) -> Result<usize, Error> 
     if argv.len() > MAXARG {
         return Err(Error::InvalidArgument);
     }
-    let file = embedded::find(path).ok_or(Error::NotFound)?;
-    let image = load_image(file)?;
+    log::begin_op();
+    let loaded = load_file(path, p);
+    log::end_op();
+    let image = loaded?;
     let (rsp, argv_addr) = match push_arguments(&image, argv) {
         Ok(stack) => stack,
         Err(error) => {
@@ -312,6 +357,22 @@ pub fn load_into(p: &Proc, path: &[u8], argv: &[&[u8]]) -> Result<usize, Error> 
     // above).
     unsafe { p.trap_frame().write(frame) };
     Ok(argv.len())
+}
+
+/// Opens `path` (relative to `p`'s current directory) and loads it.
+fn load_file(path: &[u8], p: &Proc) -> Result<Image, Error> {
+    // SAFETY: `p` is the calling process or not yet running (load_into).
+    let cwd = unsafe { p.private() }.cwd.clone();
+    let inode = match cwd {
+        Some(cwd) => fs::namei(path, &cwd)?,
+        None => fs::namei(path, &fs::root())?,
+    };
+    let guard = inode.lock();
+    if guard.kind() != abi::stat::T_FILE {
+        return Err(Error::BadExecutable);
+    }
+    let mut file = ElfFile { inode: guard };
+    load_image(&mut file)
 }
 
 /// exec(path, argv): `argv` is a user array of string pointers ending in a

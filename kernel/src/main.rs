@@ -13,20 +13,26 @@
 mod printf;
 
 mod arch;
+mod bio;
 mod cga;
 mod console;
 mod cpu;
-mod embedded;
 mod exec;
+mod file;
+mod fs;
+mod ide;
 mod kalloc;
 mod ktest;
+mod log;
 mod memlayout;
 mod multiboot;
 mod param;
+mod pipe;
 mod proc;
 mod sleeplock;
 mod spinlock;
 mod syscall;
+mod sysfile;
 mod sysproc;
 mod trap;
 mod uart;
@@ -64,6 +70,7 @@ extern "C" fn kernel_entry(boot_info_phys: usize) -> ! {
     ioapic::init(); // legacy PIC off, device interrupts masked
     uart::enable_interrupts(); // typed characters arrive as interrupts
     proc::init(); // kernel stacks of the process table
+    ide::init(); // the disk with the file system
     mp::start_others(); // the other CPUs
     println!(
         "xv6-rs: {} CPUs running, {} pages ({} MiB) free",
@@ -88,7 +95,7 @@ extern "C" fn kernel_entry(boot_info_phys: usize) -> ! {
             }
         }
     }
-    proc::user_init(&init_argv[..init_argc]); // the first process
+    proc::user_init(init_argv, init_argc); // the first process
     cpu_running(cpu::mycpu())
 }
 

@@ -27,3 +27,19 @@ pub const MAXPATH: usize = 128;
 
 /// Bytes of a process name kept for debugging (Ctrl-P, fault messages).
 pub const PROC_NAME_LEN: usize = 16;
+
+/// Open files per process.
+pub const NOFILE: usize = 16;
+
+/// Open files in the whole system.
+pub const NFILE: usize = 100;
+
+/// Inodes in memory at once.
+pub const NINODE: usize = 50;
+
+/// Blocks in the buffer cache.
+pub const NBUF: usize = abi::fs::MAXOPBLOCKS * 3;
+
+/// Device number of the disk holding the file system (the IDE primary
+/// slave: QEMU's second drive).
+pub const ROOTDEV: u32 = 1;

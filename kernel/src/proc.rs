@@ -40,15 +40,18 @@
 
 use core::arch::global_asm;
 use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicI32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
+use spin::Once;
 use x86::bits64::paging::PTFlags;
 
 use crate::arch::{self, gdt};
 use crate::cpu::mycpu;
+use crate::file::File;
+use crate::fs::{self, Inode};
 use crate::kalloc::kalloc;
 use crate::memlayout::KSTACKS;
-use crate::param::{KSTACK_PAGES, NPROC, PGSIZE, PROC_NAME_LEN};
+use crate::param::{KSTACK_PAGES, NOFILE, NPROC, PGSIZE, PROC_NAME_LEN, ROOTDEV};
 use crate::spinlock::{SpinLock, SpinLockGuard};
 use crate::trap::TrapFrame;
 use crate::vm::{self, AddressSpace};
@@ -99,11 +102,13 @@ pub struct Private {
     pub context: usize,
     /// Name, for Ctrl-P and fault messages.
     pub name: [u8; PROC_NAME_LEN],
+    /// Open files, by descriptor.
+    pub files: [Option<File>; NOFILE],
+    /// Current directory; `None` only while Unused.
+    pub cwd: Option<Inode>,
 }
 
 pub struct Proc {
-    /// This slot's index in the table.
-    pub index: usize,
     pub lock: SpinLock<Shared>,
     private: UnsafeCell<Private>,
 }
@@ -114,9 +119,8 @@ pub struct Proc {
 unsafe impl Sync for Proc {}
 
 impl Proc {
-    const fn new(index: usize) -> Proc {
+    const fn new() -> Proc {
         Proc {
-            index,
             lock: SpinLock::new(
                 "proc",
                 Shared {
@@ -133,6 +137,8 @@ impl Proc {
                 heap_start: 0,
                 context: 0,
                 name: [0; PROC_NAME_LEN],
+                files: [const { None }; NOFILE],
+                cwd: None,
             }),
         }
     }
@@ -149,9 +155,14 @@ impl Proc {
         unsafe { &mut *self.private.get() }
     }
 
+    /// This slot's index in the table.
+    pub fn index(&self) -> usize {
+        (self as *const Proc as usize - PROCS.as_ptr() as usize) / size_of::<Proc>()
+    }
+
     /// Lowest address of this slot's kernel stack.
     fn kernel_stack_bottom(&self) -> usize {
-        KSTACKS + (self.index * (KSTACK_PAGES + 1) + 1) * PGSIZE
+        KSTACKS + (self.index() * (KSTACK_PAGES + 1) + 1) * PGSIZE
     }
 
     /// One past the highest address of this slot's kernel stack.
@@ -184,15 +195,7 @@ impl Proc {
     }
 }
 
-static PROCS: [Proc; NPROC] = {
-    let mut procs = [const { Proc::new(0) }; NPROC];
-    let mut i = 0;
-    while i < NPROC {
-        procs[i] = Proc::new(i);
-        i += 1;
-    }
-    procs
-};
+static PROCS: [Proc; NPROC] = [const { Proc::new() }; NPROC];
 
 /// The parent of each process (by slot index); see the module doc.
 static WAIT_LOCK: SpinLock<[Option<usize>; NPROC]> = SpinLock::new("wait", [None; NPROC]);
@@ -290,23 +293,54 @@ fn free_process(p: &Proc, shared: &mut Shared) {
     shared.killed = false;
 }
 
-/// Creates the first process, running the program `init` with `argv`, and
-/// makes it runnable.
-pub fn user_init(argv: &[&[u8]]) {
+/// The arguments for /init, kept until the first process runs.
+static INIT_ARGV: Once<([&'static [u8]; 2], usize)> = Once::new();
+
+/// Creates the first process and makes it runnable. It starts with an empty
+/// address space: when it first runs, `forkret` mounts the file system and
+/// execs /init with `argv` (both need a process, since they sleep for the
+/// disk).
+pub fn user_init(argv: [&'static [u8]; 2], argc: usize) {
+    INIT_ARGV.call_once(|| (argv, argc));
     let (p, mut shared) = alloc_process().expect("user_init: no process slot");
-    assert_eq!(p.index, INIT_INDEX, "init must take the first slot");
-    if let Err(error) = crate::exec::load_into(p, b"init", argv) {
-        panic!("user_init: cannot start init: {error:?}");
-    }
+    assert_eq!(p.index(), INIT_INDEX, "init must take the first slot");
+    // SAFETY: the slot is Used and locked: no thread runs it.
+    let private = unsafe { p.private() };
+    private.name[..4].copy_from_slice(b"init");
     shared.state = State::Runnable;
 }
 
 /// Where a new process's first `swtch` lands, with its lock held by the
 /// scheduler that switched to it. Releases it and returns into `trapret`.
 extern "C" fn forkret() {
+    let p = current();
     // SAFETY: the scheduler acquired this process's lock before switching
     // here, and nothing else will release it (module doc).
-    unsafe { current().lock.force_unlock() };
+    unsafe { p.lock.force_unlock() };
+    // The very first process to get here is init, created alone by
+    // user_init.
+    if !INIT_STARTED.swap(true, Ordering::Relaxed) {
+        start_init(p);
+    }
+}
+
+/// Has init's first run begun?
+static INIT_STARTED: AtomicBool = AtomicBool::new(false);
+
+/// The first process's first steps: mount the file system, then exec
+/// /init in place, with the arguments user_init kept.
+fn start_init(p: &Proc) {
+    fs::init(ROOTDEV);
+    crate::log::begin_op();
+    let root = fs::root();
+    crate::log::end_op();
+    // SAFETY: `p` is the calling process.
+    unsafe { p.private() }.cwd = Some(root);
+    let (argv, argc) = INIT_ARGV.get().expect("user_init stored init's arguments");
+    if let Err(error) = crate::exec::load_into(p, b"/init", &argv[..*argc]) {
+        panic!("cannot start /init: {error:?}");
+    }
+    // load_into wrote the new trap frame; trapret returns to it.
 }
 
 /// Creates a child that is a copy of the calling process. Returns the
@@ -331,6 +365,8 @@ pub fn fork() -> Option<i32> {
     child_private.size = parent_private.size;
     child_private.heap_start = parent_private.heap_start;
     child_private.name = parent_private.name;
+    child_private.files = crate::sysfile::dup_all(parent_private);
+    child_private.cwd = parent_private.cwd.clone();
     // SAFETY: both frames are on kernel stacks: the parent's is ours, the
     // child's is not in use.
     unsafe {
@@ -340,7 +376,7 @@ pub fn fork() -> Option<i32> {
     let pid = shared.pid;
     drop(shared);
 
-    WAIT_LOCK.lock()[child.index] = Some(parent.index);
+    WAIT_LOCK.lock()[child.index()] = Some(parent.index());
     child.lock.lock().state = State::Runnable;
     Some(pid)
 }
@@ -349,22 +385,27 @@ pub fn fork() -> Option<i32> {
 /// parent is woken to collect the status. Never returns.
 pub fn exit(status: i32) -> ! {
     let p = current();
-    if p.index == INIT_INDEX {
+    if p.index() == INIT_INDEX {
         if crate::ktest::enabled() {
             crate::ktest::user_test_finished(status);
         }
         panic!("init exiting");
     }
 
+    // Files and the current directory go first: closing them may sleep
+    // (for the disk), which needs no locks held.
+    // SAFETY: the calling process's own fields.
+    crate::sysfile::close_all(unsafe { p.private() });
+
     let mut parents = WAIT_LOCK.lock();
     // Give any children to init, and wake init in case one is a zombie.
     for parent in parents.iter_mut() {
-        if *parent == Some(p.index) {
+        if *parent == Some(p.index()) {
             *parent = Some(INIT_INDEX);
             wakeup(&PROCS[INIT_INDEX] as *const Proc as usize);
         }
     }
-    let parent = parents[p.index].expect("a process other than init has a parent");
+    let parent = parents[p.index()].expect("a process other than init has a parent");
     wakeup(&PROCS[parent] as *const Proc as usize);
 
     let mut shared = p.lock.lock();
@@ -384,7 +425,7 @@ pub fn wait<E>(mut report: impl FnMut(i32) -> Result<(), E>) -> Result<i32, Wait
     loop {
         let mut have_children = false;
         for child in &PROCS {
-            if parents[child.index] != Some(p.index) {
+            if parents[child.index()] != Some(p.index()) {
                 continue;
             }
             have_children = true;
@@ -393,7 +434,7 @@ pub fn wait<E>(mut report: impl FnMut(i32) -> Result<(), E>) -> Result<i32, Wait
                 let pid = shared.pid;
                 report(shared.exit_status).map_err(WaitError::Report)?;
                 free_process(child, &mut shared);
-                parents[child.index] = None;
+                parents[child.index()] = None;
                 return Ok(pid);
             }
         }
@@ -460,8 +501,8 @@ pub fn sleep<'a, T>(channel: usize, guard: SpinLockGuard<'a, T>) -> SpinLockGuar
 /// Wakes every process sleeping on `channel`. The caller holds the lock
 /// that guards the condition the sleepers wait for.
 pub fn wakeup(channel: usize) {
-    let me = myproc().map(|p| p.index);
-    for p in PROCS.iter().filter(|p| Some(p.index) != me) {
+    let me = myproc().map(|p| p.index());
+    for p in PROCS.iter().filter(|p| Some(p.index()) != me) {
         let mut shared = p.lock.lock();
         if shared.state == State::Sleeping && shared.channel == channel {
             shared.state = State::Runnable;
@@ -502,7 +543,7 @@ pub fn scheduler() -> ! {
                 continue;
             }
             shared.state = State::Running;
-            cpu.process.set(Some(p.index));
+            cpu.process.set(Some(p.index()));
             // Traps and system calls from user mode use the process's stack.
             gdt::set_kernel_stack(p.kernel_stack_top());
             cpu.kernel_stack_top.set(p.kernel_stack_top());

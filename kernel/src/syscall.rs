@@ -14,9 +14,9 @@
 use abi::syscall::*;
 
 use crate::proc;
-use crate::sysproc;
 use crate::trap::TrapFrame;
 use crate::vm::{self, AddressSpace, BadAddress, UserAddr};
+use crate::{sysfile, sysproc};
 
 /// Why a system call failed. User programs only see -1; the kinds make the
 /// kernel's own code say what went wrong.
@@ -36,6 +36,18 @@ pub enum Error {
     BadExecutable,
     /// The caller was killed while it waited.
     Interrupted,
+    /// A file descriptor that is out of range or not open.
+    BadDescriptor,
+    /// A directory where a file is needed.
+    IsDirectory,
+    /// A file where a directory is needed.
+    NotADirectory,
+    /// Removing a directory that still has entries.
+    NotEmpty,
+    /// Creating a name that exists.
+    AlreadyExists,
+    /// Writing to a pipe nobody reads.
+    BrokenPipe,
 }
 
 impl From<BadAddress> for Error {
@@ -131,7 +143,18 @@ pub fn syscall(frame: &TrapFrame) -> isize {
         SYS_SBRK => sysproc::sbrk(&args),
         SYS_SLEEP => sysproc::sleep(&args),
         SYS_UPTIME => sysproc::uptime(&args),
-        SYS_WRITE => sysproc::write(&args),
+        SYS_PIPE => sysfile::pipe(&args),
+        SYS_READ => sysfile::read(&args),
+        SYS_FSTAT => sysfile::fstat(&args),
+        SYS_CHDIR => sysfile::chdir(&args),
+        SYS_DUP => sysfile::dup(&args),
+        SYS_OPEN => sysfile::open(&args),
+        SYS_WRITE => sysfile::write(&args),
+        SYS_MKNOD => sysfile::mknod(&args),
+        SYS_UNLINK => sysfile::unlink(&args),
+        SYS_LINK => sysfile::link(&args),
+        SYS_MKDIR => sysfile::mkdir(&args),
+        SYS_CLOSE => sysfile::close(&args),
         _ => {
             let p = proc::current();
             println!(

@@ -1,15 +1,13 @@
 //! System calls about processes: fork, exit, wait, kill, getpid, sbrk,
-//! sleep, uptime; and, until the file system arrives, `write` to the
-//! console for file descriptors 1 and 2.
+//! sleep and uptime.
 
 use x86::bits64::paging::PTFlags;
 
 use crate::memlayout::SHMBASE;
 use crate::param::PGSIZE;
 use crate::proc::{self, WaitError};
-use crate::syscall::{Args, Error, SysResult, copy_in_bytes, copy_out_bytes};
+use crate::syscall::{Args, Error, SysResult, copy_out_bytes};
 use crate::trap;
-use crate::vm::UserAddr;
 
 pub fn fork(_: &Args) -> SysResult {
     proc::fork()
@@ -98,25 +96,4 @@ pub fn sleep(args: &Args) -> SysResult {
 
 pub fn uptime(_: &Args) -> SysResult {
     Ok(trap::ticks() as usize)
-}
-
-/// write(fd, buf, n) for fd 1 and 2, straight to the console: a stand-in
-/// until the file system brings real file descriptors.
-pub fn write(args: &Args) -> SysResult {
-    let (fd, buf, len) = (args.int(0), args.addr(1), args.usize(2));
-    if fd != 1 && fd != 2 {
-        return Err(Error::InvalidArgument);
-    }
-    // Check the whole buffer first, so a bad pointer prints nothing.
-    crate::syscall::with_space(|space| space.check(buf, len, false))?;
-    let mut chunk = [0u8; 128];
-    let mut done = 0;
-    while done < len {
-        let n = (len - done).min(chunk.len());
-        let src = UserAddr(buf.0.checked_add(done).ok_or(Error::BadAddress)?);
-        copy_in_bytes(&mut chunk[..n], src)?;
-        crate::console::write_bytes(&chunk[..n]);
-        done += n;
-    }
-    Ok(len)
 }

@@ -15,7 +15,8 @@
 //!   the saved frame pointers) and panic;
 //! - the local APIC timer counts a tick and takes the CPU from the running
 //!   process, so user code cannot hog it;
-//! - COM1's interrupt reads typed characters into the console.
+//! - COM1's interrupt reads typed characters into the console;
+//! - the disk's interrupt finishes a disk request.
 //!
 //! Device interrupts are acknowledged with an EOI to the local APIC. On the
 //! way back to user mode, a process that has been killed exits instead.
@@ -113,6 +114,9 @@ extern "C" fn trap(frame: &mut TrapFrame) {
         }
     } else if vector == u64::from(T_IRQ0 + IRQ_COM1) {
         crate::uart::interrupt();
+        lapic::eoi();
+    } else if vector == u64::from(T_IRQ0 + crate::ide::IRQ_IDE) {
+        crate::ide::interrupt();
         lapic::eoi();
     } else if vector == u64::from(T_SPURIOUS) {
         // Nothing to do and no EOI, by the APIC's rules.

@@ -1,0 +1,236 @@
+//! The disk: an ATA (IDE) driver, interrupt-driven, using programmed I/O.
+//!
+//! QEMU's PC has an IDE controller with two drives on its primary channel.
+//! The file system image is the second, the "slave" (device 1); the ISO the
+//! machine boots from is a CD on the secondary channel.
+//!
+//! A request moves one block (BSIZE bytes, two 512-byte sectors) between
+//! memory and disk. Requests wait in a queue under one spin lock, oldest
+//! first; only the oldest is on the disk at a time. `rw` adds a request,
+//! starts it if the disk is idle, and sleeps until the interrupt handler
+//! marks it done. The handler (`interrupt`) reads the data in for a read,
+//! marks the request done, wakes its process and starts the next one.
+//!
+//! Both sectors of a block move in one command, READ or WRITE MULTIPLE,
+//! after `init` has told the drive to transfer two sectors per interrupt.
+//! The registers are reached with port I/O through the `x86` crate.
+
+use x86::io::{inb, inl, outb, outl};
+
+use crate::arch::ioapic;
+use crate::cpu::mycpu;
+use crate::param::NBUF;
+use crate::proc;
+use crate::spinlock::SpinLock;
+use abi::fs::BSIZE;
+
+const DATA: u16 = 0x1F0;
+const SECTOR_COUNT: u16 = 0x1F2;
+const LBA_LOW: u16 = 0x1F3;
+const LBA_MID: u16 = 0x1F4;
+const LBA_HIGH: u16 = 0x1F5;
+const DRIVE_HEAD: u16 = 0x1F6;
+const STATUS_COMMAND: u16 = 0x1F7;
+const CONTROL: u16 = 0x3F6;
+
+const STATUS_BUSY: u8 = 0x80;
+const STATUS_READY: u8 = 0x40;
+const STATUS_FAULT: u8 = 0x20;
+const STATUS_ERROR: u8 = 0x01;
+
+const CMD_READ_MULTIPLE: u8 = 0xC4;
+const CMD_WRITE_MULTIPLE: u8 = 0xC5;
+const CMD_SET_MULTIPLE: u8 = 0xC6;
+
+const SECTOR_SIZE: usize = 512;
+const SECTORS_PER_BLOCK: usize = BSIZE / SECTOR_SIZE;
+
+/// The IDE controller's ISA interrupt.
+pub const IRQ_IDE: u8 = 14;
+
+#[derive(Clone, Copy)]
+struct Request {
+    /// The block's memory; see `rw` for why a raw pointer is sound here.
+    data: *mut [u8; BSIZE],
+    device: u32,
+    blockno: u32,
+    write: bool,
+    /// Order of arrival: the oldest request is served first.
+    ticket: u64,
+    done: bool,
+}
+
+struct Queue {
+    requests: [Option<Request>; NBUF],
+    next_ticket: u64,
+    /// Slot of the request on the disk now, if any.
+    active: Option<usize>,
+}
+
+// SAFETY: the raw pointers in the queue are only dereferenced by the
+// interrupt handler while their owner sleeps in `rw` (see there).
+unsafe impl Send for Queue {}
+
+static QUEUE: SpinLock<Queue> = SpinLock::new(
+    "ide",
+    Queue {
+        requests: [None; NBUF],
+        next_ticket: 0,
+        active: None,
+    },
+);
+
+/// Waits for the drive to finish its current command; false on error.
+fn wait_ready() -> bool {
+    loop {
+        // SAFETY: reading the status register has no side effect but
+        // acknowledging an interrupt, which we want.
+        let status = unsafe { inb(STATUS_COMMAND) };
+        if status & (STATUS_BUSY | STATUS_READY) == STATUS_READY {
+            return status & (STATUS_FAULT | STATUS_ERROR) == 0;
+        }
+    }
+}
+
+/// Checks that the file-system disk is there, sets it to move a whole
+/// block per interrupt, and routes the disk interrupt to this CPU.
+pub fn init() {
+    // SAFETY: the standard primary-channel IDE ports; only this module
+    // uses them.
+    let present = unsafe {
+        wait_ready();
+        outb(DRIVE_HEAD, 0xE0 | (1 << 4));
+        (0..1000).any(|_| inb(STATUS_COMMAND) != 0)
+    };
+    if !present {
+        panic!("ide: no disk 1 (the file system image is missing)");
+    }
+    // SAFETY: as above; SET MULTIPLE MODE with SECTORS_PER_BLOCK.
+    let ok = unsafe {
+        outb(SECTOR_COUNT, SECTORS_PER_BLOCK as u8);
+        outb(STATUS_COMMAND, CMD_SET_MULTIPLE);
+        wait_ready()
+    };
+    assert!(
+        ok,
+        "ide: disk 1 refused {SECTORS_PER_BLOCK} sectors per interrupt"
+    );
+    ioapic::enable(
+        IRQ_IDE,
+        mycpu().apic_id.load(core::sync::atomic::Ordering::Relaxed),
+    );
+}
+
+/// Puts `request` on the disk.
+fn start(request: &Request) {
+    let sector = request.blockno as usize * SECTORS_PER_BLOCK;
+    // SAFETY: the IDE ports; the caller holds QUEUE, so one request at a
+    // time. For a write, `data` points at the block (see `rw`).
+    unsafe {
+        wait_ready();
+        outb(CONTROL, 0); // interrupts on
+        outb(SECTOR_COUNT, SECTORS_PER_BLOCK as u8);
+        outb(LBA_LOW, sector as u8);
+        outb(LBA_MID, (sector >> 8) as u8);
+        outb(LBA_HIGH, (sector >> 16) as u8);
+        outb(
+            DRIVE_HEAD,
+            0xE0 | (((request.device & 1) as u8) << 4) | ((sector >> 24) as u8 & 0x0F),
+        );
+        if request.write {
+            outb(STATUS_COMMAND, CMD_WRITE_MULTIPLE);
+            wait_for_data();
+            for chunk in (*request.data).chunks_exact(4) {
+                outl(DATA, u32::from_le_bytes(chunk.try_into().expect("4 bytes")));
+            }
+        } else {
+            outb(STATUS_COMMAND, CMD_READ_MULTIPLE);
+        }
+    }
+}
+
+/// Waits until the drive asks for data (DRQ) after a write command.
+fn wait_for_data() {
+    const STATUS_DRQ: u8 = 0x08;
+    // SAFETY: reading the status register.
+    while unsafe { inb(STATUS_COMMAND) } & (STATUS_BUSY | STATUS_DRQ) != STATUS_DRQ {
+        core::hint::spin_loop();
+    }
+}
+
+/// Starts the oldest waiting request, if the disk is idle.
+fn start_next(queue: &mut Queue) {
+    if queue.active.is_some() {
+        return;
+    }
+    let next = queue
+        .requests
+        .iter()
+        .enumerate()
+        .filter_map(|(slot, request)| request.filter(|r| !r.done).map(|r| (slot, r)))
+        .min_by_key(|(_, request)| request.ticket);
+    if let Some((slot, request)) = next {
+        queue.active = Some(slot);
+        start(&request);
+    }
+}
+
+/// Reads (`write` false) or writes block `blockno` of `device` to or from
+/// `data`, sleeping until the disk is done.
+pub fn rw(device: u32, blockno: u32, data: &mut [u8; BSIZE], write: bool) {
+    assert_eq!(
+        device,
+        crate::param::ROOTDEV,
+        "ide: only disk 1 holds a file system"
+    );
+    let mut queue = QUEUE.lock();
+    let slot = queue
+        .requests
+        .iter()
+        .position(Option::is_none)
+        .expect("ide: more requests than buffers");
+    let ticket = queue.next_ticket;
+    queue.next_ticket += 1;
+    // The interrupt handler writes through this pointer while we sleep
+    // below. We hold the only reference to `data` (the &mut) for the whole
+    // call and do not touch it until the request is done, so the accesses
+    // never overlap.
+    queue.requests[slot] = Some(Request {
+        data: data as *mut [u8; BSIZE],
+        device,
+        blockno,
+        write,
+        ticket,
+        done: false,
+    });
+    start_next(&mut queue);
+    let channel = &queue.requests[slot] as *const Option<Request> as usize;
+    while !queue.requests[slot].is_some_and(|request| request.done) {
+        queue = proc::sleep(channel, queue);
+    }
+    queue.requests[slot] = None;
+}
+
+/// The disk interrupt: the active request is finished.
+pub fn interrupt() {
+    let mut queue = QUEUE.lock();
+    let Some(slot) = queue.active.take() else {
+        return; // a stray interrupt
+    };
+    let mut request = queue.requests[slot].expect("the active request is queued");
+    if !request.write {
+        let ok = wait_ready();
+        assert!(ok, "ide: read of block {} failed", request.blockno);
+        // SAFETY: `data` is the waiting process's block (see `rw`), which
+        // it does not touch until `done` is set below.
+        let data = unsafe { &mut *request.data };
+        for chunk in data.chunks_exact_mut(4) {
+            // SAFETY: reading the data register takes the next 4 bytes.
+            chunk.copy_from_slice(&unsafe { inl(DATA) }.to_le_bytes());
+        }
+    }
+    request.done = true;
+    queue.requests[slot] = Some(request);
+    proc::wakeup(&queue.requests[slot] as *const Option<Request> as usize);
+    start_next(&mut queue);
+}

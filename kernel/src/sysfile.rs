@@ -1,0 +1,323 @@
+//! System calls about files: descriptors, reading and writing, the names in
+//! the file system, pipes.
+//!
+//! Each process has `NOFILE` descriptors (`Private::files`), each empty or
+//! holding a reference to an open file (file.rs). Every call that changes
+//! the file system runs inside one log operation (`begin_op`..`end_op`),
+//! which is also where inodes are dropped. Path arguments are copied in
+//! with a limit of MAXPATH bytes.
+
+use abi::fcntl::{O_CREATE, O_RDWR, O_TRUNC, O_WRONLY};
+use abi::stat::{T_DEVICE, T_DIR, T_FILE};
+
+use crate::file::{self, File, Kind};
+use crate::fs::{self, Inode};
+use crate::log;
+use crate::param::{MAXPATH, NOFILE};
+use crate::pipe::{self, Pipe};
+use crate::proc::{self, Private};
+use crate::syscall::{Args, Error, SysResult, copy_out_bytes};
+
+/// The calling process's private fields.
+fn me() -> &'static mut Private {
+    // SAFETY: only the calling process's own kernel thread runs system
+    // calls on its behalf, so it is the only user of these fields.
+    unsafe { proc::current().private() }
+}
+
+/// The open file behind descriptor argument `n`.
+fn file_arg(args: &Args, n: usize) -> Result<(usize, &'static File), Error> {
+    let fd = usize::try_from(args.int(n)).map_err(|_| Error::BadDescriptor)?;
+    let file = me()
+        .files
+        .get(fd)
+        .and_then(Option::as_ref)
+        .ok_or(Error::BadDescriptor)?;
+    Ok((fd, file))
+}
+
+/// Puts `file` in the lowest free descriptor; gives it back on failure.
+fn fd_alloc(file: File) -> Result<usize, (Error, File)> {
+    match me().files.iter().position(Option::is_none) {
+        Some(fd) => {
+            me().files[fd] = Some(file);
+            Ok(fd)
+        }
+        None => Err((Error::OutOfResources, file)),
+    }
+}
+
+fn cwd() -> &'static Inode {
+    me().cwd
+        .as_ref()
+        .expect("a process has a current directory")
+}
+
+/// Runs `f` inside a log operation.
+fn operation<R>(f: impl FnOnce() -> R) -> R {
+    log::begin_op();
+    let result = f();
+    log::end_op();
+    result
+}
+
+pub fn dup(args: &Args) -> SysResult {
+    let (_, file) = file_arg(args, 0)?;
+    let copy = file.clone();
+    // Dropping the copy on failure only lowers the count: no operation needed.
+    fd_alloc(copy).map_err(|(error, _)| error)
+}
+
+pub fn read(args: &Args) -> SysResult {
+    let (_, file) = file_arg(args, 0)?;
+    file.read(args.addr(1), args.usize(2))
+}
+
+pub fn write(args: &Args) -> SysResult {
+    let (_, file) = file_arg(args, 0)?;
+    file.write(args.addr(1), args.usize(2))
+}
+
+pub fn close(args: &Args) -> SysResult {
+    let (fd, _) = file_arg(args, 0)?;
+    drop(me().files[fd].take());
+    Ok(0)
+}
+
+pub fn fstat(args: &Args) -> SysResult {
+    let (_, file) = file_arg(args, 0)?;
+    file.stat_to(args.addr(1))?;
+    Ok(0)
+}
+
+/// Copies path argument `n` into `buffer`.
+fn path_arg<'b>(args: &Args, n: usize, buffer: &'b mut [u8; MAXPATH]) -> Result<&'b [u8], Error> {
+    args.str(n, buffer)
+}
+
+/// link(old, new): another name for a file (not a directory).
+pub fn link(args: &Args) -> SysResult {
+    let (mut old_buf, mut new_buf) = ([0; MAXPATH], [0; MAXPATH]);
+    let old = path_arg(args, 0, &mut old_buf)?;
+    let new = path_arg(args, 1, &mut new_buf)?;
+    operation(|| {
+        let inode = fs::namei(old, cwd())?;
+        let mut guard = inode.lock();
+        if guard.kind() == T_DIR {
+            return Err(Error::IsDirectory);
+        }
+        guard.set_nlink(guard.nlink() + 1);
+        guard.update();
+        drop(guard);
+        let linked = fs::namei_parent(new, cwd()).and_then(|(dir, name)| {
+            // A directory entry can only name an inode on its own device.
+            if dir.device() != inode.device() {
+                return Err(Error::InvalidArgument);
+            }
+            dir.lock().link(name, inode.inum())
+        });
+        if linked.is_err() {
+            let mut guard = inode.lock();
+            guard.set_nlink(guard.nlink() - 1);
+            guard.update();
+        }
+        linked.map(|()| 0)
+    })
+}
+
+/// unlink(path): removes a name; the file goes when its last link and
+/// last open reference are gone.
+pub fn unlink(args: &Args) -> SysResult {
+    let mut buf = [0; MAXPATH];
+    let path = path_arg(args, 0, &mut buf)?;
+    operation(|| {
+        let (dir, name) = fs::namei_parent(path, cwd())?;
+        if name == b"." || name == b".." {
+            return Err(Error::InvalidArgument);
+        }
+        let mut dir_guard = dir.lock();
+        let (inode, offset) = dir_guard.lookup(name).ok_or(Error::NotFound)?;
+        let mut guard = inode.lock();
+        assert!(guard.nlink() >= 1, "unlink: nlink < 1");
+        if guard.kind() == T_DIR && !guard.is_empty_dir() {
+            return Err(Error::NotEmpty);
+        }
+        dir_guard.erase_entry(offset);
+        if guard.kind() == T_DIR {
+            // The child's ".." no longer counts as a link to the parent.
+            dir_guard.set_nlink(dir_guard.nlink() - 1);
+            dir_guard.update();
+        }
+        drop(dir_guard);
+        guard.set_nlink(guard.nlink() - 1);
+        guard.update();
+        Ok(0)
+    })
+}
+
+/// Creates `path` as an inode of `kind` (for a regular file, an existing
+/// file or device of that name will do) and returns it, unlocked. Must run
+/// inside a log operation.
+fn create(path: &[u8], kind: u16, major: u16, minor: u16) -> Result<Inode, Error> {
+    let (dir, name) = fs::namei_parent(path, cwd())?;
+    let mut dir_guard = dir.lock();
+    if let Some((existing, _)) = dir_guard.lookup(name) {
+        drop(dir_guard);
+        let guard = existing.lock();
+        let reusable = kind == T_FILE && (guard.kind() == T_FILE || guard.kind() == T_DEVICE);
+        drop(guard);
+        return if reusable {
+            Ok(existing)
+        } else {
+            Err(Error::AlreadyExists)
+        };
+    }
+    let inode = fs::ialloc(dir.device(), kind)?;
+    let mut guard = inode.lock();
+    guard.set_device(major, minor);
+    guard.set_nlink(1);
+    guard.update();
+    let linked = (|| {
+        if kind == T_DIR {
+            // "." and ".." first; "." does not count as a link.
+            guard.link(b".", inode.inum())?;
+            guard.link(b"..", dir.inum())?;
+        }
+        dir_guard.link(name, inode.inum())?;
+        if kind == T_DIR {
+            // The new directory's ".." links to the parent.
+            dir_guard.set_nlink(dir_guard.nlink() + 1);
+            dir_guard.update();
+        }
+        Ok(())
+    })();
+    if let Err(error) = linked {
+        // Undo: no links, so dropping the last reference frees it.
+        guard.set_nlink(0);
+        guard.update();
+        return Err(error);
+    }
+    drop(guard);
+    Ok(inode)
+}
+
+pub fn open(args: &Args) -> SysResult {
+    let mut buf = [0; MAXPATH];
+    let path = path_arg(args, 0, &mut buf)?;
+    let mode = args.int(1) as u32;
+    operation(|| {
+        let inode = if mode & O_CREATE != 0 {
+            create(path, T_FILE, 0, 0)?
+        } else {
+            fs::namei(path, cwd())?
+        };
+        let mut guard = inode.lock();
+        let writable = mode & (O_WRONLY | O_RDWR) != 0;
+        let readable = mode & O_WRONLY == 0;
+        if guard.kind() == T_DIR && writable {
+            return Err(Error::IsDirectory);
+        }
+        let major = guard.major();
+        if guard.kind() == T_DEVICE && major != abi::device::CONSOLE {
+            return Err(Error::NotFound);
+        }
+        if mode & O_TRUNC != 0 && guard.kind() == T_FILE {
+            guard.truncate();
+        }
+        let is_device = guard.kind() == T_DEVICE;
+        drop(guard);
+        let kind = if is_device {
+            Kind::Device { inode, major }
+        } else {
+            Kind::Inode(inode)
+        };
+        let file = file::alloc(kind, readable, writable).map_err(|(error, _kind)| error)?;
+        // On failure the file is dropped here, inside the operation.
+        fd_alloc(file).map_err(|(error, _file)| error)
+    })
+}
+
+pub fn mkdir(args: &Args) -> SysResult {
+    let mut buf = [0; MAXPATH];
+    let path = path_arg(args, 0, &mut buf)?;
+    operation(|| create(path, T_DIR, 0, 0).map(|_| 0))
+}
+
+pub fn mknod(args: &Args) -> SysResult {
+    let mut buf = [0; MAXPATH];
+    let path = path_arg(args, 0, &mut buf)?;
+    let (major, minor) = (args.int(1) as u16, args.int(2) as u16);
+    operation(|| create(path, T_DEVICE, major, minor).map(|_| 0))
+}
+
+pub fn chdir(args: &Args) -> SysResult {
+    let mut buf = [0; MAXPATH];
+    let path = path_arg(args, 0, &mut buf)?;
+    operation(|| {
+        let inode = fs::namei(path, cwd())?;
+        if inode.lock().kind() != T_DIR {
+            return Err(Error::NotADirectory);
+        }
+        // The old directory is dropped inside the operation.
+        me().cwd = Some(inode);
+        Ok(0)
+    })
+}
+
+/// pipe(fds): a new pipe; fds[0] reads, fds[1] writes.
+pub fn pipe(args: &Args) -> SysResult {
+    let fds_addr = args.addr(0);
+    // Check the destination before creating anything.
+    crate::syscall::with_space(|space| space.check(fds_addr, 8, true))?;
+    let pipe = pipe::alloc()?;
+    let read_end = match file::alloc(Kind::Pipe(pipe), true, false) {
+        Ok(file) => file,
+        Err((error, _)) => {
+            // SAFETY: neither end was handed out; close both.
+            unsafe {
+                Pipe::close(pipe, false);
+                Pipe::close(pipe, true);
+            }
+            return Err(error);
+        }
+    };
+    let write_end = match file::alloc(Kind::Pipe(pipe), false, true) {
+        Ok(file) => file,
+        Err((error, _)) => {
+            drop(read_end);
+            // SAFETY: the write end was never handed out.
+            unsafe { Pipe::close(pipe, true) };
+            return Err(error);
+        }
+    };
+    let read_fd = fd_alloc(read_end).map_err(|(error, _)| error)?;
+    let write_fd = match fd_alloc(write_end) {
+        Ok(fd) => fd,
+        Err((error, _)) => {
+            me().files[read_fd] = None;
+            return Err(error);
+        }
+    };
+    let mut fds = [0u8; 8];
+    fds[..4].copy_from_slice(&(read_fd as i32).to_ne_bytes());
+    fds[4..].copy_from_slice(&(write_fd as i32).to_ne_bytes());
+    if let Err(error) = copy_out_bytes(fds_addr, &fds) {
+        me().files[read_fd] = None;
+        me().files[write_fd] = None;
+        return Err(error);
+    }
+    Ok(0)
+}
+
+/// Closes every descriptor and drops the current directory (exit).
+pub fn close_all(private: &mut Private) {
+    for file in &mut private.files {
+        drop(file.take());
+    }
+    operation(|| drop(private.cwd.take()));
+}
+
+/// Descriptors 0..NOFILE, shared with a child (fork).
+pub fn dup_all(from: &Private) -> [Option<File>; NOFILE] {
+    core::array::from_fn(|fd| from.files[fd].clone())
+}

@@ -1,0 +1,31 @@
+//! mkdir: creates each named directory.
+//!
+//! The kernel makes a new directory with its two standard entries, `.`
+//! (itself) and `..` (its parent), so it can be walked like any other.
+
+#![no_std]
+#![no_main]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+extern crate alloc;
+
+use alloc::ffi::CString;
+
+use ulib::string::Text;
+use ulib::{Args, eprintln, mkdir};
+
+ulib::entry!(main);
+
+fn main(args: Args) -> i32 {
+    if args.len() < 2 {
+        eprintln!("usage: mkdir files...");
+        return 2;
+    }
+    for name in args.iter().skip(1) {
+        if CString::new(name).map_or(-1, |path| mkdir(&path)) < 0 {
+            eprintln!("mkdir: {} failed to create", Text(name));
+            return 1;
+        }
+    }
+    0
+}
