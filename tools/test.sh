@@ -120,6 +120,82 @@ for cpus in 1 2; do
         "$MKFS" --check "${log%.log}.img"
 done
 
+# A scripted session with the shell, through the serial console. The
+# session talks to QEMU through two FIFOs (QEMU's "pipe" character device)
+# and waits for each prompt before typing the next line.
+echo "== shell session"
+session=$logs/session
+rm -f "$session.in" "$session.out" "$session.log"
+mkfifo "$session.in" "$session.out"
+cp "$FS_IMG" "$session.img"
+# shellcheck disable=SC2086 # QEMUOPTS is a list of flags
+timeout -k 5 "$TIMEOUT" $QEMU $QEMUOPTS -smp "$CPUS" -cdrom "$BUILD/xv6.iso" \
+    -drive "file=$session.img,index=1,media=disk,format=raw" \
+    -display none -monitor none -serial "pipe:$session" </dev/null >/dev/null 2>&1 &
+qemu_pid=$!
+tr -d '\r' <"$session.out" >"$session.log" &
+exec 3>"$session.in"
+
+# wait_for PATTERN COUNT: waits (up to 60 s) until the log has COUNT lines
+# matching PATTERN.
+wait_for() {
+    local tries=0
+    while [ "$(grep -c -- "$1" "$session.log")" -lt "$2" ] && [ $tries -lt 600 ]; do
+        sleep 0.1
+        tries=$((tries + 1))
+    done
+}
+prompts=0
+# type LINE: types a command and waits for the prompt after it.
+type_line() {
+    printf '%s\n' "$1" >&3
+    prompts=$((prompts + 1))
+    wait_for '^\$ ' $((prompts + 1))
+}
+# output_of LINE: what the shell printed between LINE and the next prompt.
+output_of() {
+    awk -v cmd="\$ $1" '$0 == cmd { on = 1; next } /^\$ / { on = 0 } on' "$session.log"
+}
+
+wait_for '^\$ ' 1
+type_line "ls"
+type_line "echo hello | wc"
+type_line "cat README | grep xv6 > out; cat out"
+type_line "mkdir d; cd d; ls"
+type_line "cd /"
+type_line "forktest &"
+type_line "echo after"
+wait_for "^fork test OK" 1
+exec 3>&-
+kill "$qemu_pid" 2>/dev/null
+wait "$qemu_pid" 2>/dev/null
+
+if output_of "ls" | grep -q '^README  *2 [0-9]* [0-9]*$' && output_of "ls" | grep -q '^sh  *2 '; then
+    pass session-ls
+else
+    fail session-ls "ls did not list README and sh as files (see $session.log)"
+fi
+if [ "$(output_of "echo hello | wc" | tr -s ' ' | sed 's/ $//')" = "1 1 6" ]; then
+    pass session-pipe-wc
+else
+    fail session-pipe-wc "echo hello | wc did not print 1 1 6 (see $session.log)"
+fi
+if [ "$(output_of "cat README | grep xv6 > out; cat out")" = "$(grep xv6 README.md)" ]; then
+    pass session-redirect-grep
+else
+    fail session-redirect-grep "cat out differs from grep xv6 README.md (see $session.log)"
+fi
+if [ "$(output_of "mkdir d; cd d; ls" | awk '{ print $1, $2 }' | tr '\n' ' ')" = ". 1 .. 1 " ]; then
+    pass session-mkdir-cd-ls
+else
+    fail session-mkdir-cd-ls "ls in a new directory did not show just . and .. (see $session.log)"
+fi
+if grep -q '^fork test OK' "$session.log" && [ "$(output_of "echo after")" != "" ]; then
+    pass session-background-job
+else
+    fail session-background-job "forktest & did not finish in the background (see $session.log)"
+fi
+
 echo "== panic report"
 log=$logs/panic.log
 boot "$BUILD/test-panic.iso" "$log"

@@ -329,6 +329,9 @@ pub fn load_into(p: &Proc, path: &[u8], argv: &[&[u8]]) -> Result<usize, Error> 
     // SAFETY: `p` is the calling process or a new, not yet running one
     // (see above): we are the only user of its private fields.
     let private = unsafe { p.private() };
+    // The new image starts with no shared memory; the old mappings go
+    // while the old address space still exists.
+    crate::shm::close_all(private);
     let old_size = private.size;
     if let Some(old) = private.space.replace(image.space) {
         if proc::myproc().is_some_and(|current| core::ptr::eq(current, p)) {

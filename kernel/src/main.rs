@@ -29,6 +29,7 @@ mod multiboot;
 mod param;
 mod pipe;
 mod proc;
+mod shm;
 mod sleeplock;
 mod spinlock;
 mod syscall;

@@ -51,7 +51,7 @@ pub const USER_TOP: usize = 0x0000_8000_0000_0000;
 
 /// Start of the shared-memory window (SHM-SPEC.md); the heap and program
 /// image stay below it.
-pub const SHMBASE: usize = 0x4000_0000;
+pub use abi::shm::SHMBASE;
 
 /// Where all of physical memory is mapped for the kernel's own use.
 pub const DIRECT_MAP: usize = 0xFFFF_8000_0000_0000;

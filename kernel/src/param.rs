@@ -43,3 +43,9 @@ pub const NBUF: usize = abi::fs::MAXOPBLOCKS * 3;
 /// Device number of the disk holding the file system (the IDE primary
 /// slave: QEMU's second drive).
 pub const ROOTDEV: u32 = 1;
+
+/// The limits of shared memory (SHM-SPEC.md) are defined once, in
+/// `abi::shm`, because user programs check them too: NSHM objects in the
+/// table, NSHMPROC descriptors per process, SHM_MAXPAGES pages per object
+/// (used by the `shmtable` crate), and SHM_NAME_MAX bytes in a name.
+pub use abi::shm::SHM_NAME_MAX;

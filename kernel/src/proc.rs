@@ -42,6 +42,7 @@ use core::arch::global_asm;
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
+use shmtable::Descriptors;
 use spin::Once;
 use x86::bits64::paging::PTFlags;
 
@@ -106,6 +107,8 @@ pub struct Private {
     pub files: [Option<File>; NOFILE],
     /// Current directory; `None` only while Unused.
     pub cwd: Option<Inode>,
+    /// Shared-memory descriptors (shm.rs).
+    pub shm: Descriptors,
 }
 
 pub struct Proc {
@@ -139,6 +142,7 @@ impl Proc {
                 name: [0; PROC_NAME_LEN],
                 files: [const { None }; NOFILE],
                 cwd: None,
+                shm: Descriptors::new(),
             }),
         }
     }
@@ -365,6 +369,10 @@ pub fn fork() -> Option<i32> {
     child_private.size = parent_private.size;
     child_private.heap_start = parent_private.heap_start;
     child_private.name = parent_private.name;
+    if crate::shm::fork(parent_private, child_private).is_err() {
+        free_process(child, &mut shared);
+        return None;
+    }
     child_private.files = crate::sysfile::dup_all(parent_private);
     child_private.cwd = parent_private.cwd.clone();
     // SAFETY: both frames are on kernel stacks: the parent's is ours, the
@@ -392,10 +400,14 @@ pub fn exit(status: i32) -> ! {
         panic!("init exiting");
     }
 
-    // Files and the current directory go first: closing them may sleep
-    // (for the disk), which needs no locks held.
+    // Shared memory, files and the current directory go first, while the
+    // address space still exists (shared pages are unmapped before the
+    // page table is torn down), and without locks held (closing a file may
+    // sleep for the disk).
     // SAFETY: the calling process's own fields.
-    crate::sysfile::close_all(unsafe { p.private() });
+    let private = unsafe { p.private() };
+    crate::shm::close_all(private);
+    crate::sysfile::close_all(private);
 
     let mut parents = WAIT_LOCK.lock();
     // Give any children to init, and wake init in case one is a zombie.

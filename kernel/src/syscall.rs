@@ -16,7 +16,7 @@ use abi::syscall::*;
 use crate::proc;
 use crate::trap::TrapFrame;
 use crate::vm::{self, AddressSpace, BadAddress, UserAddr};
-use crate::{sysfile, sysproc};
+use crate::{shm, sysfile, sysproc};
 
 /// Why a system call failed. User programs only see -1; the kinds make the
 /// kernel's own code say what went wrong.
@@ -155,6 +155,10 @@ pub fn syscall(frame: &TrapFrame) -> isize {
         SYS_LINK => sysfile::link(&args),
         SYS_MKDIR => sysfile::mkdir(&args),
         SYS_CLOSE => sysfile::close(&args),
+        SYS_SHM_OPEN => shm::sys_open(&args),
+        SYS_SHM_TRUNC => shm::sys_trunc(&args),
+        SYS_SHM_MAP => shm::sys_map(&args),
+        SYS_SHM_CLOSE => shm::sys_close(&args),
         _ => {
             let p = proc::current();
             println!(

@@ -372,6 +372,15 @@ impl AddressSpace {
         Ok(())
     }
 
+    /// Maps the physical page `pa`, which this address space does not own
+    /// (shared memory), at user address `va`: user-accessible, never
+    /// executable, writable if asked.
+    pub fn map_shared(&mut self, va: usize, pa: usize, writable: bool) -> Result<(), MapError> {
+        let mut flags = PTFlags::US | PTFlags::XD | SHARED;
+        flags.set(PTFlags::RW, writable);
+        map_page(self.pml4, va, pa, flags)
+    }
+
     /// Unmaps every page in `start..end` (page-aligned), frees the ones
     /// this address space owns, and flushes their TLB entries on this CPU
     /// (an address space is only ever active on the CPU running its

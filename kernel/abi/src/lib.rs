@@ -7,7 +7,8 @@
 //! - [`fcntl`]: flags for `open` and `shm_map`;
 //! - [`stat`]: what `fstat` fills in;
 //! - [`device`]: major device numbers;
-//! - [`fs`]: the on-disk layout of the file system.
+//! - [`fs`]: the on-disk layout of the file system;
+//! - [`shm`]: the limits and address window of shared memory.
 //!
 //! It is `no_std` and has no dependencies, so it builds for the kernel's
 //! bare-metal target and for the host alike.
@@ -17,5 +18,6 @@
 pub mod device;
 pub mod fcntl;
 pub mod fs;
+pub mod shm;
 pub mod stat;
 pub mod syscall;

@@ -1,0 +1,333 @@
+//! The bookkeeping of shared memory (SHM-SPEC.md), as plain Rust.
+//!
+//! The kernel's `shm.rs` owns the locks, the physical pages and the page
+//! tables; this crate owns the rules about *which* object, slot and
+//! descriptor: name checks, finding or creating an object, sizing it once,
+//! reference counting, and each process's descriptor table. It does no I/O
+//! and allocates nothing itself (the caller passes functions that allocate
+//! and free pages), so it compiles for the kernel and for the host, where
+//! `cargo test -p shmtable` checks it.
+//!
+//! ## The table
+//!
+//! [`Table`] has `NSHM` slots. A slot is free when its reference count is
+//! zero. `open` finds the slot whose name equals the given one byte for
+//! byte, or takes the lowest free slot for a new, unsized object, and adds
+//! a reference. `trunc` gives an unsized object its pages, once. `close`
+//! drops a reference; the last one frees the pages and the slot.
+//!
+//! The slot number is also where the object appears in every address space:
+//! `abi::shm::slot_address(slot)`.
+//!
+//! ## Descriptors
+//!
+//! [`Descriptors`] is one process's table of `NSHMPROC` descriptors. Each
+//! names a slot and says whether (and how) this process has it mapped.
+//! Descriptors are handed out lowest first. A process maps an object at
+//! most once, whichever descriptor it uses.
+
+#![no_std]
+
+pub use abi::shm::{NSHM, NSHMPROC, PGSIZE, SHM_MAXPAGES, SHM_MAXSIZE, SHM_NAME_MAX};
+
+/// Why a shared-memory call fails. User programs see -1; the kernel and
+/// the tests see which rule was broken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShmError {
+    /// The name is empty, longer than SHM_NAME_MAX, or contains a NUL.
+    BadName,
+    /// All NSHM slots hold other objects.
+    TableFull,
+    /// The process has NSHMPROC descriptors open.
+    NoDescriptor,
+    /// The descriptor is out of range or not open.
+    BadDescriptor,
+    /// The size is not in 1..=SHM_MAXSIZE.
+    BadSize,
+    /// The object already has a size.
+    AlreadySized,
+    /// The object has no size yet (so nothing to map).
+    NotSized,
+    /// No memory for the object's pages.
+    OutOfMemory,
+    /// The flags are neither O_RDONLY nor O_RDWR.
+    BadFlags,
+    /// The process has this object mapped already.
+    AlreadyMapped,
+}
+
+/// Checks a name: 1..=SHM_NAME_MAX bytes, none of them NUL.
+pub fn check_name(name: &[u8]) -> Result<(), ShmError> {
+    if name.is_empty() || name.len() > SHM_NAME_MAX || name.contains(&0) {
+        Err(ShmError::BadName)
+    } else {
+        Ok(())
+    }
+}
+
+/// Checks a size for `trunc` and returns the number of pages it needs.
+pub fn pages_for(size: i64) -> Result<usize, ShmError> {
+    if size < 1 || size > SHM_MAXSIZE as i64 {
+        return Err(ShmError::BadSize);
+    }
+    Ok((size as usize).div_ceil(PGSIZE))
+}
+
+/// Checks `shm_map`'s flags; returns whether the mapping is writable.
+pub fn writable_from_flags(flags: i64) -> Result<bool, ShmError> {
+    match flags {
+        f if f == i64::from(abi::fcntl::O_RDONLY) => Ok(false),
+        f if f == i64::from(abi::fcntl::O_RDWR) => Ok(true),
+        _ => Err(ShmError::BadFlags),
+    }
+}
+
+/// One object. `P` is whatever names a physical page (the kernel uses its
+/// physical address).
+#[derive(Clone, Copy)]
+struct Slot<P> {
+    name: [u8; SHM_NAME_MAX],
+    name_len: usize,
+    /// Descriptors (in any process) that refer to the object. Zero: free.
+    references: u32,
+    /// Pages of the object; the first `page_count` are valid.
+    pages: [Option<P>; SHM_MAXPAGES],
+    /// Zero until `trunc`.
+    page_count: usize,
+}
+
+impl<P: Copy> Slot<P> {
+    const EMPTY: Slot<P> = Slot {
+        name: [0; SHM_NAME_MAX],
+        name_len: 0,
+        references: 0,
+        pages: [None; SHM_MAXPAGES],
+        page_count: 0,
+    };
+
+    fn name(&self) -> &[u8] {
+        &self.name[..self.name_len]
+    }
+}
+
+/// The global table of shared-memory objects.
+pub struct Table<P> {
+    slots: [Slot<P>; NSHM],
+}
+
+impl<P: Copy> Default for Table<P> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<P: Copy> Table<P> {
+    pub const fn new() -> Table<P> {
+        Table {
+            slots: [Slot::EMPTY; NSHM],
+        }
+    }
+
+    /// Finds the object called `name`, or creates an unsized one in the
+    /// lowest free slot, and adds a reference. Returns the slot.
+    pub fn open(&mut self, name: &[u8]) -> Result<usize, ShmError> {
+        check_name(name)?;
+        let slot = match self
+            .slots
+            .iter()
+            .position(|s| s.references > 0 && s.name() == name)
+        {
+            Some(slot) => slot,
+            None => {
+                let slot = self
+                    .slots
+                    .iter()
+                    .position(|s| s.references == 0)
+                    .ok_or(ShmError::TableFull)?;
+                let entry = &mut self.slots[slot];
+                *entry = Slot::EMPTY;
+                entry.name[..name.len()].copy_from_slice(name);
+                entry.name_len = name.len();
+                slot
+            }
+        };
+        self.slots[slot].references += 1;
+        Ok(slot)
+    }
+
+    /// Adds a reference to an open object (a descriptor copied by fork).
+    pub fn add_reference(&mut self, slot: usize) {
+        let entry = &mut self.slots[slot];
+        assert!(entry.references > 0, "add_reference to a free slot");
+        entry.references += 1;
+    }
+
+    /// Sizes the object in `slot` to `size` bytes, once: allocates
+    /// `ceil(size / PGSIZE)` pages with `alloc` (which must return zeroed
+    /// pages). If memory runs out, gives back what it got with `free` and
+    /// leaves the object unsized. Returns the size in bytes.
+    pub fn trunc(
+        &mut self,
+        slot: usize,
+        size: i64,
+        mut alloc: impl FnMut() -> Option<P>,
+        mut free: impl FnMut(P),
+    ) -> Result<usize, ShmError> {
+        let page_count = pages_for(size)?;
+        let entry = &mut self.slots[slot];
+        assert!(entry.references > 0, "trunc of a free slot");
+        if entry.page_count > 0 {
+            return Err(ShmError::AlreadySized);
+        }
+        for i in 0..page_count {
+            match alloc() {
+                Some(page) => entry.pages[i] = Some(page),
+                None => {
+                    for page in entry.pages[..i].iter_mut() {
+                        free(page.take().expect("allocated above"));
+                    }
+                    return Err(ShmError::OutOfMemory);
+                }
+            }
+        }
+        entry.page_count = page_count;
+        Ok(page_count * PGSIZE)
+    }
+
+    /// The pages of the object in `slot` (none if unsized).
+    pub fn pages(&self, slot: usize) -> impl Iterator<Item = P> + '_ {
+        let entry = &self.slots[slot];
+        entry.pages[..entry.page_count]
+            .iter()
+            .map(|page| page.expect("the first page_count pages exist"))
+    }
+
+    /// Size of the object in `slot` in bytes (0 if unsized).
+    pub fn size(&self, slot: usize) -> usize {
+        self.slots[slot].page_count * PGSIZE
+    }
+
+    /// References to the object in `slot` (0: the slot is free).
+    pub fn references(&self, slot: usize) -> u32 {
+        self.slots[slot].references
+    }
+
+    /// The name of the object in `slot`.
+    pub fn name(&self, slot: usize) -> &[u8] {
+        self.slots[slot].name()
+    }
+
+    /// How many slots hold an object.
+    pub fn used_slots(&self) -> usize {
+        self.slots.iter().filter(|s| s.references > 0).count()
+    }
+
+    /// Drops a reference to the object in `slot`. The last one frees its
+    /// pages with `free` and the slot.
+    pub fn close(&mut self, slot: usize, mut free: impl FnMut(P)) {
+        let entry = &mut self.slots[slot];
+        assert!(entry.references > 0, "close of a free slot");
+        entry.references -= 1;
+        if entry.references == 0 {
+            for page in entry.pages[..entry.page_count].iter_mut() {
+                free(page.take().expect("the first page_count pages exist"));
+            }
+            *entry = Slot::EMPTY;
+        }
+    }
+}
+
+/// One descriptor: which object, and whether this process maps it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Descriptor {
+    pub slot: usize,
+    /// `Some(writable)` while mapped.
+    pub mapped: Option<bool>,
+}
+
+/// A process's shared-memory descriptors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Descriptors {
+    entries: [Option<Descriptor>; NSHMPROC],
+}
+
+impl Default for Descriptors {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Descriptors {
+    pub const fn new() -> Descriptors {
+        Descriptors {
+            entries: [None; NSHMPROC],
+        }
+    }
+
+    /// Is there a free descriptor? (Checked before touching the table, so
+    /// that a failing `shm_open` leaves nothing behind.)
+    pub fn has_free(&self) -> bool {
+        self.entries.iter().any(Option::is_none)
+    }
+
+    /// Takes the lowest free descriptor for `slot`, unmapped.
+    pub fn alloc(&mut self, slot: usize) -> Result<usize, ShmError> {
+        let od = self
+            .entries
+            .iter()
+            .position(Option::is_none)
+            .ok_or(ShmError::NoDescriptor)?;
+        self.entries[od] = Some(Descriptor { slot, mapped: None });
+        Ok(od)
+    }
+
+    /// The open descriptor `od`, which comes from a user and may be
+    /// anything.
+    pub fn get(&self, od: i64) -> Result<Descriptor, ShmError> {
+        usize::try_from(od)
+            .ok()
+            .and_then(|od| self.entries.get(od).copied().flatten())
+            .ok_or(ShmError::BadDescriptor)
+    }
+
+    /// Records that descriptor `od` (open) is now mapped.
+    pub fn set_mapped(&mut self, od: i64, writable: bool) -> Result<(), ShmError> {
+        let descriptor = self.get(od)?;
+        self.entries[od as usize] = Some(Descriptor {
+            mapped: Some(writable),
+            ..descriptor
+        });
+        Ok(())
+    }
+
+    /// Does any descriptor map the object in `slot`?
+    pub fn maps(&self, slot: usize) -> bool {
+        self.entries
+            .iter()
+            .flatten()
+            .any(|d| d.slot == slot && d.mapped.is_some())
+    }
+
+    /// Frees descriptor `od` and returns what it was.
+    pub fn remove(&mut self, od: i64) -> Result<Descriptor, ShmError> {
+        let descriptor = self.get(od)?;
+        self.entries[od as usize] = None;
+        Ok(descriptor)
+    }
+
+    /// Every open descriptor, with its number.
+    pub fn iter(&self) -> impl Iterator<Item = (usize, Descriptor)> + '_ {
+        self.entries
+            .iter()
+            .enumerate()
+            .filter_map(|(od, d)| d.map(|d| (od, d)))
+    }
+
+    /// How many descriptors are open.
+    pub fn count(&self) -> usize {
+        self.entries.iter().flatten().count()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,235 @@
+//! Shared memory: named objects that processes map into their address
+//! spaces, as SHM-SPEC.md describes.
+//!
+//! ## The design
+//!
+//! One global `SharedMemoryTable` of `NSHM` slots holds the objects: each
+//! has a name, a size in pages, the physical pages themselves and a
+//! reference count. Every process has `NSHMPROC` shared-memory descriptors
+//! (`Private::shm`), each naming a slot and saying whether the process has
+//! it mapped. The rules about slots and descriptors (name checks, lowest
+//! free slot and descriptor, sizing once, counting references) are plain
+//! Rust in the `shmtable` crate, unit-tested on the host; this module adds
+//! the lock, the pages and the page tables.
+//!
+//! ## Where an object appears
+//!
+//! The object in slot `i` is always mapped at `SHMBASE + i * 128 KiB`
+//! (`abi::shm::slot_address`), in every process. So a pointer stored inside
+//! shared memory means the same in all of them. The window lies above
+//! anything `sbrk` or `exec` may use. Pages are mapped user-accessible,
+//! never executable, writable only with `O_RDWR`, and marked `vm::SHARED`:
+//! tearing down a page table unmaps them but never frees them.
+//!
+//! ## Lifetimes
+//!
+//! An object exists while any descriptor, in any process, refers to it:
+//! `shm_open` and `fork` add references, `shm_close`, `exec` and `exit` drop
+//! them. Its pages are allocated, zeroed, by the one successful
+//! `shm_trunc`, and freed with the last reference; the slot is then free,
+//! and a later `shm_open` of the name makes a new, unsized object. A
+//! mapping lives as long as its descriptor: closing it unmaps the pages
+//! (and flushes their TLB entries) first.
+//!
+//! ## Locking
+//!
+//! `TABLE`'s spin lock guards the whole table, and every call holds it from
+//! start to finish, so the four calls are atomic with respect to each other
+//! on every CPU (two processes racing to size an object: exactly one wins).
+//! A process's descriptors and page table are its own private state, but
+//! they are also changed under the table lock, so that what the table
+//! counts and what the descriptors say never disagree.
+//!
+//! ## Decisions the spec leaves open
+//!
+//! - Every failing call leaves nothing behind: `shm_open` checks for a free
+//!   descriptor before it touches the table; `shm_map` checks the `va`
+//!   pointer before it maps anything, and undoes a half-made mapping if it
+//!   runs out of memory for page tables.
+//! - `shm_map` of an object the process already maps (through any
+//!   descriptor) fails, even if the first mapping is read-only.
+
+use abi::shm::slot_address;
+use shmtable::{Descriptors, ShmError, Table, writable_from_flags};
+
+use crate::kalloc::{kalloc_zeroed, kfree};
+use crate::param::{PGSIZE, SHM_NAME_MAX};
+use crate::proc::{self, Private};
+use crate::spinlock::SpinLock;
+use crate::syscall::{Args, Error, SysResult};
+use crate::vm::{self, AddressSpace};
+
+/// The objects; pages are named by their physical addresses.
+static TABLE: SpinLock<Table<usize>> = SpinLock::new("shm", Table::new());
+
+impl From<ShmError> for Error {
+    fn from(error: ShmError) -> Error {
+        match error {
+            ShmError::BadName | ShmError::BadSize | ShmError::BadFlags => Error::InvalidArgument,
+            ShmError::TableFull | ShmError::NoDescriptor | ShmError::OutOfMemory => {
+                Error::OutOfResources
+            }
+            ShmError::BadDescriptor => Error::BadDescriptor,
+            ShmError::AlreadySized | ShmError::NotSized | ShmError::AlreadyMapped => {
+                Error::InvalidArgument
+            }
+        }
+    }
+}
+
+/// The calling process's private fields.
+fn me() -> &'static mut Private {
+    // SAFETY: system calls run in the calling process's own kernel thread,
+    // the only user of these fields.
+    unsafe { proc::current().private() }
+}
+
+fn space(private: &mut Private) -> &mut AddressSpace {
+    private
+        .space
+        .as_mut()
+        .expect("a running process has an address space")
+}
+
+fn free_page(page: usize) {
+    // SAFETY: the table hands back pages that came from kalloc_zeroed and
+    // that are no longer mapped anywhere (the last reference is gone, and
+    // every mapping holds a reference).
+    unsafe { kfree(page) };
+}
+
+/// shm_open(name): a descriptor for the object called `name`, created if
+/// needed.
+pub fn sys_open(args: &Args) -> SysResult {
+    // One byte more than the longest name, for the NUL: a longer name has
+    // no NUL within the buffer and is refused, not cut.
+    let mut buffer = [0u8; SHM_NAME_MAX + 1];
+    let name = args.str(0, &mut buffer)?;
+    let descriptors = &mut me().shm;
+    let mut table = TABLE.lock();
+    if !descriptors.has_free() {
+        return Err(Error::OutOfResources);
+    }
+    let slot = table.open(name)?;
+    Ok(descriptors.alloc(slot).expect("a descriptor is free"))
+}
+
+/// shm_trunc(od, size): gives the object its size and zeroed pages, once.
+pub fn sys_trunc(args: &Args) -> SysResult {
+    let od = args.int(0);
+    // The size is a C int: sign-extend the low 32 bits.
+    let size = i64::from(args.int(1));
+    let descriptors = &me().shm;
+    let mut table = TABLE.lock();
+    let descriptor = descriptors.get(i64::from(od))?;
+    let bytes = table.trunc(descriptor.slot, size, kalloc_zeroed, free_page)?;
+    Ok(bytes)
+}
+
+/// shm_map(od, &va, flags): maps the whole object at its slot's address
+/// and stores that address in `*va`.
+pub fn sys_map(args: &Args) -> SysResult {
+    let od = i64::from(args.int(0));
+    let va_pointer = args.addr(1);
+    let writable = writable_from_flags(i64::from(args.int(2)))?;
+    let private = me();
+    let table = TABLE.lock();
+    let descriptor = private.shm.get(od)?;
+    let slot = descriptor.slot;
+    if table.size(slot) == 0 {
+        return Err(ShmError::NotSized.into());
+    }
+    if private.shm.maps(slot) {
+        return Err(ShmError::AlreadyMapped.into());
+    }
+    // The answer must be deliverable before anything is mapped.
+    space(private).check(va_pointer, size_of::<usize>(), true)?;
+    let base = slot_address(slot);
+    let space = space(private);
+    for (i, page) in table.pages(slot).enumerate() {
+        if space.map_shared(base + i * PGSIZE, page, writable).is_err() {
+            space.unmap(base, base + i * PGSIZE);
+            return Err(Error::OutOfResources);
+        }
+    }
+    vm::copy_out(space, va_pointer, &base.to_ne_bytes())?;
+    private.shm.set_mapped(od, writable)?;
+    Ok(0)
+}
+
+/// shm_close(od): unmaps (if mapped) and frees the descriptor, dropping a
+/// reference to the object.
+pub fn sys_close(args: &Args) -> SysResult {
+    let od = i64::from(args.int(0));
+    let private = me();
+    let mut table = TABLE.lock();
+    close_descriptor(private, &mut table, od)?;
+    Ok(0)
+}
+
+/// Closes descriptor `od` of `private`, with the table locked.
+fn close_descriptor(
+    private: &mut Private,
+    table: &mut Table<usize>,
+    od: i64,
+) -> Result<(), ShmError> {
+    let descriptor = private.shm.remove(od)?;
+    if descriptor.mapped.is_some() {
+        let base = slot_address(descriptor.slot);
+        // The pages are marked SHARED, so unmap does not free them; it
+        // flushes their TLB entries on this CPU, the only one running this
+        // process.
+        space(private).unmap(base, base + table.size(descriptor.slot));
+    }
+    table.close(descriptor.slot, free_page);
+    Ok(())
+}
+
+/// Closes every descriptor of a process: exit, and exec once it has
+/// succeeded. Runs before the address space is freed.
+pub fn close_all(private: &mut Private) {
+    let mut table = TABLE.lock();
+    let open: Descriptors = private.shm;
+    for (od, _) in open.iter() {
+        close_descriptor(private, &mut table, od as i64).expect("the descriptor is open");
+    }
+}
+
+/// Gives a child of `parent` copies of its descriptors (one more reference
+/// each, same numbers) and of its mappings: the same physical pages at the
+/// same addresses with the same rights. If memory for the child's page
+/// tables runs out, closes everything it gave the child and fails.
+pub fn fork(parent: &Private, child: &mut Private) -> Result<(), Error> {
+    let mut table = TABLE.lock();
+    child.shm = parent.shm;
+    for (_, descriptor) in parent.shm.iter() {
+        table.add_reference(descriptor.slot);
+    }
+    let mapped = 'map: {
+        for (_, descriptor) in parent.shm.iter() {
+            let Some(writable) = descriptor.mapped else {
+                continue;
+            };
+            let base = slot_address(descriptor.slot);
+            for (i, page) in table.pages(descriptor.slot).enumerate() {
+                if space(child)
+                    .map_shared(base + i * PGSIZE, page, writable)
+                    .is_err()
+                {
+                    break 'map false;
+                }
+            }
+        }
+        true
+    };
+    if !mapped {
+        // Closing a mapped descriptor unmaps its whole range; pages that
+        // were never mapped are skipped.
+        let given = child.shm;
+        for (od, _) in given.iter() {
+            close_descriptor(child, &mut table, od as i64).expect("the descriptor is open");
+        }
+        return Err(Error::OutOfResources);
+    }
+    Ok(())
+}
