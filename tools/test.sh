@@ -76,11 +76,11 @@ check clippy-user "clippy reports warnings in the user programs" \
     env RUSTFLAGS="$USER_RUSTFLAGS" cargo clippy -q -p user $CARGO_BARE \
     --target-dir "$USER_TARGET_DIR" -- -D warnings
 
-echo "== host unit tests (abi, mkfs)"
-check host-unit-tests "cargo test -p abi -p mkfs failed: run it to see why" \
-    cargo test -q -p abi -p mkfs
-check clippy-host "clippy reports warnings in abi or mkfs" \
-    cargo clippy -q -p abi -p mkfs --all-targets -- -D warnings
+echo "== host unit tests (abi, mkfs, shmtable)"
+check host-unit-tests "cargo test -p abi -p mkfs -p shmtable failed: run it to see why" \
+    cargo test -q -p abi -p mkfs -p shmtable
+check clippy-host "clippy reports warnings in abi, mkfs or shmtable" \
+    cargo clippy -q -p abi -p mkfs -p shmtable --all-targets -- -D warnings
 
 # The in-kernel suite, on every CPU count the issues name.
 for cpus in 1 2 4; do

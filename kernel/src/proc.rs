@@ -276,6 +276,8 @@ fn alloc_process() -> Option<(&'static Proc, SpinLockGuard<'static, Shared>)> {
         private.heap_start = 0;
         private.context = context;
         private.name = [0; PROC_NAME_LEN];
+        debug_assert!(private.files.iter().all(Option::is_none) && private.cwd.is_none());
+        private.shm = Descriptors::new();
         return Some((p, shared));
     }
     None
