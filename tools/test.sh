@@ -120,6 +120,17 @@ for cpus in 1 2; do
         "$MKFS" --check "${log%.log}.img"
 done
 
+# Shared memory: init runs shmtest, one check per rule of SHM-SPEC.md,
+# including its own free-page comparison.
+for cpus in 1 2 4; do
+    echo "== shmtest (CPUS=$cpus)"
+    log=$logs/shmtest-$cpus.log
+    boot "$BUILD/test-shmtest.iso" "$log" "$cpus"
+    in_os_results "$log"
+    expect_text "shmtest-summary-$cpus" "$log" "^shmtest: [0-9]* passed, 0 failed"
+    expect_exit "shmtest-exit-code-$cpus" 33
+done
+
 # A scripted session with the shell, through the serial console. The
 # session talks to QEMU through two FIFOs (QEMU's "pipe" character device)
 # and waits for each prompt before typing the next line.
@@ -166,6 +177,7 @@ type_line "cd /"
 type_line "forktest &"
 type_line "echo after"
 wait_for "^fork test OK" 1
+type_line "shmtest foo 8192 4"
 exec 3>&-
 kill "$qemu_pid" 2>/dev/null
 wait "$qemu_pid" 2>/dev/null
@@ -194,6 +206,15 @@ if grep -q '^fork test OK' "$session.log" && [ "$(output_of "echo after")" != ""
     pass session-background-job
 else
     fail session-background-job "forktest & did not finish in the background (see $session.log)"
+fi
+
+demo=$(output_of "shmtest foo 8192 4")
+if printf '%s\n' "$demo" | grep -q "verified 8192 bytes" &&
+    printf '%s\n' "$demo" | grep -q "(4 stripes ok)" &&
+    [ "$(printf '%s\n' "$demo" | grep -c '^worker [0-3]')" = 4 ]; then
+    pass session-shm-demo
+else
+    fail session-shm-demo "shmtest foo 8192 4 did not show 4 workers and 8192 verified bytes (see $session.log)"
 fi
 
 echo "== panic report"

@@ -402,6 +402,26 @@ impl AddressSpace {
                 unsafe { kfree(page) };
             }
         }
+        self.prune(start, end);
+    }
+
+    /// Frees the page-table pages over `start..end` that map nothing any
+    /// more, so that unmapping gives back all the memory mapping took (the
+    /// shared-memory window comes and goes, and tests count free pages).
+    fn prune(&mut self, start: usize, end: usize) {
+        if start >= end {
+            return;
+        }
+        // SAFETY: the PML4 of this address space; the walk below only goes
+        // through entries of the user half (the range is below USER_TOP),
+        // whose tables belong to this address space alone.
+        let pml4: &mut [u64; 512] = unsafe { table(self.pml4) };
+        if prune_level(pml4, 4, 0, start, end) {
+            // A freed table may still sit in the CPU's paging-structure
+            // caches: flush them all.
+            // SAFETY: reloading CR3 only drops cached translations.
+            unsafe { x86::tlb::flush_all() };
+        }
     }
 
     /// Changes the flags of every mapped page in `start..end`.
@@ -517,6 +537,49 @@ impl AddressSpace {
         }
         Ok(())
     }
+}
+
+/// Bytes one entry of a level-`level` table covers (4: PML4 .. 1: PT).
+const fn entry_span(level: u32) -> usize {
+    PGSIZE << (9 * (level - 1))
+}
+
+/// Frees every empty table below the entries of `entries` (a table of
+/// level `level`, starting at virtual address `base`) that overlap
+/// `start..end`. Returns whether it freed any.
+fn prune_level(
+    entries: &mut [u64; 512],
+    level: u32,
+    base: usize,
+    start: usize,
+    end: usize,
+) -> bool {
+    const PRESENT: u64 = 1;
+    const LARGE: u64 = 1 << 7;
+    const ADDRESS: u64 = 0x000F_FFFF_FFFF_F000;
+    if level == 1 {
+        return false;
+    }
+    let span = entry_span(level);
+    let first = (start.max(base) - base) / span;
+    let last = ((end - 1).min(base + 512 * span - 1) - base) / span;
+    let mut freed = false;
+    for (i, entry) in entries.iter_mut().enumerate().take(last + 1).skip(first) {
+        if *entry & PRESENT == 0 || *entry & LARGE != 0 {
+            continue;
+        }
+        let child_pa = PAddr::from(*entry & ADDRESS);
+        // SAFETY: a table of the next level in this (private) user half.
+        let child: &mut [u64; 512] = unsafe { table(child_pa) };
+        freed |= prune_level(child, level - 1, base + i * span, start, end);
+        if child.iter().all(|e| e & PRESENT == 0) {
+            *entry = 0;
+            // SAFETY: the table is empty and no entry points at it now.
+            unsafe { kfree(child_pa.as_usize()) };
+            freed = true;
+        }
+    }
+    freed
 }
 
 /// Frees a page-table page of the given level (3 = PDPT, 2 = PD, 1 = PT)

@@ -33,6 +33,7 @@
 extern crate alloc;
 
 pub mod printf;
+pub mod shm;
 pub mod start;
 pub mod string;
 pub mod syscall;

@@ -1,0 +1,1809 @@
+//! shmtest: checks shared memory against its contract, SHM-SPEC.md, and
+//! shows it at work.
+//!
+//! `shmtest` with no arguments runs one check per rule of the contract (the
+//! table in [`CHECKS`]), prints `PASS name` or `FAIL name: why` for each,
+//! then `shmtest: N passed, M failed`, and exits with 0 only if all passed.
+//!
+//! `shmtest NAME SIZE NPROC` is the demo: it creates the object NAME, sizes
+//! it to SIZE bytes, maps it and forks NPROC workers, which inherit the
+//! mapping and each fill their own stripe of it with a letter of their own;
+//! then it checks every byte and prints what it saw.
+//!
+//! # How the checks work
+//!
+//! The checks use the raw system calls of [`ulib::shm`], so that they see
+//! exactly what the kernel returns, and reach mapped memory only through
+//! [`window_read`] and [`window_write`]: single loads and stores in inline
+//! assembly, which the compiler cannot reason about, so it neither caches
+//! shared bytes nor assumes an address is mapped. Descriptors are held in
+//! [`Od`] guards that close on drop, so a check that fails half-way leaves
+//! nothing open for the next one: every check starts in a process with no
+//! shared-memory descriptors, and with every slot of the kernel's table
+//! free (nothing else should use shared memory while the tests run).
+//!
+//! A check that expects a process to die runs the deed in a forked child and
+//! looks at how it ended: the kernel kills a process for a page fault, and
+//! `wait` then reports status -1. Other children report through their exit
+//! status which step went wrong ([`spawn_steps`]). Processes that must wait
+//! for each other do so on pipes: a read blocks until the other side writes
+//! a byte or closes its end.
+//!
+//! Around the checks, [`countfree`] measures free memory before and after,
+//! and the last checks make sure that every slot is free again
+//! (`slots_free_at_end`) and that no page was lost (`no_leaks`).
+//!
+//! The exec checks run this program again as `shmtest --exec-child ...` (see
+//! [`exec_child`]), which is not meant to be typed.
+
+#![no_std]
+#![no_main]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+extern crate alloc;
+
+use alloc::ffi::CString;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::arch::asm;
+use core::hint::black_box;
+use core::ptr;
+
+use abi::syscall::{SYS_SHM_MAP, SYS_SHM_OPEN};
+use ulib::shm::{
+    NSHM, NSHMPROC, O_RDONLY, O_RDWR, SHM_END, SHM_MAXSIZE, SHM_NAME_MAX, SLOT_SIZE, Shm,
+    shm_close, shm_map, shm_open, shm_trunc,
+};
+use ulib::string::Text;
+use ulib::usys::{syscall1, syscall3};
+use ulib::{
+    Args, PGSIZE, SHMBASE, close, eprintln, exec_args, exit, fork, kill, pipe, println, read, sbrk,
+    sleep, wait, write,
+};
+
+ulib::entry!(main);
+
+/// A check's verdict: `Err` says what went wrong.
+type CheckResult = Result<(), String>;
+
+/// A named check.
+type Check = (&'static str, fn() -> CheckResult);
+
+/// Every check, in the order they run. The names say which rule of
+/// SHM-SPEC.md each one tests.
+const CHECKS: &[Check] = &[
+    ("open_lowest_descriptor", open_lowest_descriptor),
+    ("open_same_name_twice", open_same_name_twice),
+    ("open_exact_names", open_exact_names),
+    ("open_name_length", open_name_length),
+    ("open_bad_pointers", open_bad_pointers),
+    ("open_unterminated_name", open_unterminated_name),
+    ("open_descriptor_limit", open_descriptor_limit),
+    ("lookup_unrelated_processes", lookup_unrelated_processes),
+    ("object_outlives_creator", object_outlives_creator),
+    ("trunc_rounds_up_zeroed", trunc_rounds_up_zeroed),
+    ("trunc_bad_sizes", trunc_bad_sizes),
+    ("trunc_only_once", trunc_only_once),
+    ("trunc_race", trunc_race),
+    ("map_fixed_address", map_fixed_address),
+    ("map_bad_flags", map_bad_flags),
+    ("map_unsized", map_unsized),
+    ("map_bad_va", map_bad_va),
+    ("map_twice", map_twice),
+    ("fork_shares_memory", fork_shares_memory),
+    ("fork_copies_descriptors", fork_copies_descriptors),
+    ("readonly_write_killed", readonly_write_killed),
+    ("use_after_close_killed", use_after_close_killed),
+    ("unmapped_window_killed", unmapped_window_killed),
+    ("exec_closes_descriptors", exec_closes_descriptors),
+    (
+        "exec_failed_keeps_descriptors",
+        exec_failed_keeps_descriptors,
+    ),
+    ("exit_closes_descriptors", exit_closes_descriptors),
+    ("bad_descriptors", bad_descriptors),
+    ("library_wrapper", library_wrapper),
+    ("long_loop", long_loop),
+    ("concurrent_processes", concurrent_processes),
+    ("table_limit", table_limit),
+    ("slots_free_at_end", slots_free_at_end),
+];
+
+fn main(args: Args) -> i32 {
+    if args.get(1) == Some(b"--exec-child".as_slice()) {
+        return exec_child(args);
+    }
+    match args.len() {
+        1 => run_checks(),
+        4 => demo(args),
+        _ => {
+            eprintln!("usage: shmtest [NAME SIZE NPROC]");
+            1
+        }
+    }
+}
+
+/// Runs every check between two counts of free memory.
+fn run_checks() -> i32 {
+    reserve_heap();
+    let free_before = countfree();
+
+    let mut passed = 0;
+    let mut failed = 0;
+    let mut report = |name: &str, result: CheckResult| match result {
+        Ok(()) => {
+            println!("PASS {name}");
+            passed += 1;
+        }
+        Err(why) => {
+            println!("FAIL {name}: {why}");
+            failed += 1;
+        }
+    };
+    for &(name, check) in CHECKS {
+        let result = check();
+        // A failed check may leave children behind; they must not be
+        // mistaken for the next check's.
+        reap_all();
+        report(name, result);
+    }
+
+    let free_after = countfree();
+    report("no_leaks", no_leaks(free_before, free_after));
+
+    println!("shmtest: {passed} passed, {failed} failed");
+    if failed == 0 { 0 } else { 1 }
+}
+
+// ---------------------------------------------------------------------------
+// Processes.
+
+/// Forks a child that runs `child` and exits with its result. Returns the
+/// child's pid to the parent.
+fn spawn(child: impl FnOnce() -> i32) -> Result<i32, String> {
+    match fork() {
+        0 => exit(child()),
+        pid if pid < 0 => Err(String::from("fork failed")),
+        pid => Ok(pid),
+    }
+}
+
+/// A child's verdict: `Err(step)` names the step (1, 2, ...) that went wrong.
+type Steps = Result<(), u8>;
+
+/// `Ok(())` if `good`, else `Err(step)`: `ensure(cond, 3)?` in a child.
+fn ensure(good: bool, step: u8) -> Steps {
+    if good { Ok(()) } else { Err(step) }
+}
+
+/// Forks a child that runs `child`: it exits with 0 if that returns
+/// `Ok(())`, or with the number of the step that failed.
+fn spawn_steps(child: impl FnOnce() -> Steps) -> Result<i32, String> {
+    spawn(|| match child() {
+        Ok(()) => 0,
+        Err(step) => step.into(),
+    })
+}
+
+/// Waits for `pid` and turns its exit status into a verdict: status `n`
+/// means `steps[n - 1]` went wrong in the child.
+fn child_verdict(pid: i32, steps: &[&str]) -> CheckResult {
+    match wait_for(pid)? {
+        0 => Ok(()),
+        -1 => Err(String::from("the child was killed")),
+        status => match steps.get(status as usize - 1) {
+            Some(step) if status > 0 => Err(format!("in a child: {step}")),
+            _ => Err(format!("a child exited with status {status}")),
+        },
+    }
+}
+
+/// Waits for a child, which must be `pid`, and returns its exit status.
+fn wait_for(pid: i32) -> Result<i32, String> {
+    let mut status = 0;
+    match wait(Some(&mut status)) {
+        reaped if reaped == pid => Ok(status),
+        reaped => Err(format!("wait returned {reaped}, expected child {pid}")),
+    }
+}
+
+/// Waits for every child in `pids`, in whatever order they exit, and
+/// returns their exit statuses in the order of `pids`.
+fn wait_each(pids: &[i32]) -> Result<Vec<i32>, String> {
+    let mut statuses = alloc::vec![None; pids.len()];
+    for _ in pids {
+        let mut status = 0;
+        let reaped = wait(Some(&mut status));
+        match pids.iter().position(|&pid| pid == reaped) {
+            Some(i) if statuses[i].is_none() => statuses[i] = Some(status),
+            _ => return Err(format!("wait returned {reaped}, not a child it waited for")),
+        }
+    }
+    Ok(statuses.into_iter().flatten().collect())
+}
+
+/// Reaps every child, so that a failed check leaves no zombies.
+fn reap_all() {
+    while wait(None) >= 0 {}
+}
+
+/// Runs `deed` in a child, which must be killed doing it (status -1).
+fn expect_killed(what: &str, deed: impl FnOnce() -> i32) -> CheckResult {
+    let pid = spawn(deed)?;
+    match wait_for(pid)? {
+        -1 => Ok(()),
+        status => Err(format!(
+            "{what}: the child exited with status {status} instead of being killed"
+        )),
+    }
+}
+
+/// A pipe whose ends close when it is dropped, for making processes wait
+/// for each other.
+struct Pipe {
+    read: i32,
+    write: i32,
+}
+
+impl Pipe {
+    fn new() -> Result<Pipe, String> {
+        let mut fds = [0; 2];
+        if pipe(&mut fds) != 0 {
+            return Err(String::from("pipe failed"));
+        }
+        Ok(Pipe {
+            read: fds[0],
+            write: fds[1],
+        })
+    }
+
+    /// Sends one byte.
+    fn send(&self, byte: u8) {
+        write(self.write, &[byte]);
+    }
+
+    /// Receives one byte; `None` once every write end is closed.
+    fn receive(&self) -> Option<u8> {
+        let mut byte = [0];
+        (read(self.read, &mut byte) == 1).then_some(byte[0])
+    }
+
+    /// Sends a whole usize.
+    fn send_usize(&self, value: usize) {
+        write(self.write, &value.to_le_bytes());
+    }
+
+    /// Receives a whole usize (a pipe delivers 8 bytes written at once
+    /// together).
+    fn receive_usize(&self) -> Option<usize> {
+        let mut bytes = [0; 8];
+        (read(self.read, &mut bytes) == 8).then(|| usize::from_le_bytes(bytes))
+    }
+
+    fn close_read(&mut self) {
+        close(self.read);
+        self.read = -1;
+    }
+
+    fn close_write(&mut self) {
+        close(self.write);
+        self.write = -1;
+    }
+}
+
+impl Drop for Pipe {
+    fn drop(&mut self) {
+        if self.read >= 0 {
+            close(self.read);
+        }
+        if self.write >= 0 {
+            close(self.write);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Descriptors and the window.
+
+/// Closes descriptor `od` (raw: -1 if it is not open).
+fn close_od(od: i32) -> i32 {
+    // SAFETY: shmtest holds no Rust reference into any mapping: it reaches
+    // mapped memory only through `window_read` and `window_write`, whose
+    // assembly takes a fresh address each time.
+    unsafe { shm_close(od) }
+}
+
+/// `shm_open` of a name given as bytes (no NUL inside). Returns the
+/// descriptor or -1.
+fn open_raw(name: &[u8]) -> i32 {
+    match CString::new(name) {
+        Ok(name) => shm_open(&name),
+        Err(_) => -1,
+    }
+}
+
+/// An open descriptor owned by a check: closed when dropped.
+struct Od(i32);
+
+impl Od {
+    /// Opens `name`; failure is an error naming it.
+    fn open(name: &[u8]) -> Result<Od, String> {
+        match open_raw(name) {
+            od if od < 0 => Err(format!("shm_open(\"{}\") failed", Text(name))),
+            od => Ok(Od(od)),
+        }
+    }
+
+    /// Sizes the object; anything but `size` rounded up to pages is an
+    /// error.
+    fn trunc(&self, size: i32) -> Result<(), String> {
+        let want = (size as usize).div_ceil(PGSIZE) * PGSIZE;
+        match shm_trunc(self.0, size) {
+            got if got as usize == want => Ok(()),
+            got => Err(format!(
+                "shm_trunc(od {}, {size}) returned {got}, expected {want}",
+                self.0
+            )),
+        }
+    }
+
+    /// Maps the object; failure is an error. Returns the address.
+    fn map(&self, flags: u32) -> Result<usize, String> {
+        let mut va = 0;
+        match shm_map(self.0, &mut va, flags) {
+            0 => Ok(va),
+            result => Err(format!(
+                "shm_map(od {}, flags {flags}) returned {result}",
+                self.0
+            )),
+        }
+    }
+
+    /// Closes the descriptor now and returns what `shm_close` did.
+    fn close(self) -> i32 {
+        let od = self.0;
+        core::mem::forget(self);
+        close_od(od)
+    }
+}
+
+impl Drop for Od {
+    fn drop(&mut self) {
+        close_od(self.0);
+    }
+}
+
+/// Opens `name`, sizes it to `size` bytes and maps it read-write: the start
+/// of most checks. Returns the descriptor and the address.
+fn create(name: &[u8], size: i32) -> Result<(Od, usize), String> {
+    let od = Od::open(name)?;
+    od.trunc(size)?;
+    let va = od.map(O_RDWR)?;
+    Ok((od, va))
+}
+
+/// Whether `addr` lies in the shared-memory window.
+fn in_window(addr: usize) -> bool {
+    (SHMBASE..SHM_END).contains(&addr)
+}
+
+/// Reads the byte at `addr`, which must be in the shared-memory window. If
+/// nothing is mapped there the kernel kills this process, which is what
+/// some checks test.
+fn window_read(addr: usize) -> u8 {
+    assert!(in_window(addr), "{addr:#x} is outside the window");
+    let value: u8;
+    // SAFETY: a load changes no memory. The assembly is opaque, so the
+    // compiler neither assumes the address is mapped nor reuses a value
+    // another process may since have changed.
+    unsafe {
+        asm!("mov {value}, byte ptr [{addr}]",
+            addr = in(reg) addr, value = out(reg_byte) value,
+            options(nostack, readonly, preserves_flags));
+    }
+    value
+}
+
+/// Writes `value` to `addr`, which must be in the shared-memory window. If
+/// nothing writable is mapped there the kernel kills this process, which is
+/// what some checks test.
+fn window_write(addr: usize, value: u8) {
+    assert!(in_window(addr), "{addr:#x} is outside the window");
+    // SAFETY: the window holds nothing that Rust code of this program owns:
+    // the image, stack and heap lie below SHMBASE, and shmtest keeps no
+    // references into mappings. So the store cannot break any invariant.
+    unsafe {
+        asm!("mov byte ptr [{addr}], {value}",
+            addr = in(reg) addr, value = in(reg_byte) value,
+            options(nostack, preserves_flags));
+    }
+}
+
+/// The test pattern: byte `i` of a region filled with `seed`. Zero only
+/// where `seed` and `i` make it so by chance, and different for
+/// neighbouring seeds at every offset.
+fn pattern(seed: u8, i: usize) -> u8 {
+    seed.wrapping_mul(31).wrapping_add((i ^ (i >> 8)) as u8) | 1
+}
+
+/// Fills `len` bytes at `va` with `pattern(seed, i)`.
+fn fill(va: usize, len: usize, seed: u8) {
+    for i in 0..len {
+        window_write(va + i, pattern(seed, i));
+    }
+}
+
+/// Checks that the `len` bytes at `va` are `expected(i)`.
+fn check_bytes(va: usize, len: usize, expected: impl Fn(usize) -> u8) -> CheckResult {
+    match (0..len).find(|&i| window_read(va + i) != expected(i)) {
+        None => Ok(()),
+        Some(i) => Err(format!(
+            "byte {i} at {:#x} is {:#04x}, expected {:#04x}",
+            va + i,
+            window_read(va + i),
+            expected(i)
+        )),
+    }
+}
+
+/// Checks that `len` bytes at `va` hold the pattern of `seed`.
+fn check_pattern(va: usize, len: usize, seed: u8) -> CheckResult {
+    check_bytes(va, len, |i| pattern(seed, i))
+}
+
+/// Checks that `len` bytes at `va` are zero.
+fn check_zero(va: usize, len: usize) -> CheckResult {
+    check_bytes(va, len, |_| 0)
+}
+
+/// Checks that `name` gives a new, unsized object now: the last reference
+/// to any earlier one is gone and its slot freed. The probe object is
+/// closed again, so it leaves nothing behind.
+fn expect_fresh(name: &[u8], why: &str) -> CheckResult {
+    let od = Od::open(name).map_err(|e| format!("{why}: {e}"))?;
+    od.trunc(PGSIZE as i32)
+        .map_err(|e| format!("{why}: the old object is still there ({e})"))?;
+    let va = od.map(O_RDWR).map_err(|e| format!("{why}: {e}"))?;
+    check_zero(va, PGSIZE).map_err(|e| format!("{why}: the new object is not zeroed: {e}"))
+}
+
+/// Fails with `what` unless `got == want`.
+fn expect(what: &str, got: i32, want: i32) -> CheckResult {
+    if got == want {
+        Ok(())
+    } else {
+        Err(format!("{what} returned {got}, expected {want}"))
+    }
+}
+
+/// Fails unless `shm_open(name)` fails; closes what it opened if not.
+fn expect_open_fails(what: &str, name: &[u8]) -> CheckResult {
+    match open_raw(name) {
+        -1 => Ok(()),
+        od => {
+            if od >= 0 {
+                close_od(od);
+            }
+            Err(format!("shm_open of {what} returned {od}"))
+        }
+    }
+}
+
+/// Whether `va` is where some slot's object is mapped.
+fn is_slot_address(va: usize) -> bool {
+    in_window(va) && (va - SHMBASE).is_multiple_of(SLOT_SIZE)
+}
+
+// ---------------------------------------------------------------------------
+// Memory accounting.
+
+/// Grows the heap ahead of the checks, so that the allocations they make
+/// come from memory the heap already had when the first [`countfree`] ran:
+/// otherwise the heap's growth would look like a leak. The allocator grows
+/// the heap by 64 KiB at a time, far more than the checks ever hold.
+fn reserve_heap() {
+    drop(black_box(Vec::<u8>::with_capacity(PGSIZE)));
+}
+
+/// Counts the free pages of memory: a child grows its heap until `sbrk`
+/// fails (1 MiB at a time, then halving down to a page), touching every
+/// page, and reports in its exit status how many pages it got. Returns -1
+/// if that fails.
+fn countfree() -> i32 {
+    let child = || {
+        let mut pages = 0;
+        let mut chunk = 1 << 20;
+        loop {
+            // SAFETY: growing the heap maps fresh memory nothing uses.
+            let start = unsafe { sbrk(chunk as isize) };
+            if start == -1 {
+                if chunk == PGSIZE {
+                    return pages;
+                }
+                chunk /= 2;
+                continue;
+            }
+            for offset in (0..chunk).step_by(PGSIZE) {
+                let byte: *mut u8 = ptr::with_exposed_provenance_mut(start as usize + offset);
+                // SAFETY: sbrk just gave us [start, start + chunk), which
+                // nothing else uses.
+                unsafe { byte.write_volatile(1) };
+            }
+            pages += (chunk / PGSIZE) as i32;
+        }
+    };
+    spawn(child).and_then(wait_for).unwrap_or(-1)
+}
+
+/// No memory was lost between the two counts.
+fn no_leaks(before: i32, after: i32) -> CheckResult {
+    if before > 0 && before == after {
+        Ok(())
+    } else {
+        Err(format!(
+            "{before} free pages before the checks, {after} after"
+        ))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// shm_open.
+
+/// A descriptor is the lowest one free.
+fn open_lowest_descriptor() -> CheckResult {
+    let a = Od::open(b"t-low-a")?;
+    let b = Od::open(b"t-low-b")?;
+    let c = Od::open(b"t-low-c")?;
+    if (a.0, b.0, c.0) != (0, 1, 2) {
+        return Err(format!(
+            "three opens in a fresh process gave {}, {}, {}",
+            a.0, b.0, c.0
+        ));
+    }
+    expect("closing descriptor 1", b.close(), 0)?;
+    let d = Od::open(b"t-low-d")?;
+    expect("the next open after closing 1", d.0, 1)?;
+    drop((a, c, d));
+    Ok(())
+}
+
+/// One name opened twice: two descriptors, two references to one object.
+fn open_same_name_twice() -> CheckResult {
+    let first = Od::open(b"t-twice")?;
+    let second = Od::open(b"t-twice")?;
+    if first.0 == second.0 {
+        return Err(format!("both opens returned descriptor {}", first.0));
+    }
+    first.trunc(PGSIZE as i32)?;
+    expect(
+        "shm_trunc through the second descriptor",
+        shm_trunc(second.0, PGSIZE as i32),
+        -1,
+    )?;
+    let va = first.map(O_RDWR)?;
+    fill(va, PGSIZE, 1);
+    expect("closing the first descriptor", first.close(), 0)?;
+    // The second reference keeps the object, and its data, alive.
+    let va = second.map(O_RDONLY)?;
+    check_pattern(va, PGSIZE, 1).map_err(|e| format!("after closing the first: {e}"))?;
+    drop(second);
+    expect_fresh(b"t-twice", "after closing both")
+}
+
+/// Names compare byte for byte over their whole length: no prefix
+/// matching, no truncation.
+fn open_exact_names() -> CheckResult {
+    let names: [&[u8]; 5] = [b"t-exact", b"t-exac", b"t-exactly", b"t-exacT", b"t-exact "];
+    let mut opened = Vec::new();
+    let mut addresses = Vec::new();
+    for name in names {
+        let od = Od::open(name)?;
+        // Each must be a new object of its own, so each sizes.
+        od.trunc(PGSIZE as i32)
+            .map_err(|e| format!("\"{}\" is not a new object: {e}", Text(name)))?;
+        let va = od.map(O_RDWR)?;
+        if addresses.contains(&va) {
+            return Err(format!(
+                "\"{}\" mapped at {va:#x}, like an earlier name",
+                Text(name)
+            ));
+        }
+        addresses.push(va);
+        opened.push(od);
+    }
+    Ok(())
+}
+
+/// 63 bytes is the longest name; 64 bytes and the empty name fail.
+fn open_name_length() -> CheckResult {
+    let longest = [b'n'; SHM_NAME_MAX];
+    let od = Od::open(&longest).map_err(|e| format!("a {SHM_NAME_MAX}-byte name: {e}"))?;
+    od.trunc(PGSIZE as i32)?;
+    let again = Od::open(&longest)?;
+    expect(
+        "shm_trunc of the 63-byte name opened again",
+        shm_trunc(again.0, PGSIZE as i32),
+        -1,
+    )?;
+    // A name one byte too long, whose first 63 bytes are the name above:
+    // truncating it would find that object.
+    let too_long = [b'n'; SHM_NAME_MAX + 1];
+    expect_open_fails("a 64-byte name", &too_long)?;
+    expect_open_fails("a 100-byte name", &[b'x'; 100])?;
+    expect_open_fails("the empty name", b"")
+}
+
+/// Pointers to no name at all.
+fn open_bad_pointers() -> CheckResult {
+    for (what, pointer) in [
+        ("null", 0),
+        ("kernel", 0xFFFF_8000_0000_0000),
+        ("unmapped", 0x3000_0000),
+        ("window", SHM_END - PGSIZE),
+    ] {
+        // SAFETY: shm_open only reads through the pointer, and must refuse
+        // these.
+        let result = unsafe { syscall1(SYS_SHM_OPEN, pointer) };
+        if result != -1 {
+            if result >= 0 {
+                close_od(result as i32);
+            }
+            return Err(format!(
+                "shm_open of a {what} pointer ({pointer:#x}) returned {result}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A name that runs into unmapped memory before its NUL fails; one that
+/// ends just before unmapped memory works. The end of a one-page object's
+/// mapping is such a place: the rest of its slot is unmapped.
+fn open_unterminated_name() -> CheckResult {
+    let (_od, va) = create(b"t-unterminated", PGSIZE as i32)?;
+    let end = va + PGSIZE;
+    for i in 0..PGSIZE {
+        window_write(va + i, b'u');
+    }
+    for (what, pointer) in [
+        ("8 bytes before unmapped memory", end - 8),
+        ("1 byte before unmapped memory", end - 1),
+        ("64 bytes without a NUL", va),
+    ] {
+        // SAFETY: shm_open only reads through the pointer, and must refuse
+        // these.
+        let result = unsafe { syscall1(SYS_SHM_OPEN, pointer) };
+        if result != -1 {
+            if result >= 0 {
+                close_od(result as i32);
+            }
+            return Err(format!("shm_open of a name {what} returned {result}"));
+        }
+    }
+    // "t-end" and its NUL in the page's last 6 bytes: a whole string.
+    for (i, &byte) in b"t-end\0".iter().enumerate() {
+        window_write(end - 6 + i, byte);
+    }
+    // SAFETY: shm_open only reads the name.
+    let od = unsafe { syscall1(SYS_SHM_OPEN, end - 6) } as i32;
+    if od < 0 {
+        return Err(String::from(
+            "shm_open of a name that ends with the page failed",
+        ));
+    }
+    expect("closing it", close_od(od), 0)
+}
+
+/// Sixteen descriptors per process; a freed one is used again.
+fn open_descriptor_limit() -> CheckResult {
+    let mut ods = Vec::new();
+    for i in 0..NSHMPROC as i32 {
+        let od = Od::open(b"t-limit")?;
+        expect(&format!("open number {}", i + 1), od.0, i)?;
+        ods.push(od);
+    }
+    expect_open_fails("a 17th descriptor (same name)", b"t-limit")?;
+    expect_open_fails("a 17th descriptor (new name)", b"t-limit-new")?;
+    expect("closing descriptor 5", ods.remove(5).close(), 0)?;
+    let reopened = Od::open(b"t-limit")?;
+    expect("the open after closing 5", reopened.0, 5)?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Names across processes, and object lifetime.
+
+/// An object found by name from a process that did not inherit it: the
+/// creator and the reader are siblings, and the reader opens after the
+/// creator has sized and filled the object.
+fn lookup_unrelated_processes() -> CheckResult {
+    const NAME: &[u8] = b"t-lookup";
+    const SIZE: usize = 3 * PGSIZE;
+    let mut ready = Pipe::new()?;
+    let mut go = Pipe::new()?;
+    let creator = spawn(|| {
+        go.close_write();
+        ready.close_read();
+        let Ok((_od, va)) = create(NAME, SIZE as i32) else {
+            return 1;
+        };
+        fill(va, SIZE, 7);
+        ready.send_usize(va);
+        // Hold the object until the reader is done.
+        go.receive();
+        0
+    })?;
+    go.close_read();
+    ready.close_write();
+    let Some(creator_va) = ready.receive_usize() else {
+        return child_verdict(creator, &["creating the object"]);
+    };
+    // Forked now, the reader inherits no descriptor: the parent has none.
+    let reader = spawn_steps(|| {
+        let od = Od::open(NAME).map_err(|_| 1)?;
+        ensure(shm_trunc(od.0, PGSIZE as i32) == -1, 2)?;
+        let va = od.map(O_RDONLY).map_err(|_| 3)?;
+        ensure(va == creator_va, 4)?;
+        ensure(check_pattern(va, SIZE, 7).is_ok(), 5)
+    })?;
+    let verdict = child_verdict(
+        reader,
+        &[
+            "shm_open of the name failed",
+            "the object was not the sized one (shm_trunc succeeded)",
+            "shm_map failed",
+            "the object was mapped at a different address than in its creator",
+            "the data differed from what the creator wrote",
+        ],
+    );
+    go.close_write();
+    let creator_verdict = child_verdict(creator, &["creating the object"]);
+    verdict?;
+    creator_verdict
+}
+
+/// An object lives while any process holds it: the creator exits, the
+/// parent's descriptor keeps the data. When that last reference goes, the
+/// name is free for a new object.
+fn object_outlives_creator() -> CheckResult {
+    const NAME: &[u8] = b"t-outlive";
+    let held = Od::open(NAME)?;
+    let creator = spawn_steps(|| {
+        let (_od, va) = create(NAME, PGSIZE as i32).map_err(|_| 1)?;
+        fill(va, PGSIZE, 9);
+        // Exits holding its descriptor: exit closes it.
+        exit(0)
+    })?;
+    child_verdict(creator, &["creating the object"])?;
+    let va = held.map(O_RDONLY)?;
+    check_pattern(va, PGSIZE, 9).map_err(|e| format!("after the creator exited: {e}"))?;
+    expect("closing the last descriptor", held.close(), 0)?;
+    expect_fresh(NAME, "after the last close")
+}
+
+// ---------------------------------------------------------------------------
+// shm_trunc.
+
+/// Sizes round up to whole pages, and the pages are zero.
+fn trunc_rounds_up_zeroed() -> CheckResult {
+    for size in [1, 4095, 4096, 4097, 100_000, SHM_MAXSIZE as i32] {
+        let name = format!("t-size-{size}");
+        let (_od, va) = create(name.as_bytes(), size)?;
+        let bytes = (size as usize).div_ceil(PGSIZE) * PGSIZE;
+        check_zero(va, bytes).map_err(|e| format!("size {size}: {e}"))?;
+        // The last byte is usable.
+        window_write(va + bytes - 1, 0x5A);
+        if window_read(va + bytes - 1) != 0x5A {
+            return Err(format!("size {size}: the last byte did not keep its value"));
+        }
+    }
+    Ok(())
+}
+
+/// Sizes out of range fail and leave the object unsized.
+fn trunc_bad_sizes() -> CheckResult {
+    let od = Od::open(b"t-bad-size")?;
+    for size in [0, -1, -4096, i32::MIN, SHM_MAXSIZE as i32 + 1, i32::MAX] {
+        expect(&format!("shm_trunc(od, {size})"), shm_trunc(od.0, size), -1)?;
+    }
+    od.trunc(PGSIZE as i32)
+        .map_err(|e| format!("after the bad sizes: {e}"))
+}
+
+/// An object is sized once: a second size fails, from any descriptor or
+/// process, and leaves the data alone.
+fn trunc_only_once() -> CheckResult {
+    let (od, va) = create(b"t-once", 2 * PGSIZE as i32)?;
+    fill(va, 2 * PGSIZE, 3);
+    expect("a second shm_trunc", shm_trunc(od.0, PGSIZE as i32), -1)?;
+    expect(
+        "a second shm_trunc to the same size",
+        shm_trunc(od.0, 2 * PGSIZE as i32),
+        -1,
+    )?;
+    let other = Od::open(b"t-once")?;
+    expect(
+        "shm_trunc through another descriptor",
+        shm_trunc(other.0, 8 * PGSIZE as i32),
+        -1,
+    )?;
+    let child = spawn_steps(|| {
+        let own = Od::open(b"t-once").map_err(|_| 1)?;
+        ensure(shm_trunc(own.0, PGSIZE as i32) == -1, 2)?;
+        ensure(shm_trunc(od.0, PGSIZE as i32) == -1, 3)
+    })?;
+    child_verdict(
+        child,
+        &[
+            "shm_open failed",
+            "shm_trunc succeeded in another process",
+            "shm_trunc through an inherited descriptor succeeded",
+        ],
+    )?;
+    check_pattern(va, 2 * PGSIZE, 3).map_err(|e| format!("after the failed sizes: {e}"))
+}
+
+/// Two processes sizing one object at once: exactly one succeeds.
+fn trunc_race() -> CheckResult {
+    const ROUNDS: usize = 5;
+    for round in 0..ROUNDS {
+        let name = format!("t-race-{round}");
+        // The parent's reference keeps the object alive between the two
+        // children, so both size the same one.
+        let _held = Od::open(name.as_bytes())?;
+        let mut go = Pipe::new()?;
+        let mut pids = Vec::new();
+        for size in [PGSIZE, 2 * PGSIZE] {
+            pids.push(spawn(|| {
+                go.close_write();
+                let Ok(od) = Od::open(name.as_bytes()) else {
+                    return 3;
+                };
+                go.receive();
+                match shm_trunc(od.0, size as i32) {
+                    got if got as usize == size => 0,
+                    -1 => 1,
+                    _ => 2,
+                }
+            })?);
+        }
+        // Closing the write end wakes both children at once.
+        go.close_write();
+        let mut statuses = wait_each(&pids)?;
+        statuses.sort_unstable();
+        if statuses != [0, 1] {
+            return Err(format!(
+                "round {round}: the racers ended with {statuses:?} (0 = sized, 1 = refused)"
+            ));
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// shm_map.
+
+/// An object is mapped at SHMBASE + slot * 128 KiB: different objects at
+/// different slots, the same object at the same address in every process.
+fn map_fixed_address() -> CheckResult {
+    let first = Od::open(b"t-addr-1")?;
+    let second = Od::open(b"t-addr-2")?;
+    first.trunc(PGSIZE as i32)?;
+    second.trunc(PGSIZE as i32)?;
+    let mut va1 = 0;
+    expect("shm_map", shm_map(first.0, &mut va1, O_RDWR), 0)?;
+    let va2 = second.map(O_RDWR)?;
+    for va in [va1, va2] {
+        if !is_slot_address(va) {
+            return Err(format!("mapped at {va:#x}, not the start of a slot"));
+        }
+    }
+    if va1 == va2 {
+        return Err(format!("two objects both mapped at {va1:#x}"));
+    }
+    // A child sees the first object at the same address. It inherits both
+    // mappings, so it first closes its copies to map the object afresh.
+    let child = spawn_steps(|| {
+        ensure(close_od(first.0) == 0 && close_od(second.0) == 0, 1)?;
+        let own = Od::open(b"t-addr-1").map_err(|_| 2)?;
+        let va = own.map(O_RDONLY).map_err(|_| 3)?;
+        ensure(va == va1, 4)
+    })?;
+    child_verdict(
+        child,
+        &[
+            "closing the inherited descriptors failed",
+            "shm_open failed",
+            "shm_map failed",
+            "the object was mapped at another address in the child",
+        ],
+    )
+}
+
+/// Only O_RDONLY and O_RDWR are flags; a refused map maps nothing.
+fn map_bad_flags() -> CheckResult {
+    let od = Od::open(b"t-flags")?;
+    od.trunc(PGSIZE as i32)?;
+    for flags in [1, 3, usize::MAX, 0x200, 0x202] {
+        let mut va = 0usize;
+        // SAFETY: the kernel writes at most one usize into `va`.
+        let result = unsafe {
+            syscall3(
+                SYS_SHM_MAP,
+                od.0 as usize,
+                ptr::from_mut(&mut va) as usize,
+                flags,
+            )
+        };
+        if result != -1 {
+            return Err(format!("shm_map with flags {flags:#x} returned {result}"));
+        }
+    }
+    od.map(O_RDWR)
+        .map(drop)
+        .map_err(|e| format!("after the bad flags: {e}"))
+}
+
+/// An object without a size cannot be mapped.
+fn map_unsized() -> CheckResult {
+    let od = Od::open(b"t-unsized")?;
+    let mut va = 0;
+    expect(
+        "shm_map of an unsized object",
+        shm_map(od.0, &mut va, O_RDWR),
+        -1,
+    )?;
+    expect(
+        "shm_map read-only of an unsized object",
+        shm_map(od.0, &mut va, O_RDONLY),
+        -1,
+    )?;
+    od.trunc(PGSIZE as i32)?;
+    od.map(O_RDWR)
+        .map(drop)
+        .map_err(|e| format!("after sizing: {e}"))
+}
+
+/// A value in read-only data, whose address `map_bad_va` passes as `va`.
+static READ_ONLY: usize = 0;
+
+/// A `va` the kernel cannot write fails before anything is mapped.
+fn map_bad_va() -> CheckResult {
+    let od = Od::open(b"t-bad-va")?;
+    od.trunc(PGSIZE as i32)?;
+    // Two more objects make more bad places: the last bytes of a one-page
+    // read-write mapping (an 8-byte write would cross into unmapped
+    // memory), and a read-only mapping.
+    let (_edge_od, edge) = create(b"t-bad-va-edge", PGSIZE as i32)?;
+    let ro_od = Od::open(b"t-bad-va-ro")?;
+    ro_od.trunc(PGSIZE as i32)?;
+    let read_only_mapping = ro_od.map(O_RDONLY)?;
+    for (what, pointer) in [
+        ("null", 0),
+        ("kernel", 0xFFFF_8000_0000_0000),
+        ("unmapped", 0x3000_0000),
+        ("read-only data", black_box(&raw const READ_ONLY).addr()),
+        (
+            "string literal",
+            black_box("a string literal").as_ptr().addr(),
+        ),
+        (
+            "program text",
+            black_box(map_bad_va as fn() -> CheckResult) as usize,
+        ),
+        ("page-crossing", edge + PGSIZE - 4),
+        ("read-only mapping", read_only_mapping),
+        ("unmapped window", SHM_END - PGSIZE),
+    ] {
+        // SAFETY: the kernel must refuse to write through the pointer; none
+        // of them points at memory Rust code of this program uses.
+        let result = unsafe { syscall3(SYS_SHM_MAP, od.0 as usize, pointer, O_RDWR as usize) };
+        if result != -1 {
+            return Err(format!(
+                "shm_map with a {what} va ({pointer:#x}) returned {result}"
+            ));
+        }
+    }
+    // Had a refused call mapped the object, this map would fail.
+    let va = od
+        .map(O_RDWR)
+        .map_err(|e| format!("after the bad pointers: {e}"))?;
+    check_zero(va, PGSIZE)
+}
+
+/// A process maps an object once, through whichever descriptor.
+fn map_twice() -> CheckResult {
+    let first = Od::open(b"t-map-twice")?;
+    first.trunc(PGSIZE as i32)?;
+    let va = first.map(O_RDWR)?;
+    let mut again = 0;
+    expect(
+        "a second shm_map of one descriptor",
+        shm_map(first.0, &mut again, O_RDWR),
+        -1,
+    )?;
+    let second = Od::open(b"t-map-twice")?;
+    expect(
+        "shm_map through a second descriptor",
+        shm_map(second.0, &mut again, O_RDONLY),
+        -1,
+    )?;
+    expect("closing the mapped descriptor", first.close(), 0)?;
+    // The close unmapped it, so the other descriptor may map it now.
+    let remapped = second
+        .map(O_RDWR)
+        .map_err(|e| format!("after closing the first mapping: {e}"))?;
+    expect(
+        "the address of the same object mapped again",
+        (remapped == va) as i32,
+        1,
+    )
+}
+
+// ---------------------------------------------------------------------------
+// fork, exec, exit.
+
+/// After fork, parent and child share the pages: each sees what the other
+/// writes afterwards.
+fn fork_shares_memory() -> CheckResult {
+    let (od, va) = create(b"t-fork", PGSIZE as i32)?;
+    // The child writes; the parent sees it.
+    let child = spawn_steps(|| {
+        let mut again = 0;
+        ensure(shm_map(od.0, &mut again, O_RDWR) == -1, 1)?;
+        fill(va, PGSIZE / 2, 21);
+        Ok(())
+    })?;
+    child_verdict(
+        child,
+        &["the child could map the object again, though it inherited the mapping"],
+    )?;
+    check_pattern(va, PGSIZE / 2, 21).map_err(|e| format!("the child's writes: {e}"))?;
+    // The parent writes after the fork; the child sees it.
+    let mut go = Pipe::new()?;
+    let child = spawn_steps(|| {
+        go.close_write();
+        ensure(go.receive() == Some(1), 1)?;
+        ensure(check_pattern(va + PGSIZE / 2, PGSIZE / 2, 22).is_ok(), 2)
+    })?;
+    go.close_read();
+    fill(va + PGSIZE / 2, PGSIZE / 2, 22);
+    go.send(1);
+    child_verdict(
+        child,
+        &[
+            "the parent's signal did not come",
+            "the child did not see the parent's writes",
+        ],
+    )
+}
+
+/// The child gets its own copy of each descriptor: it can use it, and
+/// closing it takes away only the child's mapping.
+fn fork_copies_descriptors() -> CheckResult {
+    let od = Od::open(b"t-fork-od")?;
+    let child = spawn_steps(|| {
+        ensure(shm_trunc(od.0, 2 * PGSIZE as i32) == 2 * PGSIZE as i32, 1)?;
+        ensure(close_od(od.0) == 0, 2)
+    })?;
+    child_verdict(
+        child,
+        &[
+            "shm_trunc through the inherited descriptor failed",
+            "closing the inherited descriptor failed",
+        ],
+    )?;
+    expect(
+        "shm_trunc after the child sized it",
+        shm_trunc(od.0, PGSIZE as i32),
+        -1,
+    )?;
+    let va = od.map(O_RDWR)?;
+    fill(va, 2 * PGSIZE, 5);
+    // A child that closes its copy loses the mapping...
+    expect_killed(
+        "touching the mapping after closing the inherited copy",
+        || {
+            if close_od(od.0) != 0 {
+                return 1;
+            }
+            window_read(va).into()
+        },
+    )?;
+    // ... and the parent keeps it.
+    check_pattern(va, 2 * PGSIZE, 5).map_err(|e| format!("after the child closed: {e}"))?;
+    window_write(va, 0xAA);
+    expect(
+        "the parent's write after the child closed",
+        window_read(va).into(),
+        0xAA,
+    )
+}
+
+/// A write to a read-only mapping kills the writer, and only it.
+fn readonly_write_killed() -> CheckResult {
+    let (od, va) = create(b"t-readonly", PGSIZE as i32)?;
+    fill(va, PGSIZE, 11);
+    let mut ready = Pipe::new()?;
+    let writer = spawn(|| {
+        ready.close_read();
+        // Drop the inherited read-write mapping, then map read-only.
+        if close_od(od.0) != 0 {
+            return 1;
+        }
+        let Ok(own) = Od::open(b"t-readonly") else {
+            return 2;
+        };
+        let Ok(ro) = own.map(O_RDONLY) else {
+            return 3;
+        };
+        if ro != va || check_pattern(ro, PGSIZE, 11).is_err() {
+            return 4;
+        }
+        ready.send(1);
+        window_write(ro + 100, 0);
+        5
+    })?;
+    ready.close_write();
+    let reached = ready.receive();
+    match wait_for(writer)? {
+        -1 if reached == Some(1) => {}
+        -1 => return Err(String::from("the child died before writing")),
+        status => {
+            return Err(format!(
+                "the writer ended with status {status} instead of being killed"
+            ));
+        }
+    }
+    check_pattern(va, PGSIZE, 11).map_err(|e| format!("after the writer died: {e}"))?;
+    window_write(va + 100, 0x42);
+    expect(
+        "the parent's write afterwards",
+        window_read(va + 100).into(),
+        0x42,
+    )?;
+    expect(
+        "shm_trunc of the surviving object",
+        shm_trunc(od.0, PGSIZE as i32),
+        -1,
+    )
+}
+
+/// After close, the mapping is gone, even from the TLB: touching it kills,
+/// whether or not another process still holds the object.
+fn use_after_close_killed() -> CheckResult {
+    let _held = Od::open(b"t-after-close-held")?;
+    for name in [b"t-after-close-held".as_slice(), b"t-after-close"] {
+        expect_killed(
+            &format!("touching \"{}\" after closing", Text(name)),
+            || {
+                let Ok((od, va)) = create(name, PGSIZE as i32) else {
+                    return 1;
+                };
+                // Touch it first, so the TLB holds the translation.
+                window_write(va, 1);
+                if od.close() != 0 {
+                    return 2;
+                }
+                window_read(va).into()
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// The window is unmapped wherever this process has no object mapped,
+/// including past an object's last page.
+fn unmapped_window_killed() -> CheckResult {
+    expect_killed("reading SHMBASE with nothing mapped", || {
+        window_read(SHMBASE).into()
+    })?;
+    expect_killed("writing the window's last byte", || {
+        window_write(SHM_END - 1, 1);
+        0
+    })?;
+    for (what, offset) in [
+        ("reading just past a one-page object", PGSIZE),
+        ("reading the end of its slot", SLOT_SIZE - 1),
+    ] {
+        expect_killed(what, || {
+            let Ok((_od, va)) = create(b"t-past-end", PGSIZE as i32) else {
+                return 1;
+            };
+            window_read(va + offset).into()
+        })?;
+    }
+    Ok(())
+}
+
+/// The steps `exec_child` reports through the ready pipe, by number.
+const EXEC_CHILD_STEPS: &[&str] = &[
+    "bad arguments to shmtest --exec-child",
+    "a descriptor was still open after exec",
+    "the old mapping was still there after exec",
+];
+
+/// exec closes every descriptor: the new program has none, the old mapping
+/// is gone, and the object's reference is dropped — with the exec'd process
+/// still alive, the name already gives a new object.
+fn exec_closes_descriptors() -> CheckResult {
+    const NAME: &[u8] = b"t-exec";
+    let mut ready = Pipe::new()?;
+    let mut go = Pipe::new()?;
+    let child = spawn(|| {
+        ready.close_read();
+        go.close_write();
+        let Ok((od, va)) = create(NAME, PGSIZE as i32) else {
+            return 100;
+        };
+        fill(va, PGSIZE, 13);
+        // A second descriptor, unmapped, so exec has two to close.
+        let Ok(second) = Od::open(b"t-exec-2") else {
+            return 101;
+        };
+        let args = [
+            String::from("shmtest"),
+            String::from("--exec-child"),
+            format!("{va}"),
+            format!("{}", ready.write),
+            format!("{}", go.read),
+        ];
+        exec_args("shmtest", &args);
+        exec_args("/shmtest", &args);
+        // Both failed: the checks below see it as status 102.
+        drop((od, second));
+        102
+    })?;
+    ready.close_write();
+    go.close_read();
+    match ready.receive() {
+        Some(0) => {}
+        Some(step) => {
+            go.close_write();
+            wait_for(child)?;
+            let why = EXEC_CHILD_STEPS.get(usize::from(step) - 1).unwrap_or(&"?");
+            return Err(format!("in the exec'd program: {why}"));
+        }
+        None => {
+            return match wait_for(child)? {
+                102 => Err(String::from("exec of shmtest failed")),
+                status => Err(format!("the child ended with status {status} before exec")),
+            };
+        }
+    }
+    // The exec'd process is alive and waiting for `go`. It holds no
+    // reference, and neither do we, so the objects must be gone.
+    let fresh = expect_fresh(NAME, "while the exec'd process lives")
+        .and_then(|()| expect_fresh(b"t-exec-2", "while the exec'd process lives"));
+    go.close_write();
+    let status = wait_for(child)?;
+    fresh?;
+    expect("the exec'd program", status, 0)
+}
+
+/// The program the exec checks run: `shmtest --exec-child VA READY GO`.
+/// It must start with no shared-memory descriptors and nothing mapped at
+/// VA (the mapping the process had before exec). It reports on the pipe
+/// end READY (0 for success, else a step of [`EXEC_CHILD_STEPS`]), then
+/// waits until the pipe end GO closes, so the parent can look at the
+/// objects while it lives.
+fn exec_child(args: Args) -> i32 {
+    let number = |i| args.get(i).and_then(parse_number);
+    let (Some(va), Some(ready), Some(go)) = (number(2), number(3), number(4)) else {
+        return 1;
+    };
+    let (ready, go) = (ready as i32, go as i32);
+    let verdict = exec_child_steps(va);
+    write(ready, &[verdict]);
+    let mut byte = [0];
+    while read(go, &mut byte) > 0 {}
+    i32::from(verdict)
+}
+
+/// The checks of [`exec_child`]; returns 0 or the step that failed.
+fn exec_child_steps(va: usize) -> u8 {
+    if !in_window(va) {
+        return 1;
+    }
+    // If a descriptor had survived, this closes it, and the parent's look
+    // at the objects would miss the leak; but this step fails first.
+    if (0..NSHMPROC as i32).any(|od| close_od(od) != -1) {
+        return 2;
+    }
+    if expect_killed("", || window_read(va).into()).is_err() {
+        return 3;
+    }
+    0
+}
+
+/// A failed exec changes nothing: descriptors and mappings stay.
+fn exec_failed_keeps_descriptors() -> CheckResult {
+    let child = spawn_steps(|| {
+        let (od, va) = create(b"t-exec-fail", PGSIZE as i32).map_err(|_| 1)?;
+        fill(va, PGSIZE, 17);
+        ensure(exec_args("no-such-program", &["no-such-program"]) == -1, 2)?;
+        ensure(check_pattern(va, PGSIZE, 17).is_ok(), 3)?;
+        window_write(va, 0);
+        ensure(od.close() == 0, 4)
+    })?;
+    child_verdict(
+        child,
+        &[
+            "creating the object failed",
+            "exec of a missing program did not return -1",
+            "the mapping changed after the failed exec",
+            "the descriptor was gone after the failed exec",
+        ],
+    )?;
+    expect_fresh(b"t-exec-fail", "after the child closed")
+}
+
+/// Exit closes every descriptor, whether the process exits, is killed, or
+/// dies of a fault.
+fn exit_closes_descriptors() -> CheckResult {
+    const NAME: &[u8] = b"t-exit";
+    // Each child creates the object, holds it, and ends the given way.
+    let open_and_hold = |ready: &Pipe| -> usize {
+        let Ok((od, va)) = create(NAME, PGSIZE as i32) else {
+            exit(1)
+        };
+        fill(va, PGSIZE, 19);
+        // Keep the descriptor open: the end of the process must close it.
+        core::mem::forget(od);
+        ready.send(1);
+        va
+    };
+    for how in ["exit", "kill", "fault"] {
+        let mut ready = Pipe::new()?;
+        let pid = spawn(|| {
+            ready.close_read();
+            let va = open_and_hold(&ready);
+            match how {
+                "exit" => exit(0),
+                // Killed while asleep; exits by itself after ten seconds, so
+                // that a kill that fails cannot hang the run.
+                "kill" => {
+                    sleep(1000);
+                    3
+                }
+                _ => {
+                    window_write(va + PGSIZE, 1);
+                    2
+                }
+            }
+        })?;
+        ready.close_write();
+        if ready.receive() != Some(1) {
+            wait_for(pid)?;
+            return Err(format!("{how}: the child could not create the object"));
+        }
+        if how == "kill" && kill(pid) != 0 {
+            return Err(format!("kill({pid}) failed"));
+        }
+        let want = if how == "exit" { 0 } else { -1 };
+        expect(&format!("{how}: the child's status"), wait_for(pid)?, want)?;
+        expect_fresh(NAME, &format!("after {how}"))?;
+    }
+    Ok(())
+}
+
+/// Descriptors that are out of range or not open fail everywhere.
+fn bad_descriptors() -> CheckResult {
+    // Descriptor 0, opened and closed, is a closed one; 7 was never open.
+    let closed = Od::open(b"t-bad-od")?;
+    expect("closing", closed.close(), 0)?;
+    for od in [-1, 16, 1000, i32::MIN, 0, 7] {
+        expect(
+            &format!("shm_trunc(od {od})"),
+            shm_trunc(od, PGSIZE as i32),
+            -1,
+        )?;
+        let mut va = 0;
+        expect(
+            &format!("shm_map(od {od})"),
+            shm_map(od, &mut va, O_RDWR),
+            -1,
+        )?;
+        expect(&format!("shm_close(od {od})"), close_od(od), -1)?;
+        if va != 0 {
+            return Err(format!("a failed shm_map(od {od}) wrote {va:#x} to va"));
+        }
+    }
+    Ok(())
+}
+
+/// The library's `Shm`: names checked before the kernel sees them, sizes
+/// recorded, views of the mapping, and close on drop.
+fn library_wrapper() -> CheckResult {
+    use ulib::shm::ShmError;
+    for (what, name) in [
+        ("the empty name", &b""[..]),
+        ("a 64-byte name", &[b'w'; 64][..]),
+        ("a name with a NUL", &b"t-wr\0apper"[..]),
+    ] {
+        if Shm::open(name).map(drop) != Err(ShmError::InvalidName) {
+            return Err(format!("Shm::open accepted {what}"));
+        }
+    }
+    {
+        let mut shm = Shm::open("t-wrapper").map_err(|e| format!("Shm::open: {e}"))?;
+        if shm.map_rw().map(drop) != Err(ShmError::UnknownSize) {
+            return Err(String::from("mapping an unsized Shm did not fail"));
+        }
+        if shm.trunc(0) != Err(ShmError::InvalidSize) {
+            return Err(String::from("Shm::trunc(0) did not fail"));
+        }
+        let size = shm.trunc(5000).map_err(|e| format!("Shm::trunc: {e}"))?;
+        if size != 2 * PGSIZE || shm.size() != size {
+            return Err(format!(
+                "Shm::trunc(5000) gave {size}, size() {}",
+                shm.size()
+            ));
+        }
+        let view = shm.map_rw().map_err(|e| format!("Shm::map_rw: {e}"))?;
+        if view.len() != size || !is_slot_address(view.address()) {
+            return Err(format!(
+                "a view of {} bytes at {:#x}",
+                view.len(),
+                view.address()
+            ));
+        }
+        view.write(10, b"hello");
+        view.store_u32(4, 0xDEAD_BEEF);
+        let mut text = [0; 5];
+        view.read(10, &mut text);
+        if &text != b"hello" || view.load_u32(4) != 0xDEAD_BEEF {
+            return Err(String::from("a view did not read back what it wrote"));
+        }
+        check_bytes(view.address() + 10, 5, |i| b"hello"[i])?;
+        // Dropping `shm` here closes it: the last reference.
+    }
+    expect_fresh(b"t-wrapper", "after dropping the Shm")
+}
+
+/// The same cycle a thousand times: nothing wears out, nothing leaks, and
+/// every new object starts zeroed.
+fn long_loop() -> CheckResult {
+    const CYCLES: usize = 1000;
+    for cycle in 0..CYCLES {
+        let seed = cycle as u8;
+        let fail = |e: String| format!("cycle {cycle}: {e}");
+        let (od, va) = create(b"t-loop", PGSIZE as i32).map_err(fail)?;
+        if od.0 != 0 {
+            return Err(fail(format!("descriptor {} instead of 0", od.0)));
+        }
+        // The last cycle's object was freed, so these bytes must be zero
+        // again, and this cycle's pattern differs from the last one's.
+        for i in (0..PGSIZE).step_by(61).chain([PGSIZE - 1]) {
+            if window_read(va + i) != 0 {
+                return Err(fail(format!("byte {i} of a new object is not zero")));
+            }
+            window_write(va + i, pattern(seed, i));
+        }
+        for i in (0..PGSIZE).step_by(61).chain([PGSIZE - 1]) {
+            if window_read(va + i) != pattern(seed, i) {
+                return Err(fail(format!("byte {i} did not keep its value")));
+            }
+        }
+        match od.close() {
+            0 => {}
+            result => return Err(fail(format!("shm_close returned {result}"))),
+        }
+    }
+    Ok(())
+}
+
+/// Several processes, on as many CPUs as there are, open, size, map and
+/// close a few shared names as fast as they can. Every call must succeed,
+/// except that sizing an object someone else has sized fails; at the end
+/// every object is gone.
+fn concurrent_processes() -> CheckResult {
+    const WORKERS: usize = 6;
+    const CYCLES: usize = 200;
+    const NAMES: [&[u8]; 3] = [b"t-conc-0", b"t-conc-1", b"t-conc-2"];
+    /// What went wrong, by step; a worker exits with step * 1000 + cycle.
+    const STEPS: [&str; 6] = [
+        "shm_open failed",
+        "closing an unmapped descriptor failed",
+        "shm_trunc returned neither the size nor -1",
+        "shm_map of a sized object failed, or gave a bad address",
+        "a worker's own bytes changed under it",
+        "closing a mapped descriptor failed",
+    ];
+    let mut pids = Vec::new();
+    for worker in 0..WORKERS {
+        pids.push(spawn(move || {
+            let step = |step: usize, cycle: usize| (step * 1000 + cycle) as i32;
+            for cycle in 0..CYCLES {
+                let name = NAMES[(cycle + worker) % NAMES.len()];
+                let od = open_raw(name);
+                if od < 0 {
+                    return step(1, cycle);
+                }
+                if cycle % 2 == 0 {
+                    if close_od(od) != 0 {
+                        return step(2, cycle);
+                    }
+                    continue;
+                }
+                // -1 means another worker sized it first: then it is sized.
+                let sized = shm_trunc(od, 2 * PGSIZE as i32);
+                if sized != -1 && sized != 2 * PGSIZE as i32 {
+                    return step(3, cycle);
+                }
+                let mut va = 0;
+                if shm_map(od, &mut va, O_RDWR) != 0 || !is_slot_address(va) {
+                    return step(4, cycle);
+                }
+                // Each worker has its own bytes in every object.
+                let mine = va + worker * 64;
+                for i in 0..64 {
+                    window_write(mine + i, pattern(cycle as u8, i));
+                }
+                if check_pattern(mine, 64, cycle as u8).is_err() {
+                    return step(5, cycle);
+                }
+                if close_od(od) != 0 {
+                    return step(6, cycle);
+                }
+            }
+            0
+        })?);
+    }
+    let mut failures = Vec::new();
+    for _ in 0..WORKERS {
+        let mut status = 0;
+        let pid = wait(Some(&mut status));
+        let Some(worker) = pids.iter().position(|&p| p == pid) else {
+            return Err(format!("wait returned {pid}, not a worker"));
+        };
+        if status != 0 {
+            let step = usize::try_from(status / 1000)
+                .ok()
+                .and_then(|s| s.checked_sub(1));
+            let why = match step.and_then(|step| STEPS.get(step)) {
+                Some(why) => format!("{why} (cycle {})", status % 1000),
+                _ => format!("exit status {status}"),
+            };
+            failures.push(format!("worker {worker}: {why}"));
+        }
+    }
+    if !failures.is_empty() {
+        return Err(failures.join("; "));
+    }
+    for name in NAMES {
+        expect_fresh(name, "after all workers exited")?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// The table.
+
+/// The table has 64 slots: fill it with distinct names from four children
+/// (a process has only 16 descriptors); a 65th name fails, an existing name
+/// still opens, and once the children exit the slots are free again.
+fn table_limit() -> CheckResult {
+    fill_table("a")
+}
+
+/// At the end of the run every slot is free: the table fills completely
+/// once more.
+fn slots_free_at_end() -> CheckResult {
+    fill_table("z")
+}
+
+/// The body of [`table_limit`]; `round` keeps the names of two runs apart.
+fn fill_table(round: &str) -> CheckResult {
+    const HOLDERS: usize = NSHM / NSHMPROC;
+    let name = |holder: usize, i: usize| format!("t-table-{round}-{holder}-{i}");
+    let mut ready = Pipe::new()?;
+    let mut go = Pipe::new()?;
+    let mut pids = Vec::new();
+    for holder in 0..HOLDERS {
+        pids.push(spawn(|| {
+            ready.close_read();
+            go.close_write();
+            // Each child reports how many names it opened, then holds them
+            // until `go` closes.
+            let opened = (0..NSHMPROC)
+                .take_while(|&i| open_raw(name(holder, i).as_bytes()) >= 0)
+                .count();
+            ready.send(opened as u8);
+            // Should a holder die before it reports, the parent then sees
+            // end-of-file instead of waiting for ever.
+            ready.close_write();
+            go.receive();
+            0
+        })?);
+    }
+    ready.close_write();
+    let created: usize = (0..HOLDERS)
+        .map(|_| ready.receive().map_or(0, usize::from))
+        .sum();
+    let verdict = if created != NSHM {
+        Err(format!(
+            "only {created} of {NSHM} objects could be created: slots in use or leaked"
+        ))
+    } else {
+        expect_open_fails("a 65th name", b"t-table-extra")
+            .and_then(|()| Od::open(name(0, 0).as_bytes()).map(drop))
+            .map_err(|e| format!("with the table full: {e}"))
+    };
+    go.close_write();
+    let statuses = wait_each(&pids)?;
+    verdict?;
+    if let Some(status) = statuses.iter().find(|&&status| status != 0) {
+        return Err(format!("a holder exited with status {status}"));
+    }
+    expect_fresh(b"t-table-extra", "after the holders exited")
+}
+
+// ---------------------------------------------------------------------------
+// The demo.
+
+/// Most workers the demo forks: the process table has 64 slots.
+const MAX_WORKERS: usize = 32;
+
+/// `shmtest NAME SIZE NPROC`: NPROC workers fill their stripes of the
+/// object NAME; the parent checks every byte.
+fn demo(args: Args) -> i32 {
+    let (Some(name), Some(size), Some(workers)) = (
+        args.get(1),
+        args.get(2).and_then(parse_number),
+        args.get(3).and_then(parse_number),
+    ) else {
+        eprintln!("usage: shmtest NAME SIZE NPROC");
+        return 1;
+    };
+    if !(1..=SHM_MAXSIZE).contains(&size) || !(1..=MAX_WORKERS).contains(&workers) {
+        eprintln!("shmtest: SIZE must be 1..={SHM_MAXSIZE}, NPROC 1..={MAX_WORKERS}");
+        return 1;
+    }
+    let mut shm = match Shm::open(name) {
+        Ok(shm) => shm,
+        Err(e) => {
+            eprintln!("shmtest: cannot open \"{}\": {e}", Text(name));
+            return 1;
+        }
+    };
+    let size = match shm.trunc(size) {
+        Ok(size) => size,
+        Err(e) => {
+            eprintln!(
+                "shmtest: cannot size \"{}\": {e} (is it sized already?)",
+                Text(name)
+            );
+            return 1;
+        }
+    };
+    // Mapped before the fork, so every worker inherits the same mapping.
+    let view = match shm.map_rw() {
+        Ok(view) => view,
+        Err(e) => {
+            eprintln!("shmtest: cannot map \"{}\": {e}", Text(name));
+            return 1;
+        }
+    };
+    println!(
+        "shmtest: object \"{}\" at {:#x}, {size} bytes, {workers} workers",
+        Text(name),
+        view.address()
+    );
+
+    let stripe = |worker: usize| {
+        let start = worker * (size / workers);
+        let end = if worker == workers - 1 {
+            size
+        } else {
+            start + size / workers
+        };
+        start..end
+    };
+    let mut pids = Vec::new();
+    for worker in 0..workers {
+        match fork() {
+            0 => {
+                view.fill(stripe(worker), stripe_letter(worker));
+                exit(0);
+            }
+            pid if pid < 0 => {
+                eprintln!("shmtest: fork failed");
+                reap_all();
+                return 1;
+            }
+            pid => pids.push(pid),
+        }
+    }
+    // Report in worker order once all are done, so that lines never mix.
+    let mut statuses = Vec::new();
+    for _ in 0..workers {
+        let mut status = 0;
+        let pid = wait(Some(&mut status));
+        statuses.push((pid, status));
+    }
+    let mut ok = true;
+    for (worker, pid) in pids.iter().enumerate() {
+        let range = stripe(worker);
+        match statuses.iter().find(|(p, _)| p == pid) {
+            Some((_, 0)) => println!(
+                "worker {worker}: filled bytes {}..{} with '{}'",
+                range.start,
+                range.end,
+                char::from(stripe_letter(worker))
+            ),
+            Some((_, status)) => {
+                println!("worker {worker}: exited with status {status}");
+                ok = false;
+            }
+            None => {
+                println!("worker {worker}: lost");
+                ok = false;
+            }
+        }
+    }
+
+    // What the object holds, as runs of equal bytes.
+    let mut runs: Vec<(u8, usize)> = Vec::new();
+    for i in 0..size {
+        let byte = view.load(i);
+        match runs.last_mut() {
+            Some((last, count)) if *last == byte => *count += 1,
+            _ => runs.push((byte, 1)),
+        }
+    }
+    let seen: Vec<String> = runs
+        .iter()
+        .map(|&(byte, count)| match byte {
+            0x21..=0x7E => format!("'{}' x{count}", char::from(byte)),
+            _ => format!("{byte:#04x} x{count}"),
+        })
+        .collect();
+    println!("shmtest: saw {}", seen.join(", "));
+
+    let bad = (0..workers).find_map(|worker| {
+        stripe(worker)
+            .find(|&i| view.load(i) != stripe_letter(worker))
+            .map(|i| (worker, i))
+    });
+    match bad {
+        None if ok => {
+            let summary: String = (0..workers)
+                .map(|worker| {
+                    core::iter::repeat_n(char::from(stripe_letter(worker)), 4).collect::<String>()
+                })
+                .collect::<Vec<_>>()
+                .join("...");
+            println!("shmtest: verified {size} bytes: {summary} ({workers} stripes ok)");
+            0
+        }
+        None => 1,
+        Some((worker, i)) => {
+            println!(
+                "shmtest: byte {i} is {:#04x}, expected '{}' from worker {worker}",
+                view.load(i),
+                char::from(stripe_letter(worker))
+            );
+            1
+        }
+    }
+}
+
+/// The letter worker `worker` writes: A..Z, then a..z.
+fn stripe_letter(worker: usize) -> u8 {
+    match worker % 52 {
+        w @ 0..26 => b'A' + w as u8,
+        w => b'a' + (w - 26) as u8,
+    }
+}
+
+/// Parses a decimal number made only of digits.
+fn parse_number(text: &[u8]) -> Option<usize> {
+    if text.is_empty() || !text.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    text.iter().try_fold(0usize, |n, &digit| {
+        n.checked_mul(10)?.checked_add(usize::from(digit - b'0'))
+    })
+}
