@@ -331,12 +331,16 @@ fn mapped(name: &str, size: usize) -> Result<Shm, String> {
     Ok(shm)
 }
 
-/// Waits until `ready()` holds: spins for up to a millisecond, then sleeps
-/// a tick at a time, so that on a single CPU the other side gets to run.
+/// Waits until `ready()` holds: spins for up to 20 ms, then sleeps a tick
+/// at a time. The spin covers the other side's copy of a message (a few
+/// milliseconds under emulation), so that with two CPUs a handshake costs
+/// no sleep; on a single CPU the timer takes the CPU from the spinner
+/// after at most one tick, and the sleeps that follow let the other side
+/// run.
 fn wait_until(clock: &Clock, ready: impl Fn() -> bool) {
     let start = rdtsc();
     while !ready() {
-        if rdtsc() - start < clock.hz / 1000 {
+        if rdtsc() - start < clock.hz / 50 {
             spin_loop();
         } else {
             sleep(1);
