@@ -559,7 +559,10 @@ impl Source<'_> {
 /// Splits the first element off a path: "a/bb/c" -> ("a", "bb/c"),
 /// "///a//bb" -> ("a", "bb"), "" and "///" -> None. An element longer
 /// than DIRSIZ is an error, not silently cut.
-fn next_element(path: &[u8]) -> Option<Result<(&[u8], &[u8]), Error>> {
+/// A path split into its first element and the rest.
+type Split<'p> = (&'p [u8], &'p [u8]);
+
+fn next_element(path: &[u8]) -> Option<Result<Split<'_>, Error>> {
     let start = path.iter().position(|&b| b != b'/')?;
     let path = &path[start..];
     let end = path.iter().position(|&b| b == b'/').unwrap_or(path.len());

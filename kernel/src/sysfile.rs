@@ -205,7 +205,10 @@ pub fn open(args: &Args) -> SysResult {
     let mut buf = [0; MAXPATH];
     let path = path_arg(args, 0, &mut buf)?;
     let mode = args.int(1) as u32;
-    operation(|| {
+    // The file is made inside the operation, but put in a descriptor after
+    // it: if no descriptor is free, dropping the file closes it, which
+    // starts an operation of its own.
+    let file = operation(|| {
         let inode = if mode & O_CREATE != 0 {
             create(path, T_FILE, 0, 0)?
         } else {
@@ -231,10 +234,11 @@ pub fn open(args: &Args) -> SysResult {
         } else {
             Kind::Inode(inode)
         };
-        let file = file::alloc(kind, readable, writable).map_err(|(error, _kind)| error)?;
-        // On failure the file is dropped here, inside the operation.
-        fd_alloc(file).map_err(|(error, _file)| error)
-    })
+        // If the table is full, `kind` (and its inode) is dropped here,
+        // inside the operation, as inodes must be.
+        file::alloc(kind, readable, writable).map_err(|(error, _kind)| error)
+    })?;
+    fd_alloc(file).map_err(|(error, _file)| error)
 }
 
 pub fn mkdir(args: &Args) -> SysResult {

@@ -9,6 +9,7 @@
 //!
 //! ```text
 //! line     = pipeline { "&" } [ ";" line ]      a list, run left to right
+//!          | pipeline "&" { "&" } line         (after `&`, `;` is optional)
 //! pipeline = command [ "|" pipeline ]
 //! command  = "(" line ")" { redirect }          a group
 //!          | { redirect | WORD }                a program and its arguments
@@ -16,11 +17,13 @@
 //! ```
 //!
 //! A WORD is any run of bytes other than blanks and the symbols
-//! `< > | & ; ( )`; there is no quoting. `& ` runs what precedes it in the
+//! `< > | & ; ( )`; there is no quoting. `&` runs what precedes it in the
 //! background: the shell does not wait for it. `<` opens a file as standard
 //! input; `>` creates or truncates one as standard output. There is one
 //! built-in, `cd`, which must run in the shell itself: a child's current
-//! directory dies with it.
+//! directory dies with it. So the commands of a line's top-level list run
+//! one by one from the shell ([`run_in_shell`]), and a `cd` among them
+//! changes the shell's own directory.
 //!
 //! # Running a tree
 //!
@@ -39,9 +42,11 @@
 //!   every other copy of the pipe's ends is closed, so that the reader sees
 //!   end-of-file when the writer finishes.
 //! - `List` runs its left side in a child, waits for it, then runs its
-//!   right side.
+//!   right side (a `cd` on the left runs in this process instead).
 //! - `Background` runs its command in a child and exits without waiting;
 //!   the child is handed to `init`, which reaps it.
+//! - `Group` just runs its command: [`run`] always runs in a child of the
+//!   shell, so whatever a group does (`cd`, say) ends with that child.
 
 #![no_std]
 #![no_main]
@@ -79,6 +84,9 @@ enum Command<'a> {
     List(Box<Command<'a>>, Box<Command<'a>>),
     /// `command &`.
     Background(Box<Command<'a>>),
+    /// `( line )`: runs in a child of its own, so that a `cd` inside stays
+    /// inside.
+    Group(Box<Command<'a>>),
 }
 
 fn main(_args: Args) -> i32 {
@@ -104,19 +112,31 @@ fn main(_args: Args) -> i32 {
                 continue;
             }
         };
-        match &command {
-            Command::Exec(argv) if argv.is_empty() => {}
-            Command::Exec(argv) if argv[0] == b"cd" => change_directory(argv),
-            _ => match fork() {
-                0 => run(&command),
-                pid if pid < 0 => eprintln!("fork failed"),
-                _ => {
-                    wait(None);
-                }
-            },
-        }
+        run_in_shell(&command);
     }
     0
+}
+
+/// Runs a whole line. The commands of a top-level list run one after
+/// another from the shell itself, so that a `cd` among them changes the
+/// shell's directory for the rest of the line and for the lines after;
+/// anything else runs in a child, which the shell waits for.
+fn run_in_shell(command: &Command) {
+    match command {
+        Command::List(left, right) => {
+            run_in_shell(left);
+            run_in_shell(right);
+        }
+        Command::Exec(argv) if argv.is_empty() => {}
+        Command::Exec(argv) if argv[0] == b"cd" => change_directory(argv),
+        _ => match fork() {
+            0 => run(command),
+            pid if pid < 0 => eprintln!("fork failed"),
+            _ => {
+                wait(None);
+            }
+        },
+    }
 }
 
 /// Prompts for and reads one line into `line`, newline included. Returns
@@ -161,6 +181,12 @@ fn run(command: &Command) -> ! {
             let Some(&program) = argv.first() else {
                 exit(0);
             };
+            if program == b"cd" {
+                // In a child (a group, a pipeline): the change lasts as long
+                // as this process, which is all a child's `cd` can do.
+                change_directory(argv);
+                exit(0);
+            }
             exec_args(program, argv);
             if !program.contains(&b'/') {
                 exec_args([b"/", program].concat(), argv);
@@ -182,10 +208,19 @@ fn run(command: &Command) -> ! {
             run(command)
         }
         Command::List(left, right) => {
-            if fork_or_exit() == 0 {
-                run(left);
+            match &**left {
+                // `(cd dir; ls)`: change this process's directory, which
+                // the rest of the group inherits.
+                Command::Exec(argv) if argv.first() == Some(&b"cd".as_slice()) => {
+                    change_directory(argv)
+                }
+                _ => {
+                    if fork_or_exit() == 0 {
+                        run(left);
+                    }
+                    wait(None);
+                }
             }
-            wait(None);
             run(right)
         }
         Command::Pipe(left, right) => {
@@ -221,6 +256,9 @@ fn run(command: &Command) -> ! {
             }
             exit(0)
         }
+        // Already in a process of its own: run() is only ever called in a
+        // child of the shell.
+        Command::Group(command) => run(command),
     }
 }
 
@@ -305,15 +343,25 @@ impl<'a> Parser<'a> {
         Some(Token::Word(&self.line[start..self.pos]))
     }
 
-    /// line = pipeline { "&" } [ ";" line ]
+    /// line = pipeline { "&" } [ ";" line ] | pipeline "&" { "&" } line
     fn parse_line(&mut self) -> Result<Command<'a>, &'static str> {
         let mut command = self.parse_pipeline()?;
+        let mut background = false;
         while self.peek() == Some(b'&') {
             self.next_token();
             command = Command::Background(Box::new(command));
+            background = true;
         }
-        if self.peek() == Some(b';') {
-            self.next_token();
+        let more = match self.peek() {
+            Some(b';') => {
+                self.next_token();
+                true
+            }
+            // `a & b`: the `&` ends a command as `;` would.
+            Some(c) => background && c != b')',
+            None => false,
+        };
+        if more {
             command = Command::List(Box::new(command), Box::new(self.parse_line()?));
         }
         Ok(command)
@@ -343,7 +391,7 @@ impl<'a> Parser<'a> {
             }
             self.next_token();
             self.parse_redirections(&mut redirections)?;
-            return Ok(wrap(command, redirections));
+            return Ok(wrap(Command::Group(Box::new(command)), redirections));
         }
         let mut argv = Vec::new();
         self.parse_redirections(&mut redirections)?;
