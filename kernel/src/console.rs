@@ -6,7 +6,7 @@
 //! CPUs never interleave mid-line. A panic bypasses the lock (the panicking
 //! CPU may hold it) and sets `PANICKED`, after which every other CPU that
 //! tries to print stops there, so the panic message is the last thing on
-//! the screen.
+//! the screen (the panicking CPU also stops the others with an NMI).
 
 use core::fmt::{self, Write};
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -60,6 +60,11 @@ pub fn write_bytes(bytes: &[u8]) {
     }
     let _guard = PRINT_LOCK.lock();
     bytes.iter().copied().for_each(putc);
+}
+
+/// Has a CPU panicked?
+pub fn panicked() -> bool {
+    PANICKED.load(Ordering::Relaxed)
 }
 
 /// Prints a panic message without taking the print lock, and freezes the

@@ -60,6 +60,11 @@ pub fn init(device: u32) {
         abi::fs::FSMAGIC,
         "fs: disk {device} holds no xv6 file system"
     );
+    assert!(
+        sb.ninodes as usize <= NINODE,
+        "fs: the disk has {} inodes, more than the kernel's inode cache",
+        sb.ninodes
+    );
     let sb = *SUPERBLOCK.call_once(|| sb);
     log::init(device, sb.logstart, sb.nlog);
 }

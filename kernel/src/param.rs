@@ -34,11 +34,15 @@ pub const NOFILE: usize = 16;
 /// Open files in the whole system.
 pub const NFILE: usize = 100;
 
-/// Inodes in memory at once.
-pub const NINODE: usize = 50;
+/// Inodes in memory at once: as many as the disk has, so that no amount
+/// of opening, linking or chdir-ing by user programs can exhaust the cache.
+pub const NINODE: usize = abi::fs::NINODES as usize;
 
-/// Blocks in the buffer cache.
-pub const NBUF: usize = abi::fs::MAXOPBLOCKS * 3;
+/// Blocks in the buffer cache. The log pins up to LOGSIZE of them until it
+/// commits, and every process may hold a few while it works (an inode
+/// block, an indirect block, a bitmap block): room for all of that, so
+/// that the cache never runs dry.
+pub const NBUF: usize = abi::fs::LOGSIZE + 3 * NPROC;
 
 /// Device number of the disk holding the file system (the IDE primary
 /// slave: QEMU's second drive).

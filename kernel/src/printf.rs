@@ -22,7 +22,8 @@ macro_rules! println {
     };
 }
 
-/// A kernel panic: print the message and where it came from, then stop.
+/// A kernel panic: stop the other CPUs, print the message and where it
+/// came from, then stop this one too.
 ///
 /// In test mode the run ends with QEMU's failure code instead, so that a
 /// panicking test is reported at once rather than by a timeout.
@@ -30,6 +31,7 @@ macro_rules! println {
 fn panic(info: &core::panic::PanicInfo) -> ! {
     crate::arch::interrupts_off();
     crate::console::print_panic(format_args!("\npanic: {}\n", info.message()));
+    crate::arch::lapic::stop_other_cpus();
     if let Some(location) = info.location() {
         crate::console::print_panic(format_args!(
             "  at {}:{}:{}\n",

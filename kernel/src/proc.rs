@@ -472,9 +472,10 @@ pub enum WaitError<E> {
 }
 
 /// Marks the process with `pid` killed; a sleeping one is woken so that it
-/// notices. Returns false if there is no such process.
+/// notices. Returns false if there is no such process, and for init, which
+/// must never exit: every orphan needs it.
 pub fn kill(pid: i32) -> bool {
-    for p in &PROCS {
+    for p in PROCS.iter().skip(INIT_INDEX + 1) {
         let mut shared = p.lock.lock();
         if shared.pid == pid && shared.state != State::Unused {
             shared.killed = true;

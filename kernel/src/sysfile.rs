@@ -106,7 +106,8 @@ pub fn link(args: &Args) -> SysResult {
         if guard.kind() == T_DIR {
             return Err(Error::IsDirectory);
         }
-        guard.set_nlink(guard.nlink() + 1);
+        let nlink = guard.nlink().checked_add(1).ok_or(Error::OutOfResources)?;
+        guard.set_nlink(nlink);
         guard.update();
         drop(guard);
         let linked = fs::namei_parent(new, cwd()).and_then(|(dir, name)| {

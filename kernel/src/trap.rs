@@ -39,6 +39,7 @@ pub const T_SPURIOUS: u8 = 0xFF;
 /// The vector syscall_entry (trapasm.S) puts in a system call's frame.
 pub const T_SYSCALL: u64 = 0x80;
 
+const T_NMI: u64 = 2;
 const T_DOUBLE_FAULT: u64 = 8;
 const T_PAGE_FAULT: u64 = 14;
 
@@ -147,6 +148,10 @@ fn timer_tick() {
 
 /// An exception: in user mode the process dies, in the kernel we panic.
 fn exception(frame: &TrapFrame) {
+    // After a panic, the panicking CPU stops the others with an NMI.
+    if frame.vector == T_NMI && crate::console::panicked() {
+        arch::halt_forever();
+    }
     if frame.is_from_user() {
         let p = proc::current();
         // SAFETY: reading cr2 has no side effects.

@@ -6,7 +6,8 @@
 //! - acknowledge interrupts (`eoi`),
 //! - tick: the APIC timer in periodic mode raises vector `T_IRQ0 + IRQ_TIMER`
 //!   `TICKS_PER_SECOND` times a second on every CPU,
-//! - start the other CPUs with INIT and STARTUP inter-processor interrupts.
+//! - start the other CPUs with INIT and STARTUP inter-processor interrupts,
+//!   and stop them all with an NMI when the kernel panics.
 //!
 //! The timer counts down at a rate the hardware does not tell us, so the
 //! boot CPU measures it once: it lets the timer run for 10 ms timed by the
@@ -171,6 +172,26 @@ fn ipi(apic_id: u32, vector: u8, mode: DeliveryMode, level: Level, trigger: Trig
         level,
         trigger,
     )
+}
+
+/// Stops every other CPU: sends them a non-maskable interrupt, which they
+/// take even with interrupts off; trap.rs halts a CPU that gets an NMI
+/// after a panic. Does nothing before the local APIC is mapped (then no
+/// other CPU runs yet).
+pub fn stop_other_cpus() {
+    if BASE.load(Ordering::Relaxed) == 0 {
+        return;
+    }
+    send_ipi(Icr::for_xapic(
+        0,
+        ApicId::XApic(0),
+        DestinationShorthand::AllExcludingSelf,
+        DeliveryMode::NMI,
+        DestinationMode::Physical,
+        DeliveryStatus::Idle,
+        Level::Assert,
+        TriggerMode::Edge,
+    ));
 }
 
 /// Starts the CPU with `apic_id` at physical address `entry` (page-aligned,
