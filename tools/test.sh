@@ -67,9 +67,10 @@ check cargo-fmt "run 'cargo fmt --all' and commit the result" cargo fmt --all --
 check clippy-kernel "clippy reports warnings: run make and fix them" \
     cargo clippy -p kernel $CARGO_BARE -- -D warnings
 iso_before=$(stat -c %Y "$BUILD/xv6.iso")
+fs_before=$(stat -c %Y "$FS_IMG")
 make --no-print-directory all >/dev/null 2>&1
-check incremental-build "make rebuilt the ISO of an unchanged tree" \
-    test "$(stat -c %Y "$BUILD/xv6.iso")" = "$iso_before"
+check incremental-build "make rebuilt the ISO or fs.img of an unchanged tree" \
+    test "$(stat -c %Y "$BUILD/xv6.iso") $(stat -c %Y "$FS_IMG")" = "$iso_before $fs_before"
 
 # shellcheck disable=SC2086 # the flags are lists
 check clippy-user "clippy reports warnings in the user programs" \
