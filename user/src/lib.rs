@@ -22,6 +22,12 @@
 //! - [`string`]: the few string helpers `core` and `alloc` lack. (A
 //!   NUL-terminated copy of a string is `alloc::ffi::CString`; a C string
 //!   literal is `c"..."`.)
+//! - [`shm`]: shared memory (SHM-SPEC.md): its four system calls, and
+//!   [`Shm`](shm::Shm), a descriptor that closes itself when dropped, with
+//!   the mapping it hands out.
+//! - [`testing`]: the harness of the test programs (`proctest`, `shmtest`,
+//!   `usertests`): a table of checks run in order, each printing `PASS` or
+//!   `FAIL`, with the free memory counted before and after.
 //!
 //! A process has exactly one thread, and `fork` gives the child its own copy
 //! of everything. The library relies on that: its global state (the
@@ -37,6 +43,7 @@ pub mod shm;
 pub mod start;
 pub mod string;
 pub mod syscall;
+pub mod testing;
 pub mod umalloc;
 pub mod usys;
 

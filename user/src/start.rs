@@ -21,7 +21,8 @@ use crate::syscall::exit;
 
 /// The command-line arguments of the program: `argv[0]` is, by convention,
 /// its name. They live on the stack `exec` built, below `main`'s frame, for
-/// the whole run, so each one is a `&'static [u8]` (without its NUL).
+/// the whole run, so each one is a `&'static [u8]` (without its NUL) or,
+/// to hand on to the kernel, a `&'static CStr`.
 #[derive(Clone, Copy)]
 pub struct Args {
     argv: &'static [*const u8],
@@ -56,10 +57,24 @@ impl Args {
 
     /// Argument `i`, or `None` if there are not that many.
     pub fn get(&self, i: usize) -> Option<&'static [u8]> {
+        self.get_c_str(i).map(CStr::to_bytes)
+    }
+
+    /// Argument `i` as the NUL-terminated string `exec` left on the stack,
+    /// or `None` if there are not that many. A system call that takes a
+    /// path can be handed it as it is, with no copy to add the NUL.
+    pub fn get_c_str(&self, i: usize) -> Option<&'static CStr> {
         let arg = *self.argv.get(i)?;
         // SAFETY: `from_raw`'s contract: each pointer is to a NUL-terminated
         // string that stays valid and unchanged for the rest of the program.
-        Some(unsafe { CStr::from_ptr(arg.cast()) }.to_bytes())
+        Some(unsafe { CStr::from_ptr(arg.cast()) })
+    }
+
+    /// The arguments after the program name — the operands of a command
+    /// such as `rm a b c` — as C strings (see [`get_c_str`](Args::get_c_str)),
+    /// ready to pass to `open`, `mkdir` or `unlink`.
+    pub fn paths(self) -> impl Iterator<Item = &'static CStr> {
+        (1..self.len()).filter_map(move |i| self.get_c_str(i))
     }
 
     /// The arguments in order.

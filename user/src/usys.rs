@@ -1,4 +1,5 @@
-//! The `syscall` instruction itself: one function per argument count.
+//! The `syscall` instruction itself: one function per argument count the
+//! calls use (zero to three), and one for all six argument registers.
 //!
 //! This is xv6's `usys.S`. A system call puts its number (from
 //! [`abi::syscall`]) in `rax` and up to six arguments in `rdi`, `rsi`, `rdx`,
@@ -95,50 +96,11 @@ pub unsafe fn syscall3(number: usize, a0: usize, a1: usize, a2: usize) -> isize 
     result
 }
 
-/// Makes system call `number` with four arguments.
-///
-/// # Safety
-/// As for [`syscall1`].
-#[inline(always)]
-pub unsafe fn syscall4(number: usize, a0: usize, a1: usize, a2: usize, a3: usize) -> isize {
-    let result;
-    // SAFETY: as in syscall0.
-    unsafe {
-        asm!("syscall",
-            inlateout("rax") number => result,
-            in("rdi") a0, in("rsi") a1, in("rdx") a2, in("r10") a3,
-            lateout("rcx") _, lateout("r11") _,
-            options(nostack));
-    }
-    result
-}
-
-/// Makes system call `number` with five arguments.
-///
-/// # Safety
-/// As for [`syscall1`].
-#[inline(always)]
-pub unsafe fn syscall5(
-    number: usize,
-    a0: usize,
-    a1: usize,
-    a2: usize,
-    a3: usize,
-    a4: usize,
-) -> isize {
-    let result;
-    // SAFETY: as in syscall0.
-    unsafe {
-        asm!("syscall",
-            inlateout("rax") number => result,
-            in("rdi") a0, in("rsi") a1, in("rdx") a2, in("r10") a3, in("r8") a4,
-            lateout("rcx") _, lateout("r11") _,
-            options(nostack));
-    }
-    result
-}
-
-/// Makes system call `number` with six arguments.
+/// Makes system call `number` with six arguments, the most the kernel
+/// takes. No call needs more than three yet; one with four or five would
+/// use this too, passing 0 for the rest: the kernel reads only the
+/// registers its call takes, so separate four- and five-argument forms
+/// would add nothing but another copy of this `asm!`.
 ///
 /// # Safety
 /// As for [`syscall1`].

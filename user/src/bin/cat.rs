@@ -9,10 +9,6 @@
 #![no_main]
 #![deny(unsafe_op_in_unsafe_fn)]
 
-extern crate alloc;
-
-use alloc::ffi::CString;
-
 use abi::fcntl::O_RDONLY;
 use ulib::string::Text;
 use ulib::{Args, STDIN, STDOUT, close, eprintln, open, read, write};
@@ -26,10 +22,10 @@ fn main(args: Args) -> i32 {
             Err(why) => report(why),
         };
     }
-    for name in args.iter().skip(1) {
-        let fd = CString::new(name).map_or(-1, |path| open(&path, O_RDONLY));
+    for path in args.paths() {
+        let fd = open(path, O_RDONLY);
         if fd < 0 {
-            eprintln!("cat: cannot open {}", Text(name));
+            eprintln!("cat: cannot open {}", Text(path.to_bytes()));
             return 1;
         }
         let copied = copy(fd);

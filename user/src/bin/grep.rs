@@ -27,7 +27,6 @@
 
 extern crate alloc;
 
-use alloc::ffi::CString;
 use alloc::vec::Vec;
 
 use abi::fcntl::O_RDONLY;
@@ -44,10 +43,11 @@ fn main(args: Args) -> i32 {
     if args.len() < 3 {
         return grep(pattern, STDIN);
     }
-    for name in args.iter().skip(2) {
-        let fd = CString::new(name).map_or(-1, |path| open(&path, O_RDONLY));
+    // The files are the paths after the pattern.
+    for path in args.paths().skip(1) {
+        let fd = open(path, O_RDONLY);
         if fd < 0 {
-            eprintln!("grep: cannot open {}", Text(name));
+            eprintln!("grep: cannot open {}", Text(path.to_bytes()));
             return 1;
         }
         let status = grep(pattern, fd);

@@ -16,6 +16,7 @@ extern crate alloc;
 
 use alloc::ffi::CString;
 use alloc::vec::Vec;
+use core::ffi::CStr;
 
 use abi::fcntl::O_RDONLY;
 use abi::fs::{DIRSIZ, DirEntry};
@@ -27,10 +28,10 @@ ulib::entry!(main);
 
 fn main(args: Args) -> i32 {
     if args.len() < 2 {
-        return ls(b".");
+        return ls(c".");
     }
     let mut status = 0;
-    for path in args.iter().skip(1) {
+    for path in args.paths() {
         status |= ls(path);
     }
     status
@@ -38,8 +39,10 @@ fn main(args: Args) -> i32 {
 
 /// Lists `path`: one line for a file or device, one line per entry for a
 /// directory. Returns the exit status.
-fn ls(path: &[u8]) -> i32 {
-    let fd = CString::new(path).map_or(-1, |path| open(&path, O_RDONLY));
+fn ls(path: &CStr) -> i32 {
+    let fd = open(path, O_RDONLY);
+    // From here on the path is bytes, to print and to build entries' paths.
+    let path = path.to_bytes();
     if fd < 0 {
         eprintln!("ls: cannot open {}", Text(path));
         return 1;

@@ -7,10 +7,6 @@
 #![no_main]
 #![deny(unsafe_op_in_unsafe_fn)]
 
-extern crate alloc;
-
-use alloc::ffi::CString;
-
 use ulib::string::Text;
 use ulib::{Args, eprintln, mkdir};
 
@@ -21,9 +17,9 @@ fn main(args: Args) -> i32 {
         eprintln!("usage: mkdir files...");
         return 2;
     }
-    for name in args.iter().skip(1) {
-        if CString::new(name).map_or(-1, |path| mkdir(&path)) < 0 {
-            eprintln!("mkdir: {} failed to create", Text(name));
+    for path in args.paths() {
+        if mkdir(path) < 0 {
+            eprintln!("mkdir: {} failed to create", Text(path.to_bytes()));
             return 1;
         }
     }

@@ -8,8 +8,9 @@
 //! `init proctest`, and `init` exits with our status.
 //!
 //! Each check is a function in [`CHECKS`] returning `Ok(())` or why it
-//! failed; the program prints `PASS name` or `FAIL name: why` for each, then
-//! `proctest: N passed, M failed`, and exits with 0 only if all passed.
+//! failed; [`ulib::testing::run_checks`] prints `PASS name` or
+//! `FAIL name: why` for each, then `proctest: N passed, M failed`, and the
+//! program exits with 0 only if all passed.
 //!
 //! A check that expects a process to die runs the deed in a forked child and
 //! looks at how the child ended: a process the kernel kills — by `kill` or
@@ -18,7 +19,8 @@
 //! give up and exit by themselves after a while, so a check that fails
 //! reports it instead of waiting forever.
 //!
-//! Around the checks, [`countfree`] measures free memory before and after;
+//! Around the checks, [`countfree`](ulib::testing::countfree) measures free
+//! memory before and after;
 //! the last check, `no_leaks`, fails if any pages went missing — a zombie
 //! nobody reaped, or memory an exited process did not give back.
 
@@ -31,24 +33,21 @@ extern crate alloc;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::arch::asm;
 use core::hint::black_box;
 use core::ptr;
 
 use abi::syscall::{SYS_EXEC, SYS_WAIT, SYS_WRITE};
+use ulib::testing::{
+    Check, CheckResult, expect_killed, probe_read, probe_write, reap_all, run_checks, spawn,
+    wait_for,
+};
 use ulib::usys::{syscall1, syscall2, syscall3};
 use ulib::{
-    Args, PGSIZE, SHMBASE, USER_STACK_PAGES, eprintln, exec, exec_args, exit, fork, kill, println,
-    sbrk, sleep, uptime, wait,
+    Args, PGSIZE, SHMBASE, USER_STACK_PAGES, eprintln, exec, exec_args, exit, fork, kill, sbrk,
+    sleep, uptime, wait,
 };
 
 ulib::entry!(main);
-
-/// A check's verdict: `Err` says what went wrong.
-type CheckResult = Result<(), String>;
-
-/// A named check.
-type Check = (&'static str, fn() -> CheckResult);
 
 /// Every check, in the order they run.
 const CHECKS: &[Check] = &[
@@ -78,53 +77,11 @@ fn main(args: Args) -> i32 {
         return 2;
     }
 
-    reserve_heap();
-    let free_before = countfree();
-
-    let mut passed = 0;
-    let mut failed = 0;
-    let mut report = |name: &str, result: CheckResult| match result {
-        Ok(()) => {
-            println!("PASS {name}");
-            passed += 1;
-        }
-        Err(why) => {
-            println!("FAIL {name}: {why}");
-            failed += 1;
-        }
-    };
-    for &(name, check) in CHECKS {
-        report(name, check());
-    }
-
-    let free_after = countfree();
-    report("no_leaks", no_leaks(free_before, free_after));
-
-    println!("proctest: {passed} passed, {failed} failed");
-    if failed == 0 { 0 } else { 1 }
+    run_checks("proctest", CHECKS)
 }
 
 // ---------------------------------------------------------------------------
 // Helpers.
-
-/// Forks a child that runs `child` and exits with its result. Returns the
-/// child's pid to the parent.
-fn spawn(child: impl FnOnce() -> i32) -> Result<i32, String> {
-    match fork() {
-        0 => exit(child()),
-        pid if pid < 0 => Err(String::from("fork failed")),
-        pid => Ok(pid),
-    }
-}
-
-/// Waits for a child, which must be `pid`, and returns its exit status.
-fn wait_for(pid: i32) -> Result<i32, String> {
-    let mut status = 0;
-    match wait(Some(&mut status)) {
-        reaped if reaped == pid => Ok(status),
-        reaped => Err(format!("wait returned {reaped}, expected child {pid}")),
-    }
-}
 
 /// Checks that this process has no children left: `wait` returns -1.
 fn expect_no_children() -> CheckResult {
@@ -132,91 +89,6 @@ fn expect_no_children() -> CheckResult {
         -1 => Ok(()),
         reaped => Err(format!("wait returned {reaped} when no child was left")),
     }
-}
-
-/// Reaps every child, so that a failed check leaves no zombies to the next.
-fn reap_all() {
-    while wait(None) >= 0 {}
-}
-
-/// Runs `deed` in a child, which must be killed doing it (status -1). The
-/// child exits with `deed`'s result if it survives.
-fn expect_killed(what: &str, deed: impl FnOnce() -> i32) -> CheckResult {
-    let pid = spawn(deed)?;
-    match wait_for(pid)? {
-        -1 => Ok(()),
-        status => Err(format!(
-            "{what}: child exited with status {status} instead of being killed"
-        )),
-    }
-}
-
-/// Reads the byte at `addr`. The load is inline assembly, so the compiler
-/// assumes nothing about `addr`: not that it is non-null, nor mapped. The
-/// checks use it on addresses where the kernel must kill the process.
-fn probe_read(addr: usize) -> u8 {
-    let value: u8;
-    // SAFETY: a load cannot break any invariant of this program's memory;
-    // if `addr` is not readable the kernel ends the process here, which is
-    // what the caller is testing.
-    unsafe {
-        asm!("mov {value}, byte ptr [{addr}]",
-            addr = in(reg) addr, value = out(reg_byte) value,
-            options(nostack, readonly, preserves_flags));
-    }
-    value
-}
-
-/// Writes a byte to `addr`, hidden from the compiler like [`probe_read`].
-///
-/// # Safety
-/// If `addr` turns out to be writable, the write may overwrite anything, so
-/// the caller must be a child that exits without relying on memory at
-/// `addr`.
-unsafe fn probe_write(addr: usize) {
-    // SAFETY: the caller accepts that the byte at `addr` may change.
-    unsafe {
-        asm!("mov byte ptr [{addr}], 0x5a",
-            addr = in(reg) addr,
-            options(nostack, preserves_flags));
-    }
-}
-
-/// Grows the heap ahead of the checks, so that the allocations they make
-/// come from memory the heap already had when the first [`countfree`] ran:
-/// otherwise the heap's growth would look like a leak. The allocator grows
-/// the heap by 64 KiB at a time, far more than the checks ever hold.
-fn reserve_heap() {
-    drop(black_box(Vec::<u8>::with_capacity(PGSIZE)));
-}
-
-/// Counts the free pages of memory: a child grows its heap until `sbrk`
-/// fails, touching every page, and reports in its exit status how many
-/// pages it got. Returns -1 if that fails.
-fn countfree() -> i32 {
-    let child = || {
-        let mut pages = 0;
-        let mut chunk = 1 << 20;
-        loop {
-            // SAFETY: growing the heap maps fresh memory nothing uses.
-            let start = unsafe { sbrk(chunk as isize) };
-            if start == -1 {
-                if chunk == PGSIZE {
-                    return pages;
-                }
-                chunk /= 2;
-                continue;
-            }
-            for offset in (0..chunk).step_by(PGSIZE) {
-                let byte: *mut u8 = ptr::with_exposed_provenance_mut(start as usize + offset);
-                // SAFETY: sbrk just gave us [start, start + chunk), which
-                // nothing else uses.
-                unsafe { byte.write_volatile(1) };
-            }
-            pages += (chunk / PGSIZE) as i32;
-        }
-    };
-    spawn(child).and_then(wait_for).unwrap_or(-1)
 }
 
 // ---------------------------------------------------------------------------
@@ -391,7 +263,7 @@ fn sbrk_grow_shrink() -> CheckResult {
     let freed = old as usize + GROW - 1;
     expect_killed("touching freed heap memory", || {
         // SAFETY: this child exits right after; the address is not ours.
-        unsafe { probe_write(freed) };
+        unsafe { probe_write(freed, 0x5a) };
         0
     })
 }
@@ -464,7 +336,7 @@ fn stack_guard() -> CheckResult {
         let local = 0u8;
         let below = (&raw const local).addr() - USER_STACK_PAGES * PGSIZE - 1;
         // SAFETY: this child exits right after; the address is not ours.
-        unsafe { probe_write(below) };
+        unsafe { probe_write(below, 0x5a) };
         0
     })
 }
@@ -474,7 +346,7 @@ fn null_dereference() -> CheckResult {
     expect_killed("reading address 0", || probe_read(0).into())?;
     expect_killed("writing address 0", || {
         // SAFETY: this child exits right after; address 0 is not ours.
-        unsafe { probe_write(0) };
+        unsafe { probe_write(0, 0x5a) };
         0
     })
 }
@@ -652,16 +524,5 @@ fn exec_bad_program() -> CheckResult {
     match wait_for(pid)? {
         0 => Ok(()),
         status => Err(format!("child ended with status {status} after the exec")),
-    }
-}
-
-/// No memory was lost between the two counts.
-fn no_leaks(before: i32, after: i32) -> CheckResult {
-    if before > 0 && before == after {
-        Ok(())
-    } else {
-        Err(format!(
-            "{before} free pages before the checks, {after} after"
-        ))
     }
 }

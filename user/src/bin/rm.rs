@@ -8,10 +8,6 @@
 #![no_main]
 #![deny(unsafe_op_in_unsafe_fn)]
 
-extern crate alloc;
-
-use alloc::ffi::CString;
-
 use ulib::string::Text;
 use ulib::{Args, eprintln, unlink};
 
@@ -22,9 +18,9 @@ fn main(args: Args) -> i32 {
         eprintln!("usage: rm files...");
         return 2;
     }
-    for name in args.iter().skip(1) {
-        if CString::new(name).map_or(-1, |path| unlink(&path)) < 0 {
-            eprintln!("rm: {} failed to delete", Text(name));
+    for path in args.paths() {
+        if unlink(path) < 0 {
+            eprintln!("rm: {} failed to delete", Text(path.to_bytes()));
             return 1;
         }
     }

@@ -2,8 +2,10 @@
 //! shows it at work.
 //!
 //! `shmtest` with no arguments runs one check per rule of the contract (the
-//! table in [`CHECKS`]), prints `PASS name` or `FAIL name: why` for each,
-//! then `shmtest: N passed, M failed`, and exits with 0 only if all passed.
+//! table in [`CHECKS`]) with [`ulib::testing::run_checks`], which prints
+//! `PASS name` or `FAIL name: why` for each, then
+//! `shmtest: N passed, M failed`; the program exits with 0 only if all
+//! passed.
 //!
 //! `shmtest NAME SIZE NPROC` is the demo: it creates the object NAME, sizes
 //! it to SIZE bytes, maps it and forks NPROC workers, which inherit the
@@ -29,8 +31,9 @@
 //! for each other do so on pipes: a read blocks until the other side writes
 //! a byte or closes its end.
 //!
-//! Around the checks, [`countfree`] measures free memory before and after,
-//! and the last checks make sure that every slot is free again
+//! Around the checks, [`countfree`](ulib::testing::countfree) measures free
+//! memory before and after, and the last checks make sure that every slot
+//! is free again
 //! (`slots_free_at_end`) and that no page was lost (`no_leaks`).
 //!
 //! The exec checks run this program again as `shmtest --exec-child ...` (see
@@ -46,7 +49,6 @@ use alloc::ffi::CString;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::arch::asm;
 use core::hint::black_box;
 use core::ptr;
 
@@ -56,19 +58,17 @@ use ulib::shm::{
     shm_close, shm_map, shm_open, shm_trunc,
 };
 use ulib::string::Text;
+use ulib::testing::{
+    Check, CheckResult, expect_killed, probe_read, probe_write, reap_all, run_checks, spawn,
+    wait_for,
+};
 use ulib::usys::{syscall1, syscall3};
 use ulib::{
-    Args, PGSIZE, SHMBASE, close, eprintln, exec_args, exit, fork, kill, pipe, println, read, sbrk,
+    Args, PGSIZE, SHMBASE, close, eprintln, exec_args, exit, fork, kill, pipe, println, read,
     sleep, wait, write,
 };
 
 ulib::entry!(main);
-
-/// A check's verdict: `Err` says what went wrong.
-type CheckResult = Result<(), String>;
-
-/// A named check.
-type Check = (&'static str, fn() -> CheckResult);
 
 /// Every check, in the order they run. The names say which rule of
 /// SHM-SPEC.md each one tests.
@@ -115,7 +115,7 @@ fn main(args: Args) -> i32 {
         return exec_child(args);
     }
     match args.len() {
-        1 => run_checks(),
+        1 => run_checks("shmtest", CHECKS),
         4 => demo(args),
         _ => {
             eprintln!("usage: shmtest [NAME SIZE NPROC]");
@@ -124,50 +124,8 @@ fn main(args: Args) -> i32 {
     }
 }
 
-/// Runs every check between two counts of free memory.
-fn run_checks() -> i32 {
-    reserve_heap();
-    let free_before = countfree();
-
-    let mut passed = 0;
-    let mut failed = 0;
-    let mut report = |name: &str, result: CheckResult| match result {
-        Ok(()) => {
-            println!("PASS {name}");
-            passed += 1;
-        }
-        Err(why) => {
-            println!("FAIL {name}: {why}");
-            failed += 1;
-        }
-    };
-    for &(name, check) in CHECKS {
-        let result = check();
-        // A failed check may leave children behind; they must not be
-        // mistaken for the next check's.
-        reap_all();
-        report(name, result);
-    }
-
-    let free_after = countfree();
-    report("no_leaks", no_leaks(free_before, free_after));
-
-    println!("shmtest: {passed} passed, {failed} failed");
-    if failed == 0 { 0 } else { 1 }
-}
-
 // ---------------------------------------------------------------------------
 // Processes.
-
-/// Forks a child that runs `child` and exits with its result. Returns the
-/// child's pid to the parent.
-fn spawn(child: impl FnOnce() -> i32) -> Result<i32, String> {
-    match fork() {
-        0 => exit(child()),
-        pid if pid < 0 => Err(String::from("fork failed")),
-        pid => Ok(pid),
-    }
-}
 
 /// A child's verdict: `Err(step)` names the step (1, 2, ...) that went wrong.
 type Steps = Result<(), u8>;
@@ -199,15 +157,6 @@ fn child_verdict(pid: i32, steps: &[&str]) -> CheckResult {
     }
 }
 
-/// Waits for a child, which must be `pid`, and returns its exit status.
-fn wait_for(pid: i32) -> Result<i32, String> {
-    let mut status = 0;
-    match wait(Some(&mut status)) {
-        reaped if reaped == pid => Ok(status),
-        reaped => Err(format!("wait returned {reaped}, expected child {pid}")),
-    }
-}
-
 /// Waits for every child in `pids`, in whatever order they exit, and
 /// returns their exit statuses in the order of `pids`.
 fn wait_each(pids: &[i32]) -> Result<Vec<i32>, String> {
@@ -221,22 +170,6 @@ fn wait_each(pids: &[i32]) -> Result<Vec<i32>, String> {
         }
     }
     Ok(statuses.into_iter().flatten().collect())
-}
-
-/// Reaps every child, so that a failed check leaves no zombies.
-fn reap_all() {
-    while wait(None) >= 0 {}
-}
-
-/// Runs `deed` in a child, which must be killed doing it (status -1).
-fn expect_killed(what: &str, deed: impl FnOnce() -> i32) -> CheckResult {
-    let pid = spawn(deed)?;
-    match wait_for(pid)? {
-        -1 => Ok(()),
-        status => Err(format!(
-            "{what}: the child exited with status {status} instead of being killed"
-        )),
-    }
 }
 
 /// A pipe whose ends close when it is dropped, for making processes wait
@@ -393,16 +326,7 @@ fn in_window(addr: usize) -> bool {
 /// some checks test.
 fn window_read(addr: usize) -> u8 {
     assert!(in_window(addr), "{addr:#x} is outside the window");
-    let value: u8;
-    // SAFETY: a load changes no memory. The assembly is opaque, so the
-    // compiler neither assumes the address is mapped nor reuses a value
-    // another process may since have changed.
-    unsafe {
-        asm!("mov {value}, byte ptr [{addr}]",
-            addr = in(reg) addr, value = out(reg_byte) value,
-            options(nostack, readonly, preserves_flags));
-    }
-    value
+    probe_read(addr)
 }
 
 /// Writes `value` to `addr`, which must be in the shared-memory window. If
@@ -413,11 +337,7 @@ fn window_write(addr: usize, value: u8) {
     // SAFETY: the window holds nothing that Rust code of this program owns:
     // the image, stack and heap lie below SHMBASE, and shmtest keeps no
     // references into mappings. So the store cannot break any invariant.
-    unsafe {
-        asm!("mov byte ptr [{addr}], {value}",
-            addr = in(reg) addr, value = in(reg_byte) value,
-            options(nostack, preserves_flags));
-    }
+    unsafe { probe_write(addr, value) };
 }
 
 /// The test pattern: byte `i` of a region filled with `seed`. Zero only
@@ -493,58 +413,6 @@ fn expect_open_fails(what: &str, name: &[u8]) -> CheckResult {
 /// Whether `va` is where some slot's object is mapped.
 fn is_slot_address(va: usize) -> bool {
     in_window(va) && (va - SHMBASE).is_multiple_of(SLOT_SIZE)
-}
-
-// ---------------------------------------------------------------------------
-// Memory accounting.
-
-/// Grows the heap ahead of the checks, so that the allocations they make
-/// come from memory the heap already had when the first [`countfree`] ran:
-/// otherwise the heap's growth would look like a leak. The allocator grows
-/// the heap by 64 KiB at a time, far more than the checks ever hold.
-fn reserve_heap() {
-    drop(black_box(Vec::<u8>::with_capacity(PGSIZE)));
-}
-
-/// Counts the free pages of memory: a child grows its heap until `sbrk`
-/// fails (1 MiB at a time, then halving down to a page), touching every
-/// page, and reports in its exit status how many pages it got. Returns -1
-/// if that fails.
-fn countfree() -> i32 {
-    let child = || {
-        let mut pages = 0;
-        let mut chunk = 1 << 20;
-        loop {
-            // SAFETY: growing the heap maps fresh memory nothing uses.
-            let start = unsafe { sbrk(chunk as isize) };
-            if start == -1 {
-                if chunk == PGSIZE {
-                    return pages;
-                }
-                chunk /= 2;
-                continue;
-            }
-            for offset in (0..chunk).step_by(PGSIZE) {
-                let byte: *mut u8 = ptr::with_exposed_provenance_mut(start as usize + offset);
-                // SAFETY: sbrk just gave us [start, start + chunk), which
-                // nothing else uses.
-                unsafe { byte.write_volatile(1) };
-            }
-            pages += (chunk / PGSIZE) as i32;
-        }
-    };
-    spawn(child).and_then(wait_for).unwrap_or(-1)
-}
-
-/// No memory was lost between the two counts.
-fn no_leaks(before: i32, after: i32) -> CheckResult {
-    if before > 0 && before == after {
-        Ok(())
-    } else {
-        Err(format!(
-            "{before} free pages before the checks, {after} after"
-        ))
-    }
 }
 
 // ---------------------------------------------------------------------------

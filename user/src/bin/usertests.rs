@@ -11,6 +11,9 @@
 //! their files there (or in directories they make there), and remove every
 //! file they make.
 //!
+//! The pieces of the harness that `proctest` and `shmtest` share are in
+//! [`ulib::testing`]; this program calls its checks tests, after xv6's.
+//!
 //! Around the tests, [`countfree`] measures free memory; the last verdict,
 //! `no_leaks`, fails if pages went missing — a zombie nobody reaped, an
 //! inode or pipe whose memory was never given back, an exec or sbrk that
@@ -57,7 +60,6 @@ use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::ffi::CStr;
-use core::hint::black_box;
 use core::ptr;
 
 use abi::fcntl::{O_CREATE, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY};
@@ -68,6 +70,9 @@ use abi::syscall::{
     SYS_UNLINK, SYS_WRITE,
 };
 use ulib::string::Text;
+use ulib::testing::{
+    Check as Test, CheckResult as TestResult, countfree, grab_all_memory, reserve_heap, wait_for,
+};
 use ulib::usys::{syscall1, syscall2, syscall3};
 use ulib::{
     Args, PGSIZE, SHMBASE, chdir, close, dup, eprintln, exec, exec_args, exit, fork, fstat, getpid,
@@ -75,12 +80,6 @@ use ulib::{
 };
 
 ulib::entry!(main);
-
-/// A test's verdict: `Err` says what went wrong.
-type TestResult = Result<(), String>;
-
-/// A named test.
-type Test = (&'static str, fn() -> TestResult);
 
 /// Every test, in the order they run: quick checks of single calls first,
 /// then concurrency, then the tests that use up memory.
@@ -240,14 +239,6 @@ macro_rules! path {
     };
 }
 
-/// Grows the heap ahead of the tests, so that what the runner allocates
-/// comes from memory the heap already had when the first [`countfree`]
-/// ran; otherwise the heap's growth would look like a leak. The allocator
-/// grows the heap by 64 KiB at a time, far more than the runner needs.
-fn reserve_heap() {
-    drop(black_box(Vec::<u8>::with_capacity(PGSIZE)));
-}
-
 /// The heap's current end (the break), as `sbrk(0)` reports it.
 fn current_break() -> isize {
     // SAFETY: sbrk(0) only reports the break.
@@ -259,41 +250,6 @@ fn current_break() -> isize {
 fn grow(bytes: usize) -> isize {
     // SAFETY: growing the heap maps fresh memory that nothing refers to.
     unsafe { sbrk(bytes as isize) }
-}
-
-/// Grows the heap until `sbrk` fails, in chunks that halve from 1 MiB down
-/// to a page, writing to each page as it goes. Returns how many pages it
-/// got: all the free memory there was.
-fn grab_all_memory() -> usize {
-    let mut pages = 0;
-    let mut chunk = 1 << 20;
-    loop {
-        let start = grow(chunk);
-        if start == -1 {
-            if chunk == PGSIZE {
-                return pages;
-            }
-            chunk /= 2;
-            continue;
-        }
-        for offset in (0..chunk).step_by(PGSIZE) {
-            let byte: *mut u8 = ptr::with_exposed_provenance_mut(start as usize + offset);
-            // SAFETY: sbrk just gave us [start, start + chunk), which nothing
-            // else uses.
-            unsafe { byte.write_volatile(1) };
-        }
-        pages += chunk / PGSIZE;
-    }
-}
-
-/// Counts the free pages of memory: a child takes them all and reports how
-/// many in its exit status. Returns -1 if that fails.
-fn countfree() -> i32 {
-    match fork() {
-        0 => exit(grab_all_memory() as i32),
-        pid if pid < 0 => -1,
-        pid => wait_for(pid).unwrap_or(-1),
-    }
 }
 
 /// Forks a child that runs `child` and exits with 0 if it returns `Ok`, or
@@ -310,15 +266,6 @@ fn spawn(child: impl FnOnce() -> TestResult) -> Result<i32, String> {
         },
         pid if pid < 0 => Err(String::from("fork failed")),
         pid => Ok(pid),
-    }
-}
-
-/// Waits for a child, which must be `pid`, and returns its exit status.
-fn wait_for(pid: i32) -> Result<i32, String> {
-    let mut status = 0;
-    match wait(Some(&mut status)) {
-        reaped if reaped == pid => Ok(status),
-        reaped => Err(format!("wait returned {reaped}, expected child {pid}")),
     }
 }
 

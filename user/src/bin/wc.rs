@@ -10,10 +10,6 @@
 #![no_main]
 #![deny(unsafe_op_in_unsafe_fn)]
 
-extern crate alloc;
-
-use alloc::ffi::CString;
-
 use abi::fcntl::O_RDONLY;
 use ulib::string::Text;
 use ulib::{Args, STDIN, close, eprintln, open, println, read};
@@ -24,13 +20,13 @@ fn main(args: Args) -> i32 {
     if args.len() < 2 {
         return wc(STDIN, b"");
     }
-    for name in args.iter().skip(1) {
-        let fd = CString::new(name).map_or(-1, |path| open(&path, O_RDONLY));
+    for path in args.paths() {
+        let fd = open(path, O_RDONLY);
         if fd < 0 {
-            eprintln!("wc: cannot open {}", Text(name));
+            eprintln!("wc: cannot open {}", Text(path.to_bytes()));
             return 1;
         }
-        let status = wc(fd, name);
+        let status = wc(fd, path.to_bytes());
         close(fd);
         if status != 0 {
             return status;
