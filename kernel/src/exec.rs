@@ -176,63 +176,64 @@ struct Image {
 fn load_image(file: &mut ElfFile) -> Result<Image, Error> {
     let elf = parse_header(file)?;
     let mut space = AddressSpace::new().ok_or(Error::OutOfResources)?;
-    match load_segments(file, &elf, &mut space) {
-        Ok((image_end, entry_ok)) if entry_ok => {
-            // One unmapped guard page, then the stack.
-            let stack_bottom = image_end + PGSIZE;
-            let size = stack_bottom + USER_STACK_PAGES * PGSIZE;
-            if size > SHMBASE {
-                space.free(image_end);
-                return Err(Error::BadExecutable);
-            }
-            if let Err(_error) = space.map_new(stack_bottom, size, PTFlags::RW | PTFlags::XD) {
-                space.free(image_end);
-                return Err(Error::OutOfResources);
-            }
-            Ok(Image {
-                space,
-                size,
-                entry: elf.entry,
-            })
-        }
-        Ok((image_end, _)) => {
-            space.free(image_end);
-            Err(Error::BadExecutable)
-        }
-        Err((image_end, error)) => {
-            space.free(image_end);
+    match load_segments_and_stack(file, &elf, &mut space) {
+        Ok(size) => Ok(Image {
+            space,
+            size,
+            entry: elf.entry,
+        }),
+        Err(error) => {
+            space.free();
             Err(error)
         }
     }
 }
 
-/// Maps and fills every loadable segment. Returns the page-aligned end of
-/// the image and whether the entry point lies in an executable segment; on
-/// failure, how far pages may have been mapped (for cleanup) and why.
+/// Loads the segments, then maps the guard page and the stack above them;
+/// returns the end of the stack.
+fn load_segments_and_stack(
+    file: &mut ElfFile,
+    elf: &ElfHeader,
+    space: &mut AddressSpace,
+) -> Result<usize, Error> {
+    let image_end = load_segments(file, elf, space)?;
+    // One unmapped guard page, then the stack.
+    let stack_bottom = image_end + PGSIZE;
+    let size = stack_bottom + USER_STACK_PAGES * PGSIZE;
+    if size > SHMBASE {
+        return Err(Error::BadExecutable);
+    }
+    space
+        .map_new(stack_bottom, size, PTFlags::RW | PTFlags::XD)
+        .map_err(|_| Error::OutOfResources)?;
+    Ok(size)
+}
+
+/// Maps and fills every loadable segment; returns the page-aligned end of
+/// the image. The entry point must lie in an executable segment.
 fn load_segments(
     file: &mut ElfFile,
     elf: &ElfHeader,
     space: &mut AddressSpace,
-) -> Result<(usize, bool), (usize, Error)> {
+) -> Result<usize, Error> {
     let mut image_end = 0;
     let mut entry_ok = false;
     for i in 0..elf.program_header_count {
-        let Some(segment) = segment(file, elf, i).map_err(|error| (image_end, error))? else {
+        let Some(segment) = segment(file, elf, i)? else {
             continue;
         };
         let start = segment.vaddr - segment.vaddr % PGSIZE;
         let end = (segment.vaddr + segment.memory_size).next_multiple_of(PGSIZE);
         // Map writable first so the bytes can be copied in; the final
-        // permissions come after.
-        space.map_new(start, end, PTFlags::RW).map_err(|error| {
-            let error = match error {
+        // permissions come after. Overlapping segments are refused.
+        space
+            .map_new(start, end, PTFlags::RW)
+            .map_err(|error| match error {
                 vm::MapError::AlreadyMapped => Error::BadExecutable,
                 vm::MapError::OutOfMemory => Error::OutOfResources,
-            };
-            (image_end.max(end), error)
-        })?;
+            })?;
         image_end = image_end.max(end);
-        copy_segment(file, &segment, space).map_err(|error| (image_end, error))?;
+        copy_segment(file, &segment, space)?;
         let mut flags = PTFlags::empty();
         flags.set(PTFlags::RW, segment.flags & PF_W != 0);
         flags.set(PTFlags::XD, segment.flags & PF_X == 0);
@@ -243,7 +244,11 @@ fn load_segments(
             entry_ok = true;
         }
     }
-    Ok((image_end, entry_ok))
+    if entry_ok {
+        Ok(image_end)
+    } else {
+        Err(Error::BadExecutable)
+    }
 }
 
 /// Copies a segment's file bytes into its (mapped, writable) pages, a page
@@ -320,7 +325,7 @@ pub fn load_into(p: &Proc, path: &[u8], argv: &[&[u8]]) -> Result<usize, Error> 
     let (rsp, argv_addr) = match push_arguments(&image, argv) {
         Ok(stack) => stack,
         Err(error) => {
-            image.space.free(image.size);
+            image.space.free();
             return Err(error);
         }
     };
@@ -332,12 +337,11 @@ pub fn load_into(p: &Proc, path: &[u8], argv: &[&[u8]]) -> Result<usize, Error> 
     // The new image starts with no shared memory; the old mappings go
     // while the old address space still exists.
     crate::shm::close_all(private);
-    let old_size = private.size;
     if let Some(old) = private.space.replace(image.space) {
         if proc::myproc().is_some_and(|current| core::ptr::eq(current, p)) {
             private.space.as_ref().expect("just set").activate();
         }
-        old.free(old_size);
+        old.free();
     }
     private.size = image.size;
     private.heap_start = image.size;

@@ -290,7 +290,7 @@ fn free_process(p: &Proc, shared: &mut Shared) {
     // thread will never run again (or never ran).
     let private = unsafe { p.private() };
     if let Some(space) = private.space.take() {
-        space.free(private.size);
+        space.free();
     }
     private.size = 0;
     shared.state = State::Unused;
@@ -366,7 +366,7 @@ pub fn fork() -> Option<i32> {
         return None;
     };
     if let Some(empty) = child_private.space.replace(space) {
-        empty.free(0);
+        empty.free();
     }
     child_private.size = parent_private.size;
     child_private.heap_start = parent_private.heap_start;

