@@ -48,6 +48,16 @@ expect_text() {
     if grep -q -- "$3" "$2"; then pass "$1"; else fail "$1" "no line matching '$3' in $2"; fi
 }
 
+# suite NAME ISO CPUS: boots ISO with CPUS CPUs and counts the PASS/FAIL
+# lines the OS printed; leaves the serial log's path in $log, for the
+# suite's own checks.
+suite() {
+    echo "== $1 (CPUS=$3)"
+    log=$logs/$1-$3.log
+    boot "$BUILD/$2" "$log" "$3"
+    in_os_results "$log"
+}
+
 # in_os_results LOG: counts the PASS/FAIL lines the OS printed.
 in_os_results() {
     local line
@@ -85,23 +95,17 @@ check clippy-host "clippy reports warnings in abi, mkfs or shmtable" \
 
 # The in-kernel suite, on every CPU count the issues name.
 for cpus in 1 2 4; do
-    echo "== kernel test suite (CPUS=$cpus)"
-    log=$logs/ktest-$cpus.log
-    boot "$BUILD/test.iso" "$log" "$cpus"
+    suite ktest test.iso "$cpus"
     expect_text "boot-banner-$cpus" "$log" "^xv6-rs: a Rust rewrite of xv6"
     expect_text "memory-map-$cpus" "$log" "usable"
     expect_text "cpus-running-$cpus" "$log" "^xv6-rs: $cpus CPUs running"
-    in_os_results "$log"
     expect_text "ktest-summary-$cpus" "$log" "^ktest: [0-9]* passed, 0 failed"
     expect_exit "ktest-exit-code-$cpus" 33
 done
 
 # Processes, user mode and system calls: init runs proctest.
 for cpus in 1 2 4; do
-    echo "== user-mode process tests (CPUS=$cpus)"
-    log=$logs/proctest-$cpus.log
-    boot "$BUILD/test-proctest.iso" "$log" "$cpus"
-    in_os_results "$log"
+    suite proctest test-proctest.iso "$cpus"
     expect_text "proctest-summary-$cpus" "$log" "^proctest: [0-9]* passed, 0 failed"
     expect_text "proctest-fault-line-$cpus" "$log" \
         "^pid [0-9]* proctest: trap 14 err [0-9]* on cpu [0-9]* rip 0x[0-9a-f]* addr 0x0--kill proc"
@@ -111,10 +115,7 @@ done
 # The file system and the userland: init runs usertests; afterwards the
 # disk must still be consistent.
 for cpus in 1 2; do
-    echo "== usertests (CPUS=$cpus)"
-    log=$logs/usertests-$cpus.log
-    boot "$BUILD/test-usertests.iso" "$log" "$cpus"
-    in_os_results "$log"
+    suite usertests test-usertests.iso "$cpus"
     expect_text "usertests-all-passed-$cpus" "$log" "^ALL TESTS PASSED"
     expect_exit "usertests-exit-code-$cpus" 33
     check "fs-consistent-after-usertests-$cpus" "mkfs --check ${log%.log}.img found problems" \
@@ -124,10 +125,7 @@ done
 # Shared memory: init runs shmtest, one check per rule of SHM-SPEC.md,
 # including its own free-page comparison.
 for cpus in 1 2 4; do
-    echo "== shmtest (CPUS=$cpus)"
-    log=$logs/shmtest-$cpus.log
-    boot "$BUILD/test-shmtest.iso" "$log" "$cpus"
-    in_os_results "$log"
+    suite shmtest test-shmtest.iso "$cpus"
     expect_text "shmtest-summary-$cpus" "$log" "^shmtest: [0-9]* passed, 0 failed"
     expect_exit "shmtest-exit-code-$cpus" 33
 done
