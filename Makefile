@@ -47,6 +47,9 @@ QEMUOPTS = -smp $(CPUS) -m $(MEM) -no-reboot \
 QEMUDISK = -drive file=$(FS_IMG),index=1,media=disk,format=raw
 GDBPORT := 26000
 
+# A recipe that fails leaves no half-written target behind for the next make.
+.DELETE_ON_ERROR:
+
 .PHONY: all setup kernel FORCE qemu qemu-nox qemu-gdb qemu-nox-gdb test clean
 
 all: $(ISO) $(FS_IMG)

@@ -8,8 +8,12 @@ iso=$1
 kernel=$2
 cmdline=${3:-}
 
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
+# The ISO's contents go in $tmp/iso; grub-mkrescue's log goes beside it,
+# never inside it (xorriso would pack the log while it is still growing).
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+dir=$tmp/iso
+log=$tmp/log
 mkdir -p "$dir/boot/grub"
 cp "$kernel" "$dir/boot/kernel"
 # GRUB talks on both the screen and COM1, so a headless run sees it too.
@@ -24,7 +28,8 @@ menuentry "xv6-rs" {
 }
 CFG
 mkdir -p "$(dirname "$iso")"
-if ! grub-mkrescue -o "$iso" "$dir" >"$dir/log" 2>&1; then
-    cat "$dir/log" >&2
+if ! grub-mkrescue -o "$iso" "$dir" >"$log" 2>&1; then
+    cat "$log" >&2
+    rm -f "$iso"
     exit 1
 fi
