@@ -36,6 +36,10 @@ pub struct Cpu {
     pub started: AtomicBool,
     /// Timer interrupts this CPU has taken.
     pub ticks: AtomicU64,
+    /// Whether the scheduler here found nothing to run and halts (or is
+    /// about to) until an interrupt. `proc::kick_idle_cpu` claims an idle
+    /// CPU by clearing this flag and sends it `T_WAKEUP`.
+    pub idle: AtomicBool,
     /// Index in the process table of the process running here, if any.
     pub process: Cell<Option<usize>>,
     /// Saved stack pointer of this CPU's scheduler loop (see swtch.S).
@@ -65,6 +69,7 @@ impl Cpu {
             apic_id: AtomicU32::new(0),
             started: AtomicBool::new(false),
             ticks: AtomicU64::new(0),
+            idle: AtomicBool::new(false),
             process: Cell::new(None),
             scheduler_stack: Cell::new(0),
             interrupt_off_depth: Cell::new(0),

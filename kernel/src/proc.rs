@@ -14,7 +14,10 @@
 //! Each CPU runs `scheduler`, which picks a Runnable process and switches to
 //! its kernel stack with `swtch` (swtch.S). The process runs until it gives
 //! the CPU back through `sched` (from `yield_cpu` on a timer tick, `sleep`
-//! or `exit`), which switches back to the scheduler's stack.
+//! or `exit`), which switches back to the scheduler's stack. A CPU with
+//! nothing to run halts (`idle`); whoever makes a process Runnable wakes
+//! one halted CPU with an interrupt (`kick_idle_cpu`), so a woken process
+//! starts at once instead of at the next timer tick.
 //!
 //! ## Locking
 //!
@@ -46,15 +49,15 @@ use shmtable::Descriptors;
 use spin::Once;
 use x86::bits64::paging::PTFlags;
 
-use crate::arch::{self, gdt};
-use crate::cpu::mycpu;
+use crate::arch::{self, gdt, lapic};
+use crate::cpu::{self, Cpu, mycpu};
 use crate::file::File;
 use crate::fs::{self, Inode};
 use crate::kalloc::kalloc;
 use crate::memlayout::KSTACKS;
 use crate::param::{KSTACK_PAGES, NOFILE, NPROC, PGSIZE, PROC_NAME_LEN, ROOTDEV};
 use crate::spinlock::{SpinLock, SpinLockGuard};
-use crate::trap::TrapFrame;
+use crate::trap::{T_WAKEUP, TrapFrame};
 use crate::vm::{self, AddressSpace};
 
 global_asm!(include_str!("arch/x86_64/swtch.S"), options(att_syntax));
@@ -387,7 +390,7 @@ pub fn fork() -> Option<i32> {
     drop(shared);
 
     WAIT_LOCK.lock()[child.index()] = Some(parent.index());
-    child.lock.lock().state = State::Runnable;
+    make_runnable(&mut child.lock.lock());
     Some(pid)
 }
 
@@ -480,7 +483,7 @@ pub fn kill(pid: i32) -> bool {
         if shared.pid == pid && shared.state != State::Unused {
             shared.killed = true;
             if shared.state == State::Sleeping {
-                shared.state = State::Runnable;
+                make_runnable(&mut shared);
             }
             return true;
         }
@@ -520,7 +523,35 @@ pub fn wakeup(channel: usize) {
     for p in PROCS.iter().filter(|p| Some(p.index()) != me) {
         let mut shared = p.lock.lock();
         if shared.state == State::Sleeping && shared.channel == channel {
-            shared.state = State::Runnable;
+            make_runnable(&mut shared);
+        }
+    }
+}
+
+/// Makes a (locked) process Runnable, and wakes an idle CPU to run it so
+/// that it need not wait for some CPU's next timer tick.
+fn make_runnable(shared: &mut Shared) {
+    shared.state = State::Runnable;
+    kick_idle_cpu();
+}
+
+/// Wakes one CPU, other than this one, that halts in `idle`, if there is
+/// one. Clearing its `idle` flag claims it, so two processes made runnable
+/// at once wake two different CPUs. The caller holds a process lock, so
+/// interrupts are off and "this CPU" stays this CPU.
+fn kick_idle_cpu() {
+    let me = mycpu().index;
+    let others = cpu::all()
+        .iter()
+        .filter(|c| c.index != me && c.started.load(Ordering::Acquire));
+    for other in others {
+        if other
+            .idle
+            .compare_exchange(true, false, Ordering::AcqRel, Ordering::Relaxed)
+            .is_ok()
+        {
+            lapic::send_interrupt(other.apic_id.load(Ordering::Relaxed), T_WAKEUP);
+            return;
         }
     }
 }
@@ -580,9 +611,24 @@ pub fn scheduler() -> ! {
             drop(shared);
         }
         if !ran {
-            arch::wait_for_interrupt();
+            idle(cpu);
         }
     }
+}
+
+/// Halts this CPU until an interrupt, unless a process has become Runnable
+/// since the scheduler's last look. Setting `idle` before looking again
+/// closes the race with `kick_idle_cpu`: a process made Runnable after we
+/// unlocked it was made so by a CPU that then saw our flag and sends
+/// `T_WAKEUP`, which stays pending (interrupts are off here) until the
+/// `sti; hlt` of `wait_for_interrupt` lets it in.
+fn idle(cpu: &Cpu) {
+    arch::interrupts_off();
+    cpu.idle.store(true, Ordering::Release);
+    if !PROCS.iter().any(|p| p.lock.lock().state == State::Runnable) {
+        arch::wait_for_interrupt();
+    }
+    cpu.idle.store(false, Ordering::Relaxed);
 }
 
 /// Prints the process table (Ctrl-P on the console). Takes no locks, so

@@ -16,7 +16,8 @@
 //! - the local APIC timer counts a tick and takes the CPU from the running
 //!   process, so user code cannot hog it;
 //! - COM1's interrupt reads typed characters into the console;
-//! - the disk's interrupt finishes a disk request.
+//! - the disk's interrupt finishes a disk request;
+//! - `T_WAKEUP`, sent by another CPU, only wakes this one from `hlt`.
 //!
 //! Device interrupts are acknowledged with an EOI to the local APIC. On the
 //! way back to user mode, a process that has been killed exits instead.
@@ -34,6 +35,9 @@ use crate::spinlock::SpinLock;
 pub const T_IRQ0: u8 = 32;
 pub const IRQ_TIMER: u8 = 0;
 pub const IRQ_COM1: u8 = 4;
+/// Sent by one CPU to wake another from `hlt` when it made a process
+/// runnable (see `proc::kick_idle_cpu`); its handler has nothing to do.
+pub const T_WAKEUP: u8 = 0xF0;
 /// The local APIC's spurious-interrupt vector; needs no EOI.
 pub const T_SPURIOUS: u8 = 0xFF;
 /// The vector syscall_entry (trapasm.S) puts in a system call's frame.
@@ -118,6 +122,9 @@ extern "C" fn trap(frame: &mut TrapFrame) {
         lapic::eoi();
     } else if vector == u64::from(T_IRQ0 + crate::ide::IRQ_IDE) {
         crate::ide::interrupt();
+        lapic::eoi();
+    } else if vector == u64::from(T_WAKEUP) {
+        // Waking the CPU was the whole point; its scheduler looks again.
         lapic::eoi();
     } else if vector == u64::from(T_SPURIOUS) {
         // Nothing to do and no EOI, by the APIC's rules.

@@ -33,6 +33,7 @@ use x86::apic::{
 use x86::io::{inb, outb};
 
 use crate::param::{PGSIZE, TICKS_PER_SECOND};
+use crate::spinlock::{pop_off, push_off};
 use crate::trap::{IRQ_TIMER, T_IRQ0, T_SPURIOUS};
 use crate::vm;
 
@@ -172,6 +173,21 @@ fn ipi(apic_id: u32, vector: u8, mode: DeliveryMode, level: Level, trigger: Trig
         level,
         trigger,
     )
+}
+
+/// Sends interrupt `vector` to the CPU whose local APIC id is `apic_id`.
+pub fn send_interrupt(apic_id: u32, vector: u8) {
+    // The ICR is written in two halves: an interrupt on this CPU between
+    // them that sent an IPI of its own would mix the two up.
+    push_off();
+    send_ipi(ipi(
+        apic_id,
+        vector,
+        DeliveryMode::Fixed,
+        Level::Assert,
+        TriggerMode::Edge,
+    ));
+    pop_off();
 }
 
 /// Stops every other CPU: sends them a non-maskable interrupt, which they
