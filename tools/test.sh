@@ -21,16 +21,22 @@ check() { # check NAME WHY-IF-FAILED COMMAND...
     if "$@" >/dev/null 2>&1; then pass "$name"; else fail "$name" "$why"; fi
 }
 
-# boot ISO LOG [CPUS]: boots ISO headless with a fresh copy of the file
-# system (LOG with .img for .log, kept for `mkfs --check`), serial output
-# to LOG; sets $status to QEMU's exit status (124 on timeout).
+# boot ISO LOG [CPUS [nodisk]]: boots ISO headless with a fresh copy of the
+# file system (LOG with .img for .log, kept for `mkfs --check`), or with no
+# disk at all, serial output to LOG; sets $status to QEMU's exit status
+# (124 on timeout).
 boot() {
     local iso=$1 log=$2 cpus=${3:-$CPUS}
     local disk=${log%.log}.img
-    cp "$FS_IMG" "$disk"
-    # shellcheck disable=SC2086 # QEMUOPTS is a list of flags
+    local drive="-drive file=$disk,index=1,media=disk,format=raw"
+    if [ "${4:-}" = nodisk ]; then
+        drive=
+    else
+        cp "$FS_IMG" "$disk"
+    fi
+    # shellcheck disable=SC2086 # QEMUOPTS and drive are lists of flags
     timeout --foreground -k 5 "$TIMEOUT" $QEMU $QEMUOPTS -smp "$cpus" -cdrom "$iso" \
-        -drive "file=$disk,index=1,media=disk,format=raw" \
+        $drive \
         -display none -serial "file:$log" -monitor none </dev/null >/dev/null 2>&1
     status=$?
     if [ $status = 124 ]; then
@@ -256,6 +262,19 @@ boot "$BUILD/test-stackoverflow.iso" "$log"
 expect_text stackoverflow-double-fault "$log" "kernel trap 8 (double fault)"
 expect_text stackoverflow-panic "$log" "^panic: double fault in the kernel"
 expect_exit stackoverflow-exit-code 35
+
+echo "== CPU stack overflow"
+log=$logs/cpustackoverflow.log
+boot "$BUILD/test-cpustackoverflow.iso" "$log"
+expect_text cpustackoverflow-double-fault "$log" "kernel trap 8 (double fault)"
+expect_text cpustackoverflow-panic "$log" "^panic: double fault in the kernel"
+expect_exit cpustackoverflow-exit-code 35
+
+echo "== no file system disk"
+log=$logs/nodisk.log
+boot "$BUILD/test.iso" "$log" "$CPUS" nodisk
+expect_text nodisk-message "$log" "^panic: ide: no disk 1 (the file system image is missing"
+expect_exit nodisk-exit-code 35
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

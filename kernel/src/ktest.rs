@@ -10,8 +10,9 @@
 //!   then ends QEMU with success if that status is 0;
 //! - `test=panic` panics on purpose, `test=pagefault` reads an unmapped
 //!   address in the kernel, `test=relock` takes a lock twice and
-//!   `test=stackoverflow` overflows a kernel stack, so the harness can check
-//!   each report.
+//!   `test=stackoverflow` overflows a process's kernel stack and
+//!   `test=cpustackoverflow` the boot CPU's own stack, so the harness can
+//!   check each report.
 //!
 //! QEMU's `isa-debug-exit` device (I/O port 0xF4) ends the run: writing `v`
 //! makes QEMU exit with status `(v << 1) | 1`, so success is 33 and failure 35.
@@ -94,6 +95,7 @@ pub fn run(request: &str) -> ! {
         "pagefault" => crate::trap::page_fault(),
         "relock" => crate::spinlock::relock(),
         "stackoverflow" => crate::proc::overflow_kernel_stack(),
+        "cpustackoverflow" => crate::proc::overflow_cpu_stack(),
         _ => {
             println!("ktest: unknown test run '{request}'");
             exit_qemu(QemuExit::Failure)

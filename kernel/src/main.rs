@@ -55,6 +55,9 @@ extern "C" fn kernel_entry(boot_info_phys: usize) -> ! {
     // SAFETY: entry.S passes GRUB's boot-information address, and nothing
     // writes to that memory (the page allocator skips it).
     unsafe { multiboot::init(boot_info_phys) }; // what GRUB tells us
+    // Test mode is known from here on, so a panic while booting ends a
+    // test run at once with the failure code.
+    let test_request = ktest::init(multiboot::command_line());
     print_memory_map();
 
     kalloc::init(); // free pages in the first GiB
@@ -84,7 +87,7 @@ extern "C" fn kernel_entry(boot_info_phys: usize) -> ! {
     // user test program runs under init.
     let mut init_argv: [&[u8]; 2] = [b"init", b""];
     let mut init_argc = 1;
-    if let Some(request) = ktest::init(multiboot::command_line()) {
+    if let Some(request) = test_request {
         match request.strip_prefix("user:") {
             Some(program) => {
                 init_argv[1] = program.as_bytes();

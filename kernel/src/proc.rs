@@ -653,14 +653,8 @@ pub fn dump() {
 /// must run into the guard page and be reported as a double fault, taken on
 /// the IST stack, instead of resetting the machine.
 pub fn overflow_kernel_stack() -> ! {
-    #[allow(unconditional_recursion)] // the point of the test
-    fn recurse(depth: usize) -> usize {
-        let frame = core::hint::black_box([depth as u8; 256]);
-        recurse(depth + 1) + usize::from(frame[0])
-    }
     extern "C" fn run() -> ! {
-        let depth = recurse(0);
-        panic!("a recursion of depth {depth} ended without a fault");
+        endless_recursion()
     }
     let top = PROCS[NPROC - 1].kernel_stack_top();
     // SAFETY: not safe at all, on purpose: the stack is unused (see above)
@@ -674,4 +668,22 @@ pub fn overflow_kernel_stack() -> ! {
             options(noreturn)
         )
     }
+}
+
+/// Deliberately overflows this CPU's own stack (the one its scheduler runs
+/// on), which must run into the guard page below it (`mp::stack_guard_pages`)
+/// and be reported as a double fault, like a process's kernel stack.
+pub fn overflow_cpu_stack() -> ! {
+    endless_recursion()
+}
+
+/// Recurses until the stack runs out; the fault ends it.
+fn endless_recursion() -> ! {
+    #[allow(unconditional_recursion)] // the point of the tests above
+    fn recurse(depth: usize) -> usize {
+        let frame = core::hint::black_box([depth as u8; 256]);
+        recurse(depth + 1) + usize::from(frame[0])
+    }
+    let depth = recurse(0);
+    panic!("a recursion of depth {depth} ended without a fault");
 }

@@ -12,7 +12,8 @@
 //!   with 2 MiB pages, writable, never executable;
 //! - the kernel image at `KERNBASE + pa`, with 4 KiB pages: text read-only
 //!   and executable, rodata read-only, data and bss writable; nothing is
-//!   both writable and executable;
+//!   both writable and executable; the guard page below each CPU's own
+//!   stack is left out (`mp::stack_guard_pages`);
 //! - device registers (`map_mmio`), uncached, inside the direct map.
 //!
 //! Every process's page table shares the kernel half: it copies the kernel
@@ -38,6 +39,7 @@ use x86::bits64::paging::{
 };
 use x86::controlregs::cr3_write;
 
+use crate::arch::mp;
 use crate::kalloc::{kalloc, kalloc_zeroed, kfree};
 use crate::memlayout::{DIRECT_MAP, USER_TOP, kernel_image, phys_to_virt, virt_to_phys};
 use crate::multiboot;
@@ -242,6 +244,9 @@ pub fn init() {
     ];
     for (range, flags) in sections {
         for va in range.step_by(PGSIZE) {
+            if mp::stack_guard_pages().any(|guard| guard == va) {
+                continue; // below a CPU's stack: stays unmapped
+            }
             map_page(pml4, va, virt_to_phys(va), flags).expect("vm: cannot map the kernel");
         }
     }

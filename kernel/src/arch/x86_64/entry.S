@@ -183,7 +183,13 @@ msg_no_long_mode:
 
 /* ---------------------------------------------------------------------- */
 .section .bss
-.balign 16
+/* The boot CPU's stack, which becomes its scheduler stack. The page below
+   it is a guard: vm::init leaves it unmapped (mp::stack_guard_pages), so an
+   overflow faults instead of overwriting other data. */
+.balign 4096
+.global boot_stack_guard
+boot_stack_guard:
+    .skip 4096
 .global boot_stack_bottom
 boot_stack_bottom:
     .skip BOOT_STACK_SIZE

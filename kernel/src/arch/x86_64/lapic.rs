@@ -32,6 +32,7 @@ use x86::apic::{
 };
 use x86::io::{inb, outb};
 
+use crate::cpu;
 use crate::param::{PGSIZE, TICKS_PER_SECOND};
 use crate::spinlock::{pop_off, push_off};
 use crate::trap::{IRQ_TIMER, T_IRQ0, T_SPURIOUS};
@@ -190,24 +191,29 @@ pub fn send_interrupt(apic_id: u32, vector: u8) {
     pop_off();
 }
 
-/// Stops every other CPU: sends them a non-maskable interrupt, which they
-/// take even with interrupts off; trap.rs halts a CPU that gets an NMI
-/// after a panic. Does nothing before the local APIC is mapped (then no
-/// other CPU runs yet).
+/// Stops every other CPU that runs the kernel: sends each a non-maskable
+/// interrupt, which it takes even with interrupts off; trap.rs halts a CPU
+/// that gets an NMI after a panic. Only CPUs that have started get one: a
+/// CPU still parked by the firmware would take the NMI through the BIOS's
+/// tables and reset the machine. Does nothing before the local APIC is
+/// mapped (then no other CPU runs yet).
 pub fn stop_other_cpus() {
     if BASE.load(Ordering::Relaxed) == 0 {
         return;
     }
-    send_ipi(Icr::for_xapic(
-        0,
-        ApicId::XApic(0),
-        DestinationShorthand::AllExcludingSelf,
-        DeliveryMode::NMI,
-        DestinationMode::Physical,
-        DeliveryStatus::Idle,
-        Level::Assert,
-        TriggerMode::Edge,
-    ));
+    let me = cpu::mycpu().index;
+    let others = cpu::all()
+        .iter()
+        .filter(|c| c.index != me && c.started.load(Ordering::Acquire));
+    for other in others {
+        send_ipi(ipi(
+            other.apic_id.load(Ordering::Relaxed),
+            0,
+            DeliveryMode::NMI,
+            Level::Assert,
+            TriggerMode::Edge,
+        ));
+    }
 }
 
 /// Starts the CPU with `apic_id` at physical address `entry` (page-aligned,

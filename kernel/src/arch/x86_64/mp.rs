@@ -40,14 +40,39 @@ struct Params {
 
 const STACK_SIZE: usize = KSTACK_PAGES * PGSIZE;
 
-#[repr(C, align(16))]
-struct Stack(UnsafeCell<[u8; STACK_SIZE]>);
+/// A CPU's own stack (its scheduler runs on it), with a guard page below.
+#[repr(C, align(4096))]
+struct Stack {
+    /// Left unmapped by `vm::init` (see [`stack_guard_pages`]).
+    guard: UnsafeCell<[u8; PGSIZE]>,
+    stack: UnsafeCell<[u8; STACK_SIZE]>,
+}
 
 // SAFETY: stack i is used only by CPU i, as its stack; nothing else reads it.
 unsafe impl Sync for Stack {}
 
 /// The kernel stacks of the other CPUs (CPU 0 runs on entry.S's stack).
-static STACKS: [Stack; NCPU] = [const { Stack(UnsafeCell::new([0; STACK_SIZE])) }; NCPU];
+static STACKS: [Stack; NCPU] = [const {
+    Stack {
+        guard: UnsafeCell::new([0; PGSIZE]),
+        stack: UnsafeCell::new([0; STACK_SIZE]),
+    }
+}; NCPU];
+
+unsafe extern "C" {
+    /// The page below the boot CPU's stack (entry.S).
+    static boot_stack_guard: u8;
+}
+
+/// The kernel-image addresses of the pages that must stay unmapped below
+/// every CPU's own stack: the boot stack's and each of `STACKS`'. A stack
+/// that overflows runs into one, and the fault is reported through the
+/// double-fault stack (gdt.rs) instead of silently corrupting memory.
+pub fn stack_guard_pages() -> impl Iterator<Item = usize> {
+    let boot = &raw const boot_stack_guard as usize;
+    let others = STACKS.iter().map(|s| s.guard.get() as usize);
+    core::iter::once(boot).chain(others)
+}
 
 /// How long to wait for a CPU to report in, in milliseconds.
 const START_TIMEOUT_MS: u32 = 1000;
@@ -66,7 +91,7 @@ pub fn start_others() {
         }
         let index = next_index;
         next_index += 1;
-        let stack_top = STACKS[index].0.get() as usize + STACK_SIZE;
+        let stack_top = STACKS[index].stack.get() as usize + STACK_SIZE;
         // SAFETY: the trampoline page below 1 MiB is never handed out by
         // kalloc and is mapped by the direct map; no other CPU is using it
         // (the previous one has reported in). The code comes from the
