@@ -15,7 +15,9 @@
 //! after `init` has told the drive to transfer two sectors per interrupt.
 //! The registers are reached with port I/O through the `x86` crate.
 
-use x86::io::{inb, inl, outb, outl};
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use x86::io::{inb, inl, inw, outb, outl};
 
 use crate::arch::ioapic;
 use crate::cpu::mycpu;
@@ -111,6 +113,8 @@ pub fn init() {
     if !present {
         panic!("ide: no disk 1 (the file system image is missing; see QEMUDISK in the Makefile)");
     }
+    let sectors = identify().expect("ide: disk 1 does not answer IDENTIFY DEVICE");
+    DISK_BLOCKS.store(sectors / SECTORS_PER_BLOCK as u32, Ordering::Relaxed);
     // SAFETY: as above; SET MULTIPLE MODE with SECTORS_PER_BLOCK.
     let ok = unsafe {
         outb(SECTOR_COUNT, SECTORS_PER_BLOCK as u8);
@@ -121,10 +125,39 @@ pub fn init() {
         ok,
         "ide: disk 1 refused {SECTORS_PER_BLOCK} sectors per interrupt"
     );
-    ioapic::enable(
-        IRQ_IDE,
-        mycpu().apic_id.load(core::sync::atomic::Ordering::Relaxed),
-    );
+    ioapic::enable(IRQ_IDE, mycpu().apic_id.load(Ordering::Relaxed));
+}
+
+/// Size of disk 1 in blocks, as the drive reported it to `init`.
+static DISK_BLOCKS: AtomicU32 = AtomicU32::new(0);
+
+/// How many blocks disk 1 holds: the file system must fit in them.
+pub fn disk_blocks() -> u32 {
+    DISK_BLOCKS.load(Ordering::Relaxed)
+}
+
+/// Asks the selected drive to describe itself (IDENTIFY DEVICE), by
+/// polling, before its interrupt is routed anywhere. Returns the number of
+/// sectors it can address with 28-bit LBA (words 60 and 61 of the 256-word
+/// answer), or `None` if it reports an error.
+fn identify() -> Option<u32> {
+    const CMD_IDENTIFY: u8 = 0xEC;
+    const LBA28_SECTORS_WORD: usize = 60;
+    // SAFETY: the IDE ports, used by this module alone, before any request
+    // can be queued. The answer is 256 words read from the data register.
+    unsafe {
+        outb(STATUS_COMMAND, CMD_IDENTIFY);
+        if !wait_for_data() {
+            return None;
+        }
+        let mut words = [0u16; SECTOR_SIZE / 2];
+        for word in &mut words {
+            *word = inw(DATA);
+        }
+        let low = u32::from(words[LBA28_SECTORS_WORD]);
+        let high = u32::from(words[LBA28_SECTORS_WORD + 1]);
+        Some(high << 16 | low)
+    }
 }
 
 /// Puts `request` on the disk.
@@ -145,7 +178,11 @@ fn start(request: &Request) {
         );
         if request.write {
             outb(STATUS_COMMAND, CMD_WRITE_MULTIPLE);
-            wait_for_data();
+            assert!(
+                wait_for_data(),
+                "ide: disk 1 refused to write block {}",
+                request.blockno
+            );
             for chunk in (*request.data).chunks_exact(4) {
                 outl(DATA, u32::from_le_bytes(chunk.try_into().expect("4 bytes")));
             }
@@ -155,12 +192,20 @@ fn start(request: &Request) {
     }
 }
 
-/// Waits until the drive asks for data (DRQ) after a write command.
-fn wait_for_data() {
+/// Waits until the drive is ready to move data (DRQ) after a command that
+/// has some; false if it reports an error instead.
+fn wait_for_data() -> bool {
     const STATUS_DRQ: u8 = 0x08;
-    // SAFETY: reading the status register.
-    while unsafe { inb(STATUS_COMMAND) } & (STATUS_BUSY | STATUS_DRQ) != STATUS_DRQ {
-        core::hint::spin_loop();
+    loop {
+        // SAFETY: reading the status register.
+        let status = unsafe { inb(STATUS_COMMAND) };
+        if status & STATUS_BUSY != 0 {
+            core::hint::spin_loop();
+        } else if status & (STATUS_ERROR | STATUS_FAULT) != 0 {
+            return false;
+        } else if status & STATUS_DRQ != 0 {
+            return true;
+        }
     }
 }
 

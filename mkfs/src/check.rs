@@ -43,8 +43,8 @@ use std::collections::{HashSet, VecDeque};
 use std::fmt;
 
 use abi::fs::{
-    BPB, BSIZE, DirEntry, DiskInode, FSMAGIC, IPB, LogHeader, MAXFILE, MAXOPBLOCKS, NDIRECT,
-    NINDIRECT, ROOTINO, SuperBlock,
+    BSIZE, DirEntry, DiskInode, FSMAGIC, LogHeader, MAXFILE, NDIRECT, NINDIRECT, ROOTINO,
+    SuperBlock,
 };
 use abi::stat::{T_DEVICE, T_DIR, T_FILE};
 
@@ -236,70 +236,15 @@ fn check_superblock(bytes: &[u8], problems: &mut Vec<Problem>) -> Option<SuperBl
         problems.push(Problem::BadMagic { found: sb.magic });
     }
 
-    // In u64, so that garbage values cannot overflow the sums.
-    let [
-        size,
-        nblocks,
-        ninodes,
-        nlog,
-        logstart,
-        inodestart,
-        bmapstart,
-    ] = [
-        sb.size,
-        sb.nblocks,
-        sb.ninodes,
-        sb.nlog,
-        sb.logstart,
-        sb.inodestart,
-        sb.bmapstart,
-    ]
-    .map(u64::from);
     let mut reasons = Vec::new();
     let blocks_in_image = (bytes.len() / BSIZE) as u64;
-    if size > blocks_in_image {
+    if u64::from(sb.size) > blocks_in_image {
         reasons.push(format!(
-            "size is {size} blocks, but the image holds only {blocks_in_image}"
+            "size is {} blocks, but the image holds only {blocks_in_image}",
+            sb.size
         ));
     }
-    if logstart != 2 {
-        reasons.push(format!(
-            "the log starts at block {logstart}, not 2 (right after the superblock)"
-        ));
-    }
-    if nlog < MAXOPBLOCKS as u64 + 1 {
-        reasons.push(format!(
-            "the log's {nlog} blocks cannot hold its header and one {MAXOPBLOCKS}-block operation"
-        ));
-    }
-    if inodestart != logstart + nlog {
-        reasons.push(format!(
-            "the inodes start at block {inodestart}, not right after the log ({})",
-            logstart + nlog
-        ));
-    }
-    if ninodes <= u64::from(ROOTINO) {
-        reasons.push(format!("{ninodes} inodes leave no room for the root"));
-    }
-    let inode_blocks = ninodes.div_ceil(IPB as u64);
-    if bmapstart < inodestart + inode_blocks {
-        reasons.push(format!(
-            "the bitmap starts at block {bmapstart}, inside the {inode_blocks} inode blocks \
-             from {inodestart}"
-        ));
-    }
-    if nblocks > size {
-        reasons.push(format!("{nblocks} data blocks do not fit in {size} blocks"));
-    } else {
-        let datastart = size - nblocks;
-        let bitmap_blocks = size.div_ceil(BPB as u64);
-        if datastart < bmapstart + bitmap_blocks {
-            reasons.push(format!(
-                "the data blocks start at block {datastart}, inside the {bitmap_blocks} bitmap \
-                 blocks from {bmapstart}"
-            ));
-        }
-    }
+    reasons.extend(sb.layout_errors().map(|error| error.to_string()));
 
     if reasons.is_empty() {
         Some(sb)

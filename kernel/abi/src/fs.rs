@@ -35,6 +35,8 @@
 //! block to a `repr(C)` struct, but it needs no `unsafe`, no alignment
 //! assumptions, and reads the same on any host `mkfs` runs on.
 
+use core::fmt;
+
 use crate::stat::T_DIR;
 
 /// Block size in bytes; also the unit of disk transfer.
@@ -153,6 +155,139 @@ impl SuperBlock {
     /// If `nblocks > size`, which only a corrupt superblock claims.
     pub const fn datastart(&self) -> u32 {
         self.size - self.nblocks
+    }
+
+    /// Every way in which the regions this superblock describes fail to
+    /// add up: the log right after the superblock and big enough for one
+    /// operation, then the inodes, the bitmap (one bit per block of the
+    /// disk) and the data, in that order, none overlapping the next. A
+    /// superblock with none of these problems can be followed without
+    /// reading outside its `size` blocks. (Whether the disk really has
+    /// `size` blocks is for the caller to check.)
+    ///
+    /// The kernel refuses to mount a disk with any of them; `mkfs --check`
+    /// reports them all.
+    pub fn layout_errors(&self) -> impl Iterator<Item = LayoutError> {
+        // In u64, so that garbage values cannot overflow the sums.
+        let [
+            size,
+            nblocks,
+            ninodes,
+            nlog,
+            logstart,
+            inodestart,
+            bmapstart,
+        ] = [
+            self.size,
+            self.nblocks,
+            self.ninodes,
+            self.nlog,
+            self.logstart,
+            self.inodestart,
+            self.bmapstart,
+        ]
+        .map(u64::from);
+        let inode_blocks = ninodes.div_ceil(IPB as u64);
+        let bitmap_blocks = size.div_ceil(BPB as u64);
+        let errors = [
+            (logstart != 2).then_some(LayoutError::LogStart { logstart }),
+            (nlog < MAXOPBLOCKS as u64 + 1).then_some(LayoutError::LogTooSmall { nlog }),
+            (inodestart != logstart + nlog).then_some(LayoutError::InodesNotAfterLog {
+                inodestart,
+                log_end: logstart + nlog,
+            }),
+            (ninodes <= u64::from(ROOTINO)).then_some(LayoutError::NoRoomForRoot { ninodes }),
+            (bmapstart < inodestart + inode_blocks).then_some(LayoutError::BitmapInInodes {
+                bmapstart,
+                inodestart,
+                inode_blocks,
+            }),
+            (nblocks > size).then_some(LayoutError::DataTooBig { nblocks, size }),
+            size.checked_sub(nblocks)
+                .filter(|&datastart| datastart < bmapstart + bitmap_blocks)
+                .map(|datastart| LayoutError::DataInBitmap {
+                    datastart,
+                    bmapstart,
+                    bitmap_blocks,
+                }),
+        ];
+        errors.into_iter().flatten()
+    }
+}
+
+/// One way in which a superblock's regions fail to add up (see
+/// [`SuperBlock::layout_errors`]). The numbers are the superblock's, widened
+/// so that sums of them cannot overflow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LayoutError {
+    /// The log must start right after the superblock.
+    LogStart { logstart: u64 },
+    /// The log must hold its header and one whole operation.
+    LogTooSmall { nlog: u64 },
+    /// The inodes must start right after the log.
+    InodesNotAfterLog { inodestart: u64, log_end: u64 },
+    /// Inode 0 is never used, and the root needs one.
+    NoRoomForRoot { ninodes: u64 },
+    /// The bitmap starts inside the inode blocks.
+    BitmapInInodes {
+        bmapstart: u64,
+        inodestart: u64,
+        inode_blocks: u64,
+    },
+    /// More data blocks than blocks.
+    DataTooBig { nblocks: u64, size: u64 },
+    /// The data blocks start inside the bitmap.
+    DataInBitmap {
+        datastart: u64,
+        bmapstart: u64,
+        bitmap_blocks: u64,
+    },
+}
+
+impl fmt::Display for LayoutError {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match *self {
+            LayoutError::LogStart { logstart } => write!(
+                f,
+                "the log starts at block {logstart}, not 2 (right after the superblock)"
+            ),
+            LayoutError::LogTooSmall { nlog } => write!(
+                f,
+                "the log's {nlog} blocks cannot hold its header and one \
+                 {MAXOPBLOCKS}-block operation"
+            ),
+            LayoutError::InodesNotAfterLog {
+                inodestart,
+                log_end,
+            } => write!(
+                f,
+                "the inodes start at block {inodestart}, not right after the log ({log_end})"
+            ),
+            LayoutError::NoRoomForRoot { ninodes } => {
+                write!(f, "{ninodes} inodes leave no room for the root")
+            }
+            LayoutError::BitmapInInodes {
+                bmapstart,
+                inodestart,
+                inode_blocks,
+            } => write!(
+                f,
+                "the bitmap starts at block {bmapstart}, inside the {inode_blocks} inode \
+                 blocks from {inodestart}"
+            ),
+            LayoutError::DataTooBig { nblocks, size } => {
+                write!(f, "{nblocks} data blocks do not fit in {size} blocks")
+            }
+            LayoutError::DataInBitmap {
+                datastart,
+                bmapstart,
+                bitmap_blocks,
+            } => write!(
+                f,
+                "the data blocks start at block {datastart}, inside the {bitmap_blocks} \
+                 bitmap blocks from {bmapstart}"
+            ),
+        }
     }
 }
 
@@ -353,6 +488,8 @@ fn write_u32(out: &mut [u8], at: usize, value: u32) {
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
+
     use super::*;
     use crate::stat::T_FILE;
 
@@ -385,6 +522,87 @@ mod tests {
         assert_eq!(block[..4], [0x40, 0x30, 0x20, 0x10]);
         assert_eq!(SuperBlock::decode(&block), sb);
         assert_eq!(sb.datastart(), 46);
+    }
+
+    /// xv6's own layout for a 2000-block disk.
+    const XV6_LAYOUT: SuperBlock = SuperBlock {
+        magic: FSMAGIC,
+        size: 2000,
+        nblocks: 1954,
+        ninodes: 200,
+        nlog: 30,
+        logstart: 2,
+        inodestart: 32,
+        bmapstart: 45,
+    };
+
+    #[test]
+    fn layout_errors_accept_xv6s_layout() {
+        assert_eq!(XV6_LAYOUT.layout_errors().next(), None);
+    }
+
+    #[test]
+    fn layout_errors_name_each_problem() {
+        let errors = |sb: SuperBlock| sb.layout_errors().collect::<std::vec::Vec<_>>();
+        let log_moved = SuperBlock {
+            logstart: 3,
+            ..XV6_LAYOUT
+        };
+        assert_eq!(
+            errors(log_moved),
+            [
+                LayoutError::LogStart { logstart: 3 },
+                LayoutError::InodesNotAfterLog {
+                    inodestart: 32,
+                    log_end: 33
+                }
+            ]
+        );
+        let tiny_log = SuperBlock {
+            nlog: 5,
+            inodestart: 7,
+            ..XV6_LAYOUT
+        };
+        assert_eq!(errors(tiny_log), [LayoutError::LogTooSmall { nlog: 5 }]);
+        let overlapping = SuperBlock {
+            bmapstart: 40,
+            ..XV6_LAYOUT
+        };
+        assert_eq!(
+            errors(overlapping),
+            [LayoutError::BitmapInInodes {
+                bmapstart: 40,
+                inodestart: 32,
+                inode_blocks: 13
+            }]
+        );
+        // Garbage must not overflow, only be reported.
+        let garbage = SuperBlock {
+            size: 10,
+            nblocks: u32::MAX,
+            ninodes: u32::MAX,
+            nlog: u32::MAX,
+            logstart: u32::MAX,
+            inodestart: u32::MAX,
+            bmapstart: u32::MAX,
+            ..XV6_LAYOUT
+        };
+        assert!(errors(garbage).contains(&LayoutError::DataTooBig {
+            nblocks: u32::MAX.into(),
+            size: 10
+        }));
+        let no_data_room = SuperBlock {
+            nblocks: 1960,
+            ..XV6_LAYOUT
+        };
+        assert_eq!(
+            errors(no_data_room),
+            [LayoutError::DataInBitmap {
+                datastart: 40,
+                bmapstart: 45,
+                bitmap_blocks: 1
+            }]
+        );
     }
 
     #[test]
