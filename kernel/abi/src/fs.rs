@@ -507,16 +507,7 @@ mod tests {
 
     #[test]
     fn superblock_round_trips_little_endian() {
-        let sb = SuperBlock {
-            magic: FSMAGIC,
-            size: 2000,
-            nblocks: 1954,
-            ninodes: 200,
-            nlog: 30,
-            logstart: 2,
-            inodestart: 32,
-            bmapstart: 45,
-        };
+        let sb = XV6_LAYOUT;
         let mut block = [0u8; BSIZE];
         sb.encode(&mut block);
         assert_eq!(block[..4], [0x40, 0x30, 0x20, 0x10]);
