@@ -29,6 +29,12 @@
 //! [`InodeGuard`], and it first reads the inode from disk if the slot does
 //! not have it yet. All reading and writing of file data happens through
 //! the guard.
+//!
+//! `iget` and `iput` take a slot's sleep lock while holding `ITABLE`, but
+//! only when no other reference exists: then nobody holds the sleep lock
+//! (so taking it does not sleep) and nobody waits for it (so releasing it
+//! calls no `wakeup`, which must not run under `ITABLE`: `wakeup` takes
+//! every process lock, see "Lock order" in proc.rs).
 
 use abi::fs::{
     BPB, BSIZE, DIRSIZ, DirEntry, DiskInode, MAXFILE, NDIRECT, NINDIRECT, ROOTINO, SuperBlock,
@@ -190,8 +196,9 @@ fn iget(device: u32, inum: u32) -> Inode {
                 inum,
                 references: 0,
             };
-            // Nobody holds a reference, so nobody holds the sleep lock: the
-            // lock cannot sleep, and marks the slot's contents stale.
+            // Nobody holds a reference, so nobody holds or waits for the
+            // sleep lock: taking it cannot sleep, nor releasing it wake
+            // anyone (module doc). It marks the slot's contents stale.
             INODES[slot].lock().valid = false;
             slot
         }
@@ -268,8 +275,9 @@ impl Drop for Inode {
     fn drop(&mut self) {
         let mut table = ITABLE.lock();
         if table[self.slot].references == 1 {
-            // Ours is the only reference, so nobody holds the sleep lock and
-            // `lock` cannot sleep while we hold the table's spin lock.
+            // Ours is the only reference, so nobody holds or waits for the
+            // sleep lock: taking it under the table's spin lock cannot
+            // sleep, nor releasing it wake anyone (module doc).
             let data = INODES[self.slot].lock();
             if data.valid && data.disk.nlink == 0 {
                 // No links and no other references: free it. Nobody can

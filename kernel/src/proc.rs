@@ -36,6 +36,13 @@
 //!   thread touches them, except while the slot is `Used` (being created by
 //!   `alloc_process`'s caller) or `Zombie` (being freed by the parent).
 //!
+//! Lock order: `wakeup` takes every process lock, and it is called with
+//! other locks held (a pipe's, the log's, a sleep lock's, the disk
+//! queue's, `WAIT_LOCK`). So a process lock comes last: code holding one
+//! takes no other lock, except the page allocator's (which never calls
+//! `wakeup`). `fork` therefore copies files and the current directory into
+//! the new, still `Used` process without holding its lock.
+//!
 //! Every slot has its own kernel stack at a fixed address in `KSTACKS`,
 //! above an unmapped guard page, mapped once at boot: a kernel stack
 //! overflow faults (reported through the double-fault stack) instead of
@@ -356,8 +363,15 @@ fn start_init(p: &Proc) {
 /// child's pid to the parent; the child sees 0.
 pub fn fork() -> Option<i32> {
     let parent = current();
-    let (child, mut shared) = alloc_process()?;
-    // SAFETY: `parent` is the calling process; `child` is Used and locked.
+    let (child, shared) = alloc_process()?;
+    let pid = shared.pid;
+    // The copy below takes other locks (the inode table's for the current
+    // directory, the file table's, shared memory's), so it must not hold
+    // the child's process lock: see "Lock order" in the module doc. It
+    // needs none: a Used slot is ours alone.
+    drop(shared);
+    // SAFETY: `parent` is the calling process; `child` is Used, so no other
+    // thread touches its private fields.
     let (parent_private, child_private) = unsafe { (parent.private(), child.private()) };
     let Some(space) = parent_private
         .space
@@ -365,7 +379,7 @@ pub fn fork() -> Option<i32> {
         .expect("a running process has an address space")
         .fork(parent_private.size)
     else {
-        free_process(child, &mut shared);
+        free_process(child, &mut child.lock.lock());
         return None;
     };
     if let Some(empty) = child_private.space.replace(space) {
@@ -375,7 +389,7 @@ pub fn fork() -> Option<i32> {
     child_private.heap_start = parent_private.heap_start;
     child_private.name = parent_private.name;
     if crate::shm::fork(parent_private, child_private).is_err() {
-        free_process(child, &mut shared);
+        free_process(child, &mut child.lock.lock());
         return None;
     }
     child_private.files = crate::sysfile::dup_all(parent_private);
@@ -386,8 +400,6 @@ pub fn fork() -> Option<i32> {
         child.trap_frame().write(*parent.trap_frame());
         (*child.trap_frame()).rax = 0;
     }
-    let pid = shared.pid;
-    drop(shared);
 
     WAIT_LOCK.lock()[child.index()] = Some(parent.index());
     make_runnable(&mut child.lock.lock());

@@ -10,7 +10,12 @@
 //! - `lock` takes the spin lock; while the flag is set it sleeps (which
 //!   releases the spin lock atomically); then it sets the flag and records
 //!   the holder's pid.
-//! - dropping the guard clears the flag and wakes every waiter.
+//! - dropping the guard clears the flag and, if anyone waits, wakes every
+//!   waiter. A lock nobody waits for is released without `wakeup`, which
+//!   would take every process lock: that saves a walk of the process table
+//!   on each release, and lets the inode table release the sleep lock of
+//!   an inode nobody else references while holding its own spin lock (see
+//!   fs.rs and "Lock order" in proc.rs).
 //!
 //! Interrupts are on while a sleep lock is held, so interrupt handlers must
 //! never take one. Only processes can: `lock` sleeps, which needs a process.
@@ -25,6 +30,8 @@ struct Holder {
     locked: bool,
     /// The holder's pid, for `holding` and for debugging.
     pid: i32,
+    /// How many processes sleep in `lock`, waiting for it.
+    waiters: u32,
 }
 
 pub struct SleepLock<T> {
@@ -48,6 +55,7 @@ impl<T> SleepLock<T> {
                 Holder {
                     locked: false,
                     pid: 0,
+                    waiters: 0,
                 },
             ),
             data: UnsafeCell::new(value),
@@ -62,7 +70,11 @@ impl<T> SleepLock<T> {
     pub fn lock(&self) -> SleepLockGuard<'_, T> {
         let mut holder = self.holder.lock();
         while holder.locked {
+            // Counted under the spin lock, before sleeping: the releasing
+            // process sees the count and wakes us.
+            holder.waiters += 1;
             holder = proc::sleep(self.channel(), holder);
+            holder.waiters -= 1;
         }
         holder.locked = true;
         holder.pid = current_pid();
@@ -103,7 +115,9 @@ impl<T> Drop for SleepLockGuard<'_, T> {
         let mut holder = self.lock.holder.lock();
         holder.locked = false;
         holder.pid = 0;
-        proc::wakeup(self.lock.channel());
+        if holder.waiters > 0 {
+            proc::wakeup(self.lock.channel());
+        }
     }
 }
 
