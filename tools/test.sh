@@ -137,6 +137,13 @@ for cpus in 1 2 4; do
     expect_exit "shmtest-exit-code-$cpus" 33
 done
 
+# Robustness: init runs syscallfuzz, which makes seeded random system calls
+# in watched child processes, then checks that the kernel still works, that
+# every shared-memory slot is free and that no memory was lost.
+suite syscallfuzz test-syscallfuzz.iso 2
+expect_text "syscallfuzz-summary-2" "$log" "^syscallfuzz: [0-9]* passed, 0 failed"
+expect_exit "syscallfuzz-exit-code-2" 33
+
 # A scripted session with the shell, through the serial console. The
 # session talks to QEMU through two FIFOs (QEMU's "pipe" character device)
 # and waits for each prompt before typing the next line.

@@ -1,0 +1,1184 @@
+//! syscallfuzz: throws random system calls at the kernel and checks that it
+//! survives them.
+//!
+//! The claim under test is the kernel's promise to user programs: nothing a
+//! program does — no call, no argument, no order of calls — can panic the
+//! kernel, wedge it, or make it lose memory. Each `fuzz_seed_N` check runs a
+//! few rounds; a round forks a *fuzz child* that makes
+//! [`CALLS_PER_ROUND`] system calls chosen by a pseudo-random generator
+//! seeded from N and the round number, so every run makes the same calls
+//! with the same arguments and a failure can be reproduced.
+//!
+//! # What the fuzz child calls
+//!
+//! Every system call, with arguments drawn from pools of values that tend
+//! to find bugs ([`Memory::argument`]): 0, -1, 16, `i32::MAX`, `u64::MAX`,
+//! 2³²; pointers to a real buffer, with a fitting or an enormous length, to
+//! its last byte, to the last byte of the stack and of the heap, to page 0,
+//! to the guard page below the stack, into the shared-memory window, to the
+//! last user address, to the first non-canonical address and into the
+//! kernel; paths from a small pool (`fa`, `fa/fb`, `.`, `..`, the empty
+//! path, a name of exactly `DIRSIZ` bytes and one longer, a string that
+//! runs into an unmapped page); argv arrays with a bad element or without
+//! their terminating null; every `open` flag; shared-memory names that are
+//! empty or too long. Now and then an argument comes from the wrong pool
+//! altogether. Numbers no call has (0, 26, 1000, `u64::MAX`) must return
+//! -1, which the child checks.
+//!
+//! Some calls are left out or tamed, because their effect would reach
+//! beyond the fuzz child:
+//!
+//! - `kill` is never made: any pid it could name might be the test program
+//!   itself, `init`, or the watchdog, and killing `init` ends the run.
+//! - `fork` is made, but the new process exits at once, so no copy of the
+//!   fuzzer runs loose.
+//! - `mknod` never gets the console's major number: a console device file
+//!   would let the child read the keyboard and write the serial line.
+//! - `chdir` never gets `..` or `/`, so the child stays inside
+//!   [`FUZZDIR`] and every file it makes is there for the clean-up to find.
+//! - `exit` is rare, so that few rounds end early by their own choice.
+//!
+//! # Why the child closes descriptors 0, 1 and 2
+//!
+//! They are the console, and the test harness reads the serial line for
+//! `PASS` and `FAIL` lines. Random writes to them would put noise, or a
+//! forged verdict, into that log. Closed, the descriptor numbers are free
+//! for the files and pipes the child opens.
+//!
+//! # Why a watchdog
+//!
+//! Some random calls rightly block forever: a read from a pipe whose write
+//! end the child holds itself, a write to a full pipe nobody reads, a sleep
+//! of `i32::MAX` ticks. So each round forks, besides the fuzz child, a
+//! watchdog that sleeps [`WATCHDOG_TICKS`] and then kills the fuzz child.
+//! The test waits for the fuzz child, however it ended (it exited, or was
+//! killed by the watchdog or for a fault), then kills and reaps the
+//! watchdog. What the round asserts is that the child ended, that
+//! the kernel is still alive to say so, and that no process is left over.
+//!
+//! # The fuzz child's own memory
+//!
+//! The kernel may write wherever a pointer argument lets it, so the child
+//! keeps what it relies on where no pointer argument reaches. Its state
+//! (generator, pools, argv arrays) lives in the frame of [`fuzz_loop`];
+//! the buffer it lends the kernel lives in the frame of its caller,
+//! [`fuzz_child`], higher on the stack, so a read that overruns the buffer
+//! runs away from that state, into frames the child never returns to and
+//! into the heap, which it no longer uses: after `fork` it allocates
+//! nothing. The paths it passes are string literals, in read-only memory,
+//! and its unterminated string sits on a shared-memory page mapped
+//! read-only ([`read_only_page`]): nothing the kernel writes for a call
+//! can turn them into a name the clean-up does not expect.
+//!
+//! # Afterwards
+//!
+//! When a check's rounds are done, the test removes everything in
+//! [`FUZZDIR`], then the directory itself; a name the fuzzer could not
+//! have made fails the check. `shm_table_empty` then shows that every
+//! slot of the shared-memory table is free again, `kernel_still_works`
+//! that files, pipes, shared memory, `fork` and `exec` still work, and the
+//! runner's `no_leaks` that no page of memory went missing. Just before
+//! that, `fork_while_closing` races two calls that the fuzz children
+//! caught deadlocking each other now and then, so that the deadlock, if it
+//! is there, shows in every run.
+
+#![no_std]
+#![no_main]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+extern crate alloc;
+
+use alloc::ffi::CString;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::ffi::CStr;
+use core::hint::black_box;
+use core::ptr;
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+use abi::device::CONSOLE;
+use abi::fcntl::{O_CREATE, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY};
+use abi::fs::DirEntry;
+use abi::shm::{NSHM, NSHMPROC, SHM_END};
+use abi::stat::{Stat, T_DIR};
+use abi::syscall::*;
+use ulib::shm::{Shm, shm_close, shm_map, shm_open, shm_trunc};
+use ulib::string::Text;
+use ulib::testing::{Check, CheckResult, reap_all, run_checks, spawn, wait_for};
+use ulib::usys::syscall3;
+use ulib::{
+    Args, PGSIZE, SHMBASE, USER_STACK_PAGES, chdir, close, eprintln, exec_args, exit, fork, fstat,
+    kill, mkdir, open, pipe, read, sbrk, sleep, unlink, uptime, wait, write,
+};
+
+ulib::entry!(main);
+
+/// Every check, in the order they run.
+const CHECKS: &[Check] = &[
+    ("fuzz_seed_1", || fuzz(1)),
+    ("fuzz_seed_2", || fuzz(2)),
+    ("fuzz_seed_3", || fuzz(3)),
+    ("fuzz_seed_4", || fuzz(4)),
+    ("fuzz_seed_5", || fuzz(5)),
+    ("fuzz_seed_6", || fuzz(6)),
+    ("fuzz_seed_7", || fuzz(7)),
+    ("fuzz_seed_8", || fuzz(8)),
+    ("shm_table_empty", shm_table_empty),
+    ("kernel_still_works", kernel_still_works),
+    // Last: a kernel with the lock-order bug this looks for wedges every
+    // CPU, and the checks after it would never report.
+    ("fork_while_closing", fork_while_closing),
+];
+
+/// Rounds per seed: a fresh fuzz child each.
+const ROUNDS: u64 = 8;
+
+/// System calls each fuzz child makes.
+const CALLS_PER_ROUND: usize = 300;
+
+/// How long a fuzz child may run before the watchdog kills it.
+const WATCHDOG_TICKS: i32 = 30;
+
+/// Exit statuses by which a fuzz child reports that it could not set up
+/// (move into [`FUZZDIR`], grow its heap by a page), or that a call with
+/// an invalid number did not return -1. (A random `exit` could only give
+/// one of these with a random 64-bit argument whose low half matched.)
+const SETUP_FAILED: i32 = 0x0BAD_5E70;
+const INVALID_CALL_ACCEPTED: i32 = 0x0BAD_CA11;
+
+/// The directory the fuzz children work in, and its name as the clean-up
+/// builds paths from it.
+const FUZZDIR: &CStr = c"/fuzzdir";
+
+/// The names a fuzz child can give a file or directory: the last element
+/// of every path in [`PATHS`] that the kernel accepts.
+const NAMES: [&[u8]; 3] = [b"fa", b"fb", b"fourteen_chars"];
+
+/// Descriptors per process (the kernel's `NOFILE`): a fuzz child closes
+/// every one it inherited.
+const NOFILE: i32 = 16;
+
+/// Bytes of the buffer a fuzz child lends the kernel.
+const BUFFER_LEN: usize = 512;
+
+/// The last address of the user half, and the first address past it: the
+/// first non-canonical address.
+const LAST_USER: usize = 0x0000_7FFF_FFFF_FFFF;
+const FIRST_NON_CANONICAL: usize = 0x0000_8000_0000_0000;
+/// The kernel's direct map of physical memory, and its image.
+const DIRECT_MAP: usize = 0xFFFF_8000_0000_0000;
+const KERNBASE: usize = 0xFFFF_FFFF_8000_0000;
+
+/// The top of the stack (where the heap starts), found in `main`, for the
+/// fuzz children's pointer pool.
+static STACK_TOP: AtomicUsize = AtomicUsize::new(0);
+
+fn main(args: Args) -> i32 {
+    // We take no arguments. That also stops at once a copy of us that a
+    // fuzz child managed to `exec`, with one of its argv arrays.
+    if args.len() != 1 {
+        eprintln!("usage: syscallfuzz");
+        return 2;
+    }
+    // exec put our name at the top of the stack, on its last page.
+    if let Some(name) = args.get_c_str(0) {
+        let top = name.as_ptr().addr().next_multiple_of(PGSIZE);
+        STACK_TOP.store(top, Ordering::Relaxed);
+    }
+    run_checks("syscallfuzz", CHECKS)
+}
+
+// ---------------------------------------------------------------------------
+// The pseudo-random generator.
+
+/// xorshift64*: small, fast, and the same sequence for the same seed on
+/// every run.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Rng {
+        // Spread the seed's bits with splitmix64's finaliser, so that
+        // seeds 1, 2, 3 start far apart; the state must never be 0.
+        let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        Rng((z ^ (z >> 31)) | 1)
+    }
+
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A number in `0..n`.
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    /// True once in `n` times.
+    fn one_in(&mut self, n: usize) -> bool {
+        self.below(n) == 0
+    }
+
+    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len())]
+    }
+}
+
+// ---------------------------------------------------------------------------
+// What to call, and with what.
+
+/// What an argument means to the kernel, which decides the pool of values
+/// it is drawn from.
+#[derive(Clone, Copy)]
+enum Arg {
+    /// Any number or bad address.
+    Any,
+    /// A file descriptor.
+    Fd,
+    /// Memory the kernel reads or writes.
+    Address,
+    /// A length of memory at an `Address`.
+    Length,
+    /// A path.
+    Path,
+    /// A path for `chdir`: never one that leaves [`FUZZDIR`].
+    DirPath,
+    /// `open`'s flags.
+    OpenFlags,
+    /// `mknod`'s major device number: never the console's.
+    Major,
+    /// `exec`'s argv array.
+    Argv,
+    /// `sbrk`'s increment.
+    Increment,
+    /// `sleep`'s ticks.
+    Ticks,
+    /// A shared-memory name.
+    ShmName,
+    /// A shared-memory descriptor, for any call but `shm_map`.
+    Od,
+    /// A shared-memory descriptor to map: better one that has a size.
+    SizedOd,
+    /// `shm_trunc`'s size.
+    ShmSize,
+    /// `shm_map`'s flags.
+    ShmFlags,
+}
+
+use Arg::*;
+
+/// A system call the fuzzer makes: its number, what its arguments mean,
+/// and how often to make it relative to the others.
+struct Call {
+    number: usize,
+    args: &'static [Arg],
+    weight: usize,
+}
+
+const fn call(number: usize, args: &'static [Arg], weight: usize) -> Call {
+    Call {
+        number,
+        args,
+        weight,
+    }
+}
+
+/// The calls, with their weights: a call is made `weight` times in about
+/// 1200 calls, so `exit` ends about one round in five early. `kill` is
+/// missing on purpose (see the module documentation). The invalid numbers
+/// include 2³² + `SYS_GETPID`, which a kernel may read as `getpid` (if it
+/// looks only at the low 32 bits, as C's `int` would) or refuse; no number
+/// is chosen whose low 32 bits would be `kill`.
+const CALLS: &[Call] = &[
+    call(SYS_FORK, &[], 10),
+    call(SYS_EXIT, &[Any], 1),
+    call(SYS_WAIT, &[Address], 20),
+    call(SYS_PIPE, &[Address], 8),
+    call(SYS_READ, &[Fd, Address, Length], 120),
+    call(SYS_EXEC, &[Path, Argv], 20),
+    call(SYS_FSTAT, &[Fd, Address], 60),
+    call(SYS_CHDIR, &[DirPath], 40),
+    call(SYS_DUP, &[Fd], 40),
+    call(SYS_GETPID, &[], 10),
+    call(SYS_SBRK, &[Increment], 30),
+    call(SYS_SLEEP, &[Ticks], 10),
+    call(SYS_UPTIME, &[], 10),
+    call(SYS_OPEN, &[Path, OpenFlags], 120),
+    call(SYS_WRITE, &[Fd, Address, Length], 120),
+    call(SYS_MKNOD, &[Path, Major, Any], 30),
+    call(SYS_UNLINK, &[Path], 80),
+    call(SYS_LINK, &[Path, Path], 50),
+    call(SYS_MKDIR, &[Path], 60),
+    call(SYS_CLOSE, &[Fd], 80),
+    call(SYS_SHM_OPEN, &[ShmName], 60),
+    call(SYS_SHM_TRUNC, &[Od, ShmSize], 50),
+    call(SYS_SHM_MAP, &[SizedOd, Address, ShmFlags], 50),
+    call(SYS_SHM_CLOSE, &[Od], 50),
+    call(0, &[Any, Any, Any], 1),
+    call(26, &[Any, Any, Any], 1),
+    call(1000, &[Any, Any, Any], 1),
+    call(usize::MAX, &[Any, Any, Any], 1),
+    call((1 << 32) | SYS_GETPID, &[Any, Any, Any], 1),
+];
+
+/// Whether no system call has `number`, however the kernel reads it: all
+/// 64 bits, or only the low 32, as C's `int` would.
+fn no_such_call(number: usize) -> bool {
+    !(SYS_FORK..=SYS_SHM_CLOSE).contains(&(number as u32 as usize))
+}
+
+/// Numbers worth trying anywhere: the edges of `int`, of `u32` and of the
+/// registers, and the descriptor limit with its neighbours.
+const NUMBERS: [usize; 15] = [
+    0,
+    1,
+    2,
+    3,
+    15,
+    16,
+    17,
+    usize::MAX,
+    i32::MAX as usize,
+    i32::MIN as usize,
+    u32::MAX as usize,
+    1 << 31,
+    1 << 32,
+    (1 << 32) | 1,
+    1 << 63,
+];
+
+/// Paths; the kernel refuses the 15-byte and the 100-byte name (longer
+/// than `DIRSIZ`) and makes nothing for `.`, `..`, `/` or the empty path.
+const PATHS: [&CStr; 12] = [
+    c"fa",
+    c"fb",
+    c"fa/fb",
+    c"fb/fa",
+    c"fa/",
+    c"fourteen_chars",
+    c"fifteen_chars__",
+    c".",
+    c"..",
+    c"",
+    c"/",
+    c"a123456789b123456789c123456789d123456789e123456789f123456789g123456789h123456789i123456789j123456789",
+];
+
+/// The paths `chdir` may get: every one in [`PATHS`] that stays inside
+/// the current directory.
+const DIR_PATHS: [&CStr; 8] = [
+    c"fa",
+    c"fb",
+    c"fa/fb",
+    c"fb/fa",
+    c"fa/",
+    c"fourteen_chars",
+    c".",
+    c"",
+];
+
+/// Shared-memory names: short ones, the empty one, the longest (63 bytes)
+/// and one byte more. Not "fuzz-tail", the child's read-only page: a
+/// writable mapping of it would let calls change the string there.
+const SHM_NAMES: [&CStr; 8] = [
+    c"fz",
+    c"fy",
+    c"fx",
+    c"fw",
+    c"fv",
+    c"",
+    c"a123456789b123456789c123456789d123456789e123456789f123456789ghi",
+    c"a123456789b123456789c123456789d123456789e123456789f123456789ghij",
+];
+
+// ---------------------------------------------------------------------------
+// The fuzz child.
+
+/// The memory a fuzz child points the kernel at, and the argument pools
+/// built on it. Lives in [`fuzz_loop`]'s frame, where no pointer argument
+/// reaches.
+struct Memory {
+    /// The buffer lent to the kernel: `BUFFER_LEN` bytes, higher on the
+    /// stack than this struct.
+    buffer: usize,
+    /// First byte above the stack (the heap starts here), and the stack's
+    /// lowest byte (the guard page is below).
+    stack_top: usize,
+    stack_bottom: usize,
+    /// The break as it was at the start: the first byte past the heap,
+    /// unmapped until an `sbrk` grows the heap again.
+    heap_end: usize,
+    /// The last `TAIL_ARGV` words of the heap: pointers to a path, with no
+    /// null after them, only an unmapped page.
+    unterminated_argv: usize,
+    /// The last `UNTERMINATED` bytes of a read-only shared-memory page: no
+    /// NUL, then an unmapped page (0 if the page could not be had).
+    unterminated: usize,
+    /// argv arrays: `["fa", "fb"]`; one whose second element points into
+    /// the kernel; an empty one; one longer than the kernel's `MAXARG` (32).
+    good_argv: [usize; 3],
+    bad_element_argv: [usize; 3],
+    empty_argv: [usize; 1],
+    long_argv: [usize; 40],
+    /// The last file descriptor a call returned, the last shared-memory
+    /// descriptor one returned, and the last one sized: the pools offer
+    /// them often, so that calls reach the objects earlier calls made.
+    recent_fd: usize,
+    recent_od: usize,
+    sized_od: usize,
+}
+
+/// Pointers in the unterminated argv array at the end of the heap.
+const TAIL_ARGV: usize = 8;
+
+/// Bytes of the unterminated string.
+const UNTERMINATED: usize = 64;
+
+impl Memory {
+    /// Grows the heap by a page whose end holds the unterminated argv
+    /// array, and maps a read-only page ending in the unterminated string.
+    /// Returns `None` if the heap cannot grow.
+    fn set_up(buffer: usize) -> Option<Memory> {
+        let fa = c"fa".as_ptr().addr();
+        // SAFETY: sbrk(0) only reports the break.
+        let old = unsafe { sbrk(0) } as usize;
+        let heap_end = old.next_multiple_of(PGSIZE) + PGSIZE;
+        // SAFETY: growing the heap maps fresh memory nothing refers to.
+        if unsafe { sbrk((heap_end - old) as isize) } < 0 {
+            return None;
+        }
+        let unterminated_argv = heap_end - TAIL_ARGV * size_of::<usize>();
+        for i in 0..TAIL_ARGV {
+            let word: *mut usize =
+                ptr::with_exposed_provenance_mut(unterminated_argv + i * size_of::<usize>());
+            // SAFETY: sbrk just mapped these bytes for us, above everything
+            // the allocator handed out, so nothing else refers to them.
+            unsafe { word.write(fa) };
+        }
+        let unterminated = read_only_page(c"fuzz-tail", |page| {
+            for i in PGSIZE - UNTERMINATED..PGSIZE {
+                let byte: *mut u8 = ptr::with_exposed_provenance_mut(page + i);
+                // SAFETY: the page was just mapped, writable, for this
+                // process alone, and nothing else refers to it.
+                unsafe { byte.write(b'x') };
+            }
+        });
+
+        let stack_top = STACK_TOP.load(Ordering::Relaxed);
+        Some(Memory {
+            buffer,
+            stack_top,
+            stack_bottom: stack_top - USER_STACK_PAGES * PGSIZE,
+            heap_end,
+            unterminated_argv,
+            unterminated: unterminated.map_or(0, |page| page + PGSIZE - UNTERMINATED),
+            good_argv: [fa, c"fb".as_ptr().addr(), 0],
+            bad_element_argv: [fa, DIRECT_MAP, 0],
+            empty_argv: [0],
+            // 39 arguments, then the null.
+            long_argv: core::array::from_fn(|i| if i < 39 { fa } else { 0 }),
+            recent_fd: 0,
+            recent_od: 0,
+            sized_od: 0,
+        })
+    }
+
+    /// A value for an argument of kind `kind`. One argument in ten comes
+    /// from the wrong pool.
+    fn argument(&self, kind: Arg, rng: &mut Rng) -> usize {
+        if rng.one_in(10) {
+            return self.major_not_console(kind, self.any(rng));
+        }
+        let value = match kind {
+            Any => self.any(rng),
+            // Mostly a recent descriptor or a low number, where open
+            // descriptors are.
+            Fd | Od | SizedOd => match rng.below(8) {
+                0 => rng.pick(&NUMBERS),
+                1..=3 => match kind {
+                    Fd => self.recent_fd,
+                    Od => self.recent_od,
+                    _ => self.sized_od,
+                },
+                4 | 5 => rng.below(6),
+                _ => rng.below(18),
+            },
+            Address => self.address(rng),
+            Length => match rng.below(6) {
+                0 | 1 => rng.below(BUFFER_LEN + 1),
+                2 | 3 => rng.pick(&[0, 1, 8, 24, BUFFER_LEN, BUFFER_LEN + 1, PGSIZE]),
+                4 => 1 << 16,
+                _ => rng.pick(&[i32::MAX as usize, u32::MAX as usize, 1 << 40, usize::MAX]),
+            },
+            Path => match rng.below(8) {
+                0 => self.bad_string(rng),
+                _ => rng.pick(&PATHS).as_ptr().addr(),
+            },
+            DirPath => match rng.below(8) {
+                0 => self.bad_string(rng),
+                _ => rng.pick(&DIR_PATHS).as_ptr().addr(),
+            },
+            OpenFlags => match rng.below(8) {
+                0 => rng.next() as u32 as usize,
+                _ => rng.pick(&[
+                    O_RDONLY,
+                    O_WRONLY,
+                    O_RDWR,
+                    O_WRONLY | O_RDWR,
+                    O_CREATE,
+                    O_CREATE | O_RDWR,
+                    O_CREATE | O_WRONLY,
+                    O_CREATE | O_TRUNC | O_RDWR,
+                    O_TRUNC | O_WRONLY,
+                ]) as usize,
+            },
+            Major => match rng.below(8) {
+                0 => rng.next() as usize,
+                _ => rng.pick(&[0, 2, 3, 7, 0xFF, 0xFFFF, 0x1_0001]),
+            },
+            Argv => match rng.below(8) {
+                0 => self.good_argv.as_ptr().addr(),
+                1 => self.bad_element_argv.as_ptr().addr(),
+                2 => self.empty_argv.as_ptr().addr(),
+                3 => self.long_argv.as_ptr().addr(),
+                4 | 5 => self.unterminated_argv,
+                _ => self.bad_address(rng),
+            },
+            Increment => match rng.below(64) {
+                0 => 1 << 29, // more than all memory: sbrk must undo it
+                1..=12 => rng.below(4 * PGSIZE).wrapping_sub(2 * PGSIZE),
+                _ => rng.pick(&[
+                    0,
+                    1,
+                    PGSIZE,
+                    3 * PGSIZE + 5,
+                    1 << 20,
+                    -1isize as usize,
+                    -(PGSIZE as isize) as usize,
+                    -(3 * PGSIZE as isize) as usize,
+                    -(1 << 20) as usize,
+                    SHMBASE,
+                    isize::MIN as usize,
+                    isize::MAX as usize,
+                ]),
+            },
+            Ticks => match rng.below(32) {
+                0 => i32::MAX as usize, // the watchdog ends this one
+                _ => rng.pick(&[0, 1, 2, -1isize as usize, i32::MIN as usize, 1 << 32]),
+            },
+            ShmName => match rng.below(8) {
+                0 => self.bad_string(rng),
+                _ => rng.pick(&SHM_NAMES).as_ptr().addr(),
+            },
+            ShmSize => match rng.below(2) {
+                0 => rng.below(140_000),
+                _ => rng.pick(&[
+                    0,
+                    1,
+                    PGSIZE - 1,
+                    PGSIZE,
+                    PGSIZE + 1,
+                    131_072,
+                    131_073,
+                    -1isize as usize,
+                    i32::MAX as usize,
+                    i32::MIN as usize,
+                    (1 << 32) | PGSIZE,
+                ]),
+            },
+            ShmFlags => match rng.below(2) {
+                0 => rng.pick(&[O_RDONLY, O_RDWR]) as usize,
+                _ => rng.pick(&[1, 3, 4, usize::MAX, 0x202, (1 << 32) | 2]),
+            },
+        };
+        self.major_not_console(kind, value)
+    }
+
+    /// `value`, or for a major device number that the kernel would read
+    /// as the console's (it keeps the low 16 bits), the next number.
+    fn major_not_console(&self, kind: Arg, value: usize) -> usize {
+        match kind {
+            Major if value as u16 == CONSOLE => value.wrapping_add(1),
+            _ => value,
+        }
+    }
+
+    /// A number, or an address that is bad for every call.
+    fn any(&self, rng: &mut Rng) -> usize {
+        match rng.below(4) {
+            0 => rng.pick(&NUMBERS),
+            1 => rng.below(64),
+            2 => rng.next() as usize,
+            _ => self.bad_address(rng),
+        }
+    }
+
+    /// An address where nothing of this process is or ever will be mapped,
+    /// or that is not a user address at all.
+    fn bad_address(&self, rng: &mut Rng) -> usize {
+        rng.pick(&[
+            0,
+            PGSIZE - 1,
+            self.stack_bottom - 1,
+            SHM_END,
+            LAST_USER,
+            FIRST_NON_CANONICAL,
+            DIRECT_MAP,
+            KERNBASE,
+            usize::MAX,
+        ])
+    }
+
+    /// A string the kernel must refuse to read: unterminated, or at a bad
+    /// address.
+    fn bad_string(&self, rng: &mut Rng) -> usize {
+        match rng.below(2) {
+            0 => self.unterminated,
+            _ => self.bad_address(rng),
+        }
+    }
+
+    /// Memory for the kernel to read or write: mostly the buffer, else the
+    /// edges of the stack and heap, the shared-memory window, read-only
+    /// memory (code, a path, the read-only page), or a bad address.
+    fn address(&self, rng: &mut Rng) -> usize {
+        match rng.below(16) {
+            0..=3 => self.buffer,
+            4 | 5 => self.buffer + rng.below(BUFFER_LEN),
+            6 => self.buffer + BUFFER_LEN - 1,
+            7 => self.stack_top - 1,
+            8 => self.stack_top,
+            9 => rng.pick(&[self.heap_end - 1, self.heap_end, self.unterminated_argv]),
+            10 => SHMBASE,
+            11 => SHMBASE + rng.below(SHM_END - SHMBASE),
+            12 => rng.pick(&[
+                main as fn(Args) -> i32 as usize,
+                PATHS[0].as_ptr().addr(),
+                self.unterminated,
+            ]),
+            _ => self.bad_address(rng),
+        }
+    }
+}
+
+/// Creates the one-page shared-memory object `name`, lets `fill` write it
+/// (given its address), and maps it again read-only; returns its address.
+///
+/// Read-only, the page is one the kernel must never write for a system
+/// call, so a path kept there stays the path it was whatever the fuzzer
+/// does: otherwise a random call could turn it into a name that nobody
+/// expects to find in [`FUZZDIR`]. A process maps an object only once, so
+/// the object is opened twice: written through one descriptor, which is
+/// then closed, and mapped read-only through the other.
+fn read_only_page(name: &CStr, fill: impl FnOnce(usize)) -> Option<usize> {
+    let (writer, reader) = (shm_open(name), shm_open(name));
+    let mut page = 0;
+    if writer < 0
+        || reader < 0
+        || shm_trunc(writer, PGSIZE as i32) != PGSIZE as i32
+        || shm_map(writer, &mut page, O_RDWR) != 0
+    {
+        return None;
+    }
+    fill(page);
+    // SAFETY: `fill` is done with the writable mapping, and nothing else
+    // refers to it.
+    unsafe { shm_close(writer) };
+    (shm_map(reader, &mut page, O_RDONLY) == 0).then_some(page)
+}
+
+/// A fuzz child: waits for the go-ahead on `go` (by then the watchdog is
+/// running), lets go of every descriptor and moves into [`FUZZDIR`], then
+/// fuzzes. Never returns.
+fn fuzz_child(go: i32, seed: u64) -> ! {
+    let mut byte = [0];
+    read(go, &mut byte);
+    for fd in 0..NOFILE {
+        close(fd);
+    }
+    if chdir(FUZZDIR) != 0 {
+        exit(SETUP_FAILED);
+    }
+    let mut rng = Rng::new(seed);
+    // The buffer lives in this frame, above fuzz_loop's: see the module
+    // documentation.
+    let mut buffer = [0u8; BUFFER_LEN];
+    for byte in &mut buffer {
+        *byte = rng.next() as u8;
+    }
+    let buffer = black_box(&mut buffer).as_mut_ptr().expose_provenance();
+    fuzz_loop(rng, buffer)
+}
+
+/// Makes the random calls, then exits. Not inlined, so that its frame, with
+/// everything it relies on, stays below `buffer` on the stack.
+#[inline(never)]
+fn fuzz_loop(mut rng: Rng, buffer: usize) -> ! {
+    let Some(mut memory) = Memory::set_up(buffer) else {
+        exit(SETUP_FAILED);
+    };
+    let total: usize = CALLS.iter().map(|call| call.weight).sum();
+    for _ in 0..CALLS_PER_ROUND {
+        let mut choice = rng.below(total);
+        let call = CALLS
+            .iter()
+            .find(|call| {
+                let found = choice < call.weight;
+                choice = choice.saturating_sub(call.weight);
+                found
+            })
+            .expect("the weights add up to the total");
+        let mut args = [0; 3];
+        for (arg, &kind) in args.iter_mut().zip(call.args) {
+            *arg = memory.argument(kind, &mut rng);
+        }
+        // SAFETY: whatever the call does, this child relies on nothing it
+        // can change. The memory the kernel may write through an argument
+        // is the buffer and what lies above it (frames this child never
+        // returns to, the argument strings at the top of the stack), the
+        // heap (unused since fork: this child allocates nothing; only the
+        // kernel reads the argv array at its end) and the shared-memory
+        // window (which Rust code here no longer touches): never this
+        // function's frame, nor read-only memory. `sbrk` may unmap heap
+        // pages, which only arguments point into, never the stack or the
+        // image. `exec` cannot succeed with a file the fuzzer wrote, and if
+        // it did, this program would be gone, not corrupted; `exit` ends it.
+        let result = unsafe { syscall3(call.number, args[0], args[1], args[2]) };
+        match call.number {
+            SYS_FORK if result == 0 => {
+                // The new process: a copy of the fuzzer must not run loose.
+                exit(0);
+            }
+            SYS_OPEN | SYS_DUP if result >= 0 => memory.recent_fd = result as usize,
+            SYS_SHM_OPEN if result >= 0 => memory.recent_od = result as usize,
+            SYS_SHM_TRUNC if result >= 0 => memory.sized_od = args[0],
+            number if no_such_call(number) && result != -1 => exit(INVALID_CALL_ACCEPTED),
+            _ => {}
+        }
+    }
+    exit(0)
+}
+
+// ---------------------------------------------------------------------------
+// The checks.
+
+/// Runs [`ROUNDS`] rounds with seeds made from `seed`, then cleans up
+/// [`FUZZDIR`].
+fn fuzz(seed: u64) -> CheckResult {
+    if mkdir(FUZZDIR) != 0 {
+        return Err(String::from("cannot create /fuzzdir"));
+    }
+    let mut result = Ok(());
+    for round in 0..ROUNDS {
+        if let Err(why) = fuzz_round(seed << 8 | round) {
+            result = Err(format!("round {round}: {why}"));
+            break;
+        }
+    }
+    let cleaned = remove_fuzzdir();
+    result.and(cleaned)
+}
+
+/// One round: a fuzz child seeded with `seed` and its watchdog; waits for
+/// both and checks that nothing else is left.
+fn fuzz_round(seed: u64) -> CheckResult {
+    let mut go = [0; 2];
+    if pipe(&mut go) != 0 {
+        return Err(String::from("pipe failed"));
+    }
+    let [go_read, go_write] = go;
+    let child = spawn(|| fuzz_child(go_read, seed));
+    let watchdog = child.clone().and_then(|child| {
+        spawn(|| {
+            close(go_read);
+            close(go_write);
+            // A sleep cut short means the test killed us: the fuzz child
+            // is gone and its pid must not be killed.
+            if sleep(WATCHDOG_TICKS) == 0 {
+                kill(child);
+            }
+            0
+        })
+    });
+    close(go_read);
+    let (child, watchdog) = match (child, watchdog) {
+        (Ok(child), Ok(watchdog)) => (child, watchdog),
+        (child, watchdog) => {
+            // The fuzz child, if any, waits for the go-ahead: end it.
+            if let Ok(child) = child {
+                kill(child);
+            }
+            close(go_write);
+            reap_all();
+            return Err(watchdog.err().unwrap_or_default());
+        }
+    };
+    write(go_write, b"g");
+    close(go_write);
+
+    let (mut child_done, mut watchdog_done) = (false, false);
+    let mut status = 0;
+    while !(child_done && watchdog_done) {
+        match wait(Some(&mut status)) {
+            pid if pid == child => {
+                child_done = true;
+                if !watchdog_done {
+                    kill(watchdog);
+                }
+                let why = match status {
+                    SETUP_FAILED => "the fuzz child could not set up",
+                    INVALID_CALL_ACCEPTED => "a call with an invalid number did not return -1",
+                    _ => continue,
+                };
+                reap_all();
+                return Err(String::from(why));
+            }
+            pid if pid == watchdog => watchdog_done = true,
+            -1 => return Err(String::from("wait failed while children were left")),
+            pid => {
+                reap_all();
+                return Err(format!(
+                    "wait returned {pid}, neither the fuzz child nor the watchdog"
+                ));
+            }
+        }
+    }
+    match wait(None) {
+        -1 => Ok(()),
+        pid => {
+            reap_all();
+            Err(format!("process {pid} was left behind"))
+        }
+    }
+}
+
+/// Removes everything in [`FUZZDIR`], then the directory. Fails if a name
+/// there is not one a fuzz child could make, or if something cannot be
+/// removed.
+fn remove_fuzzdir() -> CheckResult {
+    if chdir(FUZZDIR) != 0 {
+        return Err(String::from("cannot chdir to /fuzzdir"));
+    }
+    let mut strangers = Vec::new();
+    let emptied = empty_directory(&mut Vec::new(), &mut strangers);
+    // Back to the root (our directory, as init's) whatever happened.
+    chdir(c"/");
+    emptied?;
+    if unlink(FUZZDIR) != 0 {
+        return Err(String::from("/fuzzdir is empty but cannot be removed"));
+    }
+    if strangers.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "names no fuzz child can make: {}",
+            strangers.join(", ")
+        ))
+    }
+}
+
+/// Removes everything in the current directory, which is `path` below
+/// [`FUZZDIR`], recursively, and notes in `strangers` every name not in
+/// [`NAMES`]. Works with relative paths (a chdir per level), because a
+/// fuzz child may have nested directories deeper than a path can name.
+fn empty_directory(path: &mut Vec<u8>, strangers: &mut Vec<String>) -> CheckResult {
+    let mut names = Vec::new();
+    let fd = open(c".", O_RDONLY);
+    if fd < 0 {
+        return Err(format!("cannot open /fuzzdir{}", Text(path)));
+    }
+    let mut record = [0u8; DirEntry::SIZE];
+    while read(fd, &mut record) == DirEntry::SIZE as isize {
+        let entry = DirEntry::decode(&record);
+        if entry.inum != 0 && entry.name() != b"." && entry.name() != b".." {
+            names.push(CString::new(entry.name()).map_err(|_| "a name with a NUL")?);
+        }
+    }
+    close(fd);
+
+    for name in names {
+        let depth = path.len();
+        path.push(b'/');
+        path.extend_from_slice(name.to_bytes());
+        if !NAMES.contains(&name.to_bytes()) {
+            strangers.push(format!("/fuzzdir{}", Text(path)));
+        }
+        if is_directory(&name) {
+            if chdir(&name) != 0 {
+                return Err(format!("cannot chdir to /fuzzdir{}", Text(path)));
+            }
+            let emptied = empty_directory(path, strangers);
+            if chdir(c"..") != 0 {
+                return Err(format!("cannot chdir out of /fuzzdir{}", Text(path)));
+            }
+            emptied?;
+        }
+        if unlink(&name) != 0 {
+            return Err(format!("cannot unlink /fuzzdir{}", Text(path)));
+        }
+        path.truncate(depth);
+    }
+    Ok(())
+}
+
+/// Whether `name` is a directory. (A device file cannot be opened unless
+/// it is the console, so it counts as not one.)
+fn is_directory(name: &CStr) -> bool {
+    let fd = open(name, O_RDONLY);
+    if fd < 0 {
+        return false;
+    }
+    let mut st = Stat::default();
+    let directory = fstat(fd, &mut st) == 0 && st.kind == T_DIR;
+    close(fd);
+    directory
+}
+
+/// Every slot of the shared-memory table is free: four processes can hold
+/// sixteen objects each, all 64, and a 65th name is refused while they do.
+/// A reference the fuzzing leaked would keep a slot.
+fn shm_table_empty() -> CheckResult {
+    const HOLDERS: usize = NSHM / NSHMPROC;
+    let (mut ready, mut release) = ([0; 2], [0; 2]);
+    if pipe(&mut ready) != 0 {
+        return Err(String::from("pipe failed"));
+    }
+    if pipe(&mut release) != 0 {
+        close(ready[0]);
+        close(ready[1]);
+        return Err(String::from("pipe failed"));
+    }
+    let mut spawned = Ok(());
+    for holder in 0..HOLDERS {
+        // Each holder opens its sixteen names, says how many it got, and
+        // holds them until the release pipe closes.
+        let spawned_holder = spawn(|| {
+            close(ready[0]);
+            close(release[1]);
+            let mut opened = 0u8;
+            for i in 0..NSHMPROC {
+                let name = format!("fz-{holder}-{i}");
+                if Shm::open(name).map(core::mem::forget).is_ok() {
+                    opened += 1;
+                }
+            }
+            write(ready[1], &[opened]);
+            // Closed, so that the parent's reads end even if a holder
+            // never wrote.
+            close(ready[1]);
+            read(release[0], &mut [0]);
+            // Exiting closes every descriptor.
+            0
+        });
+        if let Err(why) = spawned_holder {
+            spawned = Err(why);
+            break;
+        }
+    }
+    close(ready[1]);
+    close(release[0]);
+    let mut opened = 0;
+    let mut count = [0];
+    while read(ready[0], &mut count) == 1 {
+        opened += usize::from(count[0]);
+        if opened == NSHM {
+            break;
+        }
+    }
+    let extra = Shm::open("fz-extra");
+    close(release[1]);
+    close(ready[0]);
+    reap_all();
+    spawned?;
+    if opened != NSHM {
+        return Err(format!(
+            "only {opened} of {NSHM} objects could be opened: slots are still in use"
+        ));
+    }
+    if extra.is_ok() {
+        return Err(format!("object {} could be opened", NSHM + 1));
+    }
+    Ok(())
+}
+
+/// After all that, the kernel still does real work: files, pipes, shared
+/// memory, fork and exec.
+fn kernel_still_works() -> CheckResult {
+    file_round_trip()?;
+    pipe_round_trip()?;
+    shm_round_trip()?;
+    exec_round_trip()
+}
+
+/// Ticks that `fork_while_closing`'s two processes race for.
+const RACE_TICKS: i32 = 50;
+
+/// `fork` and the dropping of an inode's last reference, at the same time
+/// on two CPUs: one process forks (and reaps) as fast as it can while
+/// another opens and closes a file. Both paths take a process's lock and
+/// the inode table's lock; taken in opposite orders, two CPUs can each
+/// hold one and spin forever on the other with interrupts off, and the run
+/// ends only at the harness's timeout. The fuzz children meet this
+/// interleaving only now and then; here it comes within a few hundred
+/// forks.
+fn fork_while_closing() -> CheckResult {
+    let deadline = uptime() + RACE_TICKS;
+    let forker = spawn(move || {
+        let mut forks = 0;
+        while uptime() < deadline {
+            match fork() {
+                0 => exit(0),
+                pid if pid < 0 => return 1,
+                _ => forks += 1,
+            }
+            wait(None);
+        }
+        if forks > 0 { 0 } else { 2 }
+    })?;
+    let closer = spawn(move || {
+        while uptime() < deadline {
+            let fd = open(c"/fuzz-race", O_CREATE | O_RDWR);
+            if fd < 0 {
+                return 1;
+            }
+            close(fd);
+        }
+        0
+    });
+    let closer = match closer {
+        Ok(pid) => pid,
+        Err(why) => {
+            reap_all();
+            return Err(why);
+        }
+    };
+    let (mut forker_status, mut closer_status) = (None, None);
+    for _ in 0..2 {
+        let mut status = 0;
+        match wait(Some(&mut status)) {
+            pid if pid == forker => forker_status = Some(status),
+            pid if pid == closer => closer_status = Some(status),
+            pid => {
+                reap_all();
+                return Err(format!("wait returned {pid}, not one of the racers"));
+            }
+        }
+    }
+    unlink(c"/fuzz-race");
+    match (forker_status, closer_status) {
+        (Some(0), Some(0)) => Ok(()),
+        (Some(1), _) => Err(String::from("fork failed")),
+        (Some(2), _) => Err(String::from("not one fork finished in time")),
+        (_, Some(1)) => Err(String::from("cannot open /fuzz-race")),
+        (forker, closer) => Err(format!(
+            "the forker ended with status {forker:?}, the closer with {closer:?}"
+        )),
+    }
+}
+
+const MESSAGE: &[u8] = b"the kernel survived";
+
+/// Reads the whole file at `path` and removes it.
+fn read_and_unlink(path: &CStr) -> Result<Vec<u8>, String> {
+    let fd = open(path, O_RDONLY);
+    if fd < 0 {
+        return Err(format!("cannot open {}", Text(path.to_bytes())));
+    }
+    let mut contents = Vec::new();
+    let mut chunk = [0u8; 64];
+    loop {
+        match read(fd, &mut chunk) {
+            n if n > 0 => contents.extend_from_slice(&chunk[..n as usize]),
+            0 => break,
+            _ => {
+                close(fd);
+                return Err(format!("read of {} failed", Text(path.to_bytes())));
+            }
+        }
+    }
+    close(fd);
+    if unlink(path) != 0 {
+        return Err(format!("cannot unlink {}", Text(path.to_bytes())));
+    }
+    Ok(contents)
+}
+
+/// A file: create, write, read back, unlink.
+fn file_round_trip() -> CheckResult {
+    let path = c"/fuzz-survivor";
+    let fd = open(path, O_CREATE | O_RDWR);
+    if fd < 0 {
+        return Err(String::from("cannot create /fuzz-survivor"));
+    }
+    let written = write(fd, MESSAGE);
+    close(fd);
+    if written != MESSAGE.len() as isize {
+        return Err(format!("write to a file returned {written}"));
+    }
+    match read_and_unlink(path)? {
+        contents if contents == MESSAGE => Ok(()),
+        contents => Err(format!("the file holds \"{}\"", Text(&contents))),
+    }
+}
+
+/// A pipe: what goes in comes out.
+fn pipe_round_trip() -> CheckResult {
+    let mut fds = [0; 2];
+    if pipe(&mut fds) != 0 {
+        return Err(String::from("pipe failed"));
+    }
+    let written = write(fds[1], MESSAGE);
+    let mut received = [0u8; MESSAGE.len()];
+    let got = read(fds[0], &mut received);
+    close(fds[0]);
+    close(fds[1]);
+    if written != MESSAGE.len() as isize || got != MESSAGE.len() as isize || received != MESSAGE {
+        return Err(format!("a pipe passed on {got} of {written} bytes"));
+    }
+    Ok(())
+}
+
+/// Shared memory: open, size, map, write, read back, close.
+fn shm_round_trip() -> CheckResult {
+    let mut shm = Shm::open("fuzz-survivor").map_err(|why| format!("shm: {why}"))?;
+    shm.trunc(PGSIZE).map_err(|why| format!("shm: {why}"))?;
+    let mapping = shm.map_rw().map_err(|why| format!("shm: {why}"))?;
+    mapping.write(0, MESSAGE);
+    let mut back = [0u8; MESSAGE.len()];
+    mapping.read(0, &mut back);
+    if back != MESSAGE {
+        return Err(String::from("shared memory did not keep what was written"));
+    }
+    shm.close().map_err(|why| format!("shm: {why}"))
+}
+
+/// fork and exec: `echo` run with its output in a file.
+fn exec_round_trip() -> CheckResult {
+    let path = c"/fuzz-echo";
+    let pid = spawn(|| {
+        close(1);
+        // The lowest free descriptor: 1, standard output.
+        if open(path, O_CREATE | O_WRONLY) != 1 {
+            return 1;
+        }
+        exec_args("echo", &[b"echo".as_slice(), MESSAGE]);
+        2
+    })?;
+    match wait_for(pid)? {
+        0 => {}
+        status => {
+            unlink(path);
+            return Err(format!("echo ended with status {status}"));
+        }
+    }
+    match read_and_unlink(path)? {
+        contents if contents.strip_suffix(b"\n") == Some(MESSAGE) => Ok(()),
+        contents => Err(format!("echo wrote \"{}\"", Text(&contents))),
+    }
+}
