@@ -114,6 +114,14 @@ pub fn all() -> &'static [Cpu; NCPU] {
     &CPUS
 }
 
+/// Every other CPU that has started, as seen from this one. The caller
+/// keeps interrupts off, so that "this one" stays the same.
+pub fn others() -> impl Iterator<Item = &'static Cpu> {
+    let me = mycpu().index;
+    CPUS.iter()
+        .filter(move |cpu| cpu.index != me && cpu.started.load(Ordering::Acquire))
+}
+
 /// How many CPUs have started.
 pub fn started_count() -> usize {
     CPUS.iter()

@@ -68,15 +68,10 @@ pub fn init(device: u32) {
     );
     // A superblock whose regions do not add up would send the kernel
     // reading and writing blocks that are not what it thinks they are.
-    if let Some(error) = sb.layout_errors().next() {
+    let disk_blocks = crate::ide::disk_blocks().into();
+    if let Some(error) = sb.layout_errors(disk_blocks).next() {
         panic!("fs: disk {device} has a corrupt superblock: {error}");
     }
-    assert!(
-        sb.size <= crate::ide::disk_blocks(),
-        "fs: disk {device} has a corrupt superblock: size is {} blocks, but the disk holds only {}",
-        sb.size,
-        crate::ide::disk_blocks()
-    );
     assert!(
         sb.ninodes as usize <= NINODE,
         "fs: the disk has {} inodes, more than the kernel's inode cache",

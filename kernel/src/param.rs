@@ -28,8 +28,8 @@ pub const MAXPATH: usize = 128;
 /// Bytes of a process name kept for debugging (Ctrl-P, fault messages).
 pub const PROC_NAME_LEN: usize = 16;
 
-/// Open files per process.
-pub const NOFILE: usize = 16;
+/// Open files per process (part of the user contract, so it lives in abi).
+pub use abi::fcntl::NOFILE;
 
 /// Open files in the whole system.
 pub const NFILE: usize = 100;

@@ -552,11 +552,7 @@ fn make_runnable(shared: &mut Shared) {
 /// at once wake two different CPUs. The caller holds a process lock, so
 /// interrupts are off and "this CPU" stays this CPU.
 fn kick_idle_cpu() {
-    let me = mycpu().index;
-    let others = cpu::all()
-        .iter()
-        .filter(|c| c.index != me && c.started.load(Ordering::Acquire));
-    for other in others {
+    for other in cpu::others() {
         if other
             .idle
             .compare_exchange(true, false, Ordering::AcqRel, Ordering::Relaxed)

@@ -236,26 +236,15 @@ fn check_superblock(bytes: &[u8], problems: &mut Vec<Problem>) -> Option<SuperBl
         problems.push(Problem::BadMagic { found: sb.magic });
     }
 
-    let mut reasons = Vec::new();
     let blocks_in_image = (bytes.len() / BSIZE) as u64;
-    if u64::from(sb.size) > blocks_in_image {
-        reasons.push(format!(
-            "size is {} blocks, but the image holds only {blocks_in_image}",
-            sb.size
-        ));
-    }
-    reasons.extend(sb.layout_errors().map(|error| error.to_string()));
-
-    if reasons.is_empty() {
-        Some(sb)
-    } else {
-        problems.extend(
-            reasons
-                .into_iter()
-                .map(|reason| Problem::BadLayout { reason }),
-        );
-        None
-    }
+    let before = problems.len();
+    problems.extend(
+        sb.layout_errors(blocks_in_image)
+            .map(|error| Problem::BadLayout {
+                reason: error.to_string(),
+            }),
+    );
+    (problems.len() == before).then_some(sb)
 }
 
 /// What passes 3 to 5 learn about one allocated inode.

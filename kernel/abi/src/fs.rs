@@ -158,16 +158,16 @@ impl SuperBlock {
     }
 
     /// Every way in which the regions this superblock describes fail to
-    /// add up: the log right after the superblock and big enough for one
+    /// add up on a disk of `disk_blocks` blocks: the whole file system on
+    /// the disk, the log right after the superblock and big enough for one
     /// operation, then the inodes, the bitmap (one bit per block of the
     /// disk) and the data, in that order, none overlapping the next. A
     /// superblock with none of these problems can be followed without
-    /// reading outside its `size` blocks. (Whether the disk really has
-    /// `size` blocks is for the caller to check.)
+    /// reading outside the disk.
     ///
     /// The kernel refuses to mount a disk with any of them; `mkfs --check`
     /// reports them all.
-    pub fn layout_errors(&self) -> impl Iterator<Item = LayoutError> {
+    pub fn layout_errors(&self, disk_blocks: u64) -> impl Iterator<Item = LayoutError> {
         // In u64, so that garbage values cannot overflow the sums.
         let [
             size,
@@ -190,6 +190,7 @@ impl SuperBlock {
         let inode_blocks = ninodes.div_ceil(IPB as u64);
         let bitmap_blocks = size.div_ceil(BPB as u64);
         let errors = [
+            (size > disk_blocks).then_some(LayoutError::LargerThanDisk { size, disk_blocks }),
             (logstart != 2).then_some(LayoutError::LogStart { logstart }),
             (nlog < MAXOPBLOCKS as u64 + 1).then_some(LayoutError::LogTooSmall { nlog }),
             (inodestart != logstart + nlog).then_some(LayoutError::InodesNotAfterLog {
@@ -220,6 +221,8 @@ impl SuperBlock {
 /// so that sums of them cannot overflow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LayoutError {
+    /// The file system claims more blocks than the disk has.
+    LargerThanDisk { size: u64, disk_blocks: u64 },
     /// The log must start right after the superblock.
     LogStart { logstart: u64 },
     /// The log must hold its header and one whole operation.
@@ -247,6 +250,10 @@ pub enum LayoutError {
 impl fmt::Display for LayoutError {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         match *self {
+            LayoutError::LargerThanDisk { size, disk_blocks } => write!(
+                f,
+                "size is {size} blocks, but the disk holds only {disk_blocks}"
+            ),
             LayoutError::LogStart { logstart } => write!(
                 f,
                 "the log starts at block {logstart}, not 2 (right after the superblock)"
@@ -529,12 +536,19 @@ mod tests {
 
     #[test]
     fn layout_errors_accept_xv6s_layout() {
-        assert_eq!(XV6_LAYOUT.layout_errors().next(), None);
+        assert_eq!(XV6_LAYOUT.layout_errors(2000).next(), None);
     }
 
     #[test]
     fn layout_errors_name_each_problem() {
-        let errors = |sb: SuperBlock| sb.layout_errors().collect::<std::vec::Vec<_>>();
+        let errors = |sb: SuperBlock| sb.layout_errors(2000).collect::<std::vec::Vec<_>>();
+        assert_eq!(
+            XV6_LAYOUT.layout_errors(1999).collect::<std::vec::Vec<_>>(),
+            [LayoutError::LargerThanDisk {
+                size: 2000,
+                disk_blocks: 1999
+            }]
+        );
         let log_moved = SuperBlock {
             logstart: 3,
             ..XV6_LAYOUT

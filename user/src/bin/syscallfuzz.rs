@@ -98,7 +98,7 @@ use core::ptr;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use abi::device::CONSOLE;
-use abi::fcntl::{O_CREATE, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY};
+use abi::fcntl::{NOFILE, O_CREATE, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY};
 use abi::fs::DirEntry;
 use abi::shm::{NSHM, NSHMPROC, SHM_END};
 use abi::stat::{Stat, T_DIR};
@@ -154,10 +154,6 @@ const FUZZDIR: &CStr = c"/fuzzdir";
 /// The names a fuzz child can give a file or directory: the last element
 /// of every path in [`PATHS`] that the kernel accepts.
 const NAMES: [&[u8]; 3] = [b"fa", b"fb", b"fourteen_chars"];
-
-/// Descriptors per process (the kernel's `NOFILE`): a fuzz child closes
-/// every one it inherited.
-const NOFILE: i32 = 16;
 
 /// Bytes of the buffer a fuzz child lends the kernel.
 const BUFFER_LEN: usize = 512;
@@ -699,7 +695,8 @@ fn read_only_page(name: &CStr, fill: impl FnOnce(usize)) -> Option<usize> {
 fn fuzz_child(go: i32, seed: u64) -> ! {
     let mut byte = [0];
     read(go, &mut byte);
-    for fd in 0..NOFILE {
+    // Every descriptor it inherited, 0..NOFILE.
+    for fd in 0..NOFILE as i32 {
         close(fd);
     }
     if chdir(FUZZDIR) != 0 {

@@ -62,7 +62,7 @@ use alloc::vec::Vec;
 use core::ffi::CStr;
 use core::ptr;
 
-use abi::fcntl::{O_CREATE, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY};
+use abi::fcntl::{NOFILE, O_CREATE, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY};
 use abi::fs::{BSIZE, DirEntry, MAXFILE, MAXOPBLOCKS};
 use abi::stat::{Stat, T_DIR};
 use abi::syscall::{
@@ -562,10 +562,8 @@ fn rwsbrk() -> TestResult {
     ensure!(grow(2 * PGSIZE) != -1, "sbrk(8192) failed");
     // SAFETY: this gives back exactly what we just grew, which nothing
     // refers to.
-    ensure!(
-        unsafe { sbrk(-2 * PGSIZE as isize) } != -1,
-        "sbrk(-8192) failed"
-    );
+    let shrunk = unsafe { sbrk(-2 * PGSIZE as isize) };
+    ensure!(shrunk != -1, "sbrk(-8192) failed");
     let gone = start + PGSIZE;
 
     let fd = open(c"rwsbrk", O_RDWR);
@@ -1475,25 +1473,21 @@ fn manyprocs_child(i: i32) -> TestResult {
 /// closing one frees that very slot, and several processes can each fill
 /// their own table at once.
 fn fdtable() -> TestResult {
-    const NOFILE: i32 = 16;
     make_file(c"fdtable.f", b"x")?;
     let fill = || -> Result<Vec<i32>, String> {
-        let mut fds = Vec::with_capacity(NOFILE as usize + 1);
+        let mut fds = Vec::with_capacity(NOFILE + 1);
         loop {
             let fd = open(c"fdtable.f", O_RDONLY);
             if fd < 0 {
                 return Ok(fds);
             }
             fds.push(fd);
-            ensure!(
-                fds.len() <= NOFILE as usize,
-                "open gave out a 17th descriptor"
-            );
+            ensure!(fds.len() <= NOFILE, "open gave out a 17th descriptor");
         }
     };
     let fds = fill()?;
     let mut st = Stat::default();
-    for fd in 0..NOFILE {
+    for fd in 0..NOFILE as i32 {
         ensure!(
             fstat(fd, &mut st) == 0,
             "open failed although descriptor {fd} was free"

@@ -156,11 +156,15 @@ pub fn id() -> u32 {
 }
 
 fn send_ipi(icr: Icr) {
+    // The ICR is written in two halves: an interrupt on this CPU between
+    // them that sent an IPI of its own would mix the two up.
+    push_off();
     write(XAPIC_ICR1, icr.upper());
     write(XAPIC_ICR0, icr.lower());
     while read(XAPIC_ICR0) & ICR_DELIVERY_PENDING != 0 {
         core::hint::spin_loop();
     }
+    pop_off();
 }
 
 fn ipi(apic_id: u32, vector: u8, mode: DeliveryMode, level: Level, trigger: TriggerMode) -> Icr {
@@ -178,9 +182,6 @@ fn ipi(apic_id: u32, vector: u8, mode: DeliveryMode, level: Level, trigger: Trig
 
 /// Sends interrupt `vector` to the CPU whose local APIC id is `apic_id`.
 pub fn send_interrupt(apic_id: u32, vector: u8) {
-    // The ICR is written in two halves: an interrupt on this CPU between
-    // them that sent an IPI of its own would mix the two up.
-    push_off();
     send_ipi(ipi(
         apic_id,
         vector,
@@ -188,7 +189,6 @@ pub fn send_interrupt(apic_id: u32, vector: u8) {
         Level::Assert,
         TriggerMode::Edge,
     ));
-    pop_off();
 }
 
 /// Stops every other CPU that runs the kernel: sends each a non-maskable
@@ -201,11 +201,7 @@ pub fn stop_other_cpus() {
     if BASE.load(Ordering::Relaxed) == 0 {
         return;
     }
-    let me = cpu::mycpu().index;
-    let others = cpu::all()
-        .iter()
-        .filter(|c| c.index != me && c.started.load(Ordering::Acquire));
-    for other in others {
+    for other in cpu::others() {
         send_ipi(ipi(
             other.apic_id.load(Ordering::Relaxed),
             0,
