@@ -17,7 +17,8 @@
 //!    then a fake return address 0, so that the program's `_start` sees the
 //!    stack exactly as after a `call`: rdi = argc, rsi = argv.
 //! 4. Only when everything above has succeeded, swap the new address space
-//!    in and free the old one. A failure at any step frees the new one and
+//!    in and free the old one, and reset the FPU/SSE registers to their
+//!    initial state (fpu.rs), so nothing of the old program survives. A failure at any step frees the new one and
 //!    leaves the caller's image untouched, so exec returns -1 to a caller
 //!    that is still intact.
 //!

@@ -8,11 +8,17 @@
 //! - a system call goes to syscall.rs, with interrupts back on;
 //! - an exception (0..32) in user mode kills that process alone, with one
 //!   console line in xv6's style (pid, name, trap number, error code, rip
-//!   and, for page faults, the address);
+//!   and, for page faults, the address). That includes what a program may
+//!   not do (a port instruction or a privileged one is a general-protection
+//!   fault, 13: see gdt.rs) and the floating-point exceptions it asked for
+//!   by unmasking them (x87 `#MF`, 16, and SIMD `#XM`, 19: see fpu.rs);
 //! - an exception in kernel mode is a kernel bug: print everything a
 //!   student needs to find it (the exception's name, error code, rip, cr2,
 //!   the registers and a backtrace of return addresses, read by following
-//!   the saved frame pointers) and panic;
+//!   the saved frame pointers) and panic. A page fault on a present user
+//!   page names the guard that stopped the kernel: SMEP (it tried to run
+//!   user code) or SMAP (it touched user memory outside the copy helpers);
+//!   see protect.rs;
 //! - the local APIC timer counts a tick and takes the CPU from the running
 //!   process, so user code cannot hog it;
 //! - COM1's interrupt reads typed characters into the console;
@@ -21,6 +27,12 @@
 //!
 //! Device interrupts are acknowledged with an EOI to the local APIC. On the
 //! way back to user mode, a process that has been killed exits instead.
+//!
+//! An interrupt keeps the flags of the code it interrupted, and a user
+//! program may set two that would mislead the kernel: DF (string copies
+//! would run backwards: trapasm.S clears it) and AC (it would switch SMAP
+//! off: `trap` clears it first thing). The `syscall` path clears both
+//! through its flag mask (syscall.rs).
 
 use core::sync::atomic::Ordering;
 
