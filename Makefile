@@ -14,19 +14,26 @@ MEM ?= 512M
 TEST_TIMEOUT ?= 120
 
 BUILD := build
-TARGET_SPEC := x86_64-xv6.json
 
-# Flags that build `core` and `alloc` from source for our bare-metal target.
-CARGO_BARE := -Zbuild-std=core,compiler_builtins,alloc \
-	-Zbuild-std-features=compiler-builtins-mem \
-	-Zjson-target-spec --target $(TARGET_SPEC) --release
+# Flags that build `core` and `alloc` from source for a bare-metal target.
+BUILD_STD := -Zbuild-std=core,compiler_builtins,alloc \
+	-Zbuild-std-features=compiler-builtins-mem -Zjson-target-spec --release
+
+# The kernel's target: soft-float (the kernel never touches the FPU/SSE
+# registers, so it never has to save them for itself), the kernel code
+# model (it lives in the top 2 GiB).
+TARGET_SPEC := x86_64-xv6.json
+CARGO_BARE := $(BUILD_STD) --target $(TARGET_SPEC)
 
 KERNEL := target/x86_64-xv6/release/kernel
 
-# User programs: the same target, but the small code model (they live at
-# low addresses), so they get their own target dir and their own `core`.
+# User programs: the standard x86_64 ABI with SSE (the kernel saves every
+# process's FPU/SSE registers) and the small code model (they live at low
+# addresses). Their own target, so they get their own `core`.
 # Debug info is stripped: the programs must fit in the small file system.
-USER_RUSTFLAGS := -C code-model=small -C relocation-model=static -C strip=debuginfo
+USER_TARGET_SPEC := x86_64-xv6-user.json
+CARGO_USER := $(BUILD_STD) --target $(USER_TARGET_SPEC)
+USER_RUSTFLAGS := -C strip=debuginfo
 USER_TARGET_DIR := target/user
 ISO := $(BUILD)/xv6.iso
 FS_IMG := $(BUILD)/fs.img
@@ -34,7 +41,7 @@ MKFS := target/release/mkfs
 
 # The user programs that go into the file system image: every program in
 # user/src/bin, by name.
-USER_DIR := $(USER_TARGET_DIR)/x86_64-xv6/release
+USER_DIR := $(USER_TARGET_DIR)/x86_64-xv6-user/release
 USER_PROGRAMS := $(patsubst user/src/bin/%.rs,$(USER_DIR)/%,$(wildcard user/src/bin/*.rs))
 
 # Every QEMU flag lives here. TCG (software emulation) is QEMU's default and
@@ -72,7 +79,7 @@ $(KERNEL): $(BUILD)/.setup-done FORCE
 # One cargo call builds every user program (a grouped target: make runs
 # the recipe once for all of them).
 $(USER_PROGRAMS) &: $(BUILD)/.setup-done FORCE
-	RUSTFLAGS="$(USER_RUSTFLAGS)" cargo build -p user $(CARGO_BARE) --target-dir $(USER_TARGET_DIR)
+	RUSTFLAGS="$(USER_RUSTFLAGS)" cargo build -p user $(CARGO_USER) --target-dir $(USER_TARGET_DIR)
 
 FORCE:
 
@@ -114,7 +121,7 @@ TEST_ISOS := $(ISO) $(patsubst tools/cmdline/%,$(BUILD)/%.iso,$(wildcard tools/c
 
 test: $(TEST_ISOS) $(FS_IMG)
 	@QEMU="$(QEMU)" QEMUOPTS="$(QEMUOPTS)" CPUS="$(CPUS)" TIMEOUT="$(TEST_TIMEOUT)" \
-		BUILD="$(BUILD)" KERNEL="$(KERNEL)" CARGO_BARE="$(CARGO_BARE)" \
+		BUILD="$(BUILD)" KERNEL="$(KERNEL)" CARGO_BARE="$(CARGO_BARE)" CARGO_USER="$(CARGO_USER)" \
 		FS_IMG="$(FS_IMG)" MKFS="$(MKFS)" \
 		USER_RUSTFLAGS="$(USER_RUSTFLAGS)" USER_TARGET_DIR="$(USER_TARGET_DIR)" \
 		tools/test.sh

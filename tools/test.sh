@@ -1,6 +1,7 @@
 #!/bin/bash
 # The test harness behind `make test`. The Makefile has built the ISOs and
-# passes QEMU, QEMUOPTS, CPUS, TIMEOUT, BUILD, KERNEL and CARGO_BARE.
+# passes QEMU, QEMUOPTS, CPUS, TIMEOUT, BUILD, KERNEL, CARGO_BARE (the
+# kernel's cargo flags) and CARGO_USER (the user programs').
 #
 # Every check prints "PASS name" or "FAIL name: why". In-OS checks are the
 # PASS/FAIL lines the kernel prints on the serial port; the harness adds its
@@ -91,7 +92,7 @@ check incremental-build "make rebuilt the ISO or fs.img of an unchanged tree" \
 
 # shellcheck disable=SC2086 # the flags are lists
 check clippy-user "clippy reports warnings in the user programs" \
-    env RUSTFLAGS="$USER_RUSTFLAGS" cargo clippy -q -p user $CARGO_BARE \
+    env RUSTFLAGS="$USER_RUSTFLAGS" cargo clippy -q -p user $CARGO_USER \
     --target-dir "$USER_TARGET_DIR" -- -D warnings
 
 echo "== host unit tests (abi, mkfs, shmtable)"

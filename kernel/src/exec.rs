@@ -50,6 +50,7 @@
 
 use x86::bits64::paging::PTFlags;
 
+use crate::arch::fpu::FpuState;
 use crate::arch::gdt::{USER_CODE, USER_DATA};
 use crate::fs::{self, InodeGuard, Target};
 use crate::kalloc::{kalloc, kfree};
@@ -395,6 +396,12 @@ pub fn load_into(p: &Proc, path: &[u8], argv: &[&[u8]]) -> Result<usize, Error> 
     }
     private.size = image.size;
     private.heap_start = image.size;
+    // The new program starts with clean FPU/SSE registers, as with clean
+    // general ones: nothing of the old program's state survives exec.
+    private.fpu = FpuState::INITIAL;
+    if proc::myproc().is_some_and(|current| core::ptr::eq(current, p)) {
+        private.fpu.restore();
+    }
     let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
     private.name = [0; PROC_NAME_LEN];
     let len = name.len().min(PROC_NAME_LEN - 1);
@@ -462,7 +469,9 @@ fn gather_arguments(args: &Args, buffer: &mut [u8]) -> Result<Gathered, Error> {
     let mut ranges: [core::ops::Range<usize>; MAXARG] = core::array::from_fn(|_| 0..0);
     let mut used = MAXPATH;
     let argv = args.addr(1);
-    for (i, range) in ranges.iter_mut().enumerate() {
+    // Up to MAXARG strings, then the null pointer: MAXARG + 1 pointers are
+    // read, and a string where the null pointer should be is one too many.
+    for i in 0..=MAXARG {
         let mut pointer = [0u8; 8];
         let at = argv.0.checked_add(i * 8).ok_or(Error::BadAddress)?;
         copy_in_bytes(&mut pointer, UserAddr(at))?;
@@ -470,16 +479,15 @@ fn gather_arguments(args: &Args, buffer: &mut [u8]) -> Result<Gathered, Error> {
         if pointer == 0 {
             return Ok((path_len, ranges, i));
         }
-        if used >= buffer.len() {
+        if i == MAXARG || used >= buffer.len() {
             return Err(Error::InvalidArgument);
         }
         let end = (used + MAXPATH).min(buffer.len());
         let len = crate::syscall::with_space(|space| {
             vm::copy_in_str(space, &mut buffer[used..end], UserAddr(pointer))
         })?;
-        *range = used..used + len;
+        ranges[i] = used..used + len;
         used += len + 1;
     }
-    // MAXARG arguments and still no null pointer: too many.
-    Err(Error::InvalidArgument)
+    unreachable!("the loop returns at i == MAXARG at the latest")
 }

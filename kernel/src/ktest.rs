@@ -11,8 +11,10 @@
 //! - `test=panic` panics on purpose, `test=pagefault` reads an unmapped
 //!   address in the kernel, `test=relock` takes a lock twice and
 //!   `test=stackoverflow` overflows a process's kernel stack and
-//!   `test=cpustackoverflow` the boot CPU's own stack, so the harness can
-//!   check each report.
+//!   `test=cpustackoverflow` the boot CPU's own stack, and `test=smap` and
+//!   `test=smep` read and run a user page from the kernel (run with
+//!   `-cpu max`, whose CPU has SMAP and SMEP), so the harness can check
+//!   each report.
 //!
 //! QEMU's `isa-debug-exit` device (I/O port 0xF4) ends the run: writing `v`
 //! makes QEMU exit with status `(v << 1) | 1`, so success is 33 and failure 35.
@@ -96,6 +98,8 @@ pub fn run(request: &str) -> ! {
         "relock" => crate::spinlock::relock(),
         "stackoverflow" => crate::proc::overflow_kernel_stack(),
         "cpustackoverflow" => crate::proc::overflow_cpu_stack(),
+        "smap" => crate::vm::touch_user_page(crate::vm::UserTouch::Read),
+        "smep" => crate::vm::touch_user_page(crate::vm::UserTouch::Execute),
         _ => {
             println!("ktest: unknown test run '{request}'");
             exit_qemu(QemuExit::Failure)

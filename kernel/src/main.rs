@@ -41,7 +41,7 @@ mod vm;
 
 use core::sync::atomic::Ordering;
 
-use arch::{acpi, gdt, idt, ioapic, lapic, mp, syscall as syscall_msrs};
+use arch::{acpi, fpu, gdt, idt, ioapic, lapic, mp, protect, syscall as syscall_msrs};
 use cpu::Cpu;
 
 /// The first Rust code to run, on the boot CPU, with the boot page tables
@@ -66,6 +66,9 @@ extern "C" fn kernel_entry(boot_info_phys: usize) -> ! {
     gdt::init(); // segments and the TSS
     idt::init(); // trap vectors
     syscall_msrs::init(); // the `syscall` instruction's entry point
+    fpu::init_this_cpu(); // x87/SSE/AVX for user programs, saved per process
+    protect::init_this_cpu(); // SMEP, SMAP, UMIP where the CPU has them
+    protect::report();
     acpi::init(); // CPUs and interrupt controllers, from the MADT
     lapic::map(acpi::machine().lapic_address);
     lapic::init(); // this CPU's interrupt controller, timer at 100 Hz

@@ -43,6 +43,26 @@
 //! `wakeup`). `fork` therefore copies files and the current directory into
 //! the new, still `Used` process without holding its lock.
 //!
+//! ## The registers a process owns
+//!
+//! A process's general-purpose registers live in its trap frame while it is
+//! in the kernel. Its x87/SSE/AVX registers (arch/x86_64/fpu.rs) stay in
+//! the CPU, since the soft-float kernel never uses them, and are switched
+//! *eagerly*, in this file only:
+//!
+//! - `sched` saves them into the process's [`FpuState`] just before the
+//!   process gives up the CPU, and loads them back right after it gets a
+//!   CPU again (maybe another one); a new process loads its state the
+//!   first time it runs, in `forkret`;
+//! - `alloc_process` gives every new slot the clean initial state, `fork`
+//!   overwrites it with the parent's live registers, and `exec` resets it
+//!   to the initial state (exec.rs).
+//!
+//! Eager switching costs one save and one restore per switch whether or
+//! not the process used the registers; fpu.rs says why that beats lazy
+//! switching through `#NM` here. Either way, no process ever sees a value
+//! another process left in a register.
+//!
 //! Every slot has its own kernel stack at a fixed address in `KSTACKS`,
 //! above an unmapped guard page, mapped once at boot: a kernel stack
 //! overflow faults (reported through the double-fault stack) instead of
@@ -56,6 +76,7 @@ use shmtable::Descriptors;
 use spin::Once;
 use x86::bits64::paging::PTFlags;
 
+use crate::arch::fpu::FpuState;
 use crate::arch::{self, gdt, lapic};
 use crate::cpu::{self, Cpu, mycpu};
 use crate::file::File;
@@ -119,6 +140,9 @@ pub struct Private {
     pub cwd: Option<Inode>,
     /// Shared-memory descriptors (shm.rs).
     pub shm: Descriptors,
+    /// The x87/SSE/AVX registers while the process is not running (see
+    /// "The registers a process owns" above).
+    pub fpu: FpuState,
 }
 
 pub struct Proc {
@@ -153,6 +177,7 @@ impl Proc {
                 files: [const { None }; NOFILE],
                 cwd: None,
                 shm: Descriptors::new(),
+                fpu: FpuState::INITIAL,
             }),
         }
     }
@@ -288,6 +313,7 @@ fn alloc_process() -> Option<(&'static Proc, SpinLockGuard<'static, Shared>)> {
         private.name = [0; PROC_NAME_LEN];
         debug_assert!(private.files.iter().all(Option::is_none) && private.cwd.is_none());
         private.shm = Descriptors::new();
+        private.fpu = FpuState::INITIAL;
         return Some((p, shared));
     }
     None
@@ -333,6 +359,9 @@ extern "C" fn forkret() {
     // SAFETY: the scheduler acquired this process's lock before switching
     // here, and nothing else will release it (module doc).
     unsafe { p.lock.force_unlock() };
+    // The registers it starts with: the initial state, or its parent's.
+    // SAFETY: the calling process's own fields.
+    unsafe { p.private() }.fpu.restore();
     // The very first process to get here is init, created alone by
     // user_init.
     if !INIT_STARTED.swap(true, Ordering::Relaxed) {
@@ -394,6 +423,10 @@ pub fn fork() -> Option<i32> {
     }
     child_private.files = crate::sysfile::dup_all(parent_private);
     child_private.cwd = parent_private.cwd.clone();
+    // The child resumes with the parent's registers: the general ones from
+    // the trap frame, the FPU/SSE ones straight from this CPU, which holds
+    // the parent's (the kernel never changes them).
+    child_private.fpu.save();
     // SAFETY: both frames are on kernel stacks: the parent's is ours, the
     // child's is not in use.
     unsafe {
@@ -576,9 +609,14 @@ fn sched(shared: SpinLockGuard<'static, Shared>) -> SpinLockGuard<'static, Share
     assert!(!arch::interrupts_enabled(), "sched: interrupts on");
     // Whether interrupts were on belongs to this kernel thread, not the CPU.
     let interrupts_were_on = cpu.interrupts_were_on.get();
-    // SAFETY: `context` is the calling process's own field; the scheduler's
-    // stack pointer was saved by its own swtch.
+    // The process's FPU/SSE registers leave the CPU with it (module doc).
+    // SAFETY (both blocks): `fpu` and `context` are the calling process's
+    // own fields; the scheduler's stack pointer was saved by its own swtch.
+    unsafe { p.private() }.fpu.save();
     unsafe { swtch(&raw mut p.private().context, cpu.scheduler_stack.get()) };
+    // Back on a CPU, maybe another one: its registers are ours again.
+    // SAFETY: as above.
+    unsafe { p.private() }.fpu.restore();
     mycpu().interrupts_were_on.set(interrupts_were_on);
     shared
 }

@@ -24,9 +24,11 @@
 
 use core::sync::atomic::Ordering;
 
-use crate::arch::{self, lapic};
+use x86::bits64::rflags::RFlags;
+
+use crate::arch::{self, lapic, protect};
 use crate::cpu::mycpu;
-use crate::memlayout::KERNBASE;
+use crate::memlayout::{KERNBASE, USER_TOP};
 use crate::proc::{self, myproc};
 use crate::spinlock::SpinLock;
 
@@ -46,6 +48,11 @@ pub const T_SYSCALL: u64 = 0x80;
 const T_NMI: u64 = 2;
 const T_DOUBLE_FAULT: u64 = 8;
 const T_PAGE_FAULT: u64 = 14;
+
+/// Bits of a page fault's error code.
+const PF_PRESENT: u64 = 1 << 0;
+const PF_WRITE: u64 = 1 << 1;
+const PF_INSTRUCTION_FETCH: u64 = 1 << 4;
 
 /// The registers of interrupted code, as trapasm.S saves them.
 #[repr(C)]
@@ -100,6 +107,9 @@ pub fn ticks_channel() -> usize {
 /// Called by trapasm.S with interrupts off.
 #[unsafe(no_mangle)]
 extern "C" fn trap(frame: &mut TrapFrame) {
+    // The interrupted code's AC flag must not switch SMAP off for the
+    // kernel (protect.rs); iretq gives the code its own flags back.
+    protect::clear_access_flag();
     let vector = frame.vector;
     if vector == T_SYSCALL {
         if proc::current().killed() {
@@ -136,10 +146,16 @@ extern "C" fn trap(frame: &mut TrapFrame) {
         lapic::eoi();
     }
 
-    // A process killed while in the kernel dies here rather than going
-    // back to user code.
-    if frame.is_from_user() && proc::current().killed() {
-        proc::exit(-1);
+    if frame.is_from_user() {
+        // A process killed while in the kernel dies here rather than going
+        // back to user code.
+        if proc::current().killed() {
+            proc::exit(-1);
+        }
+        // User code never runs with an I/O privilege level that would let
+        // it use ports or turn interrupts off (gdt.rs). Nothing sets IOPL
+        // today; this keeps it so if anything ever writes a frame's flags.
+        frame.rflags &= !RFlags::FLAGS_IOPL3.bits();
     }
 }
 
@@ -238,19 +254,34 @@ fn report_kernel_exception(frame: &TrapFrame) {
         println!("   into its guard page; cr2 holds the last page-fault address)");
     }
     if frame.vector == T_PAGE_FAULT {
+        let fetch = frame.error_code & PF_INSTRUCTION_FETCH != 0;
         println!(
             "  faulting address (cr2) {cr2:#018x}: {} on a {} page",
-            if frame.error_code & 2 != 0 {
+            if fetch {
+                "instruction fetch"
+            } else if frame.error_code & PF_WRITE != 0 {
                 "write"
             } else {
                 "read"
             },
-            if frame.error_code & 1 != 0 {
+            if frame.error_code & PF_PRESENT != 0 {
                 "present"
             } else {
                 "missing"
             },
         );
+        // A present user page that the kernel may not touch: the CPU's
+        // guards stopped a kernel bug (protect.rs).
+        if frame.error_code & PF_PRESENT != 0 && (cr2 as usize) < USER_TOP {
+            if fetch && protect::smep() {
+                println!("  SMEP: the kernel tried to run code from a user page");
+            } else if !fetch && protect::smap() {
+                println!(
+                    "  SMAP: the kernel touched a user page directly (user memory is only\n   \
+                     read and written through the copy helpers in vm.rs)"
+                );
+            }
+        }
     }
     println!(
         "  rip {:#018x}  rsp {:#018x}  rflags {:#x}",

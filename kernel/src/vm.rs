@@ -305,6 +305,52 @@ pub fn test_kernel_permissions() -> crate::ktest::TestResult {
     Ok(())
 }
 
+/// How [`touch_user_page`] breaks the rule that the kernel reaches user
+/// memory only through the copy helpers.
+#[derive(Clone, Copy)]
+pub enum UserTouch {
+    /// Read a user page through its user address (SMAP must stop it).
+    Read,
+    /// Call code on a user page (SMEP must stop it).
+    Execute,
+}
+
+/// Deliberately touches a user page from kernel mode, outside the copy
+/// helpers: the kernel bug that SMAP and SMEP exist to catch. Builds an
+/// address space with one user page holding a `ret` instruction, loads
+/// it, and reads or calls that page. With the guard on, the page fault is
+/// reported and the kernel panics (trap.rs); without it the access works,
+/// and this function panics saying so.
+pub fn touch_user_page(how: UserTouch) -> ! {
+    const VA: usize = 0x10_0000;
+    const RET: u8 = 0xC3;
+    let mut space = AddressSpace::new().expect("touch_user_page: no memory");
+    // Writable and executable: this page only has to be reachable.
+    space
+        .map_new(VA, VA + PGSIZE, PTFlags::RW)
+        .expect("touch_user_page: no memory");
+    copy_out(&space, UserAddr(VA), &[RET]).expect("the page was just mapped");
+    space.activate();
+    match how {
+        UserTouch::Read => {
+            // SAFETY: not safe at all, on purpose: a kernel-mode read of a
+            // user address, which SMAP turns into a fault.
+            let value = unsafe { core::ptr::read_volatile(VA as *const u8) };
+            panic!("the kernel read {value:#x} from a user page: SMAP is off");
+        }
+        UserTouch::Execute => {
+            // SAFETY: not safe at all, on purpose: the kernel calls code on
+            // a user page, which SMEP turns into a fault (the code is a
+            // lone `ret`, so without SMEP it just returns).
+            unsafe {
+                let code: extern "C" fn() = core::mem::transmute(VA);
+                code();
+            }
+            panic!("the kernel ran code on a user page: SMEP is off");
+        }
+    }
+}
+
 /// Flushes this CPU's TLB entry for `va`.
 pub fn flush_tlb_page(va: usize) {
     // SAFETY: invlpg only drops a cached translation.

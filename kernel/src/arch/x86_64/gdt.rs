@@ -12,6 +12,27 @@
 //! The order of the descriptors is fixed by `syscall`/`sysret`: user data
 //! must directly precede user code (see syscall's STAR MSR).
 //!
+//! ## No I/O ports for user programs
+//!
+//! `in`, `out`, `ins` and `outs` reach the machine's devices directly: the
+//! disk controller, the interrupt controllers, the keyboard controller
+//! (which can reset the machine), QEMU's exit port. In user mode (CPL 3)
+//! the CPU allows one only if RFLAGS.IOPL >= 3, or else if the port's bit is
+//! clear in the TSS's *I/O permission bitmap*, which starts `iomap_base`
+//! bytes into the TSS and ends at the TSS segment's limit. Port bits beyond
+//! the limit count as set, which means "forbidden". Both doors are shut:
+//!
+//! - IOPL is 0 in every user RFLAGS: exec starts programs with 0x202, a
+//!   user `popf` cannot change IOPL, and `trap` clears it on the way back
+//!   to user mode in case anything else ever set it;
+//! - `iomap_base` points at the TSS's limit (its size), so the bitmap is
+//!   empty and every port is past its end. (Left at 0, as a zeroed TSS
+//!   has it, the CPU would read a bitmap out of the TSS's own fields, whose
+//!   zero bytes allow every port they cover: that was a real hole here.)
+//!
+//! So a port instruction in user mode is a general-protection fault, which
+//! kills the process with a trap line (trap.rs).
+//!
 //! Each CPU has its own GDT and TSS, written only by that CPU.
 
 use core::cell::UnsafeCell;
@@ -104,6 +125,9 @@ pub fn init() {
             usize::from(DOUBLE_FAULT_IST - 1),
             (stack + DOUBLE_FAULT_STACK_SIZE) as u64,
         );
+        // No I/O permission bitmap (module doc): it would start at the
+        // end of the TSS, past the segment's limit.
+        tss.iomap_base = size_of::<TaskStateSegment>() as u16;
         let tss_base = tss as *const TaskStateSegment as u64;
         let tss_limit = size_of::<TaskStateSegment>() as u64 - 1;
         *segments.gdt.get() = Gdt {

@@ -2,11 +2,13 @@
 //! interrupt controllers, and starting the other CPUs.
 
 pub mod acpi;
+pub mod fpu;
 pub mod gdt;
 pub mod idt;
 pub mod ioapic;
 pub mod lapic;
 pub mod mp;
+pub mod protect;
 pub mod syscall;
 
 use core::arch::global_asm;

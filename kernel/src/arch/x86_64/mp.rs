@@ -126,6 +126,8 @@ extern "C" fn ap_entry(index: usize) -> ! {
     gdt::init(); // segments and TSS
     idt::init(); // trap vectors
     super::syscall::init(); // the `syscall` instruction's entry point
+    super::fpu::init_this_cpu(); // x87/SSE/AVX for user programs
+    super::protect::init_this_cpu(); // SMEP, SMAP, UMIP
     lapic::init(); // this CPU's interrupt controller and timer
     crate::cpu_running(mycpu())
 }

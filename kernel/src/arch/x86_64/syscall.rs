@@ -8,8 +8,11 @@
 //!   gdt.rs puts user data just before user code.
 //! - FMASK lists the RFLAGS bits cleared on entry: interrupts (IF) stay off
 //!   until the kernel has switched to its own stack, the direction flag
-//!   (DF) is cleared as the ABI requires, and TF and AC are cleared so user
-//!   settings cannot leak into the kernel.
+//!   (DF) is cleared as the ABI requires, and TF, AC and NT are cleared so
+//!   user settings cannot leak into the kernel: TF would single-step it, AC
+//!   would switch SMAP off (protect.rs), and NT, which a user `popf` may
+//!   set, would make the kernel's own `iretq` fault (in 64-bit mode `iret`
+//!   with NT set is a general-protection fault).
 
 use x86::bits64::rflags::RFlags;
 use x86::msr::{IA32_EFER, IA32_FMASK, IA32_LSTAR, IA32_STAR, rdmsr, wrmsr};
@@ -28,7 +31,11 @@ pub fn init() {
     let sysret_base = u64::from(USER_DATA.bits()) - 8;
     assert_eq!(u64::from(USER_CODE.bits()), sysret_base + 16);
     let star = (sysret_base << 48) | (u64::from(KERNEL_CODE.bits()) << 32);
-    let fmask = RFlags::FLAGS_IF | RFlags::FLAGS_DF | RFlags::FLAGS_TF | RFlags::FLAGS_AC;
+    let fmask = RFlags::FLAGS_IF
+        | RFlags::FLAGS_DF
+        | RFlags::FLAGS_TF
+        | RFlags::FLAGS_AC
+        | RFlags::FLAGS_NT;
     // SAFETY: these MSRs only configure the `syscall` instruction, whose
     // entry point saves the user's state and switches stacks correctly;
     // GS already points at this CPU's `Cpu` (syscall_entry needs it).
