@@ -44,7 +44,9 @@ C_PROGRAMS := $(addprefix $(C_BUILD)/,$(C_NAMES))
 $(foreach name,$(filter $(C_NAMES),$(basename $(notdir $(wildcard user/src/bin/*.rs)))),\
 	$(error $(C_DIR)/$(name).c and user/src/bin/$(name).rs would both be the program $(name): rename one))
 
-C_CFLAGS := -std=gnu17 -ffreestanding -fno-pie -O2 -g -Wall -Wextra \
+# (Expanded when a recipe runs, not now: on a fresh machine gcc may only
+# be installed by the set-up step that the first recipe waits for.)
+C_CFLAGS = -std=gnu17 -ffreestanding -fno-pie -O2 -g -Wall -Wextra \
 	-nostdinc -isystem $(shell $(CC) -print-file-name=include) -I$(C_DIR)/include \
 	-fno-stack-protector -fcf-protection=none -fno-asynchronous-unwind-tables \
 	-MMD -MP

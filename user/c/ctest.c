@@ -541,6 +541,22 @@ static const char *exec_rust_program(void) {
   return 0;
 }
 
+// Floating point in a C program: pi computes with doubles (SSE) and
+// prints the results with its own code.
+static const char *exec_double_program(void) {
+  char out[128];
+  char *argv[] = {"pi", 0};
+  int status = run(argv, out, sizeof(out));
+  const char *expected =
+      "pi      = 3.141592653590\ne       = 2.718281828459\nsqrt(2) = 1.414213562373\n";
+  if (strcmp(out, expected) != 0) {
+    show("pi", out, expected);
+    return "pi did not print its three doubles (see above)";
+  }
+  CHECK(status == 0, "pi found a value off");
+  return 0;
+}
+
 // ---------------------------------------------------------------------------
 // exec of gcc's own layout, and of variants of it.
 //
@@ -1123,6 +1139,7 @@ static const struct check {
     {"exec_twenty_arguments", exec_twenty_arguments},
     {"exec_errors", exec_errors},
     {"exec_rust_program", exec_rust_program},
+    {"exec_double_program", exec_double_program},
     {"exec_elf_variants", exec_elf_variants},
     {"printf_decimal", printf_decimal},
     {"printf_hex_and_pointer", printf_hex_and_pointer},
