@@ -22,7 +22,8 @@ check() { # check NAME WHY-IF-FAILED COMMAND...
     if "$@" >/dev/null 2>&1; then pass "$name"; else fail "$name" "$why"; fi
 }
 
-# boot ISO LOG [CPUS [DISK]]: boots ISO headless, serial output to LOG;
+# boot ISO LOG [CPUS [DISK]]: boots ISO headless, serial output to LOG,
+# with the extra QEMU flags in $QEMU_EXTRA (e.g. "-cpu max") if set;
 # sets $status to QEMU's exit status (124 on timeout). The file system disk
 # is a fresh copy of fs.img (LOG with .img for .log, kept for
 # `mkfs --check`), or the image DISK, or none at all if DISK is "none".
@@ -37,7 +38,7 @@ boot() {
         drive=
     fi
     # shellcheck disable=SC2086 # QEMUOPTS and drive are lists of flags
-    timeout --foreground -k 5 "$TIMEOUT" $QEMU $QEMUOPTS -smp "$cpus" -cdrom "$iso" \
+    timeout --foreground -k 5 "$TIMEOUT" $QEMU $QEMUOPTS ${QEMU_EXTRA:-} -smp "$cpus" -cdrom "$iso" \
         $drive \
         -display none -serial "file:$log" -monitor none </dev/null >/dev/null 2>&1
     status=$?
@@ -124,6 +125,33 @@ for cpus in 1 2 4; do
     expect_text "proctest-fault-line-$cpus" "$log" \
         "^pid [0-9]* proctest: trap 14 err [0-9]* on cpu [0-9]* rip 0x[0-9a-f]* addr 0x0--kill proc"
     expect_exit "proctest-exit-code-$cpus" 33
+done
+
+# Isolation: init runs isolationtest, whose children try every port and
+# privileged instruction (each must die with a trap line: the program says
+# how many did, and the console must show as many) and check that FPU/SSE
+# registers are private. Once on QEMU's default CPU (FXSAVE, no SMEP/SMAP)
+# at every CPU count, and on `-cpu max` (XSAVE with AVX, SMEP, SMAP, UMIP).
+isolation_suite() { # isolation_suite NAME CPUS BOOT-LINE
+    suite "$1" test-isolationtest.iso "$2"
+    expect_text "$1-summary-$2" "$log" "^isolationtest: [0-9]* passed, 0 failed"
+    expect_text "$1-boot-line-$2" "$log" "^xv6-rs: NX on, $3"
+    local want got
+    want=$(sed -n 's/^isolationtest: \([0-9]*\) children killed by a trap.*/\1/p' "$log")
+    got=$(grep -c "^pid [0-9]* isolationtest: trap [0-9]* err [0-9]* on cpu [0-9]* rip 0x[0-9a-f]*\( addr 0x[0-9a-f]*\)\?--kill proc$" "$log")
+    if [ -n "$want" ] && [ "$want" -gt 0 ] && [ "$got" = "$want" ]; then
+        pass "$1-trap-lines-$2"
+    else
+        fail "$1-trap-lines-$2" "isolationtest saw ${want:-no} children killed, the console has $got trap lines ($log)"
+    fi
+    expect_text "$1-x87-exception-$2" "$log" "^pid [0-9]* isolationtest: trap 16 "
+    expect_exit "$1-exit-code-$2" 33
+}
+for cpus in 1 2 4; do
+    isolation_suite isolationtest "$cpus" "SMEP off (not in this CPU), SMAP off (not in this CPU), UMIP off (not in this CPU); x87+SSE saved with FXSAVE"
+done
+for cpus in 2 4; do
+    QEMU_EXTRA="-cpu max" isolation_suite isolationtest-cpumax "$cpus" "SMEP on, SMAP on, UMIP on; x87+SSE+AVX saved with XSAVE"
 done
 
 # The file system and the userland: init runs usertests; afterwards the
@@ -321,6 +349,18 @@ echo "== kernel stack overflow"
 stack_overflow stackoverflow
 echo "== CPU stack overflow"
 stack_overflow cpustackoverflow
+
+# With SMEP and SMAP (-cpu max), the kernel reading or running a user page
+# outside the copy helpers must fault and say which guard stopped it.
+for guard in smap smep; do
+    echo "== kernel touching a user page ($guard)"
+    log=$logs/$guard.log
+    QEMU_EXTRA="-cpu max" boot "$BUILD/test-$guard.iso" "$log"
+    expect_text "$guard-fault" "$log" "kernel trap 14 (page fault)"
+    expect_text "$guard-named" "$log" "^  $(echo $guard | tr a-z A-Z): the kernel"
+    expect_text "$guard-panic" "$log" "^panic: page fault in the kernel"
+    expect_exit "$guard-exit-code" 35
+done
 
 echo "== no file system disk"
 log=$logs/nodisk.log

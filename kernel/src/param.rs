@@ -19,8 +19,9 @@ pub const NPROC: usize = 64;
 /// one page).
 pub const USER_STACK_PAGES: usize = 16;
 
-/// Most arguments `exec` passes to a program.
-pub const MAXARG: usize = 32;
+/// Most arguments `exec` passes to a program (part of the user contract,
+/// so it lives in abi).
+pub use abi::syscall::MAXARG;
 
 /// Longest path or argument string `exec` accepts, with its NUL.
 pub const MAXPATH: usize = 128;

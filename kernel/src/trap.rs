@@ -84,9 +84,19 @@ pub struct TrapFrame {
 }
 
 impl TrapFrame {
-    /// Did the trap interrupt user code (ring 3)?
+    /// Did the trap interrupt user code: ring 3, or virtual-8086 mode
+    /// (see [`TrapFrame::is_virtual_8086`])?
     pub fn is_from_user(&self) -> bool {
-        self.cs & 3 == 3
+        self.cs & 3 == 3 || self.is_virtual_8086()
+    }
+
+    /// Did the trap interrupt virtual-8086 code? A real x86_64 CPU never
+    /// runs it in 64-bit mode, but QEMU's software CPU lets a user-mode
+    /// `iret` set RFLAGS.VM (the random-instruction fuzzer found this).
+    /// The process's segment registers then hold real-mode values that no
+    /// return to 64-bit code could restore, so `trap` kills it.
+    pub fn is_virtual_8086(&self) -> bool {
+        self.rflags & RFlags::FLAGS_VM.bits() != 0
     }
 }
 
@@ -147,6 +157,17 @@ extern "C" fn trap(frame: &mut TrapFrame) {
     }
 
     if frame.is_from_user() {
+        if frame.is_virtual_8086() && !proc::current().killed() {
+            let p = proc::current();
+            let pid = p.lock.lock().pid;
+            println!(
+                "pid {pid} {}: trap {vector} in virtual-8086 mode on cpu {} rip {:#x}--kill proc",
+                p.name(),
+                mycpu().index,
+                frame.rip
+            );
+            p.set_killed();
+        }
         // A process killed while in the kernel dies here rather than going
         // back to user code.
         if proc::current().killed() {

@@ -30,3 +30,7 @@ pub const SYS_SHM_OPEN: usize = 22;
 pub const SYS_SHM_TRUNC: usize = 23;
 pub const SYS_SHM_MAP: usize = 24;
 pub const SYS_SHM_CLOSE: usize = 25;
+
+/// Most arguments `exec` passes to a program (argv[0] included); one more
+/// and exec fails with -1.
+pub const MAXARG: usize = 32;

@@ -36,7 +36,7 @@ use alloc::vec::Vec;
 use core::hint::black_box;
 use core::ptr;
 
-use abi::syscall::{SYS_EXEC, SYS_WAIT, SYS_WRITE};
+use abi::syscall::{MAXARG, SYS_EXEC, SYS_WAIT, SYS_WRITE};
 use ulib::testing::{
     Check, CheckResult, expect_killed, probe_read, probe_write, reap_all, run_checks, spawn,
     wait_for,
@@ -66,10 +66,18 @@ const CHECKS: &[Check] = &[
     ("bad_pointers", bad_pointers),
     ("fork_until_full", fork_until_full),
     ("exec_bad_program", exec_bad_program),
+    ("exec_maxarg", exec_maxarg),
 ];
 
+/// The first argument with which `exec_maxarg` runs this program again:
+/// the program then only checks how many arguments it got.
+const COUNT_ARGS: &str = "--count-args";
+
 fn main(args: Args) -> i32 {
-    // We take no arguments. Checking that also catches an `exec` that
+    if args.get(1) == Some(COUNT_ARGS.as_bytes()) {
+        return if args.len() == MAXARG { 0 } else { 1 };
+    }
+    // We take no other arguments. Checking that also catches an `exec` that
     // wrongly accepted one of bad_pointers' broken argv arrays: the program
     // it started stops here instead of running every check again.
     if args.len() != 1 {
@@ -514,6 +522,43 @@ fn fork_until_full() -> CheckResult {
 }
 
 /// exec of a program that does not exist fails and returns.
+/// exec passes up to MAXARG arguments (param.rs): exactly MAXARG arrive,
+/// one more is refused with -1 and the caller carries on.
+fn exec_maxarg() -> CheckResult {
+    let mut argv: Vec<&str> = Vec::new();
+    argv.push("proctest");
+    argv.push(COUNT_ARGS);
+    while argv.len() < MAXARG {
+        argv.push("x");
+    }
+    let pid = spawn(|| exec_args("proctest", &argv))?;
+    match wait_for(pid)? {
+        0 => {}
+        1 => {
+            return Err(format!(
+                "the program started with {MAXARG} arguments miscounted them"
+            ));
+        }
+        status => {
+            return Err(format!(
+                "exec with {MAXARG} arguments failed (status {status})"
+            ));
+        }
+    }
+    argv.push("one-too-many");
+    let pid = spawn(|| match exec_args("proctest", &argv) {
+        -1 => 7,
+        _ => 1,
+    })?;
+    match wait_for(pid)? {
+        7 => Ok(()),
+        status => Err(format!(
+            "exec with {} arguments did not return -1 (status {status})",
+            MAXARG + 1
+        )),
+    }
+}
+
 fn exec_bad_program() -> CheckResult {
     let pid = spawn(
         || match exec_args("no-such-program", &["no-such-program"]) {

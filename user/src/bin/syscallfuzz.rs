@@ -70,6 +70,24 @@
 //! read-only ([`read_only_page`]): nothing the kernel writes for a call
 //! can turn them into a name the clean-up does not expect.
 //!
+//! # Random instructions
+//!
+//! `random_instructions` fuzzes the other way into the kernel: not system
+//! calls but whatever the CPU can be made to do in user mode. The program
+//! carries [`FUZZ_CODE`], `SLOTS` short runs of pseudo-random bytes in its
+//! own text (made at compile time, so every build runs the same bytes),
+//! each followed by a landing: a few `nop`s to fall back into step, then
+//! an `exit(RAN_THROUGH)`. [`SEQUENCES`] times a child sets every
+//! general-purpose register to a value from a pool of interesting ones
+//! (zero, all ones, its own stack and text, the shared-memory window, the
+//! last user address, the first non-canonical one, the kernel's direct map
+//! and image) and jumps into a slot. Most sequences fault at once (an
+//! invalid opcode, a privileged instruction, a wild pointer) and the kernel
+//! kills the child with a trap line; some run into the landing; a few
+//! loop, and a single watchdog process, told each child's pid and start
+//! time through a shared-memory page, kills any that runs too long. The
+//! check asserts that every child ended, and prints how they did.
+//!
 //! # Afterwards
 //!
 //! When a check's rounds are done, the test removes everything in
@@ -92,6 +110,7 @@ use alloc::ffi::CString;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::arch::asm;
 use core::ffi::CStr;
 use core::hint::black_box;
 use core::ptr;
@@ -109,7 +128,7 @@ use ulib::testing::{Check, CheckResult, reap_all, run_checks, spawn, wait_for};
 use ulib::usys::syscall3;
 use ulib::{
     Args, PGSIZE, SHMBASE, USER_STACK_PAGES, chdir, close, eprintln, exec_args, exit, fork, fstat,
-    kill, mkdir, open, pipe, read, sbrk, sleep, unlink, uptime, wait, write,
+    kill, mkdir, open, pipe, println, read, sbrk, sleep, unlink, uptime, wait, write,
 };
 
 ulib::entry!(main);
@@ -124,6 +143,7 @@ const CHECKS: &[Check] = &[
     ("fuzz_seed_6", || fuzz(6)),
     ("fuzz_seed_7", || fuzz(7)),
     ("fuzz_seed_8", || fuzz(8)),
+    ("random_instructions", random_instructions),
     ("shm_table_empty", shm_table_empty),
     ("kernel_still_works", kernel_still_works),
     // Last: a kernel with the lock-order bug this looks for wedges every
@@ -760,6 +780,248 @@ fn fuzz_loop(mut rng: Rng, buffer: usize) -> ! {
         }
     }
     exit(0)
+}
+
+// ---------------------------------------------------------------------------
+// Random instructions.
+
+/// Slots of [`FUZZ_CODE`], and the random bytes that start each.
+const SLOTS: usize = 1024;
+const RANDOM_BYTES: usize = 12;
+/// A slot: the random bytes, then the landing.
+const SLOT_SIZE: usize = 32;
+/// How many children jump into a slot, in all.
+const SEQUENCES: usize = 3 * SLOTS;
+/// The exit status of a child that ran into a landing.
+const RAN_THROUGH: i32 = 0x5A;
+/// Ticks a sequence may run before the watchdog kills it.
+const SEQUENCE_TICKS: u32 = 3;
+
+/// The landing after each slot's random bytes: eight `nop`s (one-byte
+/// instructions, on which a decoder that was out of step with the bytes
+/// falls back in), then `mov edi, RAN_THROUGH; mov eax, SYS_EXIT; syscall`,
+/// and `ud2` should the exit ever return.
+const LANDING: [u8; SLOT_SIZE - RANDOM_BYTES] = {
+    let mut landing = [0x90u8; SLOT_SIZE - RANDOM_BYTES];
+    let exit = SYS_EXIT as u32;
+    let code = [
+        0xBF,
+        RAN_THROUGH as u8,
+        0,
+        0,
+        0,
+        0xB8,
+        exit as u8,
+        (exit >> 8) as u8,
+        (exit >> 16) as u8,
+        (exit >> 24) as u8,
+        0x0F,
+        0x05,
+        0x0F,
+        0x0B,
+    ];
+    let start = landing.len() - code.len();
+    let mut i = 0;
+    while i < code.len() {
+        landing[start + i] = code[i];
+        i += 1;
+    }
+    landing
+};
+
+/// The random instructions, in the program's text (read-only and
+/// executable; the linker script puts every `.text.*` section there).
+#[unsafe(link_section = ".text.fuzz_code")]
+static FUZZ_CODE: [u8; SLOTS * SLOT_SIZE] = {
+    let mut code = [0u8; SLOTS * SLOT_SIZE];
+    // xorshift64, as Rng but usable in a constant.
+    let mut state: u64 = 0x1234_5678_9ABC_DEF1;
+    let mut slot = 0;
+    while slot < SLOTS {
+        let mut i = 0;
+        while i < RANDOM_BYTES {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            code[slot * SLOT_SIZE + i] = (state >> 24) as u8;
+            i += 1;
+        }
+        let mut j = 0;
+        while j < LANDING.len() {
+            code[slot * SLOT_SIZE + RANDOM_BYTES + j] = LANDING[j];
+            j += 1;
+        }
+        slot += 1;
+    }
+    code
+};
+
+/// The general-purpose registers a sequence starts with, in the order
+/// [`run_sequence`] loads them, then the address it jumps to.
+#[repr(C)]
+struct Start {
+    /// rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp, r8 .. r14.
+    registers: [u64; 15],
+    target: u64,
+}
+
+/// Loads `start`'s registers (all but r15, which points at `start`) and
+/// jumps to its target. Never returns: the sequence ends the process.
+fn run_sequence(start: &Start) -> ! {
+    // SAFETY: not safe in any sense Rust knows: the process gives itself
+    // to random code. It is a child that exits or is killed, with no
+    // descriptors and no shared memory; what the code does to its memory
+    // matters to no one.
+    unsafe {
+        asm!(
+            "mov rax, [r15]",
+            "mov rbx, [r15 + 8]",
+            "mov rcx, [r15 + 16]",
+            "mov rdx, [r15 + 24]",
+            "mov rsi, [r15 + 32]",
+            "mov rdi, [r15 + 40]",
+            "mov rbp, [r15 + 48]",
+            "mov rsp, [r15 + 56]",
+            "mov r8, [r15 + 64]",
+            "mov r9, [r15 + 72]",
+            "mov r10, [r15 + 80]",
+            "mov r11, [r15 + 88]",
+            "mov r12, [r15 + 96]",
+            "mov r13, [r15 + 104]",
+            "mov r14, [r15 + 112]",
+            "jmp qword ptr [r15 + 120]",
+            in("r15") start,
+            options(noreturn),
+        )
+    }
+}
+
+/// Register values for a sequence: mostly numbers and addresses that tend
+/// to matter, now and then anything. `rax` is never a small number, so
+/// that a `syscall` among the random bytes is an invalid call unless the
+/// bytes themselves set it (a fork there would let a copy of the sequence
+/// run where the watchdog does not look).
+fn sequence_start(rng: &mut Rng, stack: usize, slot: usize) -> Start {
+    let text = FUZZ_CODE.as_ptr() as usize;
+    let pool = [
+        0,
+        1,
+        u64::MAX as usize,
+        0x7F,
+        PGSIZE,
+        stack,
+        text,
+        SHMBASE,
+        LAST_USER,
+        FIRST_NON_CANONICAL,
+        DIRECT_MAP,
+        KERNBASE,
+    ];
+    let value = |rng: &mut Rng| {
+        if rng.one_in(4) {
+            rng.next() as usize
+        } else {
+            rng.pick(&pool)
+        }
+    };
+    let mut registers: [u64; 15] = core::array::from_fn(|_| value(rng) as u64);
+    registers[0] = 1000 + (rng.next() % 1000);
+    // rsp: usually the real stack, so that pushes and calls work a while.
+    registers[7] = if rng.one_in(4) {
+        value(rng) as u64
+    } else {
+        stack as u64
+    };
+    let offset = rng.below(RANDOM_BYTES);
+    Start {
+        registers,
+        target: (text + slot * SLOT_SIZE + offset) as u64,
+    }
+}
+
+/// Words of the page the test shares with the watchdog.
+const WATCH_PID: usize = 0;
+const WATCH_START: usize = 4;
+const WATCH_KILLS: usize = 8;
+const WATCH_STOP: usize = 12;
+
+/// The watchdog: every tick, kills the sequence named on the page if it
+/// has run for more than SEQUENCE_TICKS. Reading the pid before and after
+/// its start time, and pids never being reused, keeps it from pairing
+/// one child's pid with another's start.
+fn watch_sequences(page: ulib::shm::Mapping<'_>) -> i32 {
+    while page.load_u32(WATCH_STOP) == 0 {
+        sleep(1);
+        let pid = page.load_u32(WATCH_PID);
+        let started = page.load_u32(WATCH_START);
+        if pid != 0
+            && page.load_u32(WATCH_PID) == pid
+            && (uptime() as u32).wrapping_sub(started) > SEQUENCE_TICKS
+            && kill(pid as i32) == 0
+        {
+            page.store_u32(WATCH_KILLS, page.load_u32(WATCH_KILLS) + 1);
+        }
+    }
+    0
+}
+
+fn random_instructions() -> CheckResult {
+    let mut shm = Shm::open("fz-watch").map_err(|why| format!("shm: {why}"))?;
+    shm.trunc(PGSIZE).map_err(|why| format!("shm: {why}"))?;
+    let page = shm.map_rw().map_err(|why| format!("shm: {why}"))?;
+    page.fill(0..16, 0);
+    let watchdog = spawn(|| watch_sequences(page))?;
+    let od = shm.descriptor();
+    let mut rng = Rng::new(0x1A5C);
+    let stack_words = black_box([0u64; 64]);
+    let stack = stack_words.as_ptr() as usize + 256;
+    let (mut killed, mut ran_through, mut exited) = (0, 0, 0);
+    let mut result = Ok(());
+    for i in 0..SEQUENCES {
+        let start = sequence_start(&mut rng, stack, i % SLOTS);
+        let pid = fork();
+        if pid == 0 {
+            for fd in 0..NOFILE as i32 {
+                close(fd);
+            }
+            // SAFETY: this child maps no shared memory from here on, and
+            // nothing of it uses the mapping again.
+            unsafe { shm_close(od) };
+            run_sequence(&start);
+        }
+        if pid < 0 {
+            result = Err(String::from("fork failed"));
+            break;
+        }
+        page.store_u32(WATCH_START, uptime() as u32);
+        page.store_u32(WATCH_PID, pid as u32);
+        let mut status = 0;
+        let reaped = wait(Some(&mut status));
+        page.store_u32(WATCH_PID, 0);
+        if reaped != pid {
+            result = Err(format!("wait returned {reaped}, not the sequence {pid}"));
+            break;
+        }
+        match status {
+            -1 => killed += 1,
+            RAN_THROUGH => ran_through += 1,
+            _ => exited += 1,
+        }
+    }
+    page.store_u32(WATCH_STOP, 1);
+    let watchdog_status = wait_for(watchdog);
+    let watchdog_kills = page.load_u32(WATCH_KILLS);
+    println!(
+        "syscallfuzz: {SEQUENCES} random instruction sequences: {} killed by a trap, \
+         {watchdog_kills} by the watchdog, {ran_through} ran through, {exited} exited otherwise",
+        killed - watchdog_kills as usize
+    );
+    shm.close().map_err(|why| format!("shm: {why}"))?;
+    result?;
+    match watchdog_status? {
+        0 => Ok(()),
+        status => Err(format!("the watchdog exited with status {status}")),
+    }
 }
 
 // ---------------------------------------------------------------------------

@@ -12,7 +12,16 @@
  *
  * Coming from user mode, %gs holds the user's base: swapgs exchanges it with
  * the kernel's (this CPU's `Cpu`), and swaps back on the way out.
+ *
+ * "From user mode" is told by the saved cs (ring 3) or by the saved
+ * RFLAGS.VM. A real CPU in 64-bit mode never runs virtual-8086 code, but
+ * QEMU's software CPU lets a user-mode iret set VM, after which cs holds a
+ * real-mode segment whose low bits may read as ring 0. Missing the swapgs
+ * would run the kernel on the user's %gs base; trap.rs kills such a
+ * process at its first trap.
  */
+
+.set RFLAGS_VM, 1 << 17
 
 .section .text
 .balign 16
@@ -32,10 +41,18 @@ trap_vectors:
 .endr
 
 alltraps:
-    /* The saved cs is at 24(%rsp): above the vector, error code and rip. */
+    /* The ABI wants the direction flag clear in every function, and an
+       interrupt keeps the interrupted code's: a user program may have set
+       it (std), and kernel copies would then run backwards. (syscall
+       clears it through FMASK.) */
+    cld
+    /* The saved cs is at 24(%rsp): above the vector, error code and rip;
+       the saved rflags follows at 32(%rsp). */
     testb $3, 24(%rsp)
+    jnz 1f
+    testl $RFLAGS_VM, 32(%rsp)
     jz alltraps_save
-    swapgs
+1:  swapgs
 alltraps_save:
     pushq %rax
     pushq %rbx
@@ -77,8 +94,10 @@ trapret:
     popq %rbx
     popq %rax
     testb $3, 24(%rsp)
+    jnz 1f
+    testl $RFLAGS_VM, 32(%rsp)
     jz 2f
-    swapgs
+1:  swapgs
 2:  addq $16, %rsp      /* the vector and error code */
     iretq
 
