@@ -520,6 +520,22 @@ static const char *exec_twenty_arguments(void) {
   return 0;
 }
 
+// MAXARG arguments, argv[0] included, pass; one more makes exec fail.
+static const char *exec_maxarg_arguments(void) {
+  char *argv[MAXARG + 2];
+  argv[0] = "/args";
+  for (int i = 1; i <= MAXARG; i++)
+    argv[i] = "x";
+  argv[MAXARG] = 0;
+  char out[512];
+  CHECK(run(argv, out, sizeof(out)) == MAXARG, "exec of MAXARG arguments failed");
+  argv[MAXARG] = "x";
+  argv[MAXARG + 1] = 0;
+  CHECK(run(argv, out, sizeof(out)) == EXEC_FAILED,
+        "exec of MAXARG + 1 arguments did not fail");
+  return 0;
+}
+
 static const char *exec_errors(void) {
   char *argv[] = {"ctest.no", 0};
   CHECK(exec("ctest.no", argv) == -1, "exec of a missing file did not return -1");
@@ -1137,6 +1153,7 @@ static const struct check {
     {"sleep_and_uptime", sleep_and_uptime},
     {"exec_c_program", exec_c_program},
     {"exec_twenty_arguments", exec_twenty_arguments},
+    {"exec_maxarg_arguments", exec_maxarg_arguments},
     {"exec_errors", exec_errors},
     {"exec_rust_program", exec_rust_program},
     {"exec_double_program", exec_double_program},

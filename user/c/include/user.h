@@ -43,6 +43,9 @@ char *sbrk(int n);
 int sleep(int ticks);
 int uptime(void);
 
+// exec passes at most MAXARG arguments, argv[0] included (abi::syscall).
+#define MAXARG 32
+
 // This kernel's exit and wait carry a status, as in Unix: the parent's
 // wait_status stores the child's exit_status (or -1 for a child that was
 // killed or faulted) in *status, unless status is 0. xv6's exit() and
