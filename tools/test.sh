@@ -138,7 +138,9 @@ isolation_suite() { # isolation_suite NAME CPUS BOOT-LINE
     expect_text "$1-boot-line-$2" "$log" "^xv6-rs: NX on, $3"
     local want got
     want=$(sed -n 's/^isolationtest: \([0-9]*\) children killed by a trap.*/\1/p' "$log")
-    got=$(grep -c "^pid [0-9]* isolationtest: trap [0-9]* err [0-9]* on cpu [0-9]* rip 0x[0-9a-f]*\( addr 0x[0-9a-f]*\)\?--kill proc$" "$log")
+    # The serial log ends its lines with \r\n: drop the \r, or "proc$"
+    # never matches.
+    got=$(tr -d '\r' <"$log" | grep -c "^pid [0-9]* isolationtest: trap [0-9]* err [0-9]* on cpu [0-9]* rip 0x[0-9a-f]*\( addr 0x[0-9a-f]*\)\?--kill proc$")
     if [ -n "$want" ] && [ "$want" -gt 0 ] && [ "$got" = "$want" ]; then
         pass "$1-trap-lines-$2"
     else
