@@ -86,10 +86,14 @@ FORCE:
 $(MKFS): $(BUILD)/.setup-done FORCE
 	cargo build -q --release -p mkfs
 
+# C user programs: every user/c/*.c, built with the host's gcc into
+# $(C_PROGRAMS). Their rules live in user/c/c.mk.
+include user/c/c.mk
+
 # The file system: every user program, and the README to read in the shell.
-$(FS_IMG): $(MKFS) $(USER_PROGRAMS) README.md
+$(FS_IMG): $(MKFS) $(USER_PROGRAMS) $(C_PROGRAMS) README.md
 	cp README.md $(BUILD)/README
-	$(MKFS) $@ $(BUILD)/README $(USER_PROGRAMS)
+	$(MKFS) $@ $(BUILD)/README $(USER_PROGRAMS) $(C_PROGRAMS)
 
 # One ISO per kernel command line: $(BUILD)/<name>.iso boots with the
 # command line in tools/cmdline/<name> (the normal image has none).

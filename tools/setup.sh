@@ -4,7 +4,8 @@
 # 1. The pinned Rust nightly named in rust-toolchain.toml. Cargo on these
 #    machines does not install it by itself (RUSTUP_AUTO_INSTALL=0), so we ask
 #    rustup to; it returns at once when the toolchain is already there.
-# 2. QEMU, GRUB's tools, xorriso and mtools. As root on Debian/Ubuntu we
+# 2. QEMU, GRUB's tools, xorriso, mtools, and gcc (with binutils) for the
+#    C user programs. As root on Debian/Ubuntu we
 #    install them with apt-get; otherwise we stop with the one command to run.
 #
 # `setup.sh packages` does step 2 only (CI runs it under sudo).
@@ -31,6 +32,7 @@ need grub-mkrescue grub-common
 need grub-file grub-common
 need xorriso xorriso
 need mformat mtools
+need gcc gcc
 # grub-mkrescue builds a BIOS-bootable ISO only with the i386-pc modules.
 [ -d /usr/lib/grub/i386-pc ] || missing="$missing grub-pc-bin"
 

@@ -99,6 +99,12 @@ check clippy-user "clippy reports warnings in the user programs" \
 echo "== host unit tests (abi, mkfs, shmtable)"
 check host-unit-tests "cargo test -p abi -p mkfs -p shmtable failed: run it to see why" \
     cargo test -q -p abi -p mkfs -p shmtable
+# (Also part of the unit tests above; named here so that its failure says
+# what it means.)
+check c-headers-match-abi "user/c/include disagrees with kernel/abi: run cargo test -p abi --test c_headers" \
+    cargo test -q -p abi --test c_headers
+check c-no-warnings "gcc -Wall -Wextra warns about a C program: run make c-warnings" \
+    make --no-print-directory c-warnings
 check clippy-host "clippy reports warnings in abi, mkfs or shmtable" \
     cargo clippy -q -p abi -p mkfs -p shmtable --all-targets -- -D warnings
 
@@ -132,6 +138,8 @@ isolation_suite() { # isolation_suite NAME CPUS BOOT-LINE
     expect_text "$1-boot-line-$2" "$log" "^xv6-rs: NX on, $3"
     local want got
     want=$(sed -n 's/^isolationtest: \([0-9]*\) children killed by a trap.*/\1/p' "$log")
+    # The serial log ends its lines with \r\n: drop the \r, or "proc$"
+    # never matches.
     got=$(tr -d '\r' <"$log" |
         grep -c "^pid [0-9]* isolationtest: trap [0-9]* err [0-9]* on cpu [0-9]* rip 0x[0-9a-f]*\( addr 0x[0-9a-f]*\)\?--kill proc$")
     if [ -n "$want" ] && [ "$want" -gt 0 ] && [ "$got" = "$want" ]; then
@@ -165,6 +173,17 @@ for cpus in 1 2 4; do
     suite shmtest test-shmtest.iso "$cpus"
     expect_text "shmtest-summary-$cpus" "$log" "^shmtest: [0-9]* passed, 0 failed"
     expect_exit "shmtest-exit-code-$cpus" 33
+done
+
+# The C runtime: init runs ctest, a C program that checks every function
+# of user.h against the kernel, exec of gcc's own ELF layout (and of
+# variants of it) included; afterwards the disk must still be consistent.
+for cpus in 1 2; do
+    suite ctest test-ctest.iso "$cpus"
+    expect_text "ctest-summary-$cpus" "$log" "^ctest: [0-9]* passed, 0 failed"
+    expect_exit "ctest-exit-code-$cpus" 33
+    check "fs-consistent-after-ctest-$cpus" "mkfs --check ${log%.log}.img found problems" \
+        "$MKFS" --check "${log%.log}.img"
 done
 
 # Robustness: init runs syscallfuzz, which makes seeded random system calls
@@ -241,6 +260,9 @@ type_line "forktest &"
 type_line "echo after"
 wait_for "^fork test OK" 1
 type_line "shmtest foo 8192 4"
+type_line "args one two"
+type_line "share"
+type_line "shmdemo foo 8192 4"
 exec 3>&-
 kill "$qemu_pid" 2>/dev/null
 wait "$qemu_pid" 2>/dev/null
@@ -282,6 +304,27 @@ if printf '%s\n' "$demo" | grep -q "verified 8192 bytes" &&
     pass session-shm-demo
 else
     fail session-shm-demo "shmtest foo 8192 4 did not show 4 workers and 8192 verified bytes (see $session.log)"
+fi
+
+# C programs, started by the (Rust) shell.
+if [ "$(output_of "args one two" | tr '\n' '|')" = "argc 3|argv[0] args|argv[1] one|argv[2] two|" ]; then
+    pass session-c-args
+else
+    fail session-c-args "args one two did not print its three arguments (see $session.log)"
+fi
+share=$(output_of "share")
+if printf '%s\n' "$share" | grep -q '^share: pid [0-9]* wrote "Hello from PID [0-9]*!" to shared_buf' &&
+    printf '%s\n' "$share" | grep -q '^share read: pid [0-9]* read "Hello from PID [0-9]*!" from shared_buf'; then
+    pass session-c-share
+else
+    fail session-c-share "share did not write its greeting and read it back (see $session.log)"
+fi
+demo=$(output_of "shmdemo foo 8192 4")
+if printf '%s\n' "$demo" | grep -q "verified 8192 bytes: AAAA...BBBB...CCCC...DDDD (4 stripes ok)" &&
+    [ "$(printf '%s\n' "$demo" | grep -c '^worker [0-3]: filled')" = 4 ]; then
+    pass session-c-shm-demo
+else
+    fail session-c-shm-demo "shmdemo foo 8192 4 did not show 4 workers and 8192 verified bytes (see $session.log)"
 fi
 
 echo "== panic report"

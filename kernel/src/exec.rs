@@ -11,6 +11,8 @@
 //!    bytes lie inside the file, and that segments don't overlap; map zeroed
 //!    pages, copy the file bytes, then set the segment's permissions (write
 //!    only if the segment is writable, execute only if it is executable).
+//!    The other program headers are ignored or refused, as the table below
+//!    says.
 //! 3. Above the image: one unmapped guard page, then `USER_STACK_PAGES` of
 //!    stack. The argument strings go at the top of the stack, then the
 //!    `argv` array of pointers (16-byte aligned, ending in a null pointer),
@@ -24,6 +26,28 @@
 //!
 //! The file is read through its locked inode, one header or one page at a
 //! time, inside a log operation (the inode is dropped at the end).
+//!
+//! # Which program headers are accepted
+//!
+//! exec must take what an ordinary `gcc` and `ld` produce, not only what our
+//! own linker script does, and refuse whatever it cannot run as the program
+//! expects. Each kind of program header gets one of three answers:
+//!
+//! | header | answer | why |
+//! | --- | --- | --- |
+//! | `PT_LOAD`, non-empty | loaded | the program's bytes |
+//! | `PT_LOAD`, empty (`p_memsz` 0) | ignored, wherever it says it starts | it maps nothing; `ld` emits one at address 0 for a `PHDRS` entry none of whose sections exist (a program without data) |
+//! | `PT_NULL`, `PT_NOTE`, `PT_PHDR`, `PT_GNU_PROPERTY`, `PT_GNU_EH_FRAME` | ignored | descriptions for other tools (build id, CPU features, unwinding tables); what they describe lies in a `PT_LOAD` when it is needed at run time |
+//! | `PT_GNU_RELRO` | ignored | asks for pages to become read-only after dynamic relocation; a static program has none, so leaving them writable only forgoes hardening |
+//! | `PT_GNU_STACK`, not executable | ignored | our user stacks are never executable, which is what it asks for |
+//! | `PT_GNU_STACK`, executable | refused | the program expects to run code on its stack (gcc's nested-function trampolines), which would fault |
+//! | `PT_TLS`, empty | ignored | a thread-local template with nothing in it needs no set-up |
+//! | `PT_TLS`, non-empty | refused | exec sets up no thread-local storage (no `fs` base), so the program's first thread-local access would fault |
+//! | `PT_INTERP`, `PT_DYNAMIC`, `PT_SHLIB` | refused | a dynamically linked program needs a dynamic linker we do not have |
+//! | anything else | refused | a header this loader does not know may matter to the program |
+//!
+//! A non-empty `PT_LOAD` must not touch page 0 (a null dereference must
+//! fault), so a segment may start inside the first page only if it is empty.
 
 use x86::bits64::paging::PTFlags;
 
@@ -49,7 +73,16 @@ const ELF_HEADER_SIZE: usize = 64;
 const PROGRAM_HEADER_SIZE: usize = 56;
 /// More program headers than any of our programs has; refuse the rest.
 const MAX_PROGRAM_HEADERS: usize = 16;
+// Program header types (see the module doc for what exec does with each).
+const PT_NULL: u32 = 0;
 const PT_LOAD: u32 = 1;
+const PT_NOTE: u32 = 4;
+const PT_PHDR: u32 = 6;
+const PT_TLS: u32 = 7;
+const PT_GNU_EH_FRAME: u32 = 0x6474_e550;
+const PT_GNU_STACK: u32 = 0x6474_e551;
+const PT_GNU_RELRO: u32 = 0x6474_e552;
+const PT_GNU_PROPERTY: u32 = 0x6474_e553;
 const PF_X: u32 = 1;
 const PF_W: u32 = 2;
 /// RFLAGS of a new program: interrupts on (and bit 1, always set).
@@ -137,14 +170,12 @@ fn parse_header(file: &mut ElfFile) -> Result<ElfHeader, Error> {
     Ok(elf)
 }
 
-/// Program header `i` if it is a loadable segment, checked against the
-/// file and the user address range.
+/// Program header `i` if it is a segment to load, checked against the file
+/// and the user address range; `None` for a header that needs nothing
+/// done. Refuses the headers the module doc lists as refused.
 fn segment(file: &mut ElfFile, elf: &ElfHeader, i: usize) -> Result<Option<Segment>, Error> {
     let mut header = [0u8; PROGRAM_HEADER_SIZE];
     file.read_exact(elf.program_headers + i * PROGRAM_HEADER_SIZE, &mut header)?;
-    if u32_at(&header, 0) != PT_LOAD {
-        return Ok(None);
-    }
     let segment = Segment {
         flags: u32_at(&header, 4),
         offset: u64_at(&header, 8),
@@ -152,6 +183,25 @@ fn segment(file: &mut ElfFile, elf: &ElfHeader, i: usize) -> Result<Option<Segme
         file_size: u64_at(&header, 32),
         memory_size: u64_at(&header, 40),
     };
+    let executable = segment.flags & PF_X != 0;
+    match u32_at(&header, 0) {
+        PT_LOAD => {}
+        PT_NULL | PT_NOTE | PT_PHDR | PT_GNU_PROPERTY | PT_GNU_EH_FRAME | PT_GNU_RELRO => {
+            return Ok(None);
+        }
+        PT_GNU_STACK if !executable => return Ok(None),
+        PT_TLS if segment.memory_size == 0 => return Ok(None),
+        _ => return Err(Error::BadExecutable),
+    }
+    if segment.memory_size == 0 {
+        // Maps nothing, so where it claims to be does not matter; but file
+        // bytes that do not fit in no memory are a lie.
+        return if segment.file_size == 0 {
+            Ok(None)
+        } else {
+            Err(Error::BadExecutable)
+        };
+    }
     // Each test guards against a different lie in the header; the checked
     // additions catch sums that would wrap around.
     let file_end = segment.offset.checked_add(segment.file_size);

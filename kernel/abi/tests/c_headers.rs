@@ -1,0 +1,205 @@
+//! The C headers agree with `abi`.
+//!
+//! C programs cannot use this crate, so `user/c/include` restates its
+//! numbers and layouts in C (`syscall.h`, `fcntl.h`, `stat.h`, `fs.h`,
+//! `user.h`), readable the way xv6's headers are. This test holds that
+//! second copy to the first: it writes a C file that includes the headers
+//! and states, as one `_Static_assert` each, every number below as this
+//! crate has it, and the size and offset of every field of `struct stat`
+//! and `struct dirent`; then it has the host's gcc compile the file. A
+//! header that has drifted fails to compile, and gcc's message quotes the
+//! assertion that broke.
+//!
+//! The tables name each constant twice, in Rust and in C. So that a new
+//! constant cannot be forgotten here, [`tables_cover_abi`] counts the
+//! constants each abi source file defines and compares.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::mem::{offset_of, size_of, size_of_val};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use abi::fcntl::*;
+use abi::fs::{BSIZE, DIRSIZ, DirEntry, MAXFILE, NDIRECT, NINDIRECT, ROOTINO};
+use abi::shm::{NSHM, NSHMPROC, SHM_MAXPAGES, SHM_MAXSIZE, SHM_NAME_MAX, SHMBASE};
+use abi::stat::{Stat, T_DEVICE, T_DIR, T_FILE};
+use abi::syscall::*;
+
+/// `abi::syscall`: every system call's C name and number, and `MAXARG`.
+const SYSCALLS: &[(&str, usize)] = &[
+    ("MAXARG", MAXARG),
+    ("SYS_fork", SYS_FORK),
+    ("SYS_exit", SYS_EXIT),
+    ("SYS_wait", SYS_WAIT),
+    ("SYS_pipe", SYS_PIPE),
+    ("SYS_read", SYS_READ),
+    ("SYS_kill", SYS_KILL),
+    ("SYS_exec", SYS_EXEC),
+    ("SYS_fstat", SYS_FSTAT),
+    ("SYS_chdir", SYS_CHDIR),
+    ("SYS_dup", SYS_DUP),
+    ("SYS_getpid", SYS_GETPID),
+    ("SYS_sbrk", SYS_SBRK),
+    ("SYS_sleep", SYS_SLEEP),
+    ("SYS_uptime", SYS_UPTIME),
+    ("SYS_open", SYS_OPEN),
+    ("SYS_write", SYS_WRITE),
+    ("SYS_mknod", SYS_MKNOD),
+    ("SYS_unlink", SYS_UNLINK),
+    ("SYS_link", SYS_LINK),
+    ("SYS_mkdir", SYS_MKDIR),
+    ("SYS_close", SYS_CLOSE),
+    ("SYS_shm_open", SYS_SHM_OPEN),
+    ("SYS_shm_trunc", SYS_SHM_TRUNC),
+    ("SYS_shm_map", SYS_SHM_MAP),
+    ("SYS_shm_close", SYS_SHM_CLOSE),
+];
+
+/// `abi::fcntl`: the `open` flags and `NOFILE`.
+const FCNTL: &[(&str, usize)] = &[
+    ("O_RDONLY", O_RDONLY as usize),
+    ("O_WRONLY", O_WRONLY as usize),
+    ("O_RDWR", O_RDWR as usize),
+    ("O_CREATE", O_CREATE as usize),
+    ("O_TRUNC", O_TRUNC as usize),
+    ("NOFILE", NOFILE),
+];
+
+/// `abi::stat`'s inode types; xv6's C calls `T_DEVICE` `T_DEV`.
+const STAT: &[(&str, usize)] = &[
+    ("T_DIR", T_DIR as usize),
+    ("T_FILE", T_FILE as usize),
+    ("T_DEV", T_DEVICE as usize),
+];
+
+/// The numbers of `abi::fs` that `fs.h` gives user programs (the rest of
+/// the on-disk layout is the kernel's and mkfs's business).
+const FS: &[(&str, usize)] = &[
+    ("ROOTINO", ROOTINO as usize),
+    ("BSIZE", BSIZE),
+    ("NDIRECT", NDIRECT),
+    ("NINDIRECT", NINDIRECT),
+    ("MAXFILE", MAXFILE),
+    ("DIRSIZ", DIRSIZ),
+];
+
+/// The limits of `abi::shm` that `user.h` gives C programs.
+const SHM: &[(&str, usize)] = &[
+    ("NSHM", NSHM),
+    ("NSHMPROC", NSHMPROC),
+    ("SHM_MAXPAGES", SHM_MAXPAGES),
+    ("SHM_MAXSIZE", SHM_MAXSIZE),
+    ("SHM_NAME_MAX", SHM_NAME_MAX),
+    ("SHMBASE", SHMBASE),
+];
+
+/// Where `DirEntry::encode` puts the inode number and the name, found by
+/// encoding an entry and looking for its bytes, so that the layout checked
+/// is the one written to disk.
+fn dirent_offsets() -> (usize, usize) {
+    let entry = DirEntry {
+        inum: 0xa1b2,
+        name: [b'n'; DIRSIZ],
+    };
+    let mut bytes = [0u8; DirEntry::SIZE];
+    entry.encode(&mut bytes);
+    let inum = bytes
+        .windows(2)
+        .position(|pair| pair == 0xa1b2u16.to_le_bytes())
+        .expect("the encoded entry holds its inode number");
+    let name = bytes
+        .iter()
+        .position(|&byte| byte == b'n')
+        .expect("the encoded entry holds its name");
+    (inum, name)
+}
+
+/// The C file: the headers, then one assertion per fact.
+fn assertions() -> String {
+    let mut c = String::from(
+        "#include <stddef.h>\n#include \"types.h\"\n#include \"stat.h\"\n#include \"fcntl.h\"\n\
+         #include \"fs.h\"\n#include \"syscall.h\"\n#include \"user.h\"\n",
+    );
+    let mut assert = |claim: String| {
+        writeln!(c, "_Static_assert({claim}, \"abi says: {claim}\");").unwrap();
+    };
+    for (name, value) in [SYSCALLS, FCNTL, STAT, FS, SHM].concat() {
+        assert(format!("{name} == {value}"));
+    }
+    let st = Stat::default();
+    assert(format!("sizeof(struct stat) == {}", size_of::<Stat>()));
+    for (c_name, offset, size) in [
+        ("dev", offset_of!(Stat, dev), size_of_val(&st.dev)),
+        ("ino", offset_of!(Stat, ino), size_of_val(&st.ino)),
+        ("type", offset_of!(Stat, kind), size_of_val(&st.kind)),
+        ("nlink", offset_of!(Stat, nlink), size_of_val(&st.nlink)),
+        ("pad", offset_of!(Stat, pad), size_of_val(&st.pad)),
+        ("size", offset_of!(Stat, size), size_of_val(&st.size)),
+    ] {
+        assert(format!("offsetof(struct stat, {c_name}) == {offset}"));
+        assert(format!("sizeof(((struct stat *)0)->{c_name}) == {size}"));
+    }
+    let (inum_at, name_at) = dirent_offsets();
+    assert(format!("sizeof(struct dirent) == {}", DirEntry::SIZE));
+    assert(format!("offsetof(struct dirent, inum) == {inum_at}"));
+    assert("sizeof(((struct dirent *)0)->inum) == 2".to_string());
+    assert(format!("offsetof(struct dirent, name) == {name_at}"));
+    assert(format!("sizeof(((struct dirent *)0)->name) == {DIRSIZ}"));
+    c
+}
+
+fn repository() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+#[test]
+fn c_headers_agree_with_abi() {
+    let include = repository().join("user/c/include");
+    let mut gcc = Command::new("gcc")
+        .args(["-std=gnu17", "-ffreestanding", "-fsyntax-only"])
+        .args(["-Wall", "-Wextra", "-Werror", "-x", "c", "-", "-I"])
+        .arg(&include)
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cannot run gcc (tools/setup.sh installs it)");
+    gcc.stdin
+        .take()
+        .expect("gcc's stdin is piped")
+        .write_all(assertions().as_bytes())
+        .expect("cannot write to gcc");
+    let output = gcc.wait_with_output().expect("gcc did not finish");
+    assert!(
+        output.status.success(),
+        "the C headers in {} disagree with abi:\n{}",
+        include.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// How many `pub const PREFIX...` items the abi source file `file` has.
+fn constants_in(file: &str, prefix: &str) -> usize {
+    let path = repository().join("kernel/abi/src").join(file);
+    let source = std::fs::read_to_string(&path).expect("the abi source is readable");
+    source
+        .lines()
+        .filter(|line| line.starts_with(&format!("pub const {prefix}")))
+        .count()
+}
+
+#[test]
+fn tables_cover_abi() {
+    for (file, prefix, table) in [
+        ("syscall.rs", "", SYSCALLS),
+        ("fcntl.rs", "", FCNTL),
+        ("stat.rs", "T_", STAT),
+    ] {
+        assert_eq!(
+            constants_in(file, prefix),
+            table.len(),
+            "kernel/abi/src/{file} defines a constant this test does not check: \
+             add it to the C header and to this test's table"
+        );
+    }
+}
