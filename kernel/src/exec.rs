@@ -20,9 +20,9 @@
 //!    stack exactly as after a `call`: rdi = argc, rsi = argv.
 //! 4. Only when everything above has succeeded, swap the new address space
 //!    in and free the old one, and reset the FPU/SSE registers to their
-//!    initial state (fpu.rs), so nothing of the old program survives. A failure at any step frees the new one and
-//!    leaves the caller's image untouched, so exec returns -1 to a caller
-//!    that is still intact.
+//!    initial state (fpu.rs), so nothing of the old program survives. A
+//!    failure at any step frees the new one and leaves the caller's image
+//!    untouched, so exec returns -1 to a caller that is still intact.
 //!
 //! The file is read through its locked inode, one header or one page at a
 //! time, inside a log operation (the inode is dropped at the end).
