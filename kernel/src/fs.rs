@@ -44,12 +44,12 @@ use abi::stat::{Stat, T_DIR};
 use spin::Once;
 
 use crate::bio::bread;
+use crate::error::Error;
 use crate::log;
 use crate::param::{NINODE, ROOTDEV};
 use crate::sleeplock::{SleepLock, SleepLockGuard};
 use crate::spinlock::SpinLock;
-use crate::syscall::{Error, copy_in_bytes, copy_out_bytes};
-use crate::vm::UserAddr;
+use crate::vm::{self, AddressSpace, UserAddr};
 
 static SUPERBLOCK: Once<SuperBlock> = Once::new();
 
@@ -529,10 +529,11 @@ impl InodeGuard<'_> {
     }
 }
 
-/// Where `InodeGuard::read` puts the bytes.
+/// Where `InodeGuard::read` puts the bytes: kernel memory, or a user
+/// address in the address space of the process that asked.
 pub enum Target<'a> {
     Kernel(&'a mut [u8]),
-    User(UserAddr),
+    User(&'a AddressSpace, UserAddr),
 }
 
 impl Target<'_> {
@@ -543,18 +544,18 @@ impl Target<'_> {
                 buffer[at..at + bytes.len()].copy_from_slice(bytes);
                 Ok(())
             }
-            Target::User(address) => {
+            Target::User(space, address) => {
                 let dst = address.0.checked_add(at).ok_or(Error::BadAddress)?;
-                copy_out_bytes(UserAddr(dst), bytes)
+                Ok(vm::copy_out(space, UserAddr(dst), bytes)?)
             }
         }
     }
 }
 
-/// Where `InodeGuard::write` takes the bytes from.
+/// Where `InodeGuard::write` takes the bytes from, as for [`Target`].
 pub enum Source<'a> {
     Kernel(&'a [u8]),
-    User(UserAddr),
+    User(&'a AddressSpace, UserAddr),
 }
 
 impl Source<'_> {
@@ -565,9 +566,9 @@ impl Source<'_> {
                 bytes.copy_from_slice(&buffer[at..at + bytes.len()]);
                 Ok(())
             }
-            Source::User(address) => {
+            Source::User(space, address) => {
                 let src = address.0.checked_add(at).ok_or(Error::BadAddress)?;
-                copy_in_bytes(bytes, UserAddr(src))
+                Ok(vm::copy_in(space, bytes, UserAddr(src))?)
             }
         }
     }

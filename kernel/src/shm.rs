@@ -52,12 +52,13 @@
 use abi::shm::slot_address;
 use shmtable::{Descriptors, ShmError, Table, writable_from_flags};
 
+use crate::error::{Error, SysResult};
 use crate::kalloc::{kalloc_zeroed, kfree};
 use crate::param::{PGSIZE, SHM_NAME_MAX};
-use crate::proc::{self, Private};
+use crate::proc::Private;
 use crate::spinlock::SpinLock;
-use crate::syscall::{Args, Error, SysResult};
-use crate::vm::{self, AddressSpace};
+use crate::syscall::Args;
+use crate::vm;
 
 /// The objects; pages are named by their physical addresses.
 static TABLE: SpinLock<Table<usize>> = SpinLock::new("shm", Table::new());
@@ -77,20 +78,6 @@ impl From<ShmError> for Error {
     }
 }
 
-/// The calling process's private fields.
-fn me() -> &'static mut Private {
-    // SAFETY: system calls run in the calling process's own kernel thread,
-    // the only user of these fields.
-    unsafe { proc::current().private() }
-}
-
-fn space(private: &mut Private) -> &mut AddressSpace {
-    private
-        .space
-        .as_mut()
-        .expect("a running process has an address space")
-}
-
 fn free_page(page: usize) {
     // SAFETY: the table hands back pages that came from kalloc_zeroed and
     // that are no longer mapped anywhere (the last reference is gone, and
@@ -100,12 +87,12 @@ fn free_page(page: usize) {
 
 /// shm_open(name): a descriptor for the object called `name`, created if
 /// needed.
-pub fn sys_open(args: &Args) -> SysResult {
+pub fn sys_open(args: &Args, me: &mut Private) -> SysResult {
     // One byte more than the longest name, for the NUL: a longer name has
     // no NUL within the buffer and is refused, not cut.
     let mut buffer = [0u8; SHM_NAME_MAX + 1];
-    let name = args.str(0, &mut buffer)?;
-    let descriptors = &mut me().shm;
+    let name = args.str(0, me.space(), &mut buffer)?;
+    let descriptors = &mut me.shm;
     let mut table = TABLE.lock();
     if !descriptors.has_free() {
         return Err(Error::OutOfResources);
@@ -115,11 +102,11 @@ pub fn sys_open(args: &Args) -> SysResult {
 }
 
 /// shm_trunc(od, size): gives the object its size and zeroed pages, once.
-pub fn sys_trunc(args: &Args) -> SysResult {
+pub fn sys_trunc(args: &Args, me: &mut Private) -> SysResult {
     let od = args.int(0);
     // The size is a C int: sign-extend the low 32 bits.
     let size = i64::from(args.int(1));
-    let descriptors = &me().shm;
+    let descriptors = &me.shm;
     let mut table = TABLE.lock();
     let descriptor = descriptors.get(i64::from(od))?;
     let bytes = table.trunc(descriptor.slot, size, kalloc_zeroed, free_page)?;
@@ -128,11 +115,10 @@ pub fn sys_trunc(args: &Args) -> SysResult {
 
 /// shm_map(od, &va, flags): maps the whole object at its slot's address
 /// and stores that address in `*va`.
-pub fn sys_map(args: &Args) -> SysResult {
+pub fn sys_map(args: &Args, private: &mut Private) -> SysResult {
     let od = i64::from(args.int(0));
     let va_pointer = args.addr(1);
     let writable = writable_from_flags(i64::from(args.int(2)))?;
-    let private = me();
     let table = TABLE.lock();
     let descriptor = private.shm.get(od)?;
     let slot = descriptor.slot;
@@ -143,9 +129,11 @@ pub fn sys_map(args: &Args) -> SysResult {
         return Err(ShmError::AlreadyMapped.into());
     }
     // The answer must be deliverable before anything is mapped.
-    space(private).check(va_pointer, size_of::<usize>(), true)?;
+    private
+        .space()
+        .check(va_pointer, size_of::<usize>(), true)?;
     let base = slot_address(slot);
-    let space = space(private);
+    let space = private.space_mut();
     for (i, page) in table.pages(slot).enumerate() {
         if space.map_shared(base + i * PGSIZE, page, writable).is_err() {
             space.unmap(base, base + i * PGSIZE);
@@ -159,9 +147,8 @@ pub fn sys_map(args: &Args) -> SysResult {
 
 /// shm_close(od): unmaps (if mapped) and frees the descriptor, dropping a
 /// reference to the object.
-pub fn sys_close(args: &Args) -> SysResult {
+pub fn sys_close(args: &Args, private: &mut Private) -> SysResult {
     let od = i64::from(args.int(0));
-    let private = me();
     let mut table = TABLE.lock();
     close_descriptor(private, &mut table, od)?;
     Ok(0)
@@ -179,7 +166,9 @@ fn close_descriptor(
         // The pages are marked SHARED, so unmap does not free them; it
         // flushes their TLB entries on this CPU, the only one running this
         // process.
-        space(private).unmap(base, base + table.size(descriptor.slot));
+        private
+            .space_mut()
+            .unmap(base, base + table.size(descriptor.slot));
     }
     table.close(descriptor.slot, free_page);
     Ok(())
@@ -212,7 +201,8 @@ pub fn fork(parent: &Private, child: &mut Private) -> Result<(), Error> {
             };
             let base = slot_address(descriptor.slot);
             for (i, page) in table.pages(descriptor.slot).enumerate() {
-                if space(child)
+                if child
+                    .space_mut()
                     .map_shared(base + i * PGSIZE, page, writable)
                     .is_err()
                 {

@@ -13,7 +13,7 @@
 //! - the kernel image at `KERNBASE + pa`, with 4 KiB pages: text read-only
 //!   and executable, rodata read-only, data and bss writable; nothing is
 //!   both writable and executable; the guard page below each CPU's own
-//!   stack is left out (`mp::stack_guard_pages`);
+//!   stack is left out (`arch::mp::stack_guard_pages`, passed in by `kernel_entry`);
 //! - device registers (`map_mmio`), uncached, inside the direct map.
 //!
 //! Every process's page table shares the kernel half: it copies the kernel
@@ -39,7 +39,7 @@ use x86::bits64::paging::{
 };
 use x86::controlregs::cr3_write;
 
-use crate::arch::mp;
+use crate::error::Error;
 use crate::kalloc::{kalloc, kalloc_zeroed, kfree};
 use crate::memlayout::{DIRECT_MAP, USER_TOP, kernel_image, phys_to_virt, virt_to_phys};
 use crate::multiboot;
@@ -214,8 +214,9 @@ pub fn kernel_pml4() -> PAddr {
     PAddr::from(*KERNEL_PML4.get().expect("vm::init has not run"))
 }
 
-/// Builds the kernel's page table and switches this CPU to it.
-pub fn init() {
+/// Builds the kernel's page table and switches this CPU to it, leaving
+/// the pages in `guard_pages` (below each CPU's own stack) unmapped.
+pub fn init(guard_pages: &[usize]) {
     let pml4 = PAddr::from(kalloc_zeroed().expect("vm: no memory for the kernel page table"));
 
     // The direct map covers every area of the memory map that is RAM or
@@ -244,7 +245,7 @@ pub fn init() {
     ];
     for (range, flags) in sections {
         for va in range.step_by(PGSIZE) {
-            if mp::stack_guard_pages().any(|guard| guard == va) {
+            if guard_pages.contains(&va) {
                 continue; // below a CPU's stack: stays unmapped
             }
             map_page(pml4, va, virt_to_phys(va), flags).expect("vm: cannot map the kernel");
@@ -280,7 +281,7 @@ pub fn map_mmio(pa: usize, size: usize) -> usize {
 
 /// Test: the kernel image is mapped with the permissions its sections need,
 /// and nothing is both writable and executable.
-pub fn test_kernel_permissions() -> crate::ktest::TestResult {
+pub fn test_kernel_permissions() -> crate::verdict::TestResult {
     let image = kernel_image();
     let flags_of = |va: usize| walk(kernel_pml4(), va, false).map(|entry| entry.flags());
     let text = flags_of(image.text.start).ok_or("kernel text is not mapped")?;
@@ -366,6 +367,28 @@ pub struct UserAddr(pub usize);
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BadAddress;
 
+impl From<BadAddress> for Error {
+    fn from(_: BadAddress) -> Error {
+        Error::BadAddress
+    }
+}
+
+/// The physical address of an address space's PML4: what CR3 holds while
+/// it is active. A copy that owns nothing; the `AddressSpace` it came
+/// from must outlive its use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageTableRoot(PAddr);
+
+impl PageTableRoot {
+    /// Loads the address space on this CPU.
+    pub fn activate(self) {
+        // SAFETY: every address space shares the kernel's upper half, so
+        // kernel code keeps running; the user half belongs to the process
+        // about to run, whose AddressSpace lives while it can run.
+        unsafe { cr3_write(self.0.as_u64()) };
+    }
+}
+
 /// The user half of a process's address space: its own PML4, whose upper
 /// half is the kernel's.
 pub struct AddressSpace {
@@ -388,9 +411,12 @@ impl AddressSpace {
 
     /// Loads this address space on this CPU.
     pub fn activate(&self) {
-        // SAFETY: the kernel half is the kernel's own, so kernel code keeps
-        // running; the user half belongs to the process about to run.
-        unsafe { cr3_write(self.pml4.as_u64()) };
+        self.root().activate();
+    }
+
+    /// The root of its page table, for the scheduler (proc.rs).
+    pub fn root(&self) -> PageTableRoot {
+        PageTableRoot(self.pml4)
     }
 
     /// The leaf entry for user address `va`, if its page tables exist.
