@@ -51,17 +51,7 @@ pub use printf::{STDERR, STDIN, STDOUT};
 pub use start::Args;
 pub use syscall::*;
 
-// The user address space, as the kernel lays it out (kernel/src/memlayout.rs
-// and param.rs): from 0x1000 up, the program's text, data and bss, an
-// unmapped guard page, the stack, then the heap, which `sbrk` grows up to
-// SHMBASE.
-
-/// Size of a page: the unit in which the kernel maps memory.
-pub const PGSIZE: usize = 4096;
-
-/// Pages of a process's user stack; the page below it is left unmapped, so
-/// running off the end of the stack faults instead of overwriting data.
-pub const USER_STACK_PAGES: usize = 16;
-
-/// Start of the shared-memory window; the heap can never grow past it.
-pub const SHMBASE: usize = 0x4000_0000;
+// The user address space, as the kernel lays it out (abi::memlayout): from
+// 0x1000 up, the program's text, data and bss, an unmapped guard page, the
+// stack, then the heap, which `sbrk` grows up to SHMBASE.
+pub use abi::memlayout::{PGSIZE, SHMBASE, USER_STACK_PAGES};

@@ -200,7 +200,7 @@ impl Shm {
     /// would refuse.
     pub fn open(name: impl AsRef<[u8]>) -> Result<Shm, ShmError> {
         let name = name.as_ref();
-        if name.is_empty() || name.len() > SHM_NAME_MAX || name.contains(&0) {
+        if !abi::shm::is_valid_name(name) {
             return Err(ShmError::InvalidName);
         }
         // The name and its NUL, on the stack: a name is short.

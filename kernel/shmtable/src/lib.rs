@@ -28,7 +28,8 @@
 
 #![no_std]
 
-pub use abi::shm::{NSHM, NSHMPROC, PGSIZE, SHM_MAXPAGES, SHM_MAXSIZE, SHM_NAME_MAX};
+pub use abi::memlayout::PGSIZE;
+pub use abi::shm::{NSHM, NSHMPROC, SHM_MAXPAGES, SHM_MAXSIZE, SHM_NAME_MAX};
 
 /// Why a shared-memory call fails. User programs see -1; the kernel and
 /// the tests see which rule was broken.
@@ -58,7 +59,7 @@ pub enum ShmError {
 
 /// Checks a name: 1..=SHM_NAME_MAX bytes, none of them NUL.
 pub fn check_name(name: &[u8]) -> Result<(), ShmError> {
-    if name.is_empty() || name.len() > SHM_NAME_MAX || name.contains(&0) {
+    if !abi::shm::is_valid_name(name) {
         Err(ShmError::BadName)
     } else {
         Ok(())
