@@ -33,7 +33,6 @@
 
 #![no_std]
 #![no_main]
-#![deny(unsafe_op_in_unsafe_fn)]
 
 #[macro_use]
 mod printf;

@@ -34,7 +34,6 @@
 //! allocator's free list) needs no lock.
 
 #![no_std]
-#![deny(unsafe_op_in_unsafe_fn)]
 
 extern crate alloc;
 
