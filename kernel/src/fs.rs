@@ -576,12 +576,12 @@ impl Source<'_> {
 
 // ---------------------------------------------------------------- paths
 
-/// Splits the first element off a path: "a/bb/c" -> ("a", "bb/c"),
-/// "///a//bb" -> ("a", "bb"), "" and "///" -> None. An element longer
-/// than DIRSIZ is an error, not silently cut.
 /// A path split into its first element and the rest.
 type Split<'p> = (&'p [u8], &'p [u8]);
 
+/// Splits the first element off a path: "a/bb/c" -> ("a", "bb/c"),
+/// "///a//bb" -> ("a", "bb"), "" and "///" -> None. An element longer
+/// than DIRSIZ is an error, not silently cut.
 fn next_element(path: &[u8]) -> Option<Result<Split<'_>, Error>> {
     let start = path.iter().position(|&b| b != b'/')?;
     let path = &path[start..];

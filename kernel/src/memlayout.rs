@@ -57,7 +57,8 @@ pub const BOOT_DIRECT_MAP_LIMIT: usize = 1 << 30;
 /// Physical address of the CGA text-mode buffer.
 pub const CGA_PHYS: usize = 0xB8000;
 
-/// The physical address that the direct map shows at `va`.
+/// The kernel virtual address at which the direct map shows the physical
+/// address `pa`.
 pub fn phys_to_virt(pa: usize) -> usize {
     pa + DIRECT_MAP
 }
