@@ -228,17 +228,13 @@ struct Image {
 fn load_image(file: &mut ElfFile) -> Result<Image, Error> {
     let elf = parse_header(file)?;
     let mut space = AddressSpace::new().ok_or(Error::OutOfResources)?;
-    match load_segments_and_stack(file, &elf, &mut space) {
-        Ok(size) => Ok(Image {
-            space,
-            size,
-            entry: elf.entry,
-        }),
-        Err(error) => {
-            space.free();
-            Err(error)
-        }
-    }
+    // On failure, `space` is dropped, freeing everything it mapped.
+    let size = load_segments_and_stack(file, &elf, &mut space)?;
+    Ok(Image {
+        space,
+        size,
+        entry: elf.entry,
+    })
 }
 
 /// Loads the segments, then maps the guard page and the stack above them;
@@ -379,13 +375,8 @@ pub fn load_into(p: &Proc, private: &mut Private, path: &[u8], argv: &[&[u8]]) -
     drop(cwd);
     log::end_op();
     let image = loaded?;
-    let (rsp, argv_addr) = match push_arguments(&image, argv) {
-        Ok(stack) => stack,
-        Err(error) => {
-            image.space.free();
-            return Err(error);
-        }
-    };
+    // On failure, `image` is dropped with its address space.
+    let (rsp, argv_addr) = push_arguments(&image, argv)?;
 
     // Nothing can fail from here on: commit.
     // The new image starts with no shared memory; the old mappings go
@@ -401,9 +392,8 @@ pub fn load_into(p: &Proc, private: &mut Private, path: &[u8], argv: &[&[u8]]) -
         shared.name = Name::of_path(path);
         root.activate();
     }
-    if let Some(old) = old {
-        old.free();
-    }
+    // Only now may the old address space go: it is no longer active.
+    drop(old);
     private.size = image.size;
     private.heap_start = image.size;
     // The new program starts with clean FPU/SSE registers, as with clean

@@ -332,7 +332,7 @@ pub fn init() {
     for p in &PROCS {
         for va in (p.kernel_stack_bottom()..p.kernel_stack_top()).step_by(PGSIZE) {
             let page = kalloc().expect("proc: no memory for kernel stacks");
-            vm::map_page(vm::kernel_pml4(), va, page, PTFlags::RW | PTFlags::XD)
+            vm::map_kernel_page(va, page, PTFlags::RW | PTFlags::XD)
                 .expect("proc: cannot map a kernel stack");
         }
     }
@@ -409,9 +409,9 @@ fn free_process(p: &Proc, shared: &mut Shared) {
     // SAFETY: the slot is a Zombie or Used and its lock is held: its own
     // thread will never run again (or never ran).
     let private = unsafe { p.private() };
-    if let Some(space) = private.space.take() {
-        space.free();
-    }
+    // Dropping the address space frees its memory; it is not active on
+    // any CPU (a zombie's CPU went back to the kernel's page table).
+    drop(private.space.take());
     private.size = 0;
     shared.page_table = None;
     shared.state = State::Unused;
@@ -496,9 +496,8 @@ pub fn fork(parent_private: &Private) -> Option<i32> {
         return None;
     };
     let root = space.root();
-    if let Some(empty) = child_private.space.replace(space) {
-        empty.free();
-    }
+    // The empty address space alloc_process made goes.
+    drop(child_private.space.replace(space));
     child.lock.lock().page_table = Some(root);
     child_private.size = parent_private.size;
     child_private.heap_start = parent_private.heap_start;
