@@ -24,7 +24,7 @@ use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use abi::fs::{BSIZE, MAXOPBLOCKS};
-use abi::stat::{Stat, T_DIR};
+use abi::stat::{InodeKind, Stat};
 
 use crate::console;
 use crate::error::Error;
@@ -131,7 +131,7 @@ impl File {
             Kind::Pipe(pipe) => unsafe { pipe.as_ref() }.write(space, src, n),
             Kind::Device { major, .. } => device_write(*major, space, src, n),
             Kind::Inode(inode) => {
-                if inode.lock().kind() == T_DIR {
+                if inode.lock().kind() == Some(InodeKind::Dir) {
                     return Err(Error::IsDirectory);
                 }
                 // Write a few blocks at a time, each piece in its own log
@@ -169,14 +169,7 @@ impl File {
     /// `space`.
     pub fn stat_to(&self, space: &AddressSpace, dst: UserAddr) -> Result<(), Error> {
         let stat = self.stat()?;
-        let mut bytes = [0u8; size_of::<Stat>()];
-        bytes[0..4].copy_from_slice(&stat.dev.to_ne_bytes());
-        bytes[4..8].copy_from_slice(&stat.ino.to_ne_bytes());
-        bytes[8..10].copy_from_slice(&stat.kind.to_ne_bytes());
-        bytes[10..12].copy_from_slice(&stat.nlink.to_ne_bytes());
-        bytes[12..16].copy_from_slice(&stat.pad.to_ne_bytes());
-        bytes[16..24].copy_from_slice(&stat.size.to_ne_bytes());
-        Ok(vm::copy_out(space, dst, &bytes)?)
+        Ok(vm::copy_out(space, dst, &stat.encode())?)
     }
 }
 

@@ -50,7 +50,7 @@
 //!   descriptor) fails, even if the first mapping is read-only.
 
 use abi::shm::slot_address;
-use shmtable::{Descriptors, ShmError, Table, writable_from_flags};
+use shmtable::{Access, Descriptors, ShmError, Table};
 
 use crate::error::{Error, SysResult};
 use crate::kalloc::{kalloc_zeroed, kfree};
@@ -61,7 +61,7 @@ use crate::syscall::Args;
 use crate::vm;
 
 /// The objects; pages are named by their physical addresses.
-static TABLE: SpinLock<Table<usize>> = SpinLock::new("shm", Table::new());
+static TABLE: SpinLock<Table> = SpinLock::new("shm", Table::new());
 
 impl From<ShmError> for Error {
     fn from(error: ShmError) -> Error {
@@ -101,14 +101,20 @@ pub fn sys_open(args: &Args, me: &mut Private) -> SysResult {
     Ok(descriptors.alloc(slot).expect("a descriptor is free"))
 }
 
+/// Descriptor argument `n`: a C `int`, so anything, negative included;
+/// a number that is not a descriptor is refused by the table.
+fn od_arg(args: &Args, n: usize) -> Result<usize, Error> {
+    usize::try_from(args.int(n)).map_err(|_| Error::BadDescriptor)
+}
+
 /// shm_trunc(od, size): gives the object its size and zeroed pages, once.
 pub fn sys_trunc(args: &Args, me: &mut Private) -> SysResult {
-    let od = args.int(0);
+    let od = od_arg(args, 0)?;
     // The size is a C int: sign-extend the low 32 bits.
     let size = i64::from(args.int(1));
     let descriptors = &me.shm;
     let mut table = TABLE.lock();
-    let descriptor = descriptors.get(i64::from(od))?;
+    let descriptor = descriptors.get(od)?;
     let bytes = table.trunc(descriptor.slot, size, kalloc_zeroed, free_page)?;
     Ok(bytes)
 }
@@ -116,9 +122,9 @@ pub fn sys_trunc(args: &Args, me: &mut Private) -> SysResult {
 /// shm_map(od, &va, flags): maps the whole object at its slot's address
 /// and stores that address in `*va`.
 pub fn sys_map(args: &Args, private: &mut Private) -> SysResult {
-    let od = i64::from(args.int(0));
+    let od = od_arg(args, 0)?;
     let va_pointer = args.addr(1);
-    let writable = writable_from_flags(i64::from(args.int(2)))?;
+    let access = Access::from_flags(i64::from(args.int(2)))?;
     let table = TABLE.lock();
     let descriptor = private.shm.get(od)?;
     let slot = descriptor.slot;
@@ -135,31 +141,30 @@ pub fn sys_map(args: &Args, private: &mut Private) -> SysResult {
     let base = slot_address(slot);
     let space = private.space_mut();
     for (i, page) in table.pages(slot).enumerate() {
-        if space.map_shared(base + i * PGSIZE, page, writable).is_err() {
+        if space
+            .map_shared(base + i * PGSIZE, page, access.is_writable())
+            .is_err()
+        {
             space.unmap(base, base + i * PGSIZE);
             return Err(Error::OutOfResources);
         }
     }
     vm::copy_out(space, va_pointer, &base.to_ne_bytes())?;
-    private.shm.set_mapped(od, writable)?;
+    private.shm.set_mapped(od, access)?;
     Ok(0)
 }
 
 /// shm_close(od): unmaps (if mapped) and frees the descriptor, dropping a
 /// reference to the object.
 pub fn sys_close(args: &Args, private: &mut Private) -> SysResult {
-    let od = i64::from(args.int(0));
+    let od = od_arg(args, 0)?;
     let mut table = TABLE.lock();
     close_descriptor(private, &mut table, od)?;
     Ok(0)
 }
 
 /// Closes descriptor `od` of `private`, with the table locked.
-fn close_descriptor(
-    private: &mut Private,
-    table: &mut Table<usize>,
-    od: i64,
-) -> Result<(), ShmError> {
+fn close_descriptor(private: &mut Private, table: &mut Table, od: usize) -> Result<(), ShmError> {
     let descriptor = private.shm.remove(od)?;
     if descriptor.mapped.is_some() {
         let base = slot_address(descriptor.slot);
@@ -180,7 +185,7 @@ pub fn close_all(private: &mut Private) {
     let mut table = TABLE.lock();
     let open: Descriptors = private.shm;
     for (od, _) in open.iter() {
-        close_descriptor(private, &mut table, od as i64).expect("the descriptor is open");
+        close_descriptor(private, &mut table, od).expect("the descriptor is open");
     }
 }
 
@@ -196,14 +201,14 @@ pub fn fork(parent: &Private, child: &mut Private) -> Result<(), Error> {
     }
     let mapped = 'map: {
         for (_, descriptor) in parent.shm.iter() {
-            let Some(writable) = descriptor.mapped else {
+            let Some(access) = descriptor.mapped else {
                 continue;
             };
             let base = slot_address(descriptor.slot);
             for (i, page) in table.pages(descriptor.slot).enumerate() {
                 if child
                     .space_mut()
-                    .map_shared(base + i * PGSIZE, page, writable)
+                    .map_shared(base + i * PGSIZE, page, access.is_writable())
                     .is_err()
                 {
                     break 'map false;
@@ -217,7 +222,7 @@ pub fn fork(parent: &Private, child: &mut Private) -> Result<(), Error> {
         // were never mapped are skipped.
         let given = child.shm;
         for (od, _) in given.iter() {
-            close_descriptor(child, &mut table, od as i64).expect("the descriptor is open");
+            close_descriptor(child, &mut table, od).expect("the descriptor is open");
         }
         return Err(Error::OutOfResources);
     }

@@ -8,7 +8,7 @@
 //! with a limit of MAXPATH bytes.
 
 use abi::fcntl::{O_CREATE, O_RDWR, O_TRUNC, O_WRONLY};
-use abi::stat::{T_DEVICE, T_DIR, T_FILE};
+use abi::stat::InodeKind;
 
 use crate::error::{Error, SysResult};
 use crate::file::{self, File, Kind};
@@ -103,7 +103,7 @@ pub fn link(args: &Args, me: &mut Private) -> SysResult {
     operation(|| {
         let inode = fs::namei(old, cwd)?;
         let mut guard = inode.lock();
-        if guard.kind() == T_DIR {
+        if guard.kind() == Some(InodeKind::Dir) {
             return Err(Error::IsDirectory);
         }
         let nlink = guard.nlink().checked_add(1).ok_or(Error::OutOfResources)?;
@@ -140,11 +140,11 @@ pub fn unlink(args: &Args, me: &mut Private) -> SysResult {
         let (inode, offset) = dir_guard.lookup(name).ok_or(Error::NotFound)?;
         let mut guard = inode.lock();
         assert!(guard.nlink() >= 1, "unlink: nlink < 1");
-        if guard.kind() == T_DIR && !guard.is_empty_dir() {
+        if guard.kind() == Some(InodeKind::Dir) && !guard.is_empty_dir() {
             return Err(Error::NotEmpty);
         }
         dir_guard.erase_entry(offset);
-        if guard.kind() == T_DIR {
+        if guard.kind() == Some(InodeKind::Dir) {
             // The child's ".." no longer counts as a link to the parent.
             dir_guard.set_nlink(dir_guard.nlink() - 1);
             dir_guard.update();
@@ -159,13 +159,20 @@ pub fn unlink(args: &Args, me: &mut Private) -> SysResult {
 /// Creates `path` (relative to `cwd`) as an inode of `kind` (for a
 /// regular file, an existing file or device of that name will do) and
 /// returns it, unlocked. Must run inside a log operation.
-fn create(path: &[u8], cwd: &Inode, kind: u16, major: u16, minor: u16) -> Result<Inode, Error> {
+fn create(
+    path: &[u8],
+    cwd: &Inode,
+    kind: InodeKind,
+    major: u16,
+    minor: u16,
+) -> Result<Inode, Error> {
     let (dir, name) = fs::namei_parent(path, cwd)?;
     let mut dir_guard = dir.lock();
     if let Some((existing, _)) = dir_guard.lookup(name) {
         drop(dir_guard);
         let guard = existing.lock();
-        let reusable = kind == T_FILE && (guard.kind() == T_FILE || guard.kind() == T_DEVICE);
+        let reusable = kind == InodeKind::File
+            && (guard.kind() == Some(InodeKind::File) || guard.kind() == Some(InodeKind::Device));
         drop(guard);
         return if reusable {
             Ok(existing)
@@ -179,13 +186,13 @@ fn create(path: &[u8], cwd: &Inode, kind: u16, major: u16, minor: u16) -> Result
     guard.set_nlink(1);
     guard.update();
     let linked = (|| {
-        if kind == T_DIR {
+        if kind == InodeKind::Dir {
             // "." and ".." first; "." does not count as a link.
             guard.link(b".", inode.inum())?;
             guard.link(b"..", dir.inum())?;
         }
         dir_guard.link(name, inode.inum())?;
-        if kind == T_DIR {
+        if kind == InodeKind::Dir {
             // The new directory's ".." links to the parent.
             dir_guard.set_nlink(dir_guard.nlink() + 1);
             dir_guard.update();
@@ -212,24 +219,24 @@ pub fn open(args: &Args, me: &mut Private) -> SysResult {
     // starts an operation of its own.
     let file = operation(|| {
         let inode = if mode & O_CREATE != 0 {
-            create(path, cwd, T_FILE, 0, 0)?
+            create(path, cwd, InodeKind::File, 0, 0)?
         } else {
             fs::namei(path, cwd)?
         };
         let mut guard = inode.lock();
         let writable = mode & (O_WRONLY | O_RDWR) != 0;
         let readable = mode & O_WRONLY == 0;
-        if guard.kind() == T_DIR && writable {
+        if guard.kind() == Some(InodeKind::Dir) && writable {
             return Err(Error::IsDirectory);
         }
         let major = guard.major();
-        if guard.kind() == T_DEVICE && major != abi::device::CONSOLE {
+        if guard.kind() == Some(InodeKind::Device) && major != abi::device::CONSOLE {
             return Err(Error::NotFound);
         }
-        if mode & O_TRUNC != 0 && guard.kind() == T_FILE {
+        if mode & O_TRUNC != 0 && guard.kind() == Some(InodeKind::File) {
             guard.truncate();
         }
-        let is_device = guard.kind() == T_DEVICE;
+        let is_device = guard.kind() == Some(InodeKind::Device);
         drop(guard);
         let kind = if is_device {
             Kind::Device { inode, major }
@@ -246,14 +253,14 @@ pub fn open(args: &Args, me: &mut Private) -> SysResult {
 pub fn mkdir(args: &Args, me: &mut Private) -> SysResult {
     let mut buf = [0; MAXPATH];
     let path = path_arg(me, args, 0, &mut buf)?;
-    operation(|| create(path, cwd(me), T_DIR, 0, 0).map(|_| 0))
+    operation(|| create(path, cwd(me), InodeKind::Dir, 0, 0).map(|_| 0))
 }
 
 pub fn mknod(args: &Args, me: &mut Private) -> SysResult {
     let mut buf = [0; MAXPATH];
     let path = path_arg(me, args, 0, &mut buf)?;
     let (major, minor) = (args.int(1) as u16, args.int(2) as u16);
-    operation(|| create(path, cwd(me), T_DEVICE, major, minor).map(|_| 0))
+    operation(|| create(path, cwd(me), InodeKind::Device, major, minor).map(|_| 0))
 }
 
 pub fn chdir(args: &Args, me: &mut Private) -> SysResult {
@@ -261,7 +268,7 @@ pub fn chdir(args: &Args, me: &mut Private) -> SysResult {
     let path = path_arg(me, args, 0, &mut buf)?;
     operation(|| {
         let inode = fs::namei(path, cwd(me))?;
-        if inode.lock().kind() != T_DIR {
+        if inode.lock().kind() != Some(InodeKind::Dir) {
             return Err(Error::NotADirectory);
         }
         // The old directory is dropped inside the operation.
