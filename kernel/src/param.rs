@@ -53,5 +53,6 @@ pub const ROOTDEV: u32 = 1;
 /// The limits of shared memory (SHM-SPEC.md) are defined once, in
 /// `abi::shm`, because user programs check them too: NSHM objects in the
 /// table, NSHMPROC descriptors per process, SHM_MAXPAGES pages per object
-/// (used by the `shmtable` crate), and SHM_NAME_MAX bytes in a name.
-pub use abi::shm::SHM_NAME_MAX;
+/// (used by the `shmtable` crate), SHM_NAME_MAX bytes in a name, and
+/// NSHMWAIT processes waiting in `shm_wait` at once.
+pub use abi::shm::{NSHMWAIT, SHM_NAME_MAX};

@@ -40,6 +40,28 @@
 //! they are also changed under the table lock, so that what the table
 //! counts and what the descriptors say never disagree.
 //!
+//! ## Waiting on shared memory
+//!
+//! `shm_wait(addr, expected)` and `shm_wake(addr, n)` are Linux's futex in
+//! miniature: a process sleeps on a 32-bit word of an object, and another
+//! wakes it, so that locks and queues built in shared memory (user/src/
+//! sync.rs) can block instead of spinning. A waiter is named by the word's
+//! *physical* address: the same word has one physical address in every
+//! process, whatever the mapping, and that address stays valid while the
+//! waiter waits, because its own descriptor holds a reference to the
+//! object (a process cannot close while it sleeps).
+//!
+//! `WAITERS`, a table of `NSHMWAIT` entries under one spin lock, records
+//! who waits on which word, in arrival order. No wake-up is lost because
+//! both calls decide under that lock: `shm_wait` reads the word and
+//! enters its entry with the lock held, and `proc::sleep` releases it only
+//! once the process is asleep; a waker changes the word first and then
+//! takes the lock, so either it finds the entry (and wakes the process) or
+//! the waiter, coming later, finds the new value and returns -1 at once.
+//! An entry is removed by its own waiter when it wakes, was woken, or was
+//! killed, so nothing stays behind. A process waits on one word at a time,
+//! so every waiting process has exactly one entry.
+//!
 //! ## Decisions the spec leaves open
 //!
 //! - Every failing call leaves nothing behind: `shm_open` checks for a free
@@ -49,13 +71,16 @@
 //! - `shm_map` of an object the process already maps (through any
 //!   descriptor) fails, even if the first mapping is read-only.
 
+use core::sync::atomic::{AtomicU32, Ordering};
+
 use abi::shm::slot_address;
 use shmtable::{Access, Descriptors, ShmError, Table};
 
 use crate::error::{Error, SysResult};
 use crate::kalloc::{kalloc_zeroed, kfree};
-use crate::param::{PGSIZE, SHM_NAME_MAX};
-use crate::proc::Private;
+use crate::memlayout::phys_to_virt;
+use crate::param::{NSHMWAIT, PGSIZE, SHM_NAME_MAX};
+use crate::proc::{self, Private};
 use crate::spinlock::SpinLock;
 use crate::syscall::Args;
 use crate::vm;
@@ -227,4 +252,121 @@ pub fn fork(parent: &Private, child: &mut Private) -> Result<(), Error> {
         return Err(Error::OutOfResources);
     }
     Ok(())
+}
+
+/// A process waiting in `shm_wait`.
+#[derive(Clone, Copy)]
+struct Waiter {
+    /// Physical address of the word it waits on.
+    word: usize,
+    /// When it arrived, in `WaitTable::arrivals`: `shm_wake` wakes the
+    /// oldest first.
+    arrival: u64,
+    /// Set by `shm_wake`; the waiter then leaves.
+    woken: bool,
+}
+
+/// The waiters, and a count of arrivals that orders them.
+struct WaitTable {
+    entries: [Option<Waiter>; NSHMWAIT],
+    arrivals: u64,
+}
+
+static WAITERS: SpinLock<WaitTable> = SpinLock::new(
+    "shm waiters",
+    WaitTable {
+        entries: [None; NSHMWAIT],
+        arrivals: 0,
+    },
+);
+
+/// What `sleep` and `wakeup` call the waiter in entry `i`.
+fn waiter_channel(i: usize) -> usize {
+    &WAITERS as *const SpinLock<WaitTable> as usize + i
+}
+
+/// The physical address of the aligned 32-bit word at user address
+/// argument `n`, which must lie in shared memory the caller maps.
+fn word_arg(args: &Args, n: usize, me: &Private) -> Result<usize, Error> {
+    let va = args.addr(n).0;
+    if !va.is_multiple_of(size_of::<u32>()) {
+        return Err(Error::InvalidArgument);
+    }
+    me.space().translate_shared(va).ok_or(Error::BadAddress)
+}
+
+/// The word at physical address `word`, read as the atomic it is to the
+/// processes that share it.
+fn load_word(word: usize) -> u32 {
+    // SAFETY: `word` is an aligned word of an object's page (word_arg),
+    // which lives while the caller holds its reference; the kernel reads
+    // it through the direct map, like any process's atomic access.
+    let word = unsafe { AtomicU32::from_ptr(phys_to_virt(word) as *mut u32) };
+    word.load(Ordering::SeqCst)
+}
+
+/// shm_wait(addr, expected): sleeps while the word at `addr` holds
+/// `expected`, until a shm_wake on it. 0 when woken; -1 at once if the
+/// word differs, and for a bad address, a full table or a kill.
+pub fn sys_wait(args: &Args, me: &mut Private) -> SysResult {
+    let word = word_arg(args, 0, me)?;
+    let expected = args.int(1) as u32;
+    let p = proc::current();
+    let mut table = WAITERS.lock();
+    if load_word(word) != expected {
+        return Err(Error::InvalidArgument);
+    }
+    let i = table
+        .entries
+        .iter()
+        .position(Option::is_none)
+        .ok_or(Error::OutOfResources)?;
+    let arrival = table.arrivals;
+    table.arrivals += 1;
+    table.entries[i] = Some(Waiter {
+        word,
+        arrival,
+        woken: false,
+    });
+    let result = loop {
+        if table.entries[i].is_some_and(|waiter| waiter.woken) {
+            break Ok(0);
+        }
+        if p.killed() {
+            break Err(Error::Interrupted);
+        }
+        table = proc::sleep(waiter_channel(i), table);
+    };
+    table.entries[i] = None;
+    result
+}
+
+/// shm_wake(addr, n): wakes up to `n` (at least 1) processes waiting on
+/// the word at `addr`, oldest first; returns how many.
+pub fn sys_wake(args: &Args, me: &mut Private) -> SysResult {
+    let word = word_arg(args, 0, me)?;
+    let n = usize::try_from(args.int(1))
+        .ok()
+        .filter(|&n| n >= 1)
+        .ok_or(Error::InvalidArgument)?;
+    let mut table = WAITERS.lock();
+    let mut woken = 0;
+    while woken < n {
+        let oldest = table
+            .entries
+            .iter()
+            .enumerate()
+            .filter_map(|(i, entry)| entry.map(|waiter| (i, waiter)))
+            .filter(|(_, waiter)| waiter.word == word && !waiter.woken)
+            .min_by_key(|(_, waiter)| waiter.arrival);
+        let Some((i, _)) = oldest else {
+            break;
+        };
+        if let Some(waiter) = table.entries[i].as_mut() {
+            waiter.woken = true;
+        }
+        proc::wakeup(waiter_channel(i));
+        woken += 1;
+    }
+    Ok(woken)
 }

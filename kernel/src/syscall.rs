@@ -115,6 +115,8 @@ pub fn syscall(frame: &TrapFrame) -> isize {
         SYS_SHM_TRUNC => shm::sys_trunc(&args, me),
         SYS_SHM_MAP => shm::sys_map(&args, me),
         SYS_SHM_CLOSE => shm::sys_close(&args, me),
+        SYS_SHM_WAIT => shm::sys_wait(&args, me),
+        SYS_SHM_WAKE => shm::sys_wake(&args, me),
         _ => {
             let (pid, name) = proc::current().pid_and_name();
             println!("{pid} {name}: unknown sys call {number}");

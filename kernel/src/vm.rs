@@ -679,6 +679,19 @@ impl AddressSpace {
         allowed.then(|| entry.address().as_usize() + va % PGSIZE)
     }
 
+    /// The physical address behind user address `va` if it lies in a
+    /// shared-memory page this address space maps (readable is enough).
+    pub fn translate_shared(&self, va: usize) -> Option<usize> {
+        if va >= USER_TOP {
+            return None;
+        }
+        let entry = self.table.lookup(va)?;
+        let flags = entry.flags();
+        flags
+            .contains(PTFlags::P | PTFlags::US | SHARED)
+            .then(|| entry.address().as_usize() + va % PGSIZE)
+    }
+
     /// Checks that `len` bytes from `start` are user memory, writable too if
     /// `write`, without copying anything.
     pub fn check(&self, start: UserAddr, len: usize, write: bool) -> Result<(), BadAddress> {

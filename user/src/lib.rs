@@ -22,9 +22,11 @@
 //! - [`string`]: the few string helpers `core` and `alloc` lack. (A
 //!   NUL-terminated copy of a string is `alloc::ffi::CString`; a C string
 //!   literal is `c"..."`.)
-//! - [`shm`]: shared memory (SHM-SPEC.md): its four system calls, and
+//! - [`shm`]: shared memory (docs/shm.md): its system calls, and
 //!   [`Shm`](shm::Shm), a descriptor that closes itself when dropped, with
 //!   the mapping it hands out.
+//! - [`sync`]: a mutex, a semaphore and a byte channel that live in
+//!   shared memory and block through `shm_wait`/`shm_wake`.
 //! - [`testing`]: the harness of the test programs (`proctest`, `shmtest`,
 //!   `usertests`): a table of checks run in order, each printing `PASS` or
 //!   `FAIL`, with the free memory counted before and after.
@@ -41,6 +43,7 @@ pub mod printf;
 pub mod shm;
 pub mod start;
 pub mod string;
+pub mod sync;
 pub mod syscall;
 pub mod testing;
 pub mod umalloc;

@@ -12,6 +12,9 @@ pub const NSHMPROC: usize = 16;
 pub const SHM_MAXPAGES: usize = 32;
 /// Bytes in a name, not counting the NUL.
 pub const SHM_NAME_MAX: usize = 63;
+/// Processes that can wait in `shm_wait` at once, on all words together;
+/// one more gets -1.
+pub const NSHMWAIT: usize = 32;
 use crate::memlayout::PGSIZE;
 /// Start of the shared-memory window in every address space.
 pub use crate::memlayout::SHMBASE;
