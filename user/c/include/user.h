@@ -53,7 +53,7 @@ int uptime(void);
 void exit_status(int status) __attribute__((noreturn));
 int wait_status(int *status);
 
-// Shared memory (SHM-SPEC.md): named objects of whole pages, each always
+// Shared memory (docs/shm.md): named objects of whole pages, each always
 // mapped at the same address in every process. shm_open returns a
 // descriptor; shm_trunc sizes the object once and returns its size;
 // shm_map maps all of it with O_RDONLY or O_RDWR (fcntl.h) and stores
