@@ -54,20 +54,15 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
-use core::arch::x86_64::_rdtsc;
-use core::fmt;
-use core::hint::spin_loop;
 
+use ulib::bench::{
+    CALIBRATION_TICKS, Clock, Fixed, make_pipe, mib_per_second, rdtsc, row, spawn, wait_all,
+};
 use ulib::shm::{Mapping, SHM_MAXSIZE, Shm};
 use ulib::sync::{Mutex, Semaphore, channel};
-use ulib::{
-    Args, PGSIZE, close, eprintln, exit, fork, pipe, println, read, sleep, uptime, wait, write,
-};
+use ulib::{Args, PGSIZE, close, eprintln, println, read, write};
 
 ulib::entry!(main);
-
-/// Timer ticks the TSC is counted over.
-const CALIBRATION_TICKS: i32 = 25;
 
 /// Process counts of the cycle benchmark.
 const CYCLE_PROCESSES: [usize; 5] = [1, 2, 4, 8, 16];
@@ -137,7 +132,7 @@ fn run() -> Result<(), String> {
     }
 
     let shm = shm_bandwidth()?;
-    let shm_rate = mib_per_second(&clock, SHM_MESSAGES, shm);
+    let shm_rate = mib_per_second(&clock, SHM_MESSAGES * MESSAGE, shm);
     row(
         "shm_bandwidth",
         2,
@@ -147,7 +142,7 @@ fn run() -> Result<(), String> {
         "mib_per_second",
     );
     let piped = pipe_bandwidth()?;
-    let pipe_rate = mib_per_second(&clock, PIPE_MESSAGES, piped);
+    let pipe_rate = mib_per_second(&clock, PIPE_MESSAGES * MESSAGE, piped);
     row(
         "pipe_bandwidth",
         2,
@@ -204,143 +199,6 @@ fn run() -> Result<(), String> {
         "locks_per_second",
     );
     Ok(())
-}
-
-/// Prints one CSV row. A row without `seconds` (a ratio) leaves
-/// `operations` and `seconds` empty.
-fn row(
-    benchmark: &str,
-    processes: usize,
-    operations: usize,
-    seconds: Option<Fixed>,
-    rate: Fixed,
-    unit: &str,
-) {
-    match seconds {
-        Some(seconds) => {
-            println!("{benchmark},{processes},{operations},{seconds},{rate},{unit}")
-        }
-        None => println!("{benchmark},{processes},,,{rate},{unit}"),
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Time.
-
-/// Reads the time-stamp counter.
-fn rdtsc() -> u64 {
-    // SAFETY: rdtsc only reads the counter, which the kernel leaves
-    // readable from user mode (CR4.TSD clear); no memory is involved.
-    unsafe { _rdtsc() }
-}
-
-/// The TSC's rate, learned from the timer.
-struct Clock {
-    /// TSC cycles per second.
-    hz: u64,
-}
-
-impl Clock {
-    /// Counts TSC cycles over [`CALIBRATION_TICKS`] timer ticks, starting
-    /// and ending just as a tick begins.
-    fn calibrate() -> Clock {
-        let first = uptime();
-        while uptime() == first {
-            spin_loop();
-        }
-        let start = rdtsc();
-        let end_tick = first + 1 + CALIBRATION_TICKS;
-        // Sleep most of the way (politely), then watch for the last tick.
-        sleep(CALIBRATION_TICKS - 1);
-        while uptime() < end_tick {
-            spin_loop();
-        }
-        let cycles = rdtsc() - start;
-        Clock {
-            hz: (cycles * 100 / CALIBRATION_TICKS as u64).max(1),
-        }
-    }
-
-    /// `cycles` of the TSC in seconds.
-    fn seconds(&self, cycles: u64) -> Fixed {
-        Fixed::ratio(cycles as u128, self.hz as u128)
-    }
-
-    /// `operations` per second, done in `cycles` of the TSC.
-    fn rate(&self, operations: u128, cycles: u64) -> Fixed {
-        Fixed::ratio(operations * self.hz as u128, (cycles as u128).max(1))
-    }
-}
-
-/// MiB per second for `messages` messages in `cycles` of the TSC.
-fn mib_per_second(clock: &Clock, messages: usize, cycles: u64) -> Fixed {
-    let mib = (messages * MESSAGE) as u128;
-    Fixed::ratio(mib * clock.hz as u128, (cycles as u128).max(1) << 20)
-}
-
-/// A non-negative number with three decimals.
-#[derive(Clone, Copy)]
-struct Fixed {
-    thousandths: u128,
-}
-
-impl Fixed {
-    /// `numerator / denominator`, rounded down to a thousandth.
-    fn ratio(numerator: u128, denominator: u128) -> Fixed {
-        Fixed {
-            thousandths: numerator * 1000 / denominator,
-        }
-    }
-}
-
-impl fmt::Display for Fixed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}.{:03}",
-            self.thousandths / 1000,
-            self.thousandths % 1000
-        )
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Processes.
-
-/// Forks a child that runs `child` and exits with its result.
-fn spawn(child: impl FnOnce() -> i32) -> Result<i32, String> {
-    match fork() {
-        0 => exit(child()),
-        pid if pid < 0 => Err(String::from("fork failed")),
-        pid => Ok(pid),
-    }
-}
-
-/// Waits for `count` children; fails if any did not exit with 0.
-fn wait_all(count: usize, what: &str) -> Result<(), String> {
-    let mut failed = 0;
-    for _ in 0..count {
-        let mut status = 0;
-        if wait(Some(&mut status)) < 0 {
-            return Err(format!("{what}: a child went missing"));
-        }
-        if status != 0 {
-            failed += 1;
-        }
-    }
-    match failed {
-        0 => Ok(()),
-        _ => Err(format!("{what}: {failed} of {count} children failed")),
-    }
-}
-
-/// Makes a pipe: `(read end, write end)`.
-fn make_pipe() -> Result<(i32, i32), String> {
-    let mut fds = [0; 2];
-    match pipe(&mut fds) {
-        0 => Ok((fds[0], fds[1])),
-        _ => Err(String::from("pipe failed")),
-    }
 }
 
 // ---------------------------------------------------------------------------
