@@ -58,7 +58,7 @@ const SYSCALLS: &[(&str, usize)] = &[
     ("SYS_shm_wake", SYS_SHM_WAKE),
 ];
 
-/// `abi::fcntl`: the `open` flags and `NOFILE`.
+/// `abi::fcntl`: the `open` flags, `NOFILE` and `PIPESIZE`.
 const FCNTL: &[(&str, usize)] = &[
     ("O_RDONLY", O_RDONLY as usize),
     ("O_WRONLY", O_WRONLY as usize),
@@ -66,6 +66,7 @@ const FCNTL: &[(&str, usize)] = &[
     ("O_CREATE", O_CREATE as usize),
     ("O_TRUNC", O_TRUNC as usize),
     ("NOFILE", NOFILE),
+    ("PIPESIZE", PIPESIZE),
 ];
 
 /// `abi::stat`'s inode types; xv6's C calls `T_DEVICE` `T_DEV`.
