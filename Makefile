@@ -6,6 +6,7 @@
 #   make qemu       boot it in a QEMU window (CGA screen), serial on this terminal
 #   make qemu-gdb / make qemu-nox-gdb   the same, waiting for gdb (see .gdbinit)
 #   make test       run every test; the last line says "N passed, M failed"
+#   make bench      benchmarks at 1, 2 and 4 CPUs -> docs/performance.csv and .png
 #   make clean      remove everything built
 
 CPUS ?= 2
@@ -57,7 +58,7 @@ GDBPORT := 26000
 # A recipe that fails leaves no half-written target behind for the next make.
 .DELETE_ON_ERROR:
 
-.PHONY: all setup kernel FORCE qemu qemu-nox qemu-gdb qemu-nox-gdb test clean
+.PHONY: all setup kernel FORCE qemu qemu-nox qemu-gdb qemu-nox-gdb test bench clean
 
 all: $(ISO) $(FS_IMG)
 
@@ -125,6 +126,20 @@ test: $(TEST_ISOS) $(FS_IMG)
 		FS_IMG="$(FS_IMG)" MKFS="$(MKFS)" \
 		USER_RUSTFLAGS="$(USER_RUSTFLAGS)" USER_TARGET_DIR="$(USER_TARGET_DIR)" \
 		tools/test.sh
+
+# Benchmarks, not part of `make test` (they take their own time): boots
+# the benchmark images at 1, 2 and 4 CPUs, REPS times each (default 3),
+# writes docs/performance.csv and draws docs/performance.png.
+BENCH_ISOS := $(ISO) $(BUILD)/test-shmbench.iso $(BUILD)/test-sysbench.iso
+
+$(BUILD)/.bench-setup-done: tools/setup.sh
+	@tools/setup.sh bench
+	@mkdir -p $(BUILD) && touch $@
+
+bench: $(BUILD)/.bench-setup-done $(BENCH_ISOS) $(FS_IMG)
+	@QEMU="$(QEMU)" QEMUOPTS="$(QEMUOPTS)" BUILD="$(BUILD)" FS_IMG="$(FS_IMG)" \
+		TIMEOUT="$(TEST_TIMEOUT)" tools/bench.sh
+	/usr/bin/python3 tools/plot.py docs/performance.csv docs/performance.png
 
 clean:
 	cargo clean
