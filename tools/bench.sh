@@ -24,8 +24,8 @@ now_ms() {
 }
 
 # boot_timed ISO LOG CPUS PATTERN: boots ISO with CPUS CPUs, serial output
-# to LOG. With a PATTERN, waits until LOG has a matching line, prints the
-# milliseconds it took and leaves QEMU running ($qemu_pid); without one,
+# to LOG. With a PATTERN, waits until LOG has a matching line, sets
+# $elapsed_ms to the milliseconds it took and stops QEMU; without one,
 # waits for QEMU to end and returns its exit status. Gives up after
 # TIMEOUT seconds either way.
 boot_timed() {
@@ -41,7 +41,9 @@ boot_timed() {
     qemu_pid=$!
     while kill -0 "$qemu_pid" 2>/dev/null; do
         if [ -n "$pattern" ] && grep -q -- "$pattern" "$log" 2>/dev/null; then
-            echo $(($(now_ms) - start))
+            elapsed_ms=$(($(now_ms) - start))
+            kill "$qemu_pid"
+            wait "$qemu_pid" 2>/dev/null
             return 0
         fi
         if [ $(($(now_ms) - start)) -gt $((TIMEOUT * 1000)) ]; then
@@ -67,9 +69,8 @@ for cpus in 1 2 4; do
         echo "== CPUS=$cpus, repetition $rep"
         # Boot time: until the shell's prompt, then stop QEMU.
         log=$logs/boot-$cpus-$rep.log
-        if ms=$(boot_timed "$BUILD/xv6.iso" "$log" "$cpus" '^\$ '); then
-            kill "$qemu_pid" 2>/dev/null
-            wait "$qemu_pid" 2>/dev/null
+        if boot_timed "$BUILD/xv6.iso" "$log" "$cpus" '^\$ '; then
+            ms=$elapsed_ms
             seconds=$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))
             echo "$cpus,$rep,boot,1,1,$seconds,$seconds,seconds_to_shell" >>"$out"
         else
