@@ -8,6 +8,7 @@
 #   make asm        disassembly listings: build/kernel.asm, build/asm/NAME.asm
 #   make test       run every test; the last line says "N passed, M failed"
 #   make bench      benchmarks at 1, 2 and 4 CPUs -> docs/performance.csv and .png
+#   make lab-shm    the shared-memory lab: this tree without the solution, in LAB_DIR
 #   make clean      remove everything built
 
 CPUS ?= 2
@@ -77,7 +78,7 @@ GDBPORT := $(shell expr `id -u` % 5000 + 25000)
 # A recipe that fails leaves no half-written target behind for the next make.
 .DELETE_ON_ERROR:
 
-.PHONY: all setup kernel FORCE qemu qemu-nox qemu-gdb qemu-nox-gdb gdb asm test bench clean
+.PHONY: all setup kernel FORCE qemu qemu-nox qemu-gdb qemu-nox-gdb gdb asm test bench lab-shm clean
 
 all: $(ISO) $(FS_IMG)
 
@@ -187,6 +188,13 @@ bench: $(BUILD)/.bench-setup-done $(BENCH_ISOS) $(FS_IMG)
 	@QEMU="$(QEMU)" QEMUOPTS="$(QEMUOPTS)" BUILD="$(BUILD)" FS_IMG="$(FS_IMG)" \
 		TIMEOUT="$(TEST_TIMEOUT)" tools/bench.sh
 	/usr/bin/python3 tools/plot.py docs/performance.csv docs/performance.png
+
+# A teacher's lab kit: a copy of the tree without the shared-memory
+# solution (stubs that compile and fail), with a handout, LAB-SHM.md.
+LAB_DIR ?= ../$(notdir $(CURDIR))-lab-shm
+
+lab-shm:
+	@tools/mklab.sh $(LAB_DIR)
 
 clean:
 	cargo clean
