@@ -64,7 +64,7 @@ def main(csv_path, png_path):
     cycles.set_xscale("log", base=2)
     cycles.set_xticks([1, 2, 4, 8, 16], ["1", "2", "4", "8", "16"])
     cycles.set_xlabel("processes working at once")
-    cycles.set_ylabel("shared-memory cycles per second (open, trunc, map, write, close)")
+    cycles.set_ylabel("cycles per second (open, trunc, map, write, close)")
     cycles.set_title("Shared-memory cycles")
     cycles.legend()
     cycles.grid(True, alpha=0.3)
