@@ -6,12 +6,18 @@
 #   make qemu       boot it in a QEMU window (CGA screen), serial on this terminal
 #   make qemu-gdb / make qemu-nox-gdb   the same, waiting for gdb (see .gdbinit)
 #   make test       run every test; the last line says "N passed, M failed"
+#   make test SUITES="shmtest usertests"   run only those suites (the list
+#                   is at the top of tools/test.sh)
 #   make clean      remove everything built
 
 CPUS ?= 2
 MEM ?= 512M
 # Seconds a single headless QEMU run may take before it counts as a hang.
 TEST_TIMEOUT ?= 120
+# The test suites to run (empty: all), and how many QEMU boots run at once
+# (empty: 2 on a machine with at least 2 cores, else 1).
+SUITES ?=
+TEST_JOBS ?=
 
 BUILD := build
 
@@ -124,7 +130,7 @@ test: $(TEST_ISOS) $(FS_IMG)
 		BUILD="$(BUILD)" KERNEL="$(KERNEL)" CARGO_BARE="$(CARGO_BARE)" CARGO_USER="$(CARGO_USER)" \
 		FS_IMG="$(FS_IMG)" MKFS="$(MKFS)" \
 		USER_RUSTFLAGS="$(USER_RUSTFLAGS)" USER_TARGET_DIR="$(USER_TARGET_DIR)" \
-		tools/test.sh
+		SUITES="$(SUITES)" JOBS="$(TEST_JOBS)" tools/test.sh
 
 clean:
 	cargo clean
