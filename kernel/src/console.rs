@@ -11,9 +11,9 @@
 use core::fmt::{self, Write};
 use core::sync::atomic::{AtomicBool, Ordering};
 
+use crate::error::Error;
 use crate::spinlock::SpinLock;
-use crate::syscall::{Error, copy_in_bytes, copy_out_bytes};
-use crate::vm::UserAddr;
+use crate::vm::{self, AddressSpace, UserAddr};
 use crate::{cga, uart};
 
 /// Set once a CPU has panicked.
@@ -162,7 +162,7 @@ pub fn input(byte: u8) {
 
 /// The console device's read: up to `n` bytes of typed input, at most one
 /// line, waiting until a line is there.
-pub fn read(dst: UserAddr, n: usize) -> Result<usize, Error> {
+pub fn read(space: &AddressSpace, dst: UserAddr, n: usize) -> Result<usize, Error> {
     let mut input = INPUT.lock();
     let mut done = 0;
     while done < n {
@@ -183,7 +183,7 @@ pub fn read(dst: UserAddr, n: usize) -> Result<usize, Error> {
             break;
         }
         let at = dst.0.checked_add(done).ok_or(Error::BadAddress)?;
-        copy_out_bytes(UserAddr(at), &[byte])?;
+        vm::copy_out(space, UserAddr(at), &[byte])?;
         done += 1;
         if byte == b'\n' {
             break;
@@ -192,16 +192,17 @@ pub fn read(dst: UserAddr, n: usize) -> Result<usize, Error> {
     Ok(done)
 }
 
-/// The console device's write: `n` bytes from user address `src`.
-pub fn write(src: UserAddr, n: usize) -> Result<usize, Error> {
+/// The console device's write: `n` bytes from user address `src` in
+/// `space`.
+pub fn write(space: &AddressSpace, src: UserAddr, n: usize) -> Result<usize, Error> {
     // Check the whole buffer first, so a bad pointer prints nothing.
-    crate::syscall::with_space(|space| space.check(src, n, false))?;
+    space.check(src, n, false)?;
     let mut chunk = [0u8; 128];
     let mut done = 0;
     while done < n {
         let len = (n - done).min(chunk.len());
         let at = src.0.checked_add(done).ok_or(Error::BadAddress)?;
-        copy_in_bytes(&mut chunk[..len], UserAddr(at))?;
+        vm::copy_in(space, &mut chunk[..len], UserAddr(at))?;
         write_bytes(&chunk[..len]);
         done += len;
     }

@@ -51,15 +51,15 @@
 
 use x86::bits64::paging::PTFlags;
 
-use crate::arch::fpu::FpuState;
 use crate::arch::gdt::{USER_CODE, USER_DATA};
-use crate::fs::{self, InodeGuard, Target};
+use crate::error::{Error, SysResult};
+use crate::fs::{self, Inode, InodeGuard, Target};
 use crate::kalloc::{kalloc, kfree};
 use crate::log;
 use crate::memlayout::{SHMBASE, phys_to_virt};
-use crate::param::{MAXARG, MAXPATH, PGSIZE, PROC_NAME_LEN, USER_STACK_PAGES};
-use crate::proc::{self, Proc};
-use crate::syscall::{Args, Error, SysResult, copy_in_bytes};
+use crate::param::{MAXARG, MAXPATH, PGSIZE, USER_STACK_PAGES};
+use crate::proc::{self, Name, Private, Proc};
+use crate::syscall::Args;
 use crate::trap::TrapFrame;
 use crate::vm::{self, AddressSpace, UserAddr};
 
@@ -228,17 +228,13 @@ struct Image {
 fn load_image(file: &mut ElfFile) -> Result<Image, Error> {
     let elf = parse_header(file)?;
     let mut space = AddressSpace::new().ok_or(Error::OutOfResources)?;
-    match load_segments_and_stack(file, &elf, &mut space) {
-        Ok(size) => Ok(Image {
-            space,
-            size,
-            entry: elf.entry,
-        }),
-        Err(error) => {
-            space.free();
-            Err(error)
-        }
-    }
+    // On failure, `space` is dropped, freeing everything it mapped.
+    let size = load_segments_and_stack(file, &elf, &mut space)?;
+    Ok(Image {
+        space,
+        size,
+        entry: elf.entry,
+    })
 }
 
 /// Loads the segments, then maps the guard page and the stack above them;
@@ -363,50 +359,46 @@ fn push_arguments(image: &Image, argv: &[&[u8]]) -> Result<(usize, usize), Error
     Ok((rsp, argv_addr))
 }
 
-/// Loads the program `path` into process `p` with arguments `argv`,
-/// replacing its image. `p` is the calling process (exec) or a new one not
-/// yet running (user_init). On error, `p` is unchanged.
-pub fn load_into(p: &Proc, path: &[u8], argv: &[&[u8]]) -> Result<usize, Error> {
+/// Loads the program `path` into the calling process `p`, whose private
+/// fields are `private`, with arguments `argv`, replacing its image. On
+/// error, the process is unchanged.
+pub fn load_into(p: &Proc, private: &mut Private, path: &[u8], argv: &[&[u8]]) -> SysResult {
     if argv.len() > MAXARG {
         return Err(Error::InvalidArgument);
     }
+    let cwd = private
+        .cwd
+        .clone()
+        .expect("a process has a current directory");
     log::begin_op();
-    let loaded = load_file(path, p);
+    let loaded = load_file(path, &cwd);
+    drop(cwd);
     log::end_op();
     let image = loaded?;
-    let (rsp, argv_addr) = match push_arguments(&image, argv) {
-        Ok(stack) => stack,
-        Err(error) => {
-            image.space.free();
-            return Err(error);
-        }
-    };
+    // On failure, `image` is dropped with its address space.
+    let (rsp, argv_addr) = push_arguments(&image, argv)?;
 
     // Nothing can fail from here on: commit.
-    // SAFETY: `p` is the calling process or a new, not yet running one
-    // (see above): we are the only user of its private fields.
-    let private = unsafe { p.private() };
     // The new image starts with no shared memory; the old mappings go
     // while the old address space still exists.
     crate::shm::close_all(private);
-    if let Some(old) = private.space.replace(image.space) {
-        if proc::myproc().is_some_and(|current| core::ptr::eq(current, p)) {
-            private.space.as_ref().expect("just set").activate();
-        }
-        old.free();
+    let root = image.space.root();
+    let old = private.space.replace(image.space);
+    {
+        // Under the lock, so that the scheduler never sees the old root
+        // once this CPU runs on the new one.
+        let mut shared = p.lock.lock();
+        shared.page_table = Some(root);
+        shared.name = Name::of_path(path);
+        root.activate();
     }
+    // Only now may the old address space go: it is no longer active.
+    drop(old);
     private.size = image.size;
     private.heap_start = image.size;
     // The new program starts with clean FPU/SSE registers, as with clean
     // general ones: nothing of the old program's state survives exec.
-    private.fpu = FpuState::INITIAL;
-    if proc::myproc().is_some_and(|current| core::ptr::eq(current, p)) {
-        private.fpu.restore();
-    }
-    let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
-    private.name = [0; PROC_NAME_LEN];
-    let len = name.len().min(PROC_NAME_LEN - 1);
-    private.name[..len].copy_from_slice(&name[..len]);
+    p.reset_fpu();
 
     let frame = TrapFrame {
         rip: image.entry as u64,
@@ -418,22 +410,17 @@ pub fn load_into(p: &Proc, path: &[u8], argv: &[&[u8]]) -> Result<usize, Error> 
         rsi: argv_addr as u64,
         ..TrapFrame::default()
     };
-    // SAFETY: the trap frame lives on `p`'s kernel stack; `p` is ours (see
-    // above).
+    // SAFETY: the trap frame lives on the calling process's own kernel
+    // stack, which trapret pops on the way out of this system call.
     unsafe { p.trap_frame().write(frame) };
     Ok(argv.len())
 }
 
-/// Opens `path` (relative to `p`'s current directory) and loads it.
-fn load_file(path: &[u8], p: &Proc) -> Result<Image, Error> {
-    // SAFETY: `p` is the calling process or not yet running (load_into).
-    let cwd = unsafe { p.private() }.cwd.clone();
-    let inode = match cwd {
-        Some(cwd) => fs::namei(path, &cwd)?,
-        None => fs::namei(path, &fs::root())?,
-    };
+/// Opens `path` (relative to the directory `cwd`) and loads it.
+fn load_file(path: &[u8], cwd: &Inode) -> Result<Image, Error> {
+    let inode = fs::namei(path, cwd)?;
     let guard = inode.lock();
-    if guard.kind() != abi::stat::T_FILE {
+    if guard.kind() != Some(abi::stat::InodeKind::File) {
         return Err(Error::BadExecutable);
     }
     let mut file = ElfFile { inode: guard };
@@ -443,18 +430,19 @@ fn load_file(path: &[u8], p: &Proc) -> Result<Image, Error> {
 /// exec(path, argv): `argv` is a user array of string pointers ending in a
 /// null pointer. Returns argc, which lands in rax of the new image (the
 /// program finds argc in rdi).
-pub fn sys_exec(args: &Args) -> SysResult {
+pub fn sys_exec(args: &Args, me: &mut Private) -> SysResult {
     // The path and the argument strings are gathered in one page.
     let page = kalloc().ok_or(Error::OutOfResources)?;
     // SAFETY: a fresh page from kalloc, ours until we free it below.
     let buffer = unsafe { core::slice::from_raw_parts_mut(phys_to_virt(page) as *mut u8, PGSIZE) };
-    let result = gather_arguments(args, buffer).and_then(|(path_len, ranges, count)| {
-        let mut argv: [&[u8]; MAXARG] = [&[]; MAXARG];
-        for (slot, range) in argv.iter_mut().zip(&ranges[..count]) {
-            *slot = &buffer[range.clone()];
-        }
-        load_into(proc::current(), &buffer[..path_len], &argv[..count])
-    });
+    let result =
+        gather_arguments(args, me.space(), buffer).and_then(|(path_len, ranges, count)| {
+            let mut argv: [&[u8]; MAXARG] = [&[]; MAXARG];
+            for (slot, range) in argv.iter_mut().zip(&ranges[..count]) {
+                *slot = &buffer[range.clone()];
+            }
+            load_into(proc::current(), me, &buffer[..path_len], &argv[..count])
+        });
     // SAFETY: the page was ours and nothing refers to it any more.
     unsafe { kfree(page) };
     result
@@ -464,9 +452,14 @@ pub fn sys_exec(args: &Args) -> SysResult {
 /// each argument string, and how many arguments there are.
 type Gathered = (usize, [core::ops::Range<usize>; MAXARG], usize);
 
-/// Copies exec's path and argument strings from user memory into `buffer`.
-fn gather_arguments(args: &Args, buffer: &mut [u8]) -> Result<Gathered, Error> {
-    let path_len = args.str(0, &mut buffer[..MAXPATH])?.len();
+/// Copies exec's path and argument strings from the caller's memory
+/// `space` into `buffer`.
+fn gather_arguments(
+    args: &Args,
+    space: &AddressSpace,
+    buffer: &mut [u8],
+) -> Result<Gathered, Error> {
+    let path_len = args.str(0, space, &mut buffer[..MAXPATH])?.len();
     let mut ranges: [core::ops::Range<usize>; MAXARG] = core::array::from_fn(|_| 0..0);
     let mut used = MAXPATH;
     let argv = args.addr(1);
@@ -475,7 +468,7 @@ fn gather_arguments(args: &Args, buffer: &mut [u8]) -> Result<Gathered, Error> {
     for i in 0..=MAXARG {
         let mut pointer = [0u8; 8];
         let at = argv.0.checked_add(i * 8).ok_or(Error::BadAddress)?;
-        copy_in_bytes(&mut pointer, UserAddr(at))?;
+        vm::copy_in(space, &mut pointer, UserAddr(at))?;
         let pointer = u64::from_ne_bytes(pointer) as usize;
         if pointer == 0 {
             return Ok((path_len, ranges, i));
@@ -484,9 +477,7 @@ fn gather_arguments(args: &Args, buffer: &mut [u8]) -> Result<Gathered, Error> {
             return Err(Error::InvalidArgument);
         }
         let end = (used + MAXPATH).min(buffer.len());
-        let len = crate::syscall::with_space(|space| {
-            vm::copy_in_str(space, &mut buffer[used..end], UserAddr(pointer))
-        })?;
+        let len = vm::copy_in_str(space, &mut buffer[used..end], UserAddr(pointer))?;
         ranges[i] = used..used + len;
         used += len + 1;
     }

@@ -24,16 +24,17 @@ use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use abi::fs::{BSIZE, MAXOPBLOCKS};
-use abi::stat::{Stat, T_DIR};
+use abi::stat::{InodeKind, Stat};
 
 use crate::console;
+use crate::error::Error;
 use crate::fs::{Inode, Source, Target};
 use crate::log;
 use crate::param::NFILE;
+use crate::param::NOFILE;
 use crate::pipe::Pipe;
 use crate::spinlock::SpinLock;
-use crate::syscall::{Error, copy_out_bytes};
-use crate::vm::UserAddr;
+use crate::vm::{self, AddressSpace, UserAddr};
 
 pub enum Kind {
     Inode(Inode),
@@ -99,38 +100,38 @@ impl File {
         }
     }
 
-    /// Reads up to `n` bytes to user address `dst`.
-    pub fn read(&self, dst: UserAddr, n: usize) -> Result<usize, Error> {
+    /// Reads up to `n` bytes to user address `dst` in `space`.
+    pub fn read(&self, space: &AddressSpace, dst: UserAddr, n: usize) -> Result<usize, Error> {
         let file = self.open_file();
         if !file.readable {
             return Err(Error::InvalidArgument);
         }
         match &file.kind {
             // SAFETY: the pipe lives while this read end is open.
-            Kind::Pipe(pipe) => unsafe { pipe.as_ref() }.read(dst, n),
-            Kind::Device { major, .. } => device_read(*major, dst, n),
+            Kind::Pipe(pipe) => unsafe { pipe.as_ref() }.read(space, dst, n),
+            Kind::Device { major, .. } => device_read(*major, space, dst, n),
             Kind::Inode(inode) => {
                 let mut guard = inode.lock();
                 let offset = file.offset.load(Ordering::Relaxed);
-                let read = guard.read(Target::User(dst), offset, n)?;
+                let read = guard.read(Target::User(space, dst), offset, n)?;
                 file.offset.store(offset + read as u32, Ordering::Relaxed);
                 Ok(read)
             }
         }
     }
 
-    /// Writes `n` bytes from user address `src`.
-    pub fn write(&self, src: UserAddr, n: usize) -> Result<usize, Error> {
+    /// Writes `n` bytes from user address `src` in `space`.
+    pub fn write(&self, space: &AddressSpace, src: UserAddr, n: usize) -> Result<usize, Error> {
         let file = self.open_file();
         if !file.writable {
             return Err(Error::InvalidArgument);
         }
         match &file.kind {
             // SAFETY: the pipe lives while this write end is open.
-            Kind::Pipe(pipe) => unsafe { pipe.as_ref() }.write(src, n),
-            Kind::Device { major, .. } => device_write(*major, src, n),
+            Kind::Pipe(pipe) => unsafe { pipe.as_ref() }.write(space, src, n),
+            Kind::Device { major, .. } => device_write(*major, space, src, n),
             Kind::Inode(inode) => {
-                if inode.lock().kind() == T_DIR {
+                if inode.lock().kind() == Some(InodeKind::Dir) {
                     return Err(Error::IsDirectory);
                 }
                 // Write a few blocks at a time, each piece in its own log
@@ -145,7 +146,7 @@ impl File {
                     log::begin_op();
                     let mut guard = inode.lock();
                     let offset = file.offset.load(Ordering::Relaxed);
-                    let result = guard.write(Source::User(UserAddr(at)), offset, piece);
+                    let result = guard.write(Source::User(space, UserAddr(at)), offset, piece);
                     if let Ok(written) = result {
                         file.offset
                             .store(offset + written as u32, Ordering::Relaxed);
@@ -164,30 +165,24 @@ impl File {
         }
     }
 
-    /// Copies `fstat`'s result for this file to user address `dst`.
-    pub fn stat_to(&self, dst: UserAddr) -> Result<(), Error> {
+    /// Copies `fstat`'s result for this file to user address `dst` in
+    /// `space`.
+    pub fn stat_to(&self, space: &AddressSpace, dst: UserAddr) -> Result<(), Error> {
         let stat = self.stat()?;
-        let mut bytes = [0u8; size_of::<Stat>()];
-        bytes[0..4].copy_from_slice(&stat.dev.to_ne_bytes());
-        bytes[4..8].copy_from_slice(&stat.ino.to_ne_bytes());
-        bytes[8..10].copy_from_slice(&stat.kind.to_ne_bytes());
-        bytes[10..12].copy_from_slice(&stat.nlink.to_ne_bytes());
-        bytes[12..16].copy_from_slice(&stat.pad.to_ne_bytes());
-        bytes[16..24].copy_from_slice(&stat.size.to_ne_bytes());
-        copy_out_bytes(dst, &bytes)
+        Ok(vm::copy_out(space, dst, &stat.encode())?)
     }
 }
 
-fn device_read(major: u16, dst: UserAddr, n: usize) -> Result<usize, Error> {
+fn device_read(major: u16, space: &AddressSpace, dst: UserAddr, n: usize) -> Result<usize, Error> {
     match major {
-        abi::device::CONSOLE => console::read(dst, n),
+        abi::device::CONSOLE => console::read(space, dst, n),
         _ => Err(Error::NotFound),
     }
 }
 
-fn device_write(major: u16, src: UserAddr, n: usize) -> Result<usize, Error> {
+fn device_write(major: u16, space: &AddressSpace, src: UserAddr, n: usize) -> Result<usize, Error> {
     match major {
-        abi::device::CONSOLE => console::write(src, n),
+        abi::device::CONSOLE => console::write(space, src, n),
         _ => Err(Error::NotFound),
     }
 }
@@ -223,4 +218,21 @@ impl Drop for File {
             }
         }
     }
+}
+
+/// Descriptors 0..NOFILE, shared with a child (fork): another reference
+/// to each open file.
+pub fn dup_all(files: &[Option<File>; NOFILE]) -> [Option<File>; NOFILE] {
+    core::array::from_fn(|fd| files[fd].clone())
+}
+
+/// Closes every descriptor in `files` and drops the current directory
+/// `cwd` (exit), the directory inside a log operation as inodes must be.
+pub fn close_all(files: &mut [Option<File>; NOFILE], cwd: &mut Option<Inode>) {
+    for file in files {
+        drop(file.take());
+    }
+    log::begin_op();
+    drop(cwd.take());
+    log::end_op();
 }

@@ -40,16 +40,16 @@ use abi::fs::{
     BPB, BSIZE, DIRSIZ, DirEntry, DiskInode, MAXFILE, NDIRECT, NINDIRECT, ROOTINO, SuperBlock,
     bitmap_block, bitmap_position, inode_block, inode_offset,
 };
-use abi::stat::{Stat, T_DIR};
+use abi::stat::{InodeKind, Stat};
 use spin::Once;
 
 use crate::bio::bread;
+use crate::error::Error;
 use crate::log;
 use crate::param::{NINODE, ROOTDEV};
 use crate::sleeplock::{SleepLock, SleepLockGuard};
 use crate::spinlock::SpinLock;
-use crate::syscall::{Error, copy_in_bytes, copy_out_bytes};
-use crate::vm::UserAddr;
+use crate::vm::{self, AddressSpace, UserAddr};
 
 static SUPERBLOCK: Once<SuperBlock> = Once::new();
 
@@ -203,7 +203,7 @@ fn iget(device: u32, inum: u32) -> Inode {
 }
 
 /// Allocates an inode of the given kind on `device`.
-pub fn ialloc(device: u32, kind: u16) -> Result<Inode, Error> {
+pub fn ialloc(device: u32, kind: InodeKind) -> Result<Inode, Error> {
     let sb = superblock();
     for inum in 1..sb.ninodes {
         let mut buf = bread(device, inode_block(inum, sb));
@@ -211,7 +211,7 @@ pub fn ialloc(device: u32, kind: u16) -> Result<Inode, Error> {
         let mut disk = DiskInode::decode(&buf.data()[offset..offset + DiskInode::SIZE]);
         if disk.kind == 0 {
             disk = DiskInode {
-                kind,
+                kind: kind.to_disk(),
                 ..DiskInode::default()
             };
             disk.encode(&mut buf.data_mut()[offset..offset + DiskInode::SIZE]);
@@ -293,8 +293,10 @@ impl Drop for Inode {
 }
 
 impl InodeGuard<'_> {
-    pub fn kind(&self) -> u16 {
-        self.data.disk.kind
+    /// What the inode is; `None` only for a type number no kind has,
+    /// which only a damaged disk holds.
+    pub fn kind(&self) -> Option<InodeKind> {
+        InodeKind::from_disk(self.data.disk.kind)
     }
 
     pub fn major(&self) -> u16 {
@@ -464,7 +466,11 @@ impl InodeGuard<'_> {
     /// Looks for `name` in this directory; returns the inode and the offset
     /// of its entry.
     pub fn lookup(&mut self, name: &[u8]) -> Option<(Inode, u32)> {
-        assert_eq!(self.kind(), T_DIR, "lookup in a non-directory");
+        assert_eq!(
+            self.kind(),
+            Some(InodeKind::Dir),
+            "lookup in a non-directory"
+        );
         let mut offset = 0;
         while offset < self.size() {
             let entry = self.entry_at(offset);
@@ -529,10 +535,11 @@ impl InodeGuard<'_> {
     }
 }
 
-/// Where `InodeGuard::read` puts the bytes.
+/// Where `InodeGuard::read` puts the bytes: kernel memory, or a user
+/// address in the address space of the process that asked.
 pub enum Target<'a> {
     Kernel(&'a mut [u8]),
-    User(UserAddr),
+    User(&'a AddressSpace, UserAddr),
 }
 
 impl Target<'_> {
@@ -543,18 +550,18 @@ impl Target<'_> {
                 buffer[at..at + bytes.len()].copy_from_slice(bytes);
                 Ok(())
             }
-            Target::User(address) => {
+            Target::User(space, address) => {
                 let dst = address.0.checked_add(at).ok_or(Error::BadAddress)?;
-                copy_out_bytes(UserAddr(dst), bytes)
+                Ok(vm::copy_out(space, UserAddr(dst), bytes)?)
             }
         }
     }
 }
 
-/// Where `InodeGuard::write` takes the bytes from.
+/// Where `InodeGuard::write` takes the bytes from, as for [`Target`].
 pub enum Source<'a> {
     Kernel(&'a [u8]),
-    User(UserAddr),
+    User(&'a AddressSpace, UserAddr),
 }
 
 impl Source<'_> {
@@ -565,9 +572,9 @@ impl Source<'_> {
                 bytes.copy_from_slice(&buffer[at..at + bytes.len()]);
                 Ok(())
             }
-            Source::User(address) => {
+            Source::User(space, address) => {
                 let src = address.0.checked_add(at).ok_or(Error::BadAddress)?;
-                copy_in_bytes(bytes, UserAddr(src))
+                Ok(vm::copy_in(space, bytes, UserAddr(src))?)
             }
         }
     }
@@ -575,12 +582,12 @@ impl Source<'_> {
 
 // ---------------------------------------------------------------- paths
 
-/// Splits the first element off a path: "a/bb/c" -> ("a", "bb/c"),
-/// "///a//bb" -> ("a", "bb"), "" and "///" -> None. An element longer
-/// than DIRSIZ is an error, not silently cut.
 /// A path split into its first element and the rest.
 type Split<'p> = (&'p [u8], &'p [u8]);
 
+/// Splits the first element off a path: "a/bb/c" -> ("a", "bb/c"),
+/// "///a//bb" -> ("a", "bb"), "" and "///" -> None. An element longer
+/// than DIRSIZ is an error, not silently cut.
 fn next_element(path: &[u8]) -> Option<Result<Split<'_>, Error>> {
     let start = path.iter().position(|&b| b != b'/')?;
     let path = &path[start..];
@@ -607,7 +614,7 @@ fn walk<'p>(path: &'p [u8], cwd: &Inode, parent: bool) -> Result<(Inode, &'p [u8
     while let Some(element) = next_element(rest) {
         let (name, remaining) = element?;
         let mut guard = inode.lock();
-        if guard.kind() != T_DIR {
+        if guard.kind() != Some(InodeKind::Dir) {
             return Err(Error::NotFound);
         }
         if parent && remaining.is_empty() {

@@ -47,9 +47,6 @@ const CMD_SET_MULTIPLE: u8 = 0xC6;
 const SECTOR_SIZE: usize = 512;
 const SECTORS_PER_BLOCK: usize = BSIZE / SECTOR_SIZE;
 
-/// The IDE controller's ISA interrupt.
-pub const IRQ_IDE: u8 = 14;
-
 #[derive(Clone, Copy)]
 struct Request {
     /// The block's memory; see `rw` for why a raw pointer is sound here.
@@ -125,7 +122,10 @@ pub fn init() {
         ok,
         "ide: disk 1 refused {SECTORS_PER_BLOCK} sectors per interrupt"
     );
-    ioapic::enable(IRQ_IDE, mycpu().apic_id.load(Ordering::Relaxed));
+    ioapic::enable(
+        crate::arch::traps::IRQ_IDE,
+        mycpu().apic_id.load(Ordering::Relaxed),
+    );
 }
 
 /// Size of disk 1 in blocks, as the drive reported it to `init`.

@@ -132,7 +132,7 @@ pub fn free_pages() -> usize {
 /// of the page allocated before it, so the pages form a chain we can walk
 /// back without any other memory. A page handed out twice would have been
 /// overwritten with the later position, and the walk would find it.
-pub fn test_every_page_once() -> crate::ktest::TestResult {
+pub fn test_every_page_once() -> crate::verdict::TestResult {
     let before = free_pages();
     let mut previous = 0usize;
     let mut allocated = 0usize;

@@ -24,6 +24,8 @@ use core::sync::atomic::{AtomicBool, Ordering};
 
 use x86::io::outl;
 
+use crate::verdict::TestResult;
+
 /// The I/O port of QEMU's isa-debug-exit device (see the Makefile).
 const DEBUG_EXIT_PORT: u16 = 0xF4;
 
@@ -35,13 +37,10 @@ pub enum QemuExit {
     Failure = 0x11,
 }
 
-/// A kernel test: `Ok` or the reason it failed.
-pub type TestResult = Result<(), &'static str>;
-
-/// Every in-kernel test, in the order they run.
 /// A named in-kernel test.
 type Test = (&'static str, fn() -> TestResult);
 
+/// Every in-kernel test, in the order they run.
 const TESTS: &[Test] = &[
     (
         "kalloc_every_page_once",

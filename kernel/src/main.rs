@@ -4,10 +4,35 @@
 //! which enters 64-bit mode and calls [`kernel_entry`]. That function reads
 //! like the table of contents of the kernel: each line brings up one
 //! subsystem, in the order they depend on each other.
+//!
+//! ## Layers
+//!
+//! Lowest first; a module uses only modules of its own layer or below.
+//!
+//! 1. **Facts**: `param` (every limit), `memlayout` (every address),
+//!    `error` (why a system call failed), `verdict` (an in-kernel test's
+//!    result), `arch::traps` (every interrupt vector); and the crates
+//!    `abi` (what user programs and mkfs share) and `shmtable` (the
+//!    shared-memory bookkeeping, tested on the host).
+//! 2. **The CPU**: `multiboot` (what GRUB tells us), `cpu` (per-CPU
+//!    state), and in `arch`: `gdt`, `idt`, `syscall` (the MSRs), `fpu`,
+//!    `protect` (SMEP, SMAP, UMIP), `acpi`.
+//! 3. **Locks and memory**: `spinlock`, `kalloc` (pages), `vm` (page
+//!    tables, user copies), `cga`.
+//! 4. **Interrupt controllers and the other CPUs**: `arch::lapic`,
+//!    `arch::ioapic`, `arch::mp`.
+//! 5. **Processes, and everything that sleeps**: `proc` (the scheduler,
+//!    sleep and wakeup) and its users, which call `sleep` and are called
+//!    back by `fork`, `exit` and `exec`: `sleeplock`, `uart`, `console`,
+//!    `ide`, `bio`, `log`, `fs`, `pipe`, `file`, `shm`, `exec`, `trap`,
+//!    `syscall`, `sysproc`, `sysfile`. These form one knot, as in xv6:
+//!    `proc` needs files and shared memory to fork and exit, and they need
+//!    `proc` to wait.
+//! 6. **The top**: `ktest` (test runs), `printf` (which panics through
+//!    the console), and this file.
 
 #![no_std]
 #![no_main]
-#![deny(unsafe_op_in_unsafe_fn)]
 
 #[macro_use]
 mod printf;
@@ -17,6 +42,7 @@ mod bio;
 mod cga;
 mod console;
 mod cpu;
+mod error;
 mod exec;
 mod file;
 mod fs;
@@ -37,6 +63,7 @@ mod sysfile;
 mod sysproc;
 mod trap;
 mod uart;
+mod verdict;
 mod vm;
 
 use core::sync::atomic::Ordering;
@@ -61,7 +88,7 @@ extern "C" fn kernel_entry(boot_info_phys: usize) -> ! {
     print_memory_map();
 
     kalloc::init(); // free pages in the first GiB
-    vm::init(); // the kernel's page table: direct map and kernel image
+    vm::init(&mp::stack_guard_pages()); // the kernel's page table: direct map and kernel image
     kalloc::init_rest(); // free pages above the first GiB
     gdt::init(); // segments and the TSS
     idt::init(); // trap vectors

@@ -40,21 +40,15 @@
 //! ([`phys_to_virt`]); a kernel virtual address in the direct map or in the
 //! image turns back into a physical one with [`virt_to_phys`].
 
-/// Where the kernel image is linked: the top 2 GiB of the address space.
-pub const KERNBASE: usize = 0xFFFF_FFFF_8000_0000;
+/// Where the kernel image is linked, the top 2 GiB of the address space;
+/// where all physical memory is mapped for the kernel's own use; the end
+/// of the user half; the start of the shared-memory window. User programs
+/// see these addresses too (their tests check they cannot reach the
+/// kernel's), so they are defined in `abi::memlayout`.
+pub use abi::memlayout::{DIRECT_MAP, KERNBASE, SHMBASE, USER_TOP};
 
 /// Where the kernel stacks of the process slots live (see proc.rs).
 pub const KSTACKS: usize = 0xFFFF_FF00_0000_0000;
-
-/// End of the user half: user addresses are below this.
-pub const USER_TOP: usize = 0x0000_8000_0000_0000;
-
-/// Start of the shared-memory window (SHM-SPEC.md); the heap and program
-/// image stay below it.
-pub use abi::shm::SHMBASE;
-
-/// Where all of physical memory is mapped for the kernel's own use.
-pub const DIRECT_MAP: usize = 0xFFFF_8000_0000_0000;
 
 /// How much physical memory the boot page tables (entry.S) map at
 /// DIRECT_MAP: the first GiB.
@@ -63,7 +57,8 @@ pub const BOOT_DIRECT_MAP_LIMIT: usize = 1 << 30;
 /// Physical address of the CGA text-mode buffer.
 pub const CGA_PHYS: usize = 0xB8000;
 
-/// The physical address that the direct map shows at `va`.
+/// The kernel virtual address at which the direct map shows the physical
+/// address `pa`.
 pub fn phys_to_virt(pa: usize) -> usize {
     pa + DIRECT_MAP
 }

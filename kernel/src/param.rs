@@ -3,8 +3,9 @@
 /// Most CPUs the kernel will start (more in the ACPI tables are ignored).
 pub const NCPU: usize = 8;
 
-/// Size of a page, the unit of the page allocator and of page tables.
-pub const PGSIZE: usize = 4096;
+/// Size of a page, the unit of the page allocator and of page tables
+/// (user programs see it too, so it lives in abi).
+pub use abi::memlayout::PGSIZE;
 
 /// Timer interrupts per second.
 pub const TICKS_PER_SECOND: u64 = 100;
@@ -15,9 +16,9 @@ pub const KSTACK_PAGES: usize = 4;
 /// Size of the process table.
 pub const NPROC: usize = 64;
 
-/// Pages of each process's user stack (Rust programs need more than xv6's
-/// one page).
-pub const USER_STACK_PAGES: usize = 16;
+/// Pages of each process's user stack (part of the user memory layout, so
+/// it lives in abi).
+pub use abi::memlayout::USER_STACK_PAGES;
 
 /// Most arguments `exec` passes to a program (part of the user contract,
 /// so it lives in abi).
@@ -52,5 +53,6 @@ pub const ROOTDEV: u32 = 1;
 /// The limits of shared memory (SHM-SPEC.md) are defined once, in
 /// `abi::shm`, because user programs check them too: NSHM objects in the
 /// table, NSHMPROC descriptors per process, SHM_MAXPAGES pages per object
-/// (used by the `shmtable` crate), and SHM_NAME_MAX bytes in a name.
-pub use abi::shm::SHM_NAME_MAX;
+/// (used by the `shmtable` crate), SHM_NAME_MAX bytes in a name, and
+/// NSHMWAIT processes waiting in `shm_wait` at once.
+pub use abi::shm::{NSHMWAIT, SHM_NAME_MAX};

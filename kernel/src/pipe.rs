@@ -15,12 +15,12 @@
 
 use core::ptr::NonNull;
 
+use crate::error::Error;
 use crate::kalloc::{kalloc, kfree};
 use crate::memlayout::{phys_to_virt, virt_to_phys};
 use crate::proc;
 use crate::spinlock::SpinLock;
-use crate::syscall::{Error, copy_in_bytes, copy_out_bytes};
-use crate::vm::UserAddr;
+use crate::vm::{self, AddressSpace, UserAddr};
 
 const PIPESIZE: usize = 512;
 
@@ -88,7 +88,7 @@ impl Pipe {
 
     /// Writes `n` bytes from user address `src`; returns how many were
     /// written before the reading end closed or the writer was killed.
-    pub fn write(&self, src: UserAddr, n: usize) -> Result<usize, Error> {
+    pub fn write(&self, space: &AddressSpace, src: UserAddr, n: usize) -> Result<usize, Error> {
         let mut done = 0;
         let mut state = self.state.lock();
         while done < n {
@@ -109,8 +109,14 @@ impl Pipe {
             let start = state.nwrite as usize % PIPESIZE;
             let len = (PIPESIZE - used).min(PIPESIZE - start).min(n - done);
             let at = src.0.checked_add(done).ok_or(Error::BadAddress)?;
-            if let Err(error) = copy_in_bytes(&mut state.data[start..start + len], UserAddr(at)) {
-                return if done > 0 { Ok(done) } else { Err(error) };
+            if let Err(error) =
+                vm::copy_in(space, &mut state.data[start..start + len], UserAddr(at))
+            {
+                return if done > 0 {
+                    Ok(done)
+                } else {
+                    Err(error.into())
+                };
             }
             state.nwrite = state.nwrite.wrapping_add(len as u32);
             done += len;
@@ -121,7 +127,7 @@ impl Pipe {
 
     /// Reads up to `n` bytes to user address `dst`, waiting while the pipe
     /// is empty and a writer remains; 0 means end of file.
-    pub fn read(&self, dst: UserAddr, n: usize) -> Result<usize, Error> {
+    pub fn read(&self, space: &AddressSpace, dst: UserAddr, n: usize) -> Result<usize, Error> {
         let mut state = self.state.lock();
         while state.nread == state.nwrite && state.write_open {
             if proc::current().killed() {
@@ -135,9 +141,9 @@ impl Pipe {
             let start = state.nread as usize % PIPESIZE;
             let len = available.min(PIPESIZE - start).min(n - done);
             let at = dst.0.checked_add(done).ok_or(Error::BadAddress)?;
-            if let Err(error) = copy_out_bytes(UserAddr(at), &state.data[start..start + len]) {
+            if let Err(error) = vm::copy_out(space, UserAddr(at), &state.data[start..start + len]) {
                 if done == 0 {
-                    return Err(error);
+                    return Err(error.into());
                 }
                 break;
             }

@@ -77,6 +77,7 @@ use spin::Once;
 use x86::bits64::paging::PTFlags;
 
 use crate::arch::fpu::FpuState;
+use crate::arch::traps::T_WAKEUP;
 use crate::arch::{self, gdt, lapic};
 use crate::cpu::{self, Cpu, mycpu};
 use crate::file::File;
@@ -85,8 +86,8 @@ use crate::kalloc::kalloc;
 use crate::memlayout::KSTACKS;
 use crate::param::{KSTACK_PAGES, NOFILE, NPROC, PGSIZE, PROC_NAME_LEN, ROOTDEV};
 use crate::spinlock::{SpinLock, SpinLockGuard};
-use crate::trap::{T_WAKEUP, TrapFrame};
-use crate::vm::{self, AddressSpace};
+use crate::trap::TrapFrame;
+use crate::vm::{self, AddressSpace, PageTableRoot};
 
 global_asm!(include_str!("arch/x86_64/swtch.S"), options(att_syntax));
 
@@ -118,9 +119,43 @@ pub struct Shared {
     /// Exit status, for the parent's `wait`.
     pub exit_status: i32,
     pub pid: i32,
+    /// The program's name, for Ctrl-P and fault messages: here, under the
+    /// lock, so that another CPU can print it without touching `Private`.
+    pub name: Name,
+    /// The root of the process's page table, which the scheduler loads
+    /// into CR3 to run it (a copy of its `AddressSpace`'s, kept here so
+    /// that the scheduler never borrows `Private`).
+    pub page_table: Option<PageTableRoot>,
 }
 
-/// Private to the process (see the module doc): no lock.
+/// A process's name: the last element of the path it runs, cut to
+/// `PROC_NAME_LEN - 1` bytes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Name([u8; PROC_NAME_LEN]);
+
+impl Name {
+    const EMPTY: Name = Name([0; PROC_NAME_LEN]);
+
+    /// The name of a program at `path`.
+    pub fn of_path(path: &[u8]) -> Name {
+        let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
+        let mut bytes = [0; PROC_NAME_LEN];
+        let len = name.len().min(PROC_NAME_LEN - 1);
+        bytes[..len].copy_from_slice(&name[..len]);
+        Name(bytes)
+    }
+}
+
+impl core::fmt::Display for Name {
+    fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+        let len = self.0.iter().position(|&b| b == 0).unwrap_or(self.0.len());
+        f.write_str(core::str::from_utf8(&self.0[..len]).unwrap_or("?"))
+    }
+}
+
+/// Private to the process (see the module doc): no lock. A system call or
+/// a trap borrows it once, at the boundary (`Proc::private`), and passes
+/// the borrow down to whatever needs it.
 pub struct Private {
     /// The user address space; `None` only while Unused.
     pub space: Option<AddressSpace>,
@@ -130,24 +165,43 @@ pub struct Private {
     /// The initial end of memory (the start of the heap): `sbrk` may not
     /// shrink below it.
     pub heap_start: usize,
-    /// Saved kernel stack pointer while not running (swtch.S).
-    pub context: usize,
-    /// Name, for Ctrl-P and fault messages.
-    pub name: [u8; PROC_NAME_LEN],
     /// Open files, by descriptor.
     pub files: [Option<File>; NOFILE],
     /// Current directory; `None` only while Unused.
     pub cwd: Option<Inode>,
     /// Shared-memory descriptors (shm.rs).
     pub shm: Descriptors,
+}
+
+impl Private {
+    /// The address space of a process that exists (Used or later).
+    pub fn space(&self) -> &AddressSpace {
+        self.space.as_ref().expect("a process has an address space")
+    }
+
+    /// The same, to change.
+    pub fn space_mut(&mut self) -> &mut AddressSpace {
+        self.space.as_mut().expect("a process has an address space")
+    }
+}
+
+/// What switching to and from the process saves: touched by `sched` in the
+/// process's own kernel thread, and by the scheduler or the process's
+/// creator while no thread runs it, never by two at once. A system call's
+/// borrow of [`Private`] may be live up the stack while `sched` runs,
+/// which is why these fields live apart from it.
+struct Switch {
+    /// Saved kernel stack pointer while not running (swtch.S).
+    context: usize,
     /// The x87/SSE/AVX registers while the process is not running (see
     /// "The registers a process owns" above).
-    pub fpu: FpuState,
+    fpu: FpuState,
 }
 
 pub struct Proc {
     pub lock: SpinLock<Shared>,
     private: UnsafeCell<Private>,
+    switch: UnsafeCell<Switch>,
 }
 
 // SAFETY: `lock` protects the shared fields; `private` is only touched by
@@ -166,17 +220,20 @@ impl Proc {
                     killed: false,
                     exit_status: 0,
                     pid: 0,
+                    name: Name::EMPTY,
+                    page_table: None,
                 },
             ),
             private: UnsafeCell::new(Private {
                 space: None,
                 size: 0,
                 heap_start: 0,
-                context: 0,
-                name: [0; PROC_NAME_LEN],
                 files: [const { None }; NOFILE],
                 cwd: None,
                 shm: Descriptors::new(),
+            }),
+            switch: UnsafeCell::new(Switch {
+                context: 0,
                 fpu: FpuState::INITIAL,
             }),
         }
@@ -184,14 +241,33 @@ impl Proc {
 
     /// The process's private fields.
     ///
+    /// This is the one way to reach them, and the rule for it is Rust's
+    /// own: no two references at once. The process's kernel thread takes
+    /// the reference where it enters the kernel on the process's behalf
+    /// (`syscall::syscall`, `trap`, `forkret`) and passes it down to every
+    /// function that needs it; nothing below those boundaries calls this.
+    /// The slot's creator (while it is Used) and its reaper (once it is a
+    /// Zombie, whose thread never runs again) are the only others.
+    ///
     /// # Safety
-    /// The caller must be the process's own kernel thread, or own the slot
-    /// while no thread runs it (creating it in state Used, or reaping it as
-    /// a Zombie), and must not hold two references at once.
+    /// The caller must be at one of those boundaries, or own the slot while
+    /// no thread runs it, and no other reference may be live.
     #[allow(clippy::mut_from_ref)]
     pub unsafe fn private(&self) -> &mut Private {
         // SAFETY: per the caller's promise, no other reference exists.
         unsafe { &mut *self.private.get() }
+    }
+
+    /// What switching saves (see [`Switch`]).
+    ///
+    /// # Safety
+    /// The caller must be `sched` or `forkret` in the process's own thread,
+    /// or the scheduler or creator while no thread runs it, and must drop
+    /// the reference before anyone else may take one.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn switch(&self) -> &mut Switch {
+        // SAFETY: per the caller's promise, no other reference exists.
+        unsafe { &mut *self.switch.get() }
     }
 
     /// This slot's index in the table.
@@ -224,13 +300,20 @@ impl Proc {
         self.lock.lock().killed = true;
     }
 
-    pub fn name(&self) -> &str {
-        // SAFETY: only reads the name, which is written while the slot is
-        // Used or by exec in the process itself; a torn read shows a
-        // garbled name at worst.
-        let name = unsafe { &(*self.private.get()).name };
-        let len = name.iter().position(|&b| b == 0).unwrap_or(name.len());
-        core::str::from_utf8(&name[..len]).unwrap_or("?")
+    /// The pid and name, for messages about the process.
+    pub fn pid_and_name(&self) -> (i32, Name) {
+        let shared = self.lock.lock();
+        (shared.pid, shared.name)
+    }
+
+    /// Resets the FPU/SSE registers of the calling process, `self`, to
+    /// the initial state: in memory and in this CPU (exec).
+    pub fn reset_fpu(&self) {
+        // SAFETY: called by the process itself, not from within sched;
+        // the reference lives only for this statement.
+        let switch = unsafe { self.switch() };
+        switch.fpu = FpuState::INITIAL;
+        switch.fpu.restore();
     }
 }
 
@@ -249,7 +332,7 @@ pub fn init() {
     for p in &PROCS {
         for va in (p.kernel_stack_bottom()..p.kernel_stack_top()).step_by(PGSIZE) {
             let page = kalloc().expect("proc: no memory for kernel stacks");
-            vm::map_page(vm::kernel_pml4(), va, page, PTFlags::RW | PTFlags::XD)
+            vm::map_kernel_page(va, page, PTFlags::RW | PTFlags::XD)
                 .expect("proc: cannot map a kernel stack");
         }
     }
@@ -303,17 +386,18 @@ fn alloc_process() -> Option<(&'static Proc, SpinLockGuard<'static, Shared>)> {
             }
             words.sub(8) as usize
         };
+        shared.name = Name::EMPTY;
+        shared.page_table = Some(space.root());
         // SAFETY: the slot is Used and its lock is held by us: no thread
         // runs it.
-        let private = unsafe { p.private() };
+        let (private, switch) = unsafe { (p.private(), p.switch()) };
         private.space = Some(space);
         private.size = 0;
         private.heap_start = 0;
-        private.context = context;
-        private.name = [0; PROC_NAME_LEN];
         debug_assert!(private.files.iter().all(Option::is_none) && private.cwd.is_none());
         private.shm = Descriptors::new();
-        private.fpu = FpuState::INITIAL;
+        switch.context = context;
+        switch.fpu = FpuState::INITIAL;
         return Some((p, shared));
     }
     None
@@ -325,10 +409,11 @@ fn free_process(p: &Proc, shared: &mut Shared) {
     // SAFETY: the slot is a Zombie or Used and its lock is held: its own
     // thread will never run again (or never ran).
     let private = unsafe { p.private() };
-    if let Some(space) = private.space.take() {
-        space.free();
-    }
+    // Dropping the address space frees its memory; it is not active on
+    // any CPU (a zombie's CPU went back to the kernel's page table).
+    drop(private.space.take());
     private.size = 0;
+    shared.page_table = None;
     shared.state = State::Unused;
     shared.pid = 0;
     shared.channel = 0;
@@ -346,9 +431,7 @@ pub fn user_init(argv: [&'static [u8]; 2], argc: usize) {
     INIT_ARGV.call_once(|| (argv, argc));
     let (p, mut shared) = alloc_process().expect("user_init: no process slot");
     assert_eq!(p.index(), INIT_INDEX, "init must take the first slot");
-    // SAFETY: the slot is Used and locked: no thread runs it.
-    let private = unsafe { p.private() };
-    private.name[..4].copy_from_slice(b"init");
+    shared.name = Name::of_path(b"init");
     shared.state = State::Runnable;
 }
 
@@ -360,8 +443,8 @@ extern "C" fn forkret() {
     // here, and nothing else will release it (module doc).
     unsafe { p.lock.force_unlock() };
     // The registers it starts with: the initial state, or its parent's.
-    // SAFETY: the calling process's own fields.
-    unsafe { p.private() }.fpu.restore();
+    // SAFETY: forkret, in the process's own thread (see `Proc::switch`).
+    unsafe { p.switch() }.fpu.restore();
     // The very first process to get here is init, created alone by
     // user_init.
     if !INIT_STARTED.swap(true, Ordering::Relaxed) {
@@ -379,54 +462,55 @@ fn start_init(p: &Proc) {
     crate::log::begin_op();
     let root = fs::root();
     crate::log::end_op();
-    // SAFETY: `p` is the calling process.
-    unsafe { p.private() }.cwd = Some(root);
+    // SAFETY: forkret is a boundary where the process's thread enters the
+    // kernel (see `Proc::private`): nothing else borrows its fields.
+    let private = unsafe { p.private() };
+    private.cwd = Some(root);
     let (argv, argc) = INIT_ARGV.get().expect("user_init stored init's arguments");
-    if let Err(error) = crate::exec::load_into(p, b"/init", &argv[..*argc]) {
+    if let Err(error) = crate::exec::load_into(p, private, b"/init", &argv[..*argc]) {
         panic!("cannot start /init: {error:?}");
     }
     // load_into wrote the new trap frame; trapret returns to it.
 }
 
-/// Creates a child that is a copy of the calling process. Returns the
-/// child's pid to the parent; the child sees 0.
-pub fn fork() -> Option<i32> {
+/// Creates a child that is a copy of the calling process, whose private
+/// fields are `parent_private`. Returns the child's pid to the parent; the
+/// child sees 0.
+pub fn fork(parent_private: &Private) -> Option<i32> {
     let parent = current();
-    let (child, shared) = alloc_process()?;
+    // Read before taking the child's lock: a process lock is the last
+    // lock taken (module doc), so never two at once.
+    let name = parent.lock.lock().name;
+    let (child, mut shared) = alloc_process()?;
     let pid = shared.pid;
+    shared.name = name;
     // The copy below takes other locks (the inode table's for the current
     // directory, the file table's, shared memory's), so it must not hold
     // the child's process lock: see "Lock order" in the module doc. It
     // needs none: a Used slot is ours alone.
     drop(shared);
-    // SAFETY: `parent` is the calling process; `child` is Used, so no other
-    // thread touches its private fields.
-    let (parent_private, child_private) = unsafe { (parent.private(), child.private()) };
-    let Some(space) = parent_private
-        .space
-        .as_ref()
-        .expect("a running process has an address space")
-        .fork(parent_private.size)
-    else {
+    // SAFETY: `child` is Used, so no other thread touches its fields.
+    let (child_private, child_switch) = unsafe { (child.private(), child.switch()) };
+    let Some(space) = parent_private.space().fork(parent_private.size) else {
         free_process(child, &mut child.lock.lock());
         return None;
     };
-    if let Some(empty) = child_private.space.replace(space) {
-        empty.free();
-    }
+    let root = space.root();
+    // The empty address space alloc_process made goes.
+    drop(child_private.space.replace(space));
+    child.lock.lock().page_table = Some(root);
     child_private.size = parent_private.size;
     child_private.heap_start = parent_private.heap_start;
-    child_private.name = parent_private.name;
     if crate::shm::fork(parent_private, child_private).is_err() {
         free_process(child, &mut child.lock.lock());
         return None;
     }
-    child_private.files = crate::sysfile::dup_all(parent_private);
+    child_private.files = crate::file::dup_all(&parent_private.files);
     child_private.cwd = parent_private.cwd.clone();
     // The child resumes with the parent's registers: the general ones from
     // the trap frame, the FPU/SSE ones straight from this CPU, which holds
     // the parent's (the kernel never changes them).
-    child_private.fpu.save();
+    child_switch.fpu.save();
     // SAFETY: both frames are on kernel stacks: the parent's is ours, the
     // child's is not in use.
     unsafe {
@@ -439,9 +523,10 @@ pub fn fork() -> Option<i32> {
     Some(pid)
 }
 
-/// Ends the calling process with `status`. Its children go to init; its
-/// parent is woken to collect the status. Never returns.
-pub fn exit(status: i32) -> ! {
+/// Ends the calling process, whose private fields are `private`, with
+/// `status`. Its children go to init; its parent is woken to collect the
+/// status. Never returns.
+pub fn exit(private: &mut Private, status: i32) -> ! {
     let p = current();
     if p.index() == INIT_INDEX {
         if crate::ktest::enabled() {
@@ -454,10 +539,8 @@ pub fn exit(status: i32) -> ! {
     // address space still exists (shared pages are unmapped before the
     // page table is torn down), and without locks held (closing a file may
     // sleep for the disk).
-    // SAFETY: the calling process's own fields.
-    let private = unsafe { p.private() };
     crate::shm::close_all(private);
-    crate::sysfile::close_all(private);
+    crate::file::close_all(&mut private.files, &mut private.cwd);
 
     let mut parents = WAIT_LOCK.lock();
     // Give any children to init, and wake init in case one is a zombie.
@@ -610,13 +693,16 @@ fn sched(shared: SpinLockGuard<'static, Shared>) -> SpinLockGuard<'static, Share
     // Whether interrupts were on belongs to this kernel thread, not the CPU.
     let interrupts_were_on = cpu.interrupts_were_on.get();
     // The process's FPU/SSE registers leave the CPU with it (module doc).
-    // SAFETY (both blocks): `fpu` and `context` are the calling process's
-    // own fields; the scheduler's stack pointer was saved by its own swtch.
-    unsafe { p.private() }.fpu.save();
-    unsafe { swtch(&raw mut p.private().context, cpu.scheduler_stack.get()) };
+    // SAFETY: sched, in the process's own thread (see `Proc::switch`); the
+    // scheduler's stack pointer was saved by its own swtch, and takes
+    // `context` only once this thread has switched away.
+    unsafe {
+        p.switch().fpu.save();
+        swtch(&raw mut p.switch().context, cpu.scheduler_stack.get());
+    }
     // Back on a CPU, maybe another one: its registers are ours again.
     // SAFETY: as above.
-    unsafe { p.private() }.fpu.restore();
+    unsafe { p.switch() }.fpu.restore();
     mycpu().interrupts_were_on.set(interrupts_were_on);
     shared
 }
@@ -639,17 +725,17 @@ pub fn scheduler() -> ! {
             // Traps and system calls from user mode use the process's stack.
             gdt::set_kernel_stack(p.kernel_stack_top());
             cpu.kernel_stack_top.set(p.kernel_stack_top());
-            // SAFETY: the process is not running anywhere (it was Runnable,
-            // and we hold its lock), so its private fields are quiet.
-            let private = unsafe { p.private() };
-            private
-                .space
-                .as_ref()
+            shared
+                .page_table
                 .expect("a runnable process has an address space")
                 .activate();
-            // SAFETY: the process's saved context was made by alloc_process
-            // or by its own sched; it hands the lock back (module doc).
-            unsafe { swtch(cpu.scheduler_stack.as_ptr(), private.context) };
+            // SAFETY: the process is not running anywhere (it was Runnable,
+            // and we hold its lock), so its saved context, made by
+            // alloc_process or by its own sched, is quiet; it hands the
+            // lock back (module doc).
+            let context = unsafe { p.switch() }.context;
+            // SAFETY: as above.
+            unsafe { swtch(cpu.scheduler_stack.as_ptr(), context) };
             // The process gave the CPU back, with its lock held.
             vm::switch_to_kernel();
             cpu.process.set(None);
@@ -684,12 +770,12 @@ pub fn dump() {
     for p in &PROCS {
         // SAFETY: a racy read for debugging only: the state is a plain
         // enum and pid an integer, so a stale value is all we risk.
-        let (state, pid) = unsafe {
+        let (state, pid, name) = unsafe {
             let shared = &*p.lock.data_ptr();
-            (shared.state, shared.pid)
+            (shared.state, shared.pid, shared.name)
         };
         if state != State::Unused {
-            println!("{pid} {state:?} {}", p.name());
+            println!("{pid} {state:?} {name}");
         }
     }
 }

@@ -40,6 +40,28 @@
 //! they are also changed under the table lock, so that what the table
 //! counts and what the descriptors say never disagree.
 //!
+//! ## Waiting on shared memory
+//!
+//! `shm_wait(addr, expected)` and `shm_wake(addr, n)` are Linux's futex in
+//! miniature: a process sleeps on a 32-bit word of an object, and another
+//! wakes it, so that locks and queues built in shared memory (user/src/
+//! sync.rs) can block instead of spinning. A waiter is named by the word's
+//! *physical* address: the same word has one physical address in every
+//! process, whatever the mapping, and that address stays valid while the
+//! waiter waits, because its own descriptor holds a reference to the
+//! object (a process cannot close while it sleeps).
+//!
+//! `WAITERS`, a table of `NSHMWAIT` entries under one spin lock, records
+//! who waits on which word, in arrival order. No wake-up is lost because
+//! both calls decide under that lock: `shm_wait` reads the word and
+//! enters its entry with the lock held, and `proc::sleep` releases it only
+//! once the process is asleep; a waker changes the word first and then
+//! takes the lock, so either it finds the entry (and wakes the process) or
+//! the waiter, coming later, finds the new value and returns -1 at once.
+//! An entry is removed by its own waiter when it wakes, was woken, or was
+//! killed, so nothing stays behind. A process waits on one word at a time,
+//! so every waiting process has exactly one entry.
+//!
 //! ## Decisions the spec leaves open
 //!
 //! - Every failing call leaves nothing behind: `shm_open` checks for a free
@@ -49,18 +71,22 @@
 //! - `shm_map` of an object the process already maps (through any
 //!   descriptor) fails, even if the first mapping is read-only.
 
-use abi::shm::slot_address;
-use shmtable::{Descriptors, ShmError, Table, writable_from_flags};
+use core::sync::atomic::{AtomicU32, Ordering};
 
+use abi::shm::slot_address;
+use shmtable::{Access, Descriptors, ShmError, Table};
+
+use crate::error::{Error, SysResult};
 use crate::kalloc::{kalloc_zeroed, kfree};
-use crate::param::{PGSIZE, SHM_NAME_MAX};
+use crate::memlayout::phys_to_virt;
+use crate::param::{NSHMWAIT, PGSIZE, SHM_NAME_MAX};
 use crate::proc::{self, Private};
 use crate::spinlock::SpinLock;
-use crate::syscall::{Args, Error, SysResult};
-use crate::vm::{self, AddressSpace};
+use crate::syscall::Args;
+use crate::vm;
 
 /// The objects; pages are named by their physical addresses.
-static TABLE: SpinLock<Table<usize>> = SpinLock::new("shm", Table::new());
+static TABLE: SpinLock<Table> = SpinLock::new("shm", Table::new());
 
 impl From<ShmError> for Error {
     fn from(error: ShmError) -> Error {
@@ -77,20 +103,6 @@ impl From<ShmError> for Error {
     }
 }
 
-/// The calling process's private fields.
-fn me() -> &'static mut Private {
-    // SAFETY: system calls run in the calling process's own kernel thread,
-    // the only user of these fields.
-    unsafe { proc::current().private() }
-}
-
-fn space(private: &mut Private) -> &mut AddressSpace {
-    private
-        .space
-        .as_mut()
-        .expect("a running process has an address space")
-}
-
 fn free_page(page: usize) {
     // SAFETY: the table hands back pages that came from kalloc_zeroed and
     // that are no longer mapped anywhere (the last reference is gone, and
@@ -100,12 +112,12 @@ fn free_page(page: usize) {
 
 /// shm_open(name): a descriptor for the object called `name`, created if
 /// needed.
-pub fn sys_open(args: &Args) -> SysResult {
+pub fn sys_open(args: &Args, me: &mut Private) -> SysResult {
     // One byte more than the longest name, for the NUL: a longer name has
     // no NUL within the buffer and is refused, not cut.
     let mut buffer = [0u8; SHM_NAME_MAX + 1];
-    let name = args.str(0, &mut buffer)?;
-    let descriptors = &mut me().shm;
+    let name = args.str(0, me.space(), &mut buffer)?;
+    let descriptors = &mut me.shm;
     let mut table = TABLE.lock();
     if !descriptors.has_free() {
         return Err(Error::OutOfResources);
@@ -114,25 +126,30 @@ pub fn sys_open(args: &Args) -> SysResult {
     Ok(descriptors.alloc(slot).expect("a descriptor is free"))
 }
 
+/// Descriptor argument `n`: a C `int`, so anything, negative included;
+/// a number that is not a descriptor is refused by the table.
+fn od_arg(args: &Args, n: usize) -> Result<usize, Error> {
+    usize::try_from(args.int(n)).map_err(|_| Error::BadDescriptor)
+}
+
 /// shm_trunc(od, size): gives the object its size and zeroed pages, once.
-pub fn sys_trunc(args: &Args) -> SysResult {
-    let od = args.int(0);
+pub fn sys_trunc(args: &Args, me: &mut Private) -> SysResult {
+    let od = od_arg(args, 0)?;
     // The size is a C int: sign-extend the low 32 bits.
     let size = i64::from(args.int(1));
-    let descriptors = &me().shm;
+    let descriptors = &me.shm;
     let mut table = TABLE.lock();
-    let descriptor = descriptors.get(i64::from(od))?;
+    let descriptor = descriptors.get(od)?;
     let bytes = table.trunc(descriptor.slot, size, kalloc_zeroed, free_page)?;
     Ok(bytes)
 }
 
 /// shm_map(od, &va, flags): maps the whole object at its slot's address
 /// and stores that address in `*va`.
-pub fn sys_map(args: &Args) -> SysResult {
-    let od = i64::from(args.int(0));
+pub fn sys_map(args: &Args, private: &mut Private) -> SysResult {
+    let od = od_arg(args, 0)?;
     let va_pointer = args.addr(1);
-    let writable = writable_from_flags(i64::from(args.int(2)))?;
-    let private = me();
+    let access = Access::from_flags(i64::from(args.int(2)))?;
     let table = TABLE.lock();
     let descriptor = private.shm.get(od)?;
     let slot = descriptor.slot;
@@ -143,43 +160,45 @@ pub fn sys_map(args: &Args) -> SysResult {
         return Err(ShmError::AlreadyMapped.into());
     }
     // The answer must be deliverable before anything is mapped.
-    space(private).check(va_pointer, size_of::<usize>(), true)?;
+    private
+        .space()
+        .check(va_pointer, size_of::<usize>(), true)?;
     let base = slot_address(slot);
-    let space = space(private);
+    let space = private.space_mut();
     for (i, page) in table.pages(slot).enumerate() {
-        if space.map_shared(base + i * PGSIZE, page, writable).is_err() {
+        if space
+            .map_shared(base + i * PGSIZE, page, access.is_writable())
+            .is_err()
+        {
             space.unmap(base, base + i * PGSIZE);
             return Err(Error::OutOfResources);
         }
     }
     vm::copy_out(space, va_pointer, &base.to_ne_bytes())?;
-    private.shm.set_mapped(od, writable)?;
+    private.shm.set_mapped(od, access)?;
     Ok(0)
 }
 
 /// shm_close(od): unmaps (if mapped) and frees the descriptor, dropping a
 /// reference to the object.
-pub fn sys_close(args: &Args) -> SysResult {
-    let od = i64::from(args.int(0));
-    let private = me();
+pub fn sys_close(args: &Args, private: &mut Private) -> SysResult {
+    let od = od_arg(args, 0)?;
     let mut table = TABLE.lock();
     close_descriptor(private, &mut table, od)?;
     Ok(0)
 }
 
 /// Closes descriptor `od` of `private`, with the table locked.
-fn close_descriptor(
-    private: &mut Private,
-    table: &mut Table<usize>,
-    od: i64,
-) -> Result<(), ShmError> {
+fn close_descriptor(private: &mut Private, table: &mut Table, od: usize) -> Result<(), ShmError> {
     let descriptor = private.shm.remove(od)?;
     if descriptor.mapped.is_some() {
         let base = slot_address(descriptor.slot);
         // The pages are marked SHARED, so unmap does not free them; it
         // flushes their TLB entries on this CPU, the only one running this
         // process.
-        space(private).unmap(base, base + table.size(descriptor.slot));
+        private
+            .space_mut()
+            .unmap(base, base + table.size(descriptor.slot));
     }
     table.close(descriptor.slot, free_page);
     Ok(())
@@ -191,7 +210,7 @@ pub fn close_all(private: &mut Private) {
     let mut table = TABLE.lock();
     let open: Descriptors = private.shm;
     for (od, _) in open.iter() {
-        close_descriptor(private, &mut table, od as i64).expect("the descriptor is open");
+        close_descriptor(private, &mut table, od).expect("the descriptor is open");
     }
 }
 
@@ -207,13 +226,14 @@ pub fn fork(parent: &Private, child: &mut Private) -> Result<(), Error> {
     }
     let mapped = 'map: {
         for (_, descriptor) in parent.shm.iter() {
-            let Some(writable) = descriptor.mapped else {
+            let Some(access) = descriptor.mapped else {
                 continue;
             };
             let base = slot_address(descriptor.slot);
             for (i, page) in table.pages(descriptor.slot).enumerate() {
-                if space(child)
-                    .map_shared(base + i * PGSIZE, page, writable)
+                if child
+                    .space_mut()
+                    .map_shared(base + i * PGSIZE, page, access.is_writable())
                     .is_err()
                 {
                     break 'map false;
@@ -227,9 +247,126 @@ pub fn fork(parent: &Private, child: &mut Private) -> Result<(), Error> {
         // were never mapped are skipped.
         let given = child.shm;
         for (od, _) in given.iter() {
-            close_descriptor(child, &mut table, od as i64).expect("the descriptor is open");
+            close_descriptor(child, &mut table, od).expect("the descriptor is open");
         }
         return Err(Error::OutOfResources);
     }
     Ok(())
+}
+
+/// A process waiting in `shm_wait`.
+#[derive(Clone, Copy)]
+struct Waiter {
+    /// Physical address of the word it waits on.
+    word: usize,
+    /// When it arrived, in `WaitTable::arrivals`: `shm_wake` wakes the
+    /// oldest first.
+    arrival: u64,
+    /// Set by `shm_wake`; the waiter then leaves.
+    woken: bool,
+}
+
+/// The waiters, and a count of arrivals that orders them.
+struct WaitTable {
+    entries: [Option<Waiter>; NSHMWAIT],
+    arrivals: u64,
+}
+
+static WAITERS: SpinLock<WaitTable> = SpinLock::new(
+    "shm waiters",
+    WaitTable {
+        entries: [None; NSHMWAIT],
+        arrivals: 0,
+    },
+);
+
+/// What `sleep` and `wakeup` call the waiter in entry `i`.
+fn waiter_channel(i: usize) -> usize {
+    &WAITERS as *const SpinLock<WaitTable> as usize + i
+}
+
+/// The physical address of the aligned 32-bit word at user address
+/// argument `n`, which must lie in shared memory the caller maps.
+fn word_arg(args: &Args, n: usize, me: &Private) -> Result<usize, Error> {
+    let va = args.addr(n).0;
+    if !va.is_multiple_of(size_of::<u32>()) {
+        return Err(Error::InvalidArgument);
+    }
+    me.space().translate_shared(va).ok_or(Error::BadAddress)
+}
+
+/// The word at physical address `word`, read as the atomic it is to the
+/// processes that share it.
+fn load_word(word: usize) -> u32 {
+    // SAFETY: `word` is an aligned word of an object's page (word_arg),
+    // which lives while the caller holds its reference; the kernel reads
+    // it through the direct map, like any process's atomic access.
+    let word = unsafe { AtomicU32::from_ptr(phys_to_virt(word) as *mut u32) };
+    word.load(Ordering::SeqCst)
+}
+
+/// shm_wait(addr, expected): sleeps while the word at `addr` holds
+/// `expected`, until a shm_wake on it. 0 when woken; -1 at once if the
+/// word differs, and for a bad address, a full table or a kill.
+pub fn sys_wait(args: &Args, me: &mut Private) -> SysResult {
+    let word = word_arg(args, 0, me)?;
+    let expected = args.int(1) as u32;
+    let p = proc::current();
+    let mut table = WAITERS.lock();
+    if load_word(word) != expected {
+        return Err(Error::InvalidArgument);
+    }
+    let i = table
+        .entries
+        .iter()
+        .position(Option::is_none)
+        .ok_or(Error::OutOfResources)?;
+    let arrival = table.arrivals;
+    table.arrivals += 1;
+    table.entries[i] = Some(Waiter {
+        word,
+        arrival,
+        woken: false,
+    });
+    let result = loop {
+        if table.entries[i].is_some_and(|waiter| waiter.woken) {
+            break Ok(0);
+        }
+        if p.killed() {
+            break Err(Error::Interrupted);
+        }
+        table = proc::sleep(waiter_channel(i), table);
+    };
+    table.entries[i] = None;
+    result
+}
+
+/// shm_wake(addr, n): wakes up to `n` (at least 1) processes waiting on
+/// the word at `addr`, oldest first; returns how many.
+pub fn sys_wake(args: &Args, me: &mut Private) -> SysResult {
+    let word = word_arg(args, 0, me)?;
+    let n = usize::try_from(args.int(1))
+        .ok()
+        .filter(|&n| n >= 1)
+        .ok_or(Error::InvalidArgument)?;
+    let mut table = WAITERS.lock();
+    let mut woken = 0;
+    while woken < n {
+        let oldest = table
+            .entries
+            .iter()
+            .enumerate()
+            .filter_map(|(i, entry)| entry.map(|waiter| (i, waiter)))
+            .filter(|(_, waiter)| waiter.word == word && !waiter.woken)
+            .min_by_key(|(_, waiter)| waiter.arrival);
+        let Some((i, _)) = oldest else {
+            break;
+        };
+        if let Some(waiter) = table.entries[i].as_mut() {
+            waiter.woken = true;
+        }
+        proc::wakeup(waiter_channel(i));
+        woken += 1;
+    }
+    Ok(woken)
 }

@@ -123,7 +123,7 @@ impl<T> Drop for SleepLockGuard<'_, T> {
 
 /// Test: a sleep lock hands out its data, knows its holder, and is free
 /// again after the guard drops.
-pub fn test_sleep_lock() -> crate::ktest::TestResult {
+pub fn test_sleep_lock() -> crate::verdict::TestResult {
     static LOCK: SleepLock<u32> = SleepLock::new("test sleeplock", 0);
     {
         let mut guard = LOCK.lock();

@@ -152,7 +152,7 @@ pub fn pop_off() {
 
 /// Test: interrupts stay off while any guard lives and come back on only
 /// when the outermost guard drops.
-pub fn test_interrupt_nesting() -> crate::ktest::TestResult {
+pub fn test_interrupt_nesting() -> crate::verdict::TestResult {
     static OUTER: SpinLock<u32> = SpinLock::new("test outer", 0);
     static INNER: SpinLock<u32> = SpinLock::new("test inner", 0);
     arch::interrupts_on();

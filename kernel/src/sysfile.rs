@@ -8,27 +8,23 @@
 //! with a limit of MAXPATH bytes.
 
 use abi::fcntl::{O_CREATE, O_RDWR, O_TRUNC, O_WRONLY};
-use abi::stat::{T_DEVICE, T_DIR, T_FILE};
+use abi::stat::InodeKind;
 
+use crate::error::{Error, SysResult};
 use crate::file::{self, File, Kind};
 use crate::fs::{self, Inode};
 use crate::log;
-use crate::param::{MAXPATH, NOFILE};
+use crate::param::MAXPATH;
 use crate::pipe::{self, Pipe};
-use crate::proc::{self, Private};
-use crate::syscall::{Args, Error, SysResult, copy_out_bytes};
+use crate::proc::Private;
+use crate::syscall::Args;
+use crate::vm;
 
-/// The calling process's private fields.
-fn me() -> &'static mut Private {
-    // SAFETY: only the calling process's own kernel thread runs system
-    // calls on its behalf, so it is the only user of these fields.
-    unsafe { proc::current().private() }
-}
-
-/// The open file behind descriptor argument `n`.
-fn file_arg(args: &Args, n: usize) -> Result<(usize, &'static File), Error> {
+/// The open file behind descriptor argument `n` of the calling process
+/// `me`, borrowed from its descriptor table.
+fn file_arg<'a>(me: &'a Private, args: &Args, n: usize) -> Result<(usize, &'a File), Error> {
     let fd = usize::try_from(args.int(n)).map_err(|_| Error::BadDescriptor)?;
-    let file = me()
+    let file = me
         .files
         .get(fd)
         .and_then(Option::as_ref)
@@ -36,21 +32,19 @@ fn file_arg(args: &Args, n: usize) -> Result<(usize, &'static File), Error> {
     Ok((fd, file))
 }
 
-/// Puts `file` in the lowest free descriptor; gives it back on failure.
-fn fd_alloc(file: File) -> Result<usize, (Error, File)> {
-    match me().files.iter().position(Option::is_none) {
+/// Puts `file` in `me`'s lowest free descriptor; gives it back on failure.
+fn fd_alloc(me: &mut Private, file: File) -> Result<usize, (Error, File)> {
+    match me.files.iter().position(Option::is_none) {
         Some(fd) => {
-            me().files[fd] = Some(file);
+            me.files[fd] = Some(file);
             Ok(fd)
         }
         None => Err((Error::OutOfResources, file)),
     }
 }
 
-fn cwd() -> &'static Inode {
-    me().cwd
-        .as_ref()
-        .expect("a process has a current directory")
+fn cwd(me: &Private) -> &Inode {
+    me.cwd.as_ref().expect("a process has a current directory")
 }
 
 /// Runs `f` inside a log operation.
@@ -61,56 +55,62 @@ fn operation<R>(f: impl FnOnce() -> R) -> R {
     result
 }
 
-pub fn dup(args: &Args) -> SysResult {
-    let (_, file) = file_arg(args, 0)?;
+pub fn dup(args: &Args, me: &mut Private) -> SysResult {
+    let (_, file) = file_arg(me, args, 0)?;
     let copy = file.clone();
     // Dropping the copy on failure only lowers the count: no operation needed.
-    fd_alloc(copy).map_err(|(error, _)| error)
+    fd_alloc(me, copy).map_err(|(error, _)| error)
 }
 
-pub fn read(args: &Args) -> SysResult {
-    let (_, file) = file_arg(args, 0)?;
-    file.read(args.addr(1), args.usize(2))
+pub fn read(args: &Args, me: &mut Private) -> SysResult {
+    let (_, file) = file_arg(me, args, 0)?;
+    file.read(me.space(), args.addr(1), args.usize(2))
 }
 
-pub fn write(args: &Args) -> SysResult {
-    let (_, file) = file_arg(args, 0)?;
-    file.write(args.addr(1), args.usize(2))
+pub fn write(args: &Args, me: &mut Private) -> SysResult {
+    let (_, file) = file_arg(me, args, 0)?;
+    file.write(me.space(), args.addr(1), args.usize(2))
 }
 
-pub fn close(args: &Args) -> SysResult {
-    let (fd, _) = file_arg(args, 0)?;
-    drop(me().files[fd].take());
+pub fn close(args: &Args, me: &mut Private) -> SysResult {
+    let (fd, _) = file_arg(me, args, 0)?;
+    drop(me.files[fd].take());
     Ok(0)
 }
 
-pub fn fstat(args: &Args) -> SysResult {
-    let (_, file) = file_arg(args, 0)?;
-    file.stat_to(args.addr(1))?;
+pub fn fstat(args: &Args, me: &mut Private) -> SysResult {
+    let (_, file) = file_arg(me, args, 0)?;
+    file.stat_to(me.space(), args.addr(1))?;
     Ok(0)
 }
 
-/// Copies path argument `n` into `buffer`.
-fn path_arg<'b>(args: &Args, n: usize, buffer: &'b mut [u8; MAXPATH]) -> Result<&'b [u8], Error> {
-    args.str(n, buffer)
+/// Copies path argument `n` from `me`'s memory into `buffer`.
+fn path_arg<'b>(
+    me: &Private,
+    args: &Args,
+    n: usize,
+    buffer: &'b mut [u8; MAXPATH],
+) -> Result<&'b [u8], Error> {
+    args.str(n, me.space(), buffer)
 }
 
 /// link(old, new): another name for a file (not a directory).
-pub fn link(args: &Args) -> SysResult {
+pub fn link(args: &Args, me: &mut Private) -> SysResult {
     let (mut old_buf, mut new_buf) = ([0; MAXPATH], [0; MAXPATH]);
-    let old = path_arg(args, 0, &mut old_buf)?;
-    let new = path_arg(args, 1, &mut new_buf)?;
+    let old = path_arg(me, args, 0, &mut old_buf)?;
+    let new = path_arg(me, args, 1, &mut new_buf)?;
+    let cwd = cwd(me);
     operation(|| {
-        let inode = fs::namei(old, cwd())?;
+        let inode = fs::namei(old, cwd)?;
         let mut guard = inode.lock();
-        if guard.kind() == T_DIR {
+        if guard.kind() == Some(InodeKind::Dir) {
             return Err(Error::IsDirectory);
         }
         let nlink = guard.nlink().checked_add(1).ok_or(Error::OutOfResources)?;
         guard.set_nlink(nlink);
         guard.update();
         drop(guard);
-        let linked = fs::namei_parent(new, cwd()).and_then(|(dir, name)| {
+        let linked = fs::namei_parent(new, cwd).and_then(|(dir, name)| {
             // A directory entry can only name an inode on its own device.
             if dir.device() != inode.device() {
                 return Err(Error::InvalidArgument);
@@ -128,11 +128,11 @@ pub fn link(args: &Args) -> SysResult {
 
 /// unlink(path): removes a name; the file goes when its last link and
 /// last open reference are gone.
-pub fn unlink(args: &Args) -> SysResult {
+pub fn unlink(args: &Args, me: &mut Private) -> SysResult {
     let mut buf = [0; MAXPATH];
-    let path = path_arg(args, 0, &mut buf)?;
+    let path = path_arg(me, args, 0, &mut buf)?;
     operation(|| {
-        let (dir, name) = fs::namei_parent(path, cwd())?;
+        let (dir, name) = fs::namei_parent(path, cwd(me))?;
         if name == b"." || name == b".." {
             return Err(Error::InvalidArgument);
         }
@@ -140,11 +140,11 @@ pub fn unlink(args: &Args) -> SysResult {
         let (inode, offset) = dir_guard.lookup(name).ok_or(Error::NotFound)?;
         let mut guard = inode.lock();
         assert!(guard.nlink() >= 1, "unlink: nlink < 1");
-        if guard.kind() == T_DIR && !guard.is_empty_dir() {
+        if guard.kind() == Some(InodeKind::Dir) && !guard.is_empty_dir() {
             return Err(Error::NotEmpty);
         }
         dir_guard.erase_entry(offset);
-        if guard.kind() == T_DIR {
+        if guard.kind() == Some(InodeKind::Dir) {
             // The child's ".." no longer counts as a link to the parent.
             dir_guard.set_nlink(dir_guard.nlink() - 1);
             dir_guard.update();
@@ -156,16 +156,23 @@ pub fn unlink(args: &Args) -> SysResult {
     })
 }
 
-/// Creates `path` as an inode of `kind` (for a regular file, an existing
-/// file or device of that name will do) and returns it, unlocked. Must run
-/// inside a log operation.
-fn create(path: &[u8], kind: u16, major: u16, minor: u16) -> Result<Inode, Error> {
-    let (dir, name) = fs::namei_parent(path, cwd())?;
+/// Creates `path` (relative to `cwd`) as an inode of `kind` (for a
+/// regular file, an existing file or device of that name will do) and
+/// returns it, unlocked. Must run inside a log operation.
+fn create(
+    path: &[u8],
+    cwd: &Inode,
+    kind: InodeKind,
+    major: u16,
+    minor: u16,
+) -> Result<Inode, Error> {
+    let (dir, name) = fs::namei_parent(path, cwd)?;
     let mut dir_guard = dir.lock();
     if let Some((existing, _)) = dir_guard.lookup(name) {
         drop(dir_guard);
         let guard = existing.lock();
-        let reusable = kind == T_FILE && (guard.kind() == T_FILE || guard.kind() == T_DEVICE);
+        let reusable = kind == InodeKind::File
+            && (guard.kind() == Some(InodeKind::File) || guard.kind() == Some(InodeKind::Device));
         drop(guard);
         return if reusable {
             Ok(existing)
@@ -179,13 +186,13 @@ fn create(path: &[u8], kind: u16, major: u16, minor: u16) -> Result<Inode, Error
     guard.set_nlink(1);
     guard.update();
     let linked = (|| {
-        if kind == T_DIR {
+        if kind == InodeKind::Dir {
             // "." and ".." first; "." does not count as a link.
             guard.link(b".", inode.inum())?;
             guard.link(b"..", dir.inum())?;
         }
         dir_guard.link(name, inode.inum())?;
-        if kind == T_DIR {
+        if kind == InodeKind::Dir {
             // The new directory's ".." links to the parent.
             dir_guard.set_nlink(dir_guard.nlink() + 1);
             dir_guard.update();
@@ -202,33 +209,34 @@ fn create(path: &[u8], kind: u16, major: u16, minor: u16) -> Result<Inode, Error
     Ok(inode)
 }
 
-pub fn open(args: &Args) -> SysResult {
+pub fn open(args: &Args, me: &mut Private) -> SysResult {
     let mut buf = [0; MAXPATH];
-    let path = path_arg(args, 0, &mut buf)?;
+    let path = path_arg(me, args, 0, &mut buf)?;
+    let cwd = cwd(me);
     let mode = args.int(1) as u32;
     // The file is made inside the operation, but put in a descriptor after
     // it: if no descriptor is free, dropping the file closes it, which
     // starts an operation of its own.
     let file = operation(|| {
         let inode = if mode & O_CREATE != 0 {
-            create(path, T_FILE, 0, 0)?
+            create(path, cwd, InodeKind::File, 0, 0)?
         } else {
-            fs::namei(path, cwd())?
+            fs::namei(path, cwd)?
         };
         let mut guard = inode.lock();
         let writable = mode & (O_WRONLY | O_RDWR) != 0;
         let readable = mode & O_WRONLY == 0;
-        if guard.kind() == T_DIR && writable {
+        if guard.kind() == Some(InodeKind::Dir) && writable {
             return Err(Error::IsDirectory);
         }
         let major = guard.major();
-        if guard.kind() == T_DEVICE && major != abi::device::CONSOLE {
+        if guard.kind() == Some(InodeKind::Device) && major != abi::device::CONSOLE {
             return Err(Error::NotFound);
         }
-        if mode & O_TRUNC != 0 && guard.kind() == T_FILE {
+        if mode & O_TRUNC != 0 && guard.kind() == Some(InodeKind::File) {
             guard.truncate();
         }
-        let is_device = guard.kind() == T_DEVICE;
+        let is_device = guard.kind() == Some(InodeKind::Device);
         drop(guard);
         let kind = if is_device {
             Kind::Device { inode, major }
@@ -239,41 +247,41 @@ pub fn open(args: &Args) -> SysResult {
         // inside the operation, as inodes must be.
         file::alloc(kind, readable, writable).map_err(|(error, _kind)| error)
     })?;
-    fd_alloc(file).map_err(|(error, _file)| error)
+    fd_alloc(me, file).map_err(|(error, _file)| error)
 }
 
-pub fn mkdir(args: &Args) -> SysResult {
+pub fn mkdir(args: &Args, me: &mut Private) -> SysResult {
     let mut buf = [0; MAXPATH];
-    let path = path_arg(args, 0, &mut buf)?;
-    operation(|| create(path, T_DIR, 0, 0).map(|_| 0))
+    let path = path_arg(me, args, 0, &mut buf)?;
+    operation(|| create(path, cwd(me), InodeKind::Dir, 0, 0).map(|_| 0))
 }
 
-pub fn mknod(args: &Args) -> SysResult {
+pub fn mknod(args: &Args, me: &mut Private) -> SysResult {
     let mut buf = [0; MAXPATH];
-    let path = path_arg(args, 0, &mut buf)?;
+    let path = path_arg(me, args, 0, &mut buf)?;
     let (major, minor) = (args.int(1) as u16, args.int(2) as u16);
-    operation(|| create(path, T_DEVICE, major, minor).map(|_| 0))
+    operation(|| create(path, cwd(me), InodeKind::Device, major, minor).map(|_| 0))
 }
 
-pub fn chdir(args: &Args) -> SysResult {
+pub fn chdir(args: &Args, me: &mut Private) -> SysResult {
     let mut buf = [0; MAXPATH];
-    let path = path_arg(args, 0, &mut buf)?;
+    let path = path_arg(me, args, 0, &mut buf)?;
     operation(|| {
-        let inode = fs::namei(path, cwd())?;
-        if inode.lock().kind() != T_DIR {
+        let inode = fs::namei(path, cwd(me))?;
+        if inode.lock().kind() != Some(InodeKind::Dir) {
             return Err(Error::NotADirectory);
         }
         // The old directory is dropped inside the operation.
-        me().cwd = Some(inode);
+        me.cwd = Some(inode);
         Ok(0)
     })
 }
 
 /// pipe(fds): a new pipe; fds[0] reads, fds[1] writes.
-pub fn pipe(args: &Args) -> SysResult {
+pub fn pipe(args: &Args, me: &mut Private) -> SysResult {
     let fds_addr = args.addr(0);
     // Check the destination before creating anything.
-    crate::syscall::with_space(|space| space.check(fds_addr, 8, true))?;
+    me.space().check(fds_addr, 8, true)?;
     let pipe = pipe::alloc()?;
     let read_end = match file::alloc(Kind::Pipe(pipe), true, false) {
         Ok(file) => file,
@@ -295,34 +303,21 @@ pub fn pipe(args: &Args) -> SysResult {
             return Err(error);
         }
     };
-    let read_fd = fd_alloc(read_end).map_err(|(error, _)| error)?;
-    let write_fd = match fd_alloc(write_end) {
+    let read_fd = fd_alloc(me, read_end).map_err(|(error, _)| error)?;
+    let write_fd = match fd_alloc(me, write_end) {
         Ok(fd) => fd,
         Err((error, _)) => {
-            me().files[read_fd] = None;
+            me.files[read_fd] = None;
             return Err(error);
         }
     };
     let mut fds = [0u8; 8];
     fds[..4].copy_from_slice(&(read_fd as i32).to_ne_bytes());
     fds[4..].copy_from_slice(&(write_fd as i32).to_ne_bytes());
-    if let Err(error) = copy_out_bytes(fds_addr, &fds) {
-        me().files[read_fd] = None;
-        me().files[write_fd] = None;
-        return Err(error);
+    if let Err(error) = vm::copy_out(me.space(), fds_addr, &fds) {
+        me.files[read_fd] = None;
+        me.files[write_fd] = None;
+        return Err(error.into());
     }
     Ok(0)
-}
-
-/// Closes every descriptor and drops the current directory (exit).
-pub fn close_all(private: &mut Private) {
-    for file in &mut private.files {
-        drop(file.take());
-    }
-    operation(|| drop(private.cwd.take()));
-}
-
-/// Descriptors 0..NOFILE, shared with a child (fork).
-pub fn dup_all(from: &Private) -> [Option<File>; NOFILE] {
-    core::array::from_fn(|fd| from.files[fd].clone())
 }

@@ -3,30 +3,33 @@
 
 use x86::bits64::paging::PTFlags;
 
+use crate::error::{Error, SysResult};
 use crate::memlayout::SHMBASE;
 use crate::param::PGSIZE;
-use crate::proc::{self, WaitError};
-use crate::syscall::{Args, Error, SysResult, copy_out_bytes};
+use crate::proc::{self, Private, WaitError};
+use crate::syscall::Args;
 use crate::trap;
+use crate::vm;
 
-pub fn fork(_: &Args) -> SysResult {
-    proc::fork()
+pub fn fork(me: &mut Private) -> SysResult {
+    proc::fork(me)
         .map(|pid| pid as usize)
         .ok_or(Error::OutOfResources)
 }
 
-pub fn exit(args: &Args) -> SysResult {
-    proc::exit(args.int(0))
+pub fn exit(args: &Args, me: &mut Private) -> SysResult {
+    proc::exit(me, args.int(0))
 }
 
 /// wait(&status): a null pointer means "don't report the status".
-pub fn wait(args: &Args) -> SysResult {
+pub fn wait(args: &Args, me: &mut Private) -> SysResult {
     let status_addr = args.addr(0);
+    let space = me.space();
     let report = |status: i32| {
         if status_addr.0 == 0 {
             Ok(())
         } else {
-            copy_out_bytes(status_addr, &status.to_ne_bytes())
+            vm::copy_out(space, status_addr, &status.to_ne_bytes()).map_err(Error::from)
         }
     };
     match proc::wait(report) {
@@ -45,17 +48,15 @@ pub fn kill(args: &Args) -> SysResult {
     }
 }
 
-pub fn getpid(_: &Args) -> SysResult {
+pub fn getpid() -> SysResult {
     Ok(proc::current().lock.lock().pid as usize)
 }
 
 /// sbrk(n): grows (n > 0) or shrinks (n < 0) the heap by n bytes and
 /// returns the old end. The heap may not shrink below its start nor grow
 /// into the shared-memory window at SHMBASE.
-pub fn sbrk(args: &Args) -> SysResult {
+pub fn sbrk(args: &Args, private: &mut Private) -> SysResult {
     let increment = args.isize(0);
-    // SAFETY: the calling process's own fields.
-    let private = unsafe { proc::current().private() };
     let old = private.size;
     let new = old
         .checked_add_signed(increment)
@@ -63,10 +64,7 @@ pub fn sbrk(args: &Args) -> SysResult {
     if new < private.heap_start || new > SHMBASE {
         return Err(Error::InvalidArgument);
     }
-    let space = private
-        .space
-        .as_mut()
-        .expect("a running process has an address space");
+    let space = private.space_mut();
     let (old_top, new_top) = (old.next_multiple_of(PGSIZE), new.next_multiple_of(PGSIZE));
     if new_top > old_top {
         space
@@ -94,6 +92,6 @@ pub fn sleep(args: &Args) -> SysResult {
     Ok(0)
 }
 
-pub fn uptime(_: &Args) -> SysResult {
+pub fn uptime() -> SysResult {
     Ok(trap::ticks() as usize)
 }

@@ -38,28 +38,15 @@ use core::sync::atomic::Ordering;
 
 use x86::bits64::rflags::RFlags;
 
+use crate::arch::traps::{
+    IRQ_COM1, IRQ_IDE, IRQ_TIMER, T_DOUBLE_FAULT, T_IRQ0, T_NMI, T_PAGE_FAULT, T_SPURIOUS,
+    T_SYSCALL, T_WAKEUP,
+};
 use crate::arch::{self, lapic, protect};
 use crate::cpu::mycpu;
 use crate::memlayout::{KERNBASE, USER_TOP};
 use crate::proc::{self, myproc};
 use crate::spinlock::SpinLock;
-
-/// First vector of the device interrupts; IRQ n of the IOAPIC arrives as
-/// vector `T_IRQ0 + n`.
-pub const T_IRQ0: u8 = 32;
-pub const IRQ_TIMER: u8 = 0;
-pub const IRQ_COM1: u8 = 4;
-/// Sent by one CPU to wake another from `hlt` when it made a process
-/// runnable (see `proc::kick_idle_cpu`); its handler has nothing to do.
-pub const T_WAKEUP: u8 = 0xF0;
-/// The local APIC's spurious-interrupt vector; needs no EOI.
-pub const T_SPURIOUS: u8 = 0xFF;
-/// The vector syscall_entry (trapasm.S) puts in a system call's frame.
-pub const T_SYSCALL: u64 = 0x80;
-
-const T_NMI: u64 = 2;
-const T_DOUBLE_FAULT: u64 = 8;
-const T_PAGE_FAULT: u64 = 14;
 
 /// Bits of a page fault's error code.
 const PF_PRESENT: u64 = 1 << 0;
@@ -135,7 +122,7 @@ extern "C" fn trap(frame: &mut TrapFrame) {
     let vector = frame.vector;
     if vector == T_SYSCALL {
         if proc::current().killed() {
-            proc::exit(-1);
+            exit_killed();
         }
         // The system call may sleep or take a while: let interrupts in.
         arch::interrupts_on();
@@ -152,7 +139,7 @@ extern "C" fn trap(frame: &mut TrapFrame) {
     } else if vector == u64::from(T_IRQ0 + IRQ_COM1) {
         crate::uart::interrupt();
         lapic::eoi();
-    } else if vector == u64::from(T_IRQ0 + crate::ide::IRQ_IDE) {
+    } else if vector == u64::from(T_IRQ0 + IRQ_IDE) {
         crate::ide::interrupt();
         lapic::eoi();
     } else if vector == u64::from(T_WAKEUP) {
@@ -171,10 +158,9 @@ extern "C" fn trap(frame: &mut TrapFrame) {
     if frame.is_from_user() {
         if frame.is_virtual_8086() && !proc::current().killed() {
             let p = proc::current();
-            let pid = p.lock.lock().pid;
+            let (pid, name) = p.pid_and_name();
             println!(
-                "pid {pid} {}: trap {vector} in virtual-8086 mode on cpu {} rip {:#x}--kill proc",
-                p.name(),
+                "pid {pid} {name}: trap {vector} in virtual-8086 mode on cpu {} rip {:#x}--kill proc",
                 mycpu().index,
                 frame.rip
             );
@@ -183,13 +169,21 @@ extern "C" fn trap(frame: &mut TrapFrame) {
         // A process killed while in the kernel dies here rather than going
         // back to user code.
         if proc::current().killed() {
-            proc::exit(-1);
+            exit_killed();
         }
         // User code never runs with an I/O privilege level that would let
         // it use ports or turn interrupts off (gdt.rs). Nothing sets IOPL
         // today; this keeps it so if anything ever writes a frame's flags.
         frame.rflags &= !RFlags::FLAGS_IOPL3.bits();
     }
+}
+
+/// Ends the calling process, which was killed, with status -1.
+fn exit_killed() -> ! {
+    // SAFETY: `trap` is a boundary where the process's own thread enters
+    // the kernel (see `Proc::private`), and it calls this outside any
+    // system call: nothing else borrows the process's fields.
+    proc::exit(unsafe { proc::current().private() }, -1)
 }
 
 fn timer_tick() {
@@ -212,10 +206,9 @@ fn exception(frame: &TrapFrame) {
         let p = proc::current();
         // SAFETY: reading cr2 has no side effects.
         let cr2 = unsafe { x86::controlregs::cr2() };
-        let pid = p.lock.lock().pid;
+        let (pid, name) = p.pid_and_name();
         print!(
-            "pid {pid} {}: trap {} err {} on cpu {} rip {:#x}",
-            p.name(),
+            "pid {pid} {name}: trap {} err {} on cpu {} rip {:#x}",
             frame.vector,
             frame.error_code,
             mycpu().index,
@@ -374,7 +367,7 @@ pub fn print_backtrace(rip: u64, rbp: u64) {
 /// each CPU. Emulation may deliver ticks late, and a virtual CPU that the
 /// host starves may merge a few, so anything from a quarter to twice the
 /// expected count passes; a timer that is off or miscalibrated does not.
-pub fn test_ticks_every_cpu() -> crate::ktest::TestResult {
+pub fn test_ticks_every_cpu() -> crate::verdict::TestResult {
     const WAIT_MS: u64 = 300;
     let cpus = crate::cpu::all();
     let before: [u64; crate::param::NCPU] =

@@ -9,8 +9,8 @@ use uart_16550::backend::PioBackend;
 use uart_16550::spec::registers::IER;
 use uart_16550::{Config, Uart16550};
 
+use crate::arch::traps::IRQ_COM1;
 use crate::spinlock::SpinLock;
-use crate::trap::IRQ_COM1;
 
 const COM1: u16 = 0x3F8;
 

@@ -13,7 +13,7 @@
 //! - the kernel image at `KERNBASE + pa`, with 4 KiB pages: text read-only
 //!   and executable, rodata read-only, data and bss writable; nothing is
 //!   both writable and executable; the guard page below each CPU's own
-//!   stack is left out (`mp::stack_guard_pages`);
+//!   stack is left out (`arch::mp::stack_guard_pages`, passed in by `kernel_entry`);
 //! - device registers (`map_mmio`), uncached, inside the direct map.
 //!
 //! Every process's page table shares the kernel half: it copies the kernel
@@ -21,12 +21,19 @@
 //! `init`, and later kernel mappings only fill in lower-level tables, which
 //! every address space then sees. Page-table pages come from kalloc.
 //!
+//! Page tables are reached through one type, `PageTable`, whose walks
+//! borrow it: an entry found by a walk cannot outlive it or meet another.
+//! The kernel's own table is one (built by `init`, later changed only by
+//! `map_kernel_page` and `map_mmio`, under a lock); every process has
+//! another inside its [`AddressSpace`].
+//!
 //! A process's user half is an [`AddressSpace`]: program image from 0x1000,
 //! a guard page, the stack, the heap up to `size` (see memlayout.rs). Pages
 //! in `0..size` may be missing (page 0, the guard page): the functions that
 //! walk the range skip them. Every user page this module maps belongs to
-//! the address space and is freed with it, except pages marked `SHARED`
-//! (shared memory, owned by shm.rs), which teardown unmaps but never frees.
+//! the address space, except pages marked `SHARED` (shared memory, owned by
+//! shm.rs); dropping the address space frees its own pages and its page
+//! tables, and leaves the shared ones alone.
 //!
 //! User memory is reached by the kernel only through [`copy_in`],
 //! [`copy_out`] and [`copy_in_str`], which check every byte of the range
@@ -39,11 +46,12 @@ use x86::bits64::paging::{
 };
 use x86::controlregs::cr3_write;
 
-use crate::arch::mp;
+use crate::error::Error;
 use crate::kalloc::{kalloc, kalloc_zeroed, kfree};
 use crate::memlayout::{DIRECT_MAP, USER_TOP, kernel_image, phys_to_virt, virt_to_phys};
 use crate::multiboot;
 use crate::param::PGSIZE;
+use crate::spinlock::SpinLock;
 use spin::Once;
 
 /// Size of a large page, mapped by one PD entry.
@@ -51,8 +59,13 @@ const LARGE_PAGE: usize = 2 << 20;
 
 const FOUR_GIB: usize = 1 << 32;
 
-/// Physical address of the kernel's PML4.
-static KERNEL_PML4: Once<usize> = Once::new();
+/// Physical address of the kernel's PML4, for loading CR3 without a lock
+/// (the scheduler does it with a process lock held).
+static KERNEL_ROOT: Once<PAddr> = Once::new();
+
+/// The kernel's page table, for the mappings made after `init`: kernel
+/// stacks (proc.rs) and device registers (`map_mmio`).
+static KERNEL_TABLE: SpinLock<Option<PageTable>> = SpinLock::new("kernel page table", None);
 
 /// Why a mapping could not be made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +95,8 @@ trait Directory: Copy {
     /// An entry pointing at `table`. Permissions are given by the leaf, so an
     /// upper entry allows everything, but user access only in the user half.
     fn pointing_to(table: PAddr, user: bool) -> Self;
+    /// An entry that is not present.
+    fn cleared() -> Self;
 }
 
 impl Directory for PML4Entry {
@@ -98,6 +113,9 @@ impl Directory for PML4Entry {
         let mut flags = PML4Flags::P | PML4Flags::RW;
         flags.set(PML4Flags::US, user);
         PML4Entry::new(table, flags)
+    }
+    fn cleared() -> Self {
+        PML4Entry(0)
     }
 }
 
@@ -116,6 +134,9 @@ impl Directory for PDPTEntry {
         flags.set(PDPTFlags::US, user);
         PDPTEntry::new(table, flags)
     }
+    fn cleared() -> Self {
+        PDPTEntry(0)
+    }
 }
 
 impl Directory for PDEntry {
@@ -132,6 +153,9 @@ impl Directory for PDEntry {
         let mut flags = PDFlags::P | PDFlags::RW;
         flags.set(PDFlags::US, user);
         PDEntry::new(table, flags)
+    }
+    fn cleared() -> Self {
+        PDEntry(0)
     }
 }
 
@@ -156,67 +180,115 @@ fn is_user_address(va: usize) -> bool {
     va < DIRECT_MAP
 }
 
-/// The PD entry that covers `va` in the table rooted at `pml4`.
-fn walk_pd(pml4: PAddr, va: usize, create: bool) -> Option<&'static mut PDEntry> {
-    let user = is_user_address(va);
-    let vaddr = VAddr::from_usize(va);
-    // SAFETY: `pml4` is a PML4 page; each level's address comes from the
-    // entry above it, so it is a table of the next level. The returned entry
-    // is used by one caller at a time: page tables are changed only by the
-    // owner of the address space (the kernel at boot, a process for itself)
-    // under its own lock.
-    let pml4_table: &mut PML4 = unsafe { table(pml4) };
-    let pdpt = descend(&mut pml4_table[pml4_index(vaddr)], user, create)?;
-    // SAFETY: as above.
-    let pdpt_table: &mut PDPT = unsafe { table(pdpt) };
-    let pd = descend(&mut pdpt_table[pdpt_index(vaddr)], user, create)?;
-    // SAFETY: as above.
-    let pd_table: &mut PD = unsafe { table(pd) };
-    Some(&mut pd_table[pd_index(vaddr)])
-}
-
-/// The PT entry (leaf) for `va`, creating the tables on the way if `create`.
-pub fn walk(pml4: PAddr, va: usize, create: bool) -> Option<&'static mut PTEntry> {
-    let user = is_user_address(va);
-    let pt = descend(walk_pd(pml4, va, create)?, user, create)?;
-    // SAFETY: `pt` came from a PD entry that is not a large page, so it is a
-    // page table; see walk_pd for the aliasing rule.
-    let pt_table: &mut PT = unsafe { table(pt) };
-    Some(&mut pt_table[pt_index(VAddr::from_usize(va))])
-}
-
 /// Marks a user page that the address space does not own (shared memory):
 /// teardown unmaps it without freeing it.
 pub const SHARED: PTFlags = PTFlags::USER_9;
 
-/// Maps the 4 KiB page at `va` to physical `pa` with `flags` (P is added).
-pub fn map_page(pml4: PAddr, va: usize, pa: usize, flags: PTFlags) -> Result<(), MapError> {
-    let entry = walk(pml4, va, true).ok_or(MapError::OutOfMemory)?;
-    if entry.is_present() {
-        return Err(MapError::AlreadyMapped);
-    }
-    *entry = PTEntry::new(PAddr::from(pa), flags | PTFlags::P);
-    Ok(())
+/// A four-level page table, named by its PML4. Every walk borrows the
+/// table: an entry found by `walk` lives only as long as that borrow, so
+/// no two walks can hand out the same entry at once. (The tables
+/// themselves are pages reached through the direct map.)
+struct PageTable {
+    pml4: PAddr,
 }
 
-/// Maps the 2 MiB page at `va` to physical `pa` with `flags` (P, PS added).
-fn map_large_page(pml4: PAddr, va: usize, pa: usize, flags: PDFlags) -> Result<(), MapError> {
-    let entry = walk_pd(pml4, va, true).ok_or(MapError::OutOfMemory)?;
-    if entry.is_present() {
-        return Err(MapError::AlreadyMapped);
+impl PageTable {
+    /// The PD entry that covers `va`, creating the tables above it if
+    /// `create`.
+    fn walk_pd(&mut self, va: usize, create: bool) -> Option<&mut PDEntry> {
+        let user = is_user_address(va);
+        let vaddr = VAddr::from_usize(va);
+        // SAFETY: `pml4` is a PML4 page; each level's address comes from
+        // the entry above it, so it is a table of the next level; `&mut
+        // self` makes this the only walk of the table going on.
+        let pml4: &mut PML4 = unsafe { table(self.pml4) };
+        let pdpt = descend(&mut pml4[pml4_index(vaddr)], user, create)?;
+        // SAFETY: as above.
+        let pdpt: &mut PDPT = unsafe { table(pdpt) };
+        let pd = descend(&mut pdpt[pdpt_index(vaddr)], user, create)?;
+        // SAFETY: as above.
+        let pd: &mut PD = unsafe { table(pd) };
+        Some(&mut pd[pd_index(vaddr)])
     }
-    *entry = PDEntry::new(PAddr::from(pa), flags | PDFlags::P | PDFlags::PS);
-    Ok(())
+
+    /// The PT entry (leaf) for `va`, creating the tables on the way if
+    /// `create`.
+    fn walk(&mut self, va: usize, create: bool) -> Option<&mut PTEntry> {
+        let user = is_user_address(va);
+        let pt = descend(self.walk_pd(va, create)?, user, create)?;
+        // SAFETY: `pt` came from a PD entry that is not a large page, so it
+        // is a page table; see walk_pd for the aliasing rule.
+        let pt: &mut PT = unsafe { table(pt) };
+        Some(&mut pt[pt_index(VAddr::from_usize(va))])
+    }
+
+    /// A copy of the leaf entry for `va`, if its tables exist.
+    fn lookup(&self, va: usize) -> Option<PTEntry> {
+        let vaddr = VAddr::from_usize(va);
+        // SAFETY: as in walk_pd; the tables are only read, and `&self`
+        // rules out a walk that changes them meanwhile.
+        unsafe {
+            let pml4: &PML4 = table(self.pml4);
+            let pdpt: &PDPT = table(present_table(pml4[pml4_index(vaddr)])?);
+            let pd: &PD = table(present_table(pdpt[pdpt_index(vaddr)])?);
+            let pt: &PT = table(present_table(pd[pd_index(vaddr)])?);
+            Some(pt[pt_index(vaddr)])
+        }
+    }
+
+    /// Maps the 4 KiB page at `va` to physical `pa` with `flags` (P is
+    /// added).
+    fn map_page(&mut self, va: usize, pa: usize, flags: PTFlags) -> Result<(), MapError> {
+        let entry = self.walk(va, true).ok_or(MapError::OutOfMemory)?;
+        if entry.is_present() {
+            return Err(MapError::AlreadyMapped);
+        }
+        *entry = PTEntry::new(PAddr::from(pa), flags | PTFlags::P);
+        Ok(())
+    }
+
+    /// Maps the 2 MiB page at `va` to physical `pa` with `flags` (P, PS
+    /// added).
+    fn map_large_page(&mut self, va: usize, pa: usize, flags: PDFlags) -> Result<(), MapError> {
+        let entry = self.walk_pd(va, true).ok_or(MapError::OutOfMemory)?;
+        if entry.is_present() {
+            return Err(MapError::AlreadyMapped);
+        }
+        *entry = PDEntry::new(PAddr::from(pa), flags | PDFlags::P | PDFlags::PS);
+        Ok(())
+    }
+}
+
+/// The next table an upper entry points at, if it is present and not a
+/// large page.
+fn present_table<E: Directory>(entry: E) -> Option<PAddr> {
+    (entry.is_present() && !entry.is_large()).then(|| entry.next_table())
 }
 
 /// The kernel's PML4.
-pub fn kernel_pml4() -> PAddr {
-    PAddr::from(*KERNEL_PML4.get().expect("vm::init has not run"))
+fn kernel_pml4() -> PAddr {
+    *KERNEL_ROOT.get().expect("vm::init has not run")
 }
 
-/// Builds the kernel's page table and switches this CPU to it.
-pub fn init() {
+/// Maps the 4 KiB page at kernel address `va` to physical `pa` with
+/// `flags` in the kernel's page table, which every address space shares.
+pub fn map_kernel_page(va: usize, pa: usize, flags: PTFlags) -> Result<(), MapError> {
+    assert!(
+        !is_user_address(va),
+        "map_kernel_page: {va:#x} is a user address"
+    );
+    KERNEL_TABLE
+        .lock()
+        .as_mut()
+        .expect("vm::init has not run")
+        .map_page(va, pa, flags)
+}
+
+/// Builds the kernel's page table and switches this CPU to it, leaving
+/// the pages in `guard_pages` (below each CPU's own stack) unmapped.
+pub fn init(guard_pages: &[usize]) {
     let pml4 = PAddr::from(kalloc_zeroed().expect("vm: no memory for the kernel page table"));
+    let mut kernel = PageTable { pml4 };
 
     // The direct map covers every area of the memory map that is RAM or
     // ACPI data, and every area below 4 GiB (firmware often keeps the ACPI
@@ -228,7 +300,7 @@ pub fn init() {
         }
         let first = start - start % LARGE_PAGE;
         for pa in (first..end).step_by(LARGE_PAGE) {
-            match map_large_page(pml4, DIRECT_MAP + pa, pa, PDFlags::RW | PDFlags::XD) {
+            match kernel.map_large_page(DIRECT_MAP + pa, pa, PDFlags::RW | PDFlags::XD) {
                 Ok(()) | Err(MapError::AlreadyMapped) => {}
                 Err(MapError::OutOfMemory) => panic!("vm: no memory for the direct map"),
             }
@@ -244,14 +316,17 @@ pub fn init() {
     ];
     for (range, flags) in sections {
         for va in range.step_by(PGSIZE) {
-            if mp::stack_guard_pages().any(|guard| guard == va) {
+            if guard_pages.contains(&va) {
                 continue; // below a CPU's stack: stays unmapped
             }
-            map_page(pml4, va, virt_to_phys(va), flags).expect("vm: cannot map the kernel");
+            kernel
+                .map_page(va, virt_to_phys(va), flags)
+                .expect("vm: cannot map the kernel");
         }
     }
 
-    KERNEL_PML4.call_once(|| pml4.as_usize());
+    KERNEL_ROOT.call_once(|| pml4);
+    *KERNEL_TABLE.lock() = Some(kernel);
     switch_to_kernel();
 }
 
@@ -270,7 +345,7 @@ pub fn map_mmio(pa: usize, size: usize) -> usize {
     let first = pa & !(PGSIZE - 1);
     for page in (first..pa + size).step_by(PGSIZE) {
         let flags = PTFlags::RW | PTFlags::PCD | PTFlags::PWT | PTFlags::XD;
-        match map_page(kernel_pml4(), phys_to_virt(page), page, flags) {
+        match map_kernel_page(phys_to_virt(page), page, flags) {
             Ok(()) | Err(MapError::AlreadyMapped) => {}
             Err(MapError::OutOfMemory) => panic!("map_mmio: cannot map {page:#x}"),
         }
@@ -280,9 +355,11 @@ pub fn map_mmio(pa: usize, size: usize) -> usize {
 
 /// Test: the kernel image is mapped with the permissions its sections need,
 /// and nothing is both writable and executable.
-pub fn test_kernel_permissions() -> crate::ktest::TestResult {
+pub fn test_kernel_permissions() -> crate::verdict::TestResult {
     let image = kernel_image();
-    let flags_of = |va: usize| walk(kernel_pml4(), va, false).map(|entry| entry.flags());
+    let mut guard = KERNEL_TABLE.lock();
+    let kernel = guard.as_mut().ok_or("vm::init has not run")?;
+    let flags_of = |va: usize| kernel.lookup(va).map(|entry| entry.flags());
     let text = flags_of(image.text.start).ok_or("kernel text is not mapped")?;
     if text.contains(PTFlags::RW) || text.contains(PTFlags::XD) {
         return Err("kernel text must be read-only and executable");
@@ -295,11 +372,16 @@ pub fn test_kernel_permissions() -> crate::ktest::TestResult {
     if !data.contains(PTFlags::RW) || !data.contains(PTFlags::XD) {
         return Err("kernel data must be writable and not executable");
     }
-    let direct = walk_pd(kernel_pml4(), DIRECT_MAP, false).ok_or("direct map missing")?;
+    let direct = *kernel
+        .walk_pd(DIRECT_MAP, false)
+        .ok_or("direct map missing")?;
     if !direct.is_page() || !direct.flags().contains(PDFlags::XD) {
         return Err("the direct map must use large, non-executable pages");
     }
-    if walk(kernel_pml4(), 0x1000, false).is_some_and(|entry| entry.is_present()) {
+    if kernel
+        .lookup(0x1000)
+        .is_some_and(|entry| entry.is_present())
+    {
         return Err("low memory is still identity-mapped");
     }
     Ok(())
@@ -366,10 +448,34 @@ pub struct UserAddr(pub usize);
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BadAddress;
 
-/// The user half of a process's address space: its own PML4, whose upper
-/// half is the kernel's.
+impl From<BadAddress> for Error {
+    fn from(_: BadAddress) -> Error {
+        Error::BadAddress
+    }
+}
+
+/// The physical address of an address space's PML4: what CR3 holds while
+/// it is active. A copy that owns nothing; the `AddressSpace` it came
+/// from must outlive its use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageTableRoot(PAddr);
+
+impl PageTableRoot {
+    /// Loads the address space on this CPU.
+    pub fn activate(self) {
+        // SAFETY: every address space shares the kernel's upper half, so
+        // kernel code keeps running; the user half belongs to the process
+        // about to run, whose AddressSpace lives while it can run.
+        unsafe { cr3_write(self.0.as_u64()) };
+    }
+}
+
+/// The user half of a process's address space: its own page table, whose
+/// upper half is the kernel's. It owns every page it maps except shared
+/// ones, and every page-table page of its user half; dropping it frees
+/// them all. It must not be active on any CPU when it is dropped.
 pub struct AddressSpace {
-    pml4: PAddr,
+    table: PageTable,
 }
 
 impl AddressSpace {
@@ -380,25 +486,30 @@ impl AddressSpace {
         // kernel's upper half is only read.
         unsafe {
             let new: &mut PML4 = table(pml4);
-            let kernel: &mut PML4 = table(kernel_pml4());
+            let kernel: &PML4 = table(kernel_pml4());
             new[256..].copy_from_slice(&kernel[256..]);
         }
-        Some(AddressSpace { pml4 })
+        Some(AddressSpace {
+            table: PageTable { pml4 },
+        })
     }
 
     /// Loads this address space on this CPU.
     pub fn activate(&self) {
-        // SAFETY: the kernel half is the kernel's own, so kernel code keeps
-        // running; the user half belongs to the process about to run.
-        unsafe { cr3_write(self.pml4.as_u64()) };
+        self.root().activate();
+    }
+
+    /// The root of its page table, for the scheduler (proc.rs).
+    pub fn root(&self) -> PageTableRoot {
+        PageTableRoot(self.table.pml4)
     }
 
     /// The leaf entry for user address `va`, if its page tables exist.
-    fn entry(&self, va: usize) -> Option<&'static mut PTEntry> {
+    fn entry(&mut self, va: usize) -> Option<&mut PTEntry> {
         if va >= USER_TOP {
             return None;
         }
-        walk(self.pml4, va, false)
+        self.table.walk(va, false)
     }
 
     /// Maps fresh zeroed pages over `start..end` (page-aligned) with
@@ -408,12 +519,13 @@ impl AddressSpace {
         for va in (start..end).step_by(PGSIZE) {
             let result = match kalloc_zeroed() {
                 None => Err(MapError::OutOfMemory),
-                Some(page) => {
-                    map_page(self.pml4, va, page, flags | PTFlags::US).inspect_err(|_| {
+                Some(page) => self
+                    .table
+                    .map_page(va, page, flags | PTFlags::US)
+                    .inspect_err(|_| {
                         // SAFETY: the page was never mapped, nobody saw it.
                         unsafe { kfree(page) }
-                    })
-                }
+                    }),
             };
             if let Err(error) = result {
                 self.unmap(start, va);
@@ -429,7 +541,7 @@ impl AddressSpace {
     pub fn map_shared(&mut self, va: usize, pa: usize, writable: bool) -> Result<(), MapError> {
         let mut flags = PTFlags::US | PTFlags::XD | SHARED;
         flags.set(PTFlags::RW, writable);
-        map_page(self.pml4, va, pa, flags)
+        self.table.map_page(va, pa, flags)
     }
 
     /// Unmaps every page in `start..end` (page-aligned), frees the ones
@@ -438,12 +550,9 @@ impl AddressSpace {
     /// process, and switching processes reloads CR3).
     pub fn unmap(&mut self, start: usize, end: usize) {
         for va in (start..end).step_by(PGSIZE) {
-            let Some(entry) = self.entry(va) else {
+            let Some(entry) = self.entry(va).filter(|entry| entry.is_present()) else {
                 continue;
             };
-            if !entry.is_present() {
-                continue;
-            }
             let owned = !entry.flags().contains(SHARED);
             let page = entry.address().as_usize();
             *entry = PTEntry(0);
@@ -463,15 +572,58 @@ impl AddressSpace {
         if start >= end {
             return;
         }
-        // SAFETY: the PML4 of this address space; the walk below only goes
-        // through entries of the user half (the range is below USER_TOP),
-        // whose tables belong to this address space alone.
-        let pml4: &mut [u64; 512] = unsafe { table(self.pml4) };
-        if prune_level(pml4, 4, 0, start, end) {
+        // Each table below the PML4 covers an aligned range; visit those
+        // that overlap start..end, deepest first.
+        let mut freed = false;
+        for va in aligned_steps(start, end, PT_COVERS) {
+            freed |= self.free_if_empty(va, Level::Pt);
+        }
+        for va in aligned_steps(start, end, PD_COVERS) {
+            freed |= self.free_if_empty(va, Level::Pd);
+        }
+        for va in aligned_steps(start, end, PDPT_COVERS) {
+            freed |= self.free_if_empty(va, Level::Pdpt);
+        }
+        if freed {
             // A freed table may still sit in the CPU's paging-structure
             // caches: flush them all.
             // SAFETY: reloading CR3 only drops cached translations.
             unsafe { x86::tlb::flush_all() };
+        }
+    }
+
+    /// Frees the table of `level` that covers user address `va` if it maps
+    /// nothing, and clears the entry above that pointed at it. Returns
+    /// whether it freed one.
+    fn free_if_empty(&mut self, va: usize, level: Level) -> bool {
+        let vaddr = VAddr::from_usize(va);
+        // SAFETY: the tables of this address space's user half, reached
+        // from its PML4 as in PageTable::walk_pd; `&mut self` makes this
+        // the only walk going on.
+        unsafe {
+            let pml4: &mut PML4 = table(self.table.pml4);
+            let pml4_entry = &mut pml4[pml4_index(vaddr)];
+            let Some(pdpt_pa) = present_table(*pml4_entry) else {
+                return false;
+            };
+            let pdpt: &mut PDPT = table(pdpt_pa);
+            if level == Level::Pdpt {
+                return free_empty_table(pdpt, pml4_entry, |e| e.is_present());
+            }
+            let pdpt_entry = &mut pdpt[pdpt_index(vaddr)];
+            let Some(pd_pa) = present_table(*pdpt_entry) else {
+                return false;
+            };
+            let pd: &mut PD = table(pd_pa);
+            if level == Level::Pd {
+                return free_empty_table(pd, pdpt_entry, |e| e.is_present());
+            }
+            let pd_entry = &mut pd[pd_index(vaddr)];
+            let Some(pt_pa) = present_table(*pd_entry) else {
+                return false;
+            };
+            let pt: &mut PT = table(pt_pa);
+            free_empty_table(pt, pd_entry, |e| e.is_present())
         }
     }
 
@@ -486,67 +638,58 @@ impl AddressSpace {
         }
     }
 
-    /// A copy of `0..end` for a child process: every owned page is copied,
-    /// shared pages are mapped again (same physical page, same rights).
+    /// A copy of `0..end` for a child process, every page copied. (The
+    /// shared-memory window lies above `end`, at SHMBASE; shm::fork maps
+    /// it into the child, so every page here is this address space's own.)
     pub fn fork(&self, end: usize) -> Option<AddressSpace> {
-        let child = AddressSpace::new()?;
+        let mut child = AddressSpace::new()?;
         for va in (0..end).step_by(PGSIZE) {
-            let Some(entry) = self.entry(va).filter(|entry| entry.is_present()) else {
+            let Some(entry) = self.table.lookup(va).filter(|entry| entry.is_present()) else {
                 continue;
             };
             let flags = entry.flags() - PTFlags::P - PTFlags::A - PTFlags::D;
-            let copied = if flags.contains(SHARED) {
-                map_page(child.pml4, va, entry.address().as_usize(), flags).ok()
-            } else {
-                kalloc().and_then(|page| {
-                    // SAFETY: both pages are direct-mapped; `page` is new.
-                    unsafe {
-                        core::ptr::copy_nonoverlapping(
-                            phys_to_virt(entry.address().as_usize()) as *const u8,
-                            phys_to_virt(page) as *mut u8,
-                            PGSIZE,
-                        )
-                    };
-                    map_page(child.pml4, va, page, flags)
-                        .inspect_err(|_| {
-                            // SAFETY: never mapped.
-                            unsafe { kfree(page) }
-                        })
-                        .ok()
-                })
+            let page = kalloc()?;
+            // SAFETY: both pages are direct-mapped; `page` is new.
+            unsafe {
+                core::ptr::copy_nonoverlapping(
+                    phys_to_virt(entry.address().as_usize()) as *const u8,
+                    phys_to_virt(page) as *mut u8,
+                    PGSIZE,
+                )
             };
-            if copied.is_none() {
-                child.free();
+            if child.table.map_page(va, page, flags).is_err() {
+                // SAFETY: never mapped. (`child` frees what it did map.)
+                unsafe { kfree(page) };
                 return None;
             }
         }
         Some(child)
     }
 
-    /// Frees every page the user half maps (except shared pages, which are
-    /// not ours: shm.rs unmaps them first) and every page-table page of the
-    /// user half, then the PML4. The address space must not be active on
-    /// any CPU.
-    pub fn free(self) {
-        // SAFETY: the PML4 is ours; the user half's tables are referenced
-        // only from it.
-        let pml4: &mut PML4 = unsafe { table(self.pml4) };
-        for entry in pml4[..256].iter_mut().filter(|entry| entry.is_present()) {
-            free_table_tree(entry.address(), 3);
-            *entry = PML4Entry(0);
-        }
-        // SAFETY: nothing refers to the PML4 any more.
-        unsafe { kfree(self.pml4.as_usize()) };
-    }
-
     /// The physical address behind user address `va` if it is mapped with
     /// user access (and writable, if `write`).
     fn translate(&self, va: usize, write: bool) -> Option<usize> {
-        let entry = self.entry(va)?;
+        if va >= USER_TOP {
+            return None;
+        }
+        let entry = self.table.lookup(va)?;
         let flags = entry.flags();
         let allowed =
             flags.contains(PTFlags::P | PTFlags::US) && (!write || flags.contains(PTFlags::RW));
         allowed.then(|| entry.address().as_usize() + va % PGSIZE)
+    }
+
+    /// The physical address behind user address `va` if it lies in a
+    /// shared-memory page this address space maps (readable is enough).
+    pub fn translate_shared(&self, va: usize) -> Option<usize> {
+        if va >= USER_TOP {
+            return None;
+        }
+        let entry = self.table.lookup(va)?;
+        let flags = entry.flags();
+        flags
+            .contains(PTFlags::P | PTFlags::US | SHARED)
+            .then(|| entry.address().as_usize() + va % PGSIZE)
     }
 
     /// Checks that `len` bytes from `start` are user memory, writable too if
@@ -589,69 +732,78 @@ impl AddressSpace {
     }
 }
 
-/// Bytes one entry of a level-`level` table covers (4: PML4 .. 1: PT).
-const fn entry_span(level: u32) -> usize {
-    PGSIZE << (9 * (level - 1))
+impl Drop for AddressSpace {
+    /// Frees every page the user half maps (except shared pages, which are
+    /// not ours: shm.rs unmaps them first) and every page-table page of the
+    /// user half, then the PML4.
+    fn drop(&mut self) {
+        // SAFETY: the PML4 is ours, and so is every table its user half
+        // reaches; nothing else refers to them once we are dropped.
+        unsafe {
+            let pml4: &mut PML4 = table(self.table.pml4);
+            for pml4_entry in pml4[..256].iter().filter(|e| e.is_present()) {
+                let pdpt: &mut PDPT = table(pml4_entry.address());
+                for pdpt_entry in pdpt.iter().filter(|e| e.is_present() && !e.is_page()) {
+                    let pd: &mut PD = table(pdpt_entry.address());
+                    for pd_entry in pd.iter().filter(|e| e.is_present() && !e.is_page()) {
+                        let pt: &mut PT = table(pd_entry.address());
+                        for page in pt.iter().filter(|e| e.is_present()) {
+                            if !page.flags().contains(SHARED) {
+                                kfree(page.address().as_usize());
+                            }
+                        }
+                        kfree(pd_entry.address().as_usize());
+                    }
+                    kfree(pdpt_entry.address().as_usize());
+                }
+                kfree(pml4_entry.address().as_usize());
+            }
+            kfree(self.table.pml4.as_usize());
+        }
+    }
 }
 
-/// Frees every empty table below the entries of `entries` (a table of
-/// level `level`, starting at virtual address `base`) that overlap
-/// `start..end`. Returns whether it freed any.
-fn prune_level(
-    entries: &mut [u64; 512],
-    level: u32,
-    base: usize,
-    start: usize,
-    end: usize,
+/// The levels of tables below the PML4, for pruning.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Level {
+    Pdpt,
+    Pd,
+    Pt,
+}
+
+/// Bytes one table of each level covers: a PT 2 MiB, a PD 1 GiB, a PDPT
+/// 512 GiB.
+const PT_COVERS: usize = 512 * PGSIZE;
+const PD_COVERS: usize = 512 * PT_COVERS;
+const PDPT_COVERS: usize = 512 * PD_COVERS;
+
+/// The `span`-aligned addresses whose `span`-sized ranges overlap
+/// `start..end` (which is not empty).
+fn aligned_steps(start: usize, end: usize, span: usize) -> impl Iterator<Item = usize> {
+    let first = start - start % span;
+    (first..end).step_by(span)
+}
+
+/// If no entry of `entries` satisfies `present`, frees the table and
+/// clears `pointer`, the entry above that names it. Returns whether it
+/// did.
+///
+/// # Safety
+/// `entries` must be the table `pointer` names, a page of this address
+/// space's user half that nothing else refers to.
+unsafe fn free_empty_table<E: Copy, P: Directory>(
+    entries: &mut [E; 512],
+    pointer: &mut P,
+    present: impl Fn(&E) -> bool,
 ) -> bool {
-    const PRESENT: u64 = 1;
-    const LARGE: u64 = 1 << 7;
-    const ADDRESS: u64 = 0x000F_FFFF_FFFF_F000;
-    if level == 1 {
+    if entries.iter().any(present) {
         return false;
     }
-    let span = entry_span(level);
-    let first = (start.max(base) - base) / span;
-    let last = ((end - 1).min(base + 512 * span - 1) - base) / span;
-    let mut freed = false;
-    for (i, entry) in entries.iter_mut().enumerate().take(last + 1).skip(first) {
-        if *entry & PRESENT == 0 || *entry & LARGE != 0 {
-            continue;
-        }
-        let child_pa = PAddr::from(*entry & ADDRESS);
-        // SAFETY: a table of the next level in this (private) user half.
-        let child: &mut [u64; 512] = unsafe { table(child_pa) };
-        freed |= prune_level(child, level - 1, base + i * span, start, end);
-        if child.iter().all(|e| e & PRESENT == 0) {
-            *entry = 0;
-            // SAFETY: the table is empty and no entry points at it now.
-            unsafe { kfree(child_pa.as_usize()) };
-            freed = true;
-        }
-    }
-    freed
-}
-
-/// Frees a page-table page of the given level (3 = PDPT, 2 = PD, 1 = PT),
-/// the tables below it, and the pages its PTs map, except shared ones.
-fn free_table_tree(table_pa: PAddr, level: u32) {
-    const PRESENT: u64 = 1;
-    const ADDRESS: u64 = 0x000F_FFFF_FFFF_F000;
-    // SAFETY: a page-table page of this address space, not shared with any
-    // other (the user half is private).
-    let entries: &mut [u64; 512] = unsafe { table(table_pa) };
-    for entry in entries.iter_mut().filter(|entry| **entry & PRESENT != 0) {
-        let pa = PAddr::from(*entry & ADDRESS);
-        if level > 1 {
-            free_table_tree(pa, level - 1);
-        } else if *entry & SHARED.bits() == 0 {
-            // SAFETY: a user page this address space owns, mapped only here.
-            unsafe { kfree(pa.as_usize()) };
-        }
-        *entry = 0;
-    }
-    // SAFETY: the table is no longer referenced.
-    unsafe { kfree(table_pa.as_usize()) };
+    let page = pointer.next_table().as_usize();
+    *pointer = P::cleared();
+    // SAFETY: per the caller's promise; the entry above no longer names it.
+    unsafe { kfree(page) };
+    true
 }
 
 /// Copies `bytes.len()` bytes from user address `src` in `space`.

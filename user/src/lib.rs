@@ -22,9 +22,11 @@
 //! - [`string`]: the few string helpers `core` and `alloc` lack. (A
 //!   NUL-terminated copy of a string is `alloc::ffi::CString`; a C string
 //!   literal is `c"..."`.)
-//! - [`shm`]: shared memory (SHM-SPEC.md): its four system calls, and
+//! - [`shm`]: shared memory (docs/shm.md): its system calls, and
 //!   [`Shm`](shm::Shm), a descriptor that closes itself when dropped, with
 //!   the mapping it hands out.
+//! - [`sync`]: a mutex, a semaphore and a byte channel that live in
+//!   shared memory and block through `shm_wait`/`shm_wake`.
 //! - [`testing`]: the harness every test program (`proctest`,
 //!   `isolationtest`, `shmtest`, `syscallfuzz`, `usertests`) shares: a
 //!   table of checks run in order, each printing `PASS` or `FAIL`, with the
@@ -37,7 +39,6 @@
 //! allocator's free list) needs no lock.
 
 #![no_std]
-#![deny(unsafe_op_in_unsafe_fn)]
 
 extern crate alloc;
 
@@ -45,6 +46,7 @@ pub mod printf;
 pub mod shm;
 pub mod start;
 pub mod string;
+pub mod sync;
 pub mod syscall;
 pub mod testing;
 pub mod umalloc;
@@ -54,17 +56,7 @@ pub use printf::{STDERR, STDIN, STDOUT};
 pub use start::Args;
 pub use syscall::*;
 
-// The user address space, as the kernel lays it out (kernel/src/memlayout.rs
-// and param.rs): from 0x1000 up, the program's text, data and bss, an
-// unmapped guard page, the stack, then the heap, which `sbrk` grows up to
-// SHMBASE.
-
-/// Size of a page: the unit in which the kernel maps memory.
-pub const PGSIZE: usize = 4096;
-
-/// Pages of a process's user stack; the page below it is left unmapped, so
-/// running off the end of the stack faults instead of overwriting data.
-pub const USER_STACK_PAGES: usize = 16;
-
-/// Start of the shared-memory window; the heap can never grow past it.
-pub const SHMBASE: usize = 0x4000_0000;
+// The user address space, as the kernel lays it out (abi::memlayout): from
+// 0x1000 up, the program's text, data and bss, an unmapped guard page, the
+// stack, then the heap, which `sbrk` grows up to SHMBASE.
+pub use abi::memlayout::{PGSIZE, SHMBASE, USER_STACK_PAGES};

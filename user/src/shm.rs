@@ -1,11 +1,12 @@
-//! Shared memory from user space: the four system calls of SHM-SPEC.md, and
-//! [`Shm`], a handle that closes itself.
+//! Shared memory from user space: the system calls of the shared-memory
+//! contract (docs/shm.md), and [`Shm`], a handle that closes itself.
 //!
 //! # Layers
 //!
 //! 1. **Raw calls**, C-like, returning -1 on error as xv6 does:
-//!    [`shm_open`], [`shm_trunc`], [`shm_map`] and [`shm_close`]. Tests use
-//!    these (or [`crate::usys`] directly, to pass bad pointers).
+//!    [`shm_open`], [`shm_trunc`], [`shm_map`] and [`shm_close`], and the
+//!    waiting pair [`shm_wait`] and [`shm_wake`] (used by [`crate::sync`]).
+//!    Tests use these (or [`crate::usys`] directly, to pass bad pointers).
 //! 2. **[`Shm`]**, an open descriptor. [`Shm::open`] checks the name as the
 //!    kernel will and adds its NUL; [`Shm::trunc`] sizes the object;
 //!    dropping a `Shm` closes the descriptor, which also removes its mapping.
@@ -82,7 +83,9 @@ use core::ops::Range;
 use core::ptr;
 use core::sync::atomic::{AtomicU8, AtomicU32, Ordering, fence};
 
-use abi::syscall::{SYS_SHM_CLOSE, SYS_SHM_MAP, SYS_SHM_OPEN, SYS_SHM_TRUNC};
+use abi::syscall::{
+    SYS_SHM_CLOSE, SYS_SHM_MAP, SYS_SHM_OPEN, SYS_SHM_TRUNC, SYS_SHM_WAIT, SYS_SHM_WAKE,
+};
 
 use crate::PGSIZE;
 use crate::usys::{syscall1, syscall2, syscall3};
@@ -148,6 +151,26 @@ pub unsafe fn shm_close(od: i32) -> i32 {
     unsafe { syscall1(SYS_SHM_CLOSE, od as usize) as i32 }
 }
 
+/// Sleeps while the aligned 32-bit word at `addr`, in shared memory this
+/// process maps, holds `expected`, until a [`shm_wake`] on that word.
+/// Returns 0 when woken, and -1 at once if the word holds something else
+/// (or `addr` is not such a word, the kernel's table of waiters is full,
+/// or the process is killed meanwhile). Like a futex, it can return 0
+/// although the word still holds `expected` (another waker's `n` was
+/// generous): callers re-check the word in a loop.
+pub fn shm_wait(addr: usize, expected: u32) -> i32 {
+    // SAFETY: the kernel only reads the word; no memory changes.
+    unsafe { syscall2(SYS_SHM_WAIT, addr, expected as usize) as i32 }
+}
+
+/// Wakes up to `n` (at least 1) processes waiting in [`shm_wait`] on the
+/// word at `addr`, oldest first. Returns how many it woke, or -1 if `addr`
+/// is not an aligned word of mapped shared memory or `n < 1`.
+pub fn shm_wake(addr: usize, n: i32) -> i32 {
+    // SAFETY: the kernel touches no user memory for this call.
+    unsafe { syscall2(SYS_SHM_WAKE, addr, n as usize) as i32 }
+}
+
 // ---------------------------------------------------------------------------
 // Shm: an open descriptor.
 
@@ -200,7 +223,7 @@ impl Shm {
     /// would refuse.
     pub fn open(name: impl AsRef<[u8]>) -> Result<Shm, ShmError> {
         let name = name.as_ref();
-        if name.is_empty() || name.len() > SHM_NAME_MAX || name.contains(&0) {
+        if !abi::shm::is_valid_name(name) {
             return Err(ShmError::InvalidName);
         }
         // The name and its NUL, on the stack: a name is short.
@@ -403,6 +426,14 @@ impl<'a> Mapping<'a> {
         value
     }
 
+    /// Adds `value` to the aligned 32-bit word at `offset` atomically (so
+    /// that processes counting at once lose no increment), with acquire and
+    /// release ordering; returns the old value.
+    pub fn add_u32(&self, offset: usize, value: u32) -> u32 {
+        self.check_writable();
+        self.word(offset).fetch_add(value, Ordering::AcqRel)
+    }
+
     /// Stores `value` in the aligned 32-bit word at `offset` with release
     /// ordering, publishing every write this process made before it.
     pub fn store_u32(&self, offset: usize, value: u32) {
@@ -442,7 +473,9 @@ impl<'a> Mapping<'a> {
         unsafe { core::slice::from_raw_parts_mut(start, self.len()) }
     }
 
-    fn word(&self, offset: usize) -> &'a AtomicU32 {
+    /// The aligned 32-bit word at `offset`, for the blocking types of
+    /// [`crate::sync`], which keep their state in such words.
+    pub(crate) fn word(&self, offset: usize) -> &'a AtomicU32 {
         assert!(
             offset.is_multiple_of(4) && offset + 4 <= self.len(),
             "word at {offset} is unaligned or outside the mapping"
@@ -457,7 +490,7 @@ impl<'a> Mapping<'a> {
         unsafe { &*word }
     }
 
-    fn check_writable(&self) {
+    pub(crate) fn check_writable(&self) {
         assert!(self.writable, "store to a read-only shared-memory mapping");
     }
 }

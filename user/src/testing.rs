@@ -86,6 +86,7 @@ use core::ptr;
 
 use abi::fcntl::{O_CREATE, O_RDONLY, O_RDWR, O_TRUNC};
 use abi::fs::DirEntry;
+use abi::memlayout::DIRECT_MAP;
 use abi::shm::{NSHM, NSHMPROC};
 use abi::stat::Stat;
 
@@ -522,7 +523,7 @@ impl Drop for Pipe {
 /// shared-memory window).
 pub const BAD_POINTERS: [(&str, usize); 3] = [
     ("null", 0),
-    ("kernel", 0xFFFF_8000_0000_0000),
+    ("kernel", DIRECT_MAP),
     ("unmapped", 0x3000_0000),
 ];
 

@@ -8,6 +8,7 @@
 //! - [`stat`]: what `fstat` fills in;
 //! - [`device`]: major device numbers;
 //! - [`fs`]: the on-disk layout of the file system;
+//! - [`memlayout`]: the user address space, and where the kernel is;
 //! - [`shm`]: the limits and address window of shared memory.
 //!
 //! It is `no_std` and has no dependencies, so it builds for the kernel's
@@ -18,6 +19,7 @@
 pub mod device;
 pub mod fcntl;
 pub mod fs;
+pub mod memlayout;
 pub mod shm;
 pub mod stat;
 pub mod syscall;

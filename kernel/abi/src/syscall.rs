@@ -3,7 +3,7 @@
 //! A user program puts the number in `rax` and the arguments in `rdi`, `rsi`,
 //! `rdx`, `r10`, `r8`, `r9`, then executes `syscall`; the result comes back in
 //! `rax`, -1 on error. The numbers are xv6's, so that xv6's documentation
-//! applies; shared memory follows at 22..=25 (see SHM-SPEC.md).
+//! applies; shared memory follows at 22..=27 (see docs/shm.md).
 
 pub const SYS_FORK: usize = 1;
 pub const SYS_EXIT: usize = 2;
@@ -30,6 +30,8 @@ pub const SYS_SHM_OPEN: usize = 22;
 pub const SYS_SHM_TRUNC: usize = 23;
 pub const SYS_SHM_MAP: usize = 24;
 pub const SYS_SHM_CLOSE: usize = 25;
+pub const SYS_SHM_WAIT: usize = 26;
+pub const SYS_SHM_WAKE: usize = 27;
 
 /// Most arguments `exec` passes to a program (argv[0] included); one more
 /// and exec fails with -1.

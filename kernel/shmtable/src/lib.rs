@@ -28,7 +28,8 @@
 
 #![no_std]
 
-pub use abi::shm::{NSHM, NSHMPROC, PGSIZE, SHM_MAXPAGES, SHM_MAXSIZE, SHM_NAME_MAX};
+pub use abi::memlayout::PGSIZE;
+pub use abi::shm::{NSHM, NSHMPROC, SHM_MAXPAGES, SHM_MAXSIZE, SHM_NAME_MAX};
 
 /// Why a shared-memory call fails. User programs see -1; the kernel and
 /// the tests see which rule was broken.
@@ -58,7 +59,7 @@ pub enum ShmError {
 
 /// Checks a name: 1..=SHM_NAME_MAX bytes, none of them NUL.
 pub fn check_name(name: &[u8]) -> Result<(), ShmError> {
-    if name.is_empty() || name.len() > SHM_NAME_MAX || name.contains(&0) {
+    if !abi::shm::is_valid_name(name) {
         Err(ShmError::BadName)
     } else {
         Ok(())
@@ -73,31 +74,48 @@ pub fn pages_for(size: i64) -> Result<usize, ShmError> {
     Ok((size as usize).div_ceil(PGSIZE))
 }
 
-/// Checks `shm_map`'s flags; returns whether the mapping is writable.
-pub fn writable_from_flags(flags: i64) -> Result<bool, ShmError> {
-    match flags {
-        f if f == i64::from(abi::fcntl::O_RDONLY) => Ok(false),
-        f if f == i64::from(abi::fcntl::O_RDWR) => Ok(true),
-        _ => Err(ShmError::BadFlags),
+/// How a process maps an object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    ReadOnly,
+    ReadWrite,
+}
+
+impl Access {
+    /// `shm_map`'s flags: `O_RDONLY` or `O_RDWR`, nothing else.
+    pub fn from_flags(flags: i64) -> Result<Access, ShmError> {
+        match flags {
+            f if f == i64::from(abi::fcntl::O_RDONLY) => Ok(Access::ReadOnly),
+            f if f == i64::from(abi::fcntl::O_RDWR) => Ok(Access::ReadWrite),
+            _ => Err(ShmError::BadFlags),
+        }
+    }
+
+    /// May the process write?
+    pub fn is_writable(self) -> bool {
+        self == Access::ReadWrite
     }
 }
 
-/// One object. `P` is whatever names a physical page (the kernel uses its
-/// physical address).
+/// A physical page of an object, by its physical address. (The tests use
+/// made-up numbers: nothing here dereferences one.)
+pub type Page = usize;
+
+/// One object.
 #[derive(Clone, Copy)]
-struct Slot<P> {
+struct Slot {
     name: [u8; SHM_NAME_MAX],
     name_len: usize,
     /// Descriptors (in any process) that refer to the object. Zero: free.
     references: u32,
     /// Pages of the object; the first `page_count` are valid.
-    pages: [Option<P>; SHM_MAXPAGES],
+    pages: [Option<Page>; SHM_MAXPAGES],
     /// Zero until `trunc`.
     page_count: usize,
 }
 
-impl<P: Copy> Slot<P> {
-    const EMPTY: Slot<P> = Slot {
+impl Slot {
+    const EMPTY: Slot = Slot {
         name: [0; SHM_NAME_MAX],
         name_len: 0,
         references: 0,
@@ -111,18 +129,18 @@ impl<P: Copy> Slot<P> {
 }
 
 /// The global table of shared-memory objects.
-pub struct Table<P> {
-    slots: [Slot<P>; NSHM],
+pub struct Table {
+    slots: [Slot; NSHM],
 }
 
-impl<P: Copy> Default for Table<P> {
+impl Default for Table {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<P: Copy> Table<P> {
-    pub const fn new() -> Table<P> {
+impl Table {
+    pub const fn new() -> Table {
         Table {
             slots: [Slot::EMPTY; NSHM],
         }
@@ -170,8 +188,8 @@ impl<P: Copy> Table<P> {
         &mut self,
         slot: usize,
         size: i64,
-        mut alloc: impl FnMut() -> Option<P>,
-        mut free: impl FnMut(P),
+        mut alloc: impl FnMut() -> Option<Page>,
+        mut free: impl FnMut(Page),
     ) -> Result<usize, ShmError> {
         let page_count = pages_for(size)?;
         let entry = &mut self.slots[slot];
@@ -195,7 +213,7 @@ impl<P: Copy> Table<P> {
     }
 
     /// The pages of the object in `slot` (none if unsized).
-    pub fn pages(&self, slot: usize) -> impl Iterator<Item = P> + '_ {
+    pub fn pages(&self, slot: usize) -> impl Iterator<Item = Page> + '_ {
         let entry = &self.slots[slot];
         entry.pages[..entry.page_count]
             .iter()
@@ -224,7 +242,7 @@ impl<P: Copy> Table<P> {
 
     /// Drops a reference to the object in `slot`. The last one frees its
     /// pages with `free` and the slot.
-    pub fn close(&mut self, slot: usize, mut free: impl FnMut(P)) {
+    pub fn close(&mut self, slot: usize, mut free: impl FnMut(Page)) {
         let entry = &mut self.slots[slot];
         assert!(entry.references > 0, "close of a free slot");
         entry.references -= 1;
@@ -241,8 +259,8 @@ impl<P: Copy> Table<P> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Descriptor {
     pub slot: usize,
-    /// `Some(writable)` while mapped.
-    pub mapped: Option<bool>,
+    /// How this process maps the object, while it does.
+    pub mapped: Option<Access>,
 }
 
 /// A process's shared-memory descriptors.
@@ -281,20 +299,21 @@ impl Descriptors {
         Ok(od)
     }
 
-    /// The open descriptor `od`, which comes from a user and may be
-    /// anything.
-    pub fn get(&self, od: i64) -> Result<Descriptor, ShmError> {
-        usize::try_from(od)
-            .ok()
-            .and_then(|od| self.entries.get(od).copied().flatten())
+    /// The open descriptor `od`, which comes from a user and may be any
+    /// number.
+    pub fn get(&self, od: usize) -> Result<Descriptor, ShmError> {
+        self.entries
+            .get(od)
+            .copied()
+            .flatten()
             .ok_or(ShmError::BadDescriptor)
     }
 
-    /// Records that descriptor `od` (open) is now mapped.
-    pub fn set_mapped(&mut self, od: i64, writable: bool) -> Result<(), ShmError> {
+    /// Records that descriptor `od` (open) is now mapped with `access`.
+    pub fn set_mapped(&mut self, od: usize, access: Access) -> Result<(), ShmError> {
         let descriptor = self.get(od)?;
-        self.entries[od as usize] = Some(Descriptor {
-            mapped: Some(writable),
+        self.entries[od] = Some(Descriptor {
+            mapped: Some(access),
             ..descriptor
         });
         Ok(())
@@ -309,9 +328,9 @@ impl Descriptors {
     }
 
     /// Frees descriptor `od` and returns what it was.
-    pub fn remove(&mut self, od: i64) -> Result<Descriptor, ShmError> {
+    pub fn remove(&mut self, od: usize) -> Result<Descriptor, ShmError> {
         let descriptor = self.get(od)?;
-        self.entries[od as usize] = None;
+        self.entries[od] = None;
         Ok(descriptor)
     }
 

@@ -44,12 +44,7 @@ impl Pages {
     }
 }
 
-fn trunc(
-    table: &mut Table<usize>,
-    pages: &mut Pages,
-    slot: usize,
-    size: i64,
-) -> Result<usize, ShmError> {
+fn trunc(table: &mut Table, pages: &mut Pages, slot: usize, size: i64) -> Result<usize, ShmError> {
     let pages = core::cell::RefCell::new(pages);
     table.trunc(
         slot,
@@ -70,7 +65,7 @@ fn names_are_checked() {
 
 #[test]
 fn open_finds_by_exact_name_and_counts_references() {
-    let mut table = Table::<usize>::new();
+    let mut table = Table::new();
     let foo = table.open(b"foo").unwrap();
     assert_eq!(foo, 0);
     assert_eq!(table.open(b"foo"), Ok(foo));
@@ -86,7 +81,7 @@ fn open_finds_by_exact_name_and_counts_references() {
 
 #[test]
 fn table_full_and_slot_reuse() {
-    let mut table = Table::<usize>::new();
+    let mut table = Table::new();
     let mut pages = Pages::new(usize::MAX);
     for i in 0..NSHM {
         assert_eq!(table.open(std::format!("obj{i}").as_bytes()), Ok(i));
@@ -104,7 +99,7 @@ fn table_full_and_slot_reuse() {
 
 #[test]
 fn trunc_sizes_once_with_whole_pages() {
-    let mut table = Table::<usize>::new();
+    let mut table = Table::new();
     let mut pages = Pages::new(usize::MAX);
     let slot = table.open(b"obj").unwrap();
     assert_eq!(table.size(slot), 0);
@@ -142,7 +137,7 @@ fn trunc_sizes_once_with_whole_pages() {
 
 #[test]
 fn trunc_to_the_maximum() {
-    let mut table = Table::<usize>::new();
+    let mut table = Table::new();
     let mut pages = Pages::new(usize::MAX);
     let slot = table.open(b"big").unwrap();
     assert_eq!(
@@ -154,7 +149,7 @@ fn trunc_to_the_maximum() {
 
 #[test]
 fn trunc_out_of_memory_gives_everything_back() {
-    let mut table = Table::<usize>::new();
+    let mut table = Table::new();
     let mut pages = Pages::new(3);
     let slot = table.open(b"obj").unwrap();
     assert_eq!(
@@ -170,7 +165,7 @@ fn trunc_out_of_memory_gives_everything_back() {
 
 #[test]
 fn last_close_frees_pages_and_slot() {
-    let mut table = Table::<usize>::new();
+    let mut table = Table::new();
     let mut pages = Pages::new(usize::MAX);
     let slot = table.open(b"obj").unwrap();
     table.add_reference(slot);
@@ -187,10 +182,10 @@ fn last_close_frees_pages_and_slot() {
 
 #[test]
 fn flags_and_sizes() {
-    assert_eq!(writable_from_flags(0), Ok(false));
-    assert_eq!(writable_from_flags(2), Ok(true));
+    assert_eq!(Access::from_flags(0), Ok(Access::ReadOnly));
+    assert_eq!(Access::from_flags(2), Ok(Access::ReadWrite));
     for bad in [1, 3, -1, 0x200] {
-        assert_eq!(writable_from_flags(bad), Err(ShmError::BadFlags));
+        assert_eq!(Access::from_flags(bad), Err(ShmError::BadFlags));
     }
     assert_eq!(pages_for(1), Ok(1));
     assert_eq!(pages_for(4096), Ok(1));
@@ -216,12 +211,12 @@ fn descriptors_lowest_first_and_limited() {
 fn bad_descriptors() {
     let mut descriptors = Descriptors::new();
     assert_eq!(descriptors.get(0), Err(ShmError::BadDescriptor));
-    let od = descriptors.alloc(3).unwrap() as i64;
-    for bad in [-1, 16, 1000, i64::MIN, i64::MAX] {
+    let od = descriptors.alloc(3).unwrap();
+    for bad in [NSHMPROC, 16, 1000, usize::MAX] {
         assert_eq!(descriptors.get(bad), Err(ShmError::BadDescriptor));
         assert_eq!(descriptors.remove(bad), Err(ShmError::BadDescriptor));
         assert_eq!(
-            descriptors.set_mapped(bad, true),
+            descriptors.set_mapped(bad, Access::ReadWrite),
             Err(ShmError::BadDescriptor)
         );
     }
@@ -236,12 +231,15 @@ fn bad_descriptors() {
 #[test]
 fn one_mapping_per_object_per_process() {
     let mut descriptors = Descriptors::new();
-    let first = descriptors.alloc(7).unwrap() as i64;
-    let second = descriptors.alloc(7).unwrap() as i64;
+    let first = descriptors.alloc(7).unwrap();
+    let second = descriptors.alloc(7).unwrap();
     assert!(!descriptors.maps(7));
-    descriptors.set_mapped(first, false).unwrap();
+    descriptors.set_mapped(first, Access::ReadOnly).unwrap();
     assert!(descriptors.maps(7));
-    assert_eq!(descriptors.get(first).unwrap().mapped, Some(false));
+    assert_eq!(
+        descriptors.get(first).unwrap().mapped,
+        Some(Access::ReadOnly)
+    );
     assert_eq!(descriptors.get(second).unwrap().mapped, None);
     descriptors.remove(first).unwrap();
     assert!(

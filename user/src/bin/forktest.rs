@@ -7,7 +7,6 @@
 
 #![no_std]
 #![no_main]
-#![deny(unsafe_op_in_unsafe_fn)]
 
 use ulib::{Args, exit, fork, println, wait};
 

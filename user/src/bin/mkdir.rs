@@ -5,7 +5,6 @@
 
 #![no_std]
 #![no_main]
-#![deny(unsafe_op_in_unsafe_fn)]
 
 use ulib::string::Text;
 use ulib::{Args, eprintln, mkdir};

@@ -11,7 +11,6 @@
 
 #![no_std]
 #![no_main]
-#![deny(unsafe_op_in_unsafe_fn)]
 
 use ulib::shm::{Shm, TEXT_CAPACITY, read_text};
 use ulib::string::Text;

@@ -18,7 +18,6 @@
 
 #![no_std]
 #![no_main]
-#![deny(unsafe_op_in_unsafe_fn)]
 
 use ulib::shm::{Shm, ShmError};
 use ulib::string::{Text, atoi};

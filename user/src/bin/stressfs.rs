@@ -10,7 +10,6 @@
 
 #![no_std]
 #![no_main]
-#![deny(unsafe_op_in_unsafe_fn)]
 
 use abi::fcntl::{O_CREATE, O_RDONLY, O_RDWR};
 use ulib::{Args, close, fork, open, println, read, unlink, wait, write};

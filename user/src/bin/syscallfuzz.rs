@@ -102,7 +102,6 @@
 
 #![no_std]
 #![no_main]
-#![deny(unsafe_op_in_unsafe_fn)]
 
 extern crate alloc;
 
@@ -119,6 +118,7 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use abi::device::CONSOLE;
 use abi::fcntl::{NOFILE, O_CREATE, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY};
 use abi::fs::DirEntry;
+use abi::memlayout::{DIRECT_MAP, KERNBASE, USER_TOP};
 use abi::shm::{NSHM, NSHMPROC, SHM_END};
 use abi::stat::{Stat, T_DIR};
 use abi::syscall::*;
@@ -180,11 +180,8 @@ const BUFFER_LEN: usize = 512;
 
 /// The last address of the user half, and the first address past it: the
 /// first non-canonical address.
-const LAST_USER: usize = 0x0000_7FFF_FFFF_FFFF;
-const FIRST_NON_CANONICAL: usize = 0x0000_8000_0000_0000;
-/// The kernel's direct map of physical memory, and its image.
-const DIRECT_MAP: usize = 0xFFFF_8000_0000_0000;
-const KERNBASE: usize = 0xFFFF_FFFF_8000_0000;
+const LAST_USER: usize = USER_TOP - 1;
+const FIRST_NON_CANONICAL: usize = USER_TOP;
 
 /// The top of the stack (where the heap starts), found in `main`, for the
 /// fuzz children's pointer pool.

@@ -50,7 +50,6 @@
 
 #![no_std]
 #![no_main]
-#![deny(unsafe_op_in_unsafe_fn)]
 
 extern crate alloc;
 

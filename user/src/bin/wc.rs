@@ -8,7 +8,6 @@
 
 #![no_std]
 #![no_main]
-#![deny(unsafe_op_in_unsafe_fn)]
 
 use abi::fcntl::O_RDONLY;
 use ulib::string::Text;

@@ -2,7 +2,7 @@
 //! vectors.
 //!
 //! Vectors 0..32 are the CPU's exceptions; the device interrupts start at
-//! `T_IRQ0` (32), see trap.rs. Every entry is an interrupt gate (interrupts
+//! `T_IRQ0` (32), see traps.rs. Every entry is an interrupt gate (interrupts
 //! off on entry) into the stubs of trapasm.S, ring 0 only, so a user program
 //! cannot raise them with `int n`. The double fault runs on its own IST
 //! stack. One table serves every CPU.

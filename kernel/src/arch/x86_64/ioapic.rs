@@ -50,7 +50,7 @@ pub fn enable(irq: u8, apic_id: u32) {
     let pin = machine.isa_irq_to_gsi(irq) - machine.ioapic_gsi_base;
     assert!(
         pin == u32::from(irq),
-        "ioapic: ISA IRQ {irq} arrives on pin {pin}; trap.rs expects vector T_IRQ0 + {irq}"
+        "ioapic: ISA IRQ {irq} arrives on pin {pin}; traps.rs expects vector T_IRQ0 + {irq}"
     );
     IOAPIC
         .get()

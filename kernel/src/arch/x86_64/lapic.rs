@@ -32,10 +32,10 @@ use x86::apic::{
 };
 use x86::io::{inb, outb};
 
+use super::traps::{IRQ_TIMER, T_IRQ0, T_SPURIOUS};
 use crate::cpu;
 use crate::param::{PGSIZE, TICKS_PER_SECOND};
 use crate::spinlock::{pop_off, push_off};
-use crate::trap::{IRQ_TIMER, T_IRQ0, T_SPURIOUS};
 use crate::vm;
 
 /// Kernel virtual address of the registers, once mapped.

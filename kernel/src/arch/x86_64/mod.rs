@@ -10,6 +10,7 @@ pub mod lapic;
 pub mod mp;
 pub mod protect;
 pub mod syscall;
+pub mod traps;
 
 use core::arch::global_asm;
 

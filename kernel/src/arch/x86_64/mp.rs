@@ -68,10 +68,12 @@ unsafe extern "C" {
 /// every CPU's own stack: the boot stack's and each of `STACKS`'. A stack
 /// that overflows runs into one, and the fault is reported through the
 /// double-fault stack (gdt.rs) instead of silently corrupting memory.
-pub fn stack_guard_pages() -> impl Iterator<Item = usize> {
+pub fn stack_guard_pages() -> [usize; NCPU + 1] {
     let boot = &raw const boot_stack_guard as usize;
-    let others = STACKS.iter().map(|s| s.guard.get() as usize);
-    core::iter::once(boot).chain(others)
+    core::array::from_fn(|i| match i {
+        0 => boot,
+        i => STACKS[i - 1].guard.get() as usize,
+    })
 }
 
 /// How long to wait for a CPU to report in, in milliseconds.
