@@ -44,14 +44,15 @@
 //!
 //! The protocol of a checking child: before the fork the parent makes a
 //! [`Pipe`], the child's report pipe. The child runs its closure; on
-//! `Ok` it exits with 0; on `Err(why)` it writes `why` into the pipe, in one
-//! write, and exits with [`REPORTED`]. The parent waits for the child first
+//! `Ok` it exits with 0; on `Err(why)` it sends the verdict into the pipe
+//! ([`send_verdict`], one write) and exits with [`REPORTED`]. The parent waits for the child first
 //! and reads the pipe only if the status is `REPORTED`, when the message is
 //! already there: so the parent never blocks on a pipe that the child's own
 //! children still hold open, and a child killed half-way is reported as
 //! killed. The message is cut to [`MESSAGE_MAX`] bytes, less than the
 //! 512 bytes a pipe holds, so that the child's write never waits for the
-//! parent. A checking child holds one more descriptor (its end of the
+//! parent. (A program that a test runs with `exec` can send its verdict
+//! the same way, on a pipe end it is told.) A checking child holds one more descriptor (its end of the
 //! pipe) than its parent, and later siblings inherit the parent's end of
 //! it: checks that count descriptors count from what a process has.
 //!
@@ -358,9 +359,10 @@ impl Child {
             0 => Ok(()),
             -1 => Err(Ending::Killed),
             REPORTED => Err(Ending::Reported(
-                self.report
-                    .receive_text()
-                    .unwrap_or_else(|| String::from("(it sent no message)")),
+                match receive_verdict(self.report.read_end()) {
+                    Some(Err(why)) => why,
+                    _ => String::from("(it sent no message)"),
+                },
             )),
             status => Err(Ending::Exited(status)),
         }
@@ -377,8 +379,8 @@ pub fn spawn_check(check: impl FnOnce() -> CheckResult) -> Result<Child, String>
             report.close_read();
             let status = match check() {
                 Ok(()) => 0,
-                Err(why) => {
-                    report.send_text(&why);
+                verdict => {
+                    send_verdict(report.write_end(), &verdict);
                     REPORTED
                 }
             };
@@ -411,6 +413,42 @@ pub fn join_all(children: Vec<Child>) -> CheckResult {
         Ok(())
     } else {
         Err(failures.join("; "))
+    }
+}
+
+/// Sends `verdict` on the pipe end `fd`, in one write, so that
+/// [`receive_verdict`] gets it whole: a `+` for `Ok`, or a `-` and the
+/// failure message, cut to [`MESSAGE_MAX`] bytes.
+pub fn send_verdict(fd: i32, verdict: &CheckResult) {
+    let mut message = [0u8; 1 + MESSAGE_MAX];
+    let len = match verdict {
+        Ok(()) => {
+            message[0] = b'+';
+            1
+        }
+        Err(why) => {
+            let mut end = why.len().min(MESSAGE_MAX);
+            while !why.is_char_boundary(end) {
+                end -= 1;
+            }
+            message[0] = b'-';
+            message[1..=end].copy_from_slice(&why.as_bytes()[..end]);
+            1 + end
+        }
+    };
+    write(fd, &message[..len]);
+}
+
+/// Receives what one [`send_verdict`] sent on the other end of the pipe
+/// end `fd`; `None` if every write end closed without sending.
+pub fn receive_verdict(fd: i32) -> Option<CheckResult> {
+    let mut message = [0u8; 1 + MESSAGE_MAX];
+    match read(fd, &mut message) {
+        n if n > 0 && message[0] == b'+' => Some(Ok(())),
+        n if n > 0 => Some(Err(
+            String::from_utf8_lossy(&message[1..n as usize]).into_owned()
+        )),
+        _ => None,
     }
 }
 
@@ -467,26 +505,6 @@ impl Pipe {
     pub fn receive_usize(&self) -> Option<usize> {
         let mut bytes = [0; 8];
         (read(self.read, &mut bytes) == 8).then(|| usize::from_le_bytes(bytes))
-    }
-
-    /// Sends `text`, cut to [`MESSAGE_MAX`] bytes, in one write, so that
-    /// [`receive_text`](Self::receive_text) gets it whole.
-    pub fn send_text(&self, text: &str) {
-        let mut end = text.len().min(MESSAGE_MAX);
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        write(self.write, &text.as_bytes()[..end]);
-    }
-
-    /// Receives what one [`send_text`](Self::send_text) sent; `None` if
-    /// every write end closed without sending.
-    pub fn receive_text(&self) -> Option<String> {
-        let mut buffer = [0u8; MESSAGE_MAX];
-        match read(self.read, &mut buffer) {
-            n if n > 0 => Some(String::from_utf8_lossy(&buffer[..n as usize]).into_owned()),
-            _ => None,
-        }
     }
 
     /// Closes the read end now (a writer that is left alone gets -1).

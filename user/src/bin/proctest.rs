@@ -378,10 +378,8 @@ fn sbrk_shmbase() -> CheckResult {
         );
         // SAFETY: this would unmap the whole program, and must fail; if it
         // does not, this child dies at once, which the parent reports.
-        ensure!(
-            unsafe { sbrk(-brk) } == -1,
-            "sbrk down to address 0 succeeded"
-        );
+        let shrunk = unsafe { sbrk(-brk) };
+        ensure!(shrunk == -1, "sbrk down to address 0 succeeded");
         ensure!(
             current_break() == brk,
             "a failed sbrk down to address 0 moved the break"

@@ -72,7 +72,8 @@ use ulib::string::Text;
 use ulib::testing::{
     BAD_POINTERS, Check as Test, CheckResult as TestResult, Pipe, countfree, create, current_break,
     dir_names, expect_status, grab_all_memory, grow_heap, in_child, join_all, make_file, read_file,
-    read_to_end, run_checks_in_children, spawn, spawn_check, stat, wait_for, write_all,
+    read_to_end, receive_verdict, run_checks_in_children, send_verdict, spawn, spawn_check, stat,
+    wait_for, write_all,
 };
 use ulib::usys::{syscall1, syscall2, syscall3};
 use ulib::{
@@ -1059,8 +1060,8 @@ fn execbad() -> TestResult {
     let mut report = Pipe::new()?;
     let pid = spawn(|| match execbad_checks() {
         Ok(()) => EXECBAD_OK,
-        Err(why) => {
-            report.send_text(&why);
+        verdict => {
+            send_verdict(report.write_end(), &verdict);
             1
         }
     })?;
@@ -1070,10 +1071,10 @@ fn execbad() -> TestResult {
     unlink(c"execbad.nil");
     match status {
         EXECBAD_OK => Ok(()),
-        1 => Err(format!(
-            "in the child: {}",
-            report.receive_text().unwrap_or_default()
-        )),
+        1 => match receive_verdict(report.read_end()) {
+            Some(Err(why)) => Err(format!("in the child: {why}")),
+            _ => Err(String::from("the child failed without saying why")),
+        },
         status => Err(format!(
             "a bad exec did not return (child exited with status {status})"
         )),
