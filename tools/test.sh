@@ -25,6 +25,8 @@
 #                  and 2 CPUs; the disk must be consistent afterwards
 #   shmtest        shared memory, one check per rule of SHM-SPEC.md, at 1, 2
 #                  and 4 CPUs
+#   synctest       waiting on shared memory (shm_wait, shm_wake) and the
+#                  locks and channel of ulib::sync, at 1, 2 and 4 CPUs
 #   ctest          the C runtime and exec of gcc's output, at 1 and 2 CPUs;
 #                  the disk must be consistent afterwards
 #   syscallfuzz    random system calls and instructions, at 1, 2 and 4 CPUs
@@ -63,9 +65,9 @@ BSIZE=1024
 SUPERBLOCK_BLOCK=1
 BMAPSTART_OFFSET=28
 
-ALL_SUITES="host ktest proctest isolationtest usertests shmtest ctest syscallfuzz session failures"
+ALL_SUITES="host ktest proctest isolationtest usertests shmtest synctest ctest syscallfuzz session failures"
 # The order in which the suites' boots are queued: longest first.
-QUEUE_ORDER="syscallfuzz usertests isolationtest ktest proctest shmtest ctest session failures"
+QUEUE_ORDER="syscallfuzz usertests isolationtest ktest proctest shmtest synctest ctest session failures"
 
 SUITES=${SUITES:-$ALL_SUITES}
 for name in $SUITES; do
@@ -303,6 +305,19 @@ report_shmtest() {
         suite shmtest "$cpus"
         expect_text "shmtest-summary-$cpus" "$log" "^shmtest: [0-9]* passed, 0 failed"
         expect_exit "shmtest-exit-code-$cpus" "$EXIT_PASSED"
+    done
+}
+
+# Waiting on shared memory, and the locks and channel built on it: init
+# runs synctest.
+queue_synctest() {
+    for cpus in 1 2 4; do queue "synctest-$cpus" boot "synctest-$cpus" test-synctest.iso "$cpus"; done
+}
+report_synctest() {
+    for cpus in 1 2 4; do
+        suite synctest "$cpus"
+        expect_text "synctest-summary-$cpus" "$log" "^synctest: [0-9]* passed, 0 failed"
+        expect_exit "synctest-exit-code-$cpus" "$EXIT_PASSED"
     done
 }
 
