@@ -32,6 +32,7 @@ need grub-mkrescue grub-common
 need grub-file grub-common
 need xorriso xorriso
 need mformat mtools
+need strip binutils
 need gcc gcc
 # grub-mkrescue builds a BIOS-bootable ISO only with the i386-pc modules.
 [ -d /usr/lib/grub/i386-pc ] || missing="$missing grub-pc-bin"

@@ -21,7 +21,7 @@
 //!                         |            unused             |
 //!  SHMBASE + 8 MiB        +-------------------------------+
 //!                         | shared-memory window: 64      |  SHMBASE + i * 128 KiB
-//!                         | slots of 128 KiB (SHM-SPEC)   |  for slot i
+//!                         | slots of 128 KiB (docs/shm.md)|  for slot i
 //!  0x0000_0000_4000_0000  +-------------------------------+  SHMBASE
 //!                         | heap, grown by sbrk           |
 //!                         | user stack (USER_STACK_PAGES) |

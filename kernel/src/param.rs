@@ -50,7 +50,7 @@ pub const NBUF: usize = abi::fs::LOGSIZE + 3 * NPROC;
 /// slave: QEMU's second drive).
 pub const ROOTDEV: u32 = 1;
 
-/// The limits of shared memory (SHM-SPEC.md) are defined once, in
+/// The limits of shared memory (docs/shm.md) are defined once, in
 /// `abi::shm`, because user programs check them too: NSHM objects in the
 /// table, NSHMPROC descriptors per process, SHM_MAXPAGES pages per object
 /// (used by the `shmtable` crate), SHM_NAME_MAX bytes in a name, and

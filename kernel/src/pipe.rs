@@ -1,16 +1,30 @@
-//! Pipes: a 512-byte ring buffer between a writing and a reading file.
+//! Pipes: a one-page ring buffer between a writing and a reading file.
 //!
-//! A pipe lives in a page of its own from kalloc, created by `pipe()` with
-//! both ends open; each end is a `File` (file.rs). Writers and readers copy
-//! as many bytes as fit in one go, not one byte at a time: a writer fills
-//! whatever space is free and sleeps only when the buffer is full; a reader
-//! takes whatever is there and sleeps only when it is empty. When the last
-//! writer closes, readers see end-of-file; when the last reader closes,
-//! writers get an error. The page is freed when both ends are closed.
+//! A pipe is two pages from kalloc: one for its state (this `Pipe`), one
+//! for the bytes. It is created by `pipe()` with both ends open; each end
+//! is a `File` (file.rs). Writers and readers copy whole chunks between the
+//! user's buffer and the ring, as many bytes as fit in one go: a reader
+//! takes whatever is there and sleeps only when the ring is empty; a writer
+//! sleeps only when there is no room. When the last writer closes, readers
+//! see end-of-file; when the last reader closes, writers get an error (and
+//! what they wrote before stays written). The pages are freed when both
+//! ends are closed.
+//!
+//! Why one page (`PIPESIZE`, 4096 bytes): it is what one kalloc gives, and
+//! it is POSIX's usual `PIPE_BUF` (Linux's too), the size up to which a
+//! write must not be interleaved with other writers' — xv6's 512 bytes made
+//! a writer sleep and wake the reader eight times per 4 KiB.
+//!
+//! **The atomicity guarantee.** A write of at most `PIPESIZE` bytes goes
+//! into the ring in one piece: the writer waits until there is room for all
+//! of it, then copies it under the lock, so no other writer's bytes land in
+//! the middle. A longer write may be interleaved with others at any point,
+//! as POSIX allows. A write cut short (by the reader closing, or a kill)
+//! returns how much went in.
 //!
 //! Locking: the pipe's spin lock guards everything in it. `nread` and
 //! `nwrite` count bytes ever read and written (they wrap, as xv6's do); the
-//! buffer holds `nwrite - nread` bytes. Readers sleep on `nread`'s address,
+//! ring holds `nwrite - nread` bytes. Readers sleep on `nread`'s address,
 //! writers on `nwrite`'s.
 
 use core::ptr::NonNull;
@@ -22,10 +36,14 @@ use crate::proc;
 use crate::spinlock::SpinLock;
 use crate::vm::{self, AddressSpace, UserAddr};
 
-const PIPESIZE: usize = 512;
+/// Bytes the ring holds: one page (see the module doc), as user programs
+/// are told (abi).
+use abi::fcntl::PIPESIZE;
+const _: () = assert!(PIPESIZE == crate::param::PGSIZE, "the ring is one page");
 
 struct State {
-    data: [u8; PIPESIZE],
+    /// The ring's page, in the direct map.
+    data: NonNull<[u8; PIPESIZE]>,
     nread: u32,
     nwrite: u32,
     read_open: bool,
@@ -40,6 +58,13 @@ pub struct Pipe {
 pub fn alloc() -> Result<NonNull<Pipe>, Error> {
     const { assert!(size_of::<Pipe>() <= crate::param::PGSIZE) };
     let page = kalloc().ok_or(Error::OutOfResources)?;
+    let Some(data) = kalloc() else {
+        // SAFETY: the page was never used.
+        unsafe { kfree(page) };
+        return Err(Error::OutOfResources);
+    };
+    let data = NonNull::new(phys_to_virt(data) as *mut [u8; PIPESIZE])
+        .expect("the direct map is not null");
     let pipe = phys_to_virt(page) as *mut Pipe;
     // SAFETY: a fresh page, large enough (checked above) and aligned to a
     // page, which suits Pipe; nobody else knows it yet.
@@ -48,7 +73,7 @@ pub fn alloc() -> Result<NonNull<Pipe>, Error> {
             state: SpinLock::new(
                 "pipe",
                 State {
-                    data: [0; PIPESIZE],
+                    data,
                     nread: 0,
                     nwrite: 0,
                     read_open: true,
@@ -79,16 +104,25 @@ impl Pipe {
             proc::wakeup(&state.nwrite as *const u32 as usize);
         }
         let both_closed = !state.read_open && !state.write_open;
+        let data = state.data;
         drop(state);
         if both_closed {
-            // SAFETY: both ends are closed, so no file refers to the pipe.
-            unsafe { kfree(virt_to_phys(pipe.as_ptr() as usize)) };
+            // SAFETY: both ends are closed, so no file refers to the pipe
+            // or its ring.
+            unsafe {
+                kfree(virt_to_phys(data.as_ptr() as usize));
+                kfree(virt_to_phys(pipe.as_ptr() as usize));
+            }
         }
     }
 
     /// Writes `n` bytes from user address `src`; returns how many were
-    /// written before the reading end closed or the writer was killed.
+    /// written before the reading end closed or the writer was killed. A
+    /// write of at most PIPESIZE bytes goes in whole (module doc).
     pub fn write(&self, space: &AddressSpace, src: UserAddr, n: usize) -> Result<usize, Error> {
+        // Check the whole source first, so that a bad pointer writes
+        // nothing at all.
+        space.check(src, n, false)?;
         let mut done = 0;
         let mut state = self.state.lock();
         while done < n {
@@ -99,29 +133,28 @@ impl Pipe {
                     Err(Error::BrokenPipe)
                 };
             }
-            let used = state.nwrite.wrapping_sub(state.nread) as usize;
-            if used == PIPESIZE {
+            let free = PIPESIZE - state.nwrite.wrapping_sub(state.nread) as usize;
+            // A write that fits in the ring waits for room for all of it.
+            let wanted = if n <= PIPESIZE { n } else { 1 };
+            if free < wanted {
                 proc::wakeup(&state.nread as *const u32 as usize);
                 state = proc::sleep(&state.nwrite as *const u32 as usize, state);
                 continue;
             }
-            // Copy as much as fits before the buffer's end wraps around.
-            let start = state.nwrite as usize % PIPESIZE;
-            let len = (PIPESIZE - used).min(PIPESIZE - start).min(n - done);
+            let len = free.min(n - done);
             let at = src.0.checked_add(done).ok_or(Error::BadAddress)?;
-            if let Err(error) =
-                vm::copy_in(space, &mut state.data[start..start + len], UserAddr(at))
-            {
-                return if done > 0 {
-                    Ok(done)
-                } else {
-                    Err(error.into())
-                };
-            }
+            let start = state.nwrite as usize % PIPESIZE;
+            // SAFETY: the ring's page belongs to the pipe, which lives while
+            // this end is open, and the pipe's lock (held) guards it.
+            let ring = unsafe { &mut *state.data.as_ptr() };
+            // The chunk may wrap around the ring's end: two copies.
+            let first = len.min(PIPESIZE - start);
+            vm::copy_in(space, &mut ring[start..start + first], UserAddr(at))?;
+            vm::copy_in(space, &mut ring[..len - first], UserAddr(at + first))?;
             state.nwrite = state.nwrite.wrapping_add(len as u32);
             done += len;
+            proc::wakeup(&state.nread as *const u32 as usize);
         }
-        proc::wakeup(&state.nread as *const u32 as usize);
         Ok(done)
     }
 
@@ -135,21 +168,20 @@ impl Pipe {
             }
             state = proc::sleep(&state.nread as *const u32 as usize, state);
         }
-        let mut done = 0;
-        while done < n && state.nread != state.nwrite {
-            let available = state.nwrite.wrapping_sub(state.nread) as usize;
-            let start = state.nread as usize % PIPESIZE;
-            let len = available.min(PIPESIZE - start).min(n - done);
-            let at = dst.0.checked_add(done).ok_or(Error::BadAddress)?;
-            if let Err(error) = vm::copy_out(space, UserAddr(at), &state.data[start..start + len]) {
-                if done == 0 {
-                    return Err(error.into());
-                }
-                break;
-            }
-            state.nread = state.nread.wrapping_add(len as u32);
-            done += len;
-        }
+        let available = state.nwrite.wrapping_sub(state.nread) as usize;
+        let len = available.min(n);
+        // Checked before anything is taken, so that a bad destination
+        // leaves the bytes in the pipe and the copies below cannot fail.
+        space.check(dst, len, true)?;
+        let start = state.nread as usize % PIPESIZE;
+        // SAFETY: as in write.
+        let ring = unsafe { &*state.data.as_ptr() };
+        let first = len.min(PIPESIZE - start);
+        vm::copy_out(space, dst, &ring[start..start + first])?;
+        let rest = dst.0.checked_add(first).ok_or(Error::BadAddress)?;
+        vm::copy_out(space, UserAddr(rest), &ring[..len - first])?;
+        state.nread = state.nread.wrapping_add(len as u32);
+        let done = len;
         proc::wakeup(&state.nwrite as *const u32 as usize);
         Ok(done)
     }

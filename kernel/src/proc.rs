@@ -70,7 +70,7 @@
 
 use core::arch::global_asm;
 use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 
 use shmtable::Descriptors;
 use spin::Once;
@@ -627,20 +627,45 @@ pub fn yield_cpu() {
     drop(sched(shared));
 }
 
+/// Which slots may be sleeping, by channel: bit `i` of
+/// `SLEEPERS[bucket(channel)]` is set while slot `i` sleeps on a channel
+/// of that bucket. `wakeup` looks only at the slots whose bit is set in
+/// its channel's bucket, instead of locking every slot of the table: a
+/// pipe's reader and writer handing chunks to each other, or the timer's
+/// wakeup every tick, cost a few looks, not `NPROC` lock round trips.
+///
+/// The bit is set before the sleeper lets go of the condition's lock, so a
+/// waker (who holds that lock) always sees it; it is cleared when the
+/// sleeper returns from `sleep`. A set bit of a slot that is not (or no
+/// longer) sleeping on the channel only costs `wakeup` one look.
+static SLEEPERS: [AtomicU64; SLEEP_BUCKETS] = [const { AtomicU64::new(0) }; SLEEP_BUCKETS];
+const SLEEP_BUCKETS: usize = 16;
+const _: () = assert!(NPROC <= 64, "SLEEPERS has one bit per process slot");
+
+/// The `SLEEPERS` bucket of `channel`. Channels are addresses, mostly of
+/// fields a few bytes or a page apart: mix both kinds of bits.
+fn bucket(channel: usize) -> &'static AtomicU64 {
+    &SLEEPERS[((channel >> 3) ^ (channel >> 12)) % SLEEP_BUCKETS]
+}
+
 /// Atomically releases `guard`'s lock and sleeps on `channel`; reacquires
 /// the lock when woken.
 pub fn sleep<'a, T>(channel: usize, guard: SpinLockGuard<'a, T>) -> SpinLockGuard<'a, T> {
     let p = current();
     let lock = guard.spinlock();
+    let bit = 1u64 << p.index();
     // Take our own lock first: `wakeup` must take it to see us, so it
-    // cannot run between our releasing `guard` and going to sleep.
+    // cannot run between our releasing `guard` and going to sleep. And be
+    // findable (SLEEPERS) before `guard` goes.
     let mut shared = p.lock.lock();
+    bucket(channel).fetch_or(bit, Ordering::SeqCst);
     drop(guard);
     shared.channel = channel;
     shared.state = State::Sleeping;
     let mut shared = sched(shared);
     shared.channel = 0;
     drop(shared);
+    bucket(channel).fetch_and(!bit, Ordering::SeqCst);
     lock.lock()
 }
 
@@ -648,8 +673,14 @@ pub fn sleep<'a, T>(channel: usize, guard: SpinLockGuard<'a, T>) -> SpinLockGuar
 /// that guards the condition the sleepers wait for.
 pub fn wakeup(channel: usize) {
     let me = myproc().map(|p| p.index());
-    for p in PROCS.iter().filter(|p| Some(p.index()) != me) {
-        let mut shared = p.lock.lock();
+    let mut maybe = bucket(channel).load(Ordering::SeqCst);
+    while maybe != 0 {
+        let index = maybe.trailing_zeros() as usize;
+        maybe &= maybe - 1;
+        if Some(index) == me {
+            continue;
+        }
+        let mut shared = PROCS[index].lock.lock();
         if shared.state == State::Sleeping && shared.channel == channel {
             make_runnable(&mut shared);
         }

@@ -1,5 +1,5 @@
 //! Shared memory: named objects that processes map into their address
-//! spaces, as SHM-SPEC.md describes.
+//! spaces, as docs/shm.md describes.
 //!
 //! ## The design
 //!

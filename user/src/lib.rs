@@ -27,6 +27,8 @@
 //!   the mapping it hands out.
 //! - [`sync`]: a mutex, a semaphore and a byte channel that live in
 //!   shared memory and block through `shm_wait`/`shm_wake`.
+//! - [`bench`]: the clock, fixed-point figures and CSV rows of the
+//!   benchmark programs.
 //! - [`testing`]: the harness every test program (`proctest`,
 //!   `isolationtest`, `shmtest`, `syscallfuzz`, `usertests`) shares: a
 //!   table of checks run in order, each printing `PASS` or `FAIL`, with the
@@ -42,6 +44,7 @@
 
 extern crate alloc;
 
+pub mod bench;
 pub mod printf;
 pub mod shm;
 pub mod start;

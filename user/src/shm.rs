@@ -186,7 +186,7 @@ pub enum ShmError {
     /// [`Shm::assume_size`]).
     UnknownSize,
     /// The kernel returned -1 from the named call. It gives no reason;
-    /// SHM-SPEC.md lists the possible ones for each call.
+    /// docs/shm.md lists the possible ones for each call.
     Refused(&'static str),
 }
 

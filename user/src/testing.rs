@@ -49,9 +49,8 @@
 //! and reads the pipe only if the status is `REPORTED`, when the message is
 //! already there: so the parent never blocks on a pipe that the child's own
 //! children still hold open, and a child killed half-way is reported as
-//! killed. The message is cut to [`MESSAGE_MAX`] bytes, less than the
-//! 512 bytes a pipe holds, so that the child's write never waits for the
-//! parent. (A program that a test runs with `exec` can send its verdict
+//! killed. The message is cut to [`MESSAGE_MAX`] bytes, less than a pipe
+//! holds, so that the child's write never waits for the parent. (A program that a test runs with `exec` can send its verdict
 //! the same way, on a pipe end it is told.) A checking child holds one more descriptor (its end of the
 //! pipe) than its parent, and later siblings inherit the parent's end of
 //! it: checks that count descriptors count from what a process has.
@@ -85,7 +84,7 @@ use core::ffi::CStr;
 use core::hint::black_box;
 use core::ptr;
 
-use abi::fcntl::{O_CREATE, O_RDONLY, O_RDWR, O_TRUNC};
+use abi::fcntl::{O_CREATE, O_RDONLY, O_RDWR, O_TRUNC, PIPESIZE};
 use abi::fs::DirEntry;
 use abi::memlayout::DIRECT_MAP;
 use abi::shm::{NSHM, NSHMPROC};
@@ -307,10 +306,11 @@ pub fn reap_all() {
 /// for a reporting one.
 pub const REPORTED: i32 = 0x7E57_FA11;
 
-/// The most bytes of a failure message that travel through a pipe: less
-/// than the 512 a pipe holds, so that writing them never waits for a
-/// reader.
+/// The most bytes of a failure message that travel through a pipe. With
+/// its tag byte it fits in a pipe's buffer (`PIPESIZE`), so that writing
+/// it never waits for a reader and a read gets it whole.
 pub const MESSAGE_MAX: usize = 480;
+const _: () = assert!(MESSAGE_MAX < PIPESIZE);
 
 /// A child running a check of its own, made by [`spawn_check`].
 #[must_use = "a child's verdict is only known once it is joined"]

@@ -1,5 +1,5 @@
 //! Flags for `open`, also used by `shm_map` (`O_RDONLY` or `O_RDWR` only),
-//! and how many descriptors a process has.
+//! how many descriptors a process has, and how much a pipe holds.
 
 pub const O_RDONLY: u32 = 0x000;
 pub const O_WRONLY: u32 = 0x001;
@@ -9,3 +9,7 @@ pub const O_TRUNC: u32 = 0x400;
 
 /// Open files per process: descriptors are 0..NOFILE.
 pub const NOFILE: usize = 16;
+
+/// Bytes a pipe holds. A write of at most this many goes into the pipe
+/// whole, never interleaved with another writer's (POSIX's `PIPE_BUF`).
+pub const PIPESIZE: usize = 4096;

@@ -1,4 +1,4 @@
-//! Shared memory: the limits and the address window of SHM-SPEC.md.
+//! Shared memory: the limits and the address window of docs/shm.md.
 //!
 //! An object lives in one of `NSHM` slots of the kernel's table, and the
 //! object in slot `i` is always mapped at `slot_address(i)`, so it has the

@@ -22,7 +22,7 @@ use std::process::{Command, Stdio};
 
 use abi::fcntl::*;
 use abi::fs::{BSIZE, DIRSIZ, DirEntry, MAXFILE, NDIRECT, NINDIRECT, ROOTINO};
-use abi::shm::{NSHM, NSHMPROC, SHM_MAXPAGES, SHM_MAXSIZE, SHM_NAME_MAX, SHMBASE};
+use abi::shm::{NSHM, NSHMPROC, NSHMWAIT, SHM_MAXPAGES, SHM_MAXSIZE, SHM_NAME_MAX, SHMBASE};
 use abi::stat::{Stat, T_DEVICE, T_DIR, T_FILE};
 use abi::syscall::*;
 
@@ -54,9 +54,11 @@ const SYSCALLS: &[(&str, usize)] = &[
     ("SYS_shm_trunc", SYS_SHM_TRUNC),
     ("SYS_shm_map", SYS_SHM_MAP),
     ("SYS_shm_close", SYS_SHM_CLOSE),
+    ("SYS_shm_wait", SYS_SHM_WAIT),
+    ("SYS_shm_wake", SYS_SHM_WAKE),
 ];
 
-/// `abi::fcntl`: the `open` flags and `NOFILE`.
+/// `abi::fcntl`: the `open` flags, `NOFILE` and `PIPESIZE`.
 const FCNTL: &[(&str, usize)] = &[
     ("O_RDONLY", O_RDONLY as usize),
     ("O_WRONLY", O_WRONLY as usize),
@@ -64,6 +66,7 @@ const FCNTL: &[(&str, usize)] = &[
     ("O_CREATE", O_CREATE as usize),
     ("O_TRUNC", O_TRUNC as usize),
     ("NOFILE", NOFILE),
+    ("PIPESIZE", PIPESIZE),
 ];
 
 /// `abi::stat`'s inode types; xv6's C calls `T_DEVICE` `T_DEV`.
@@ -91,6 +94,7 @@ const SHM: &[(&str, usize)] = &[
     ("SHM_MAXPAGES", SHM_MAXPAGES),
     ("SHM_MAXSIZE", SHM_MAXSIZE),
     ("SHM_NAME_MAX", SHM_NAME_MAX),
+    ("NSHMWAIT", NSHMWAIT),
     ("SHMBASE", SHMBASE),
 ];
 

@@ -1,4 +1,4 @@
-//! The bookkeeping of shared memory (SHM-SPEC.md), as plain Rust.
+//! The bookkeeping of shared memory (docs/shm.md), as plain Rust.
 //!
 //! The kernel's `shm.rs` owns the locks, the physical pages and the page
 //! tables; this crate owns the rules about *which* object, slot and

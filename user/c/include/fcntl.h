@@ -14,5 +14,6 @@
 #define O_TRUNC 0x400   // empty the file on open
 
 #define NOFILE 16  // open files per process: descriptors are 0..NOFILE-1
+#define PIPESIZE 4096  // bytes a pipe holds; writes up to this size are never interleaved
 
 #endif

@@ -33,5 +33,7 @@
 #define SYS_shm_trunc 23
 #define SYS_shm_map 24
 #define SYS_shm_close 25
+#define SYS_shm_wait 26
+#define SYS_shm_wake 27
 
 #endif

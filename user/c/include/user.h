@@ -53,7 +53,7 @@ int uptime(void);
 void exit_status(int status) __attribute__((noreturn));
 int wait_status(int *status);
 
-// Shared memory (SHM-SPEC.md): named objects of whole pages, each always
+// Shared memory (docs/shm.md): named objects of whole pages, each always
 // mapped at the same address in every process. shm_open returns a
 // descriptor; shm_trunc sizes the object once and returns its size;
 // shm_map maps all of it with O_RDONLY or O_RDWR (fcntl.h) and stores
@@ -63,12 +63,20 @@ int shm_trunc(int od, int size);
 int shm_map(int od, void **va, int flags);
 int shm_close(int od);
 
+// Waiting on shared memory (a futex): shm_wait sleeps while the aligned
+// int at addr, in a mapped object, still holds expected, until a
+// shm_wake on it (0), or returns -1 at once if it differs; shm_wake wakes
+// up to n waiters on that int, oldest first, and returns how many.
+int shm_wait(int *addr, int expected);
+int shm_wake(int *addr, int n);
+
 // Shared memory's limits (abi::shm).
 #define NSHM 64                   // objects in the system
 #define NSHMPROC 16               // descriptors per process
 #define SHM_MAXPAGES 32           // pages per object
 #define SHM_MAXSIZE (32 * 4096)   // bytes per object
 #define SHM_NAME_MAX 63           // bytes in a name, not counting the NUL
+#define NSHMWAIT 32               // processes in shm_wait at once
 #define SHMBASE 0x40000000L       // where the window of mappings starts
 
 // ulib.c: strings, memory, input, files. As in xv6, strchr never finds

@@ -105,3 +105,9 @@ int shm_map(int od, void **va, int flags) {
 }
 
 int shm_close(int od) { return syscall(SYS_shm_close, od, 0, 0); }
+
+int shm_wait(int *addr, int expected) {
+  return syscall(SYS_shm_wait, (long)addr, expected, 0);
+}
+
+int shm_wake(int *addr, int n) { return syscall(SYS_shm_wake, (long)addr, n, 0); }

@@ -9,6 +9,10 @@
 //! shm_bandwidth,2,256,0.512,64.000,mib_per_second
 //! pipe_bandwidth,2,64,1.024,8.000,mib_per_second
 //! shm_to_pipe_bandwidth,2,,,8.000,ratio
+//! channel_messages,2,4000,0.400,10000.000,messages_per_second
+//! pipe_messages,2,4000,0.800,5000.000,messages_per_second
+//! channel_to_pipe_messages,2,,,2.000,ratio
+//! mutex_lock_unlock,2,4000,0.100,40000.000,locks_per_second
 //! ```
 //!
 //! - `tsc_calibration`: time is measured with the time-stamp counter
@@ -24,15 +28,22 @@
 //! - `shm_bandwidth` and `pipe_bandwidth`: a producer moves `operations`
 //!   messages of 128 KiB to a consumer in another process, which copies
 //!   each out. Through shared memory, the message goes in a 128 KiB object
-//!   and a second, one-page object holds the handshake: sequence numbers
-//!   `sent` and `received`, each side waiting for the other's (spinning
-//!   for up to a millisecond, then sleeping a tick at a time, so that a
-//!   waiter never holds up the other side for long on a single CPU).
-//!   Through a pipe, the same bytes go through xv6's 512-byte pipe buffer.
-//!   `rate` is MiB per second; the last row divides the two.
+//!   and a second, one-page object holds the handshake: two semaphores
+//!   (`ulib::sync`), "the buffer is free" and "a message is ready", so a
+//!   side that must wait sleeps in `shm_wait` and is woken the moment the
+//!   other posts, on one CPU as on several. Through a pipe, the same bytes
+//!   go through the kernel's pipe buffer. `rate` is MiB per second; the
+//!   ratio row divides the two.
+//! - `channel_messages` and `pipe_messages`: `operations` messages of 64
+//!   bytes from one process to another, through a `ulib::sync` channel in
+//!   a one-page object and through a pipe; `rate` is messages per second.
+//! - `mutex_lock_unlock`: two processes each take and release one
+//!   `ulib::sync::Mutex` `operations / 2` times, adding one to a counter it
+//!   protects, so the lock passes back and forth between them; `rate` is
+//!   lock/unlock pairs per second, for both together.
 //!
-//! `seconds` and `rate` have three decimals (fixed point: the kernel does not
-//! let user programs use the FPU).
+//! `seconds` and `rate` have three decimals, computed in integers so that
+//! the figures are exact.
 
 #![no_std]
 #![no_main]
@@ -43,19 +54,15 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
-use core::arch::x86_64::_rdtsc;
-use core::fmt;
-use core::hint::spin_loop;
 
-use ulib::shm::{Mapping, SHM_MAXSIZE, Shm};
-use ulib::{
-    Args, PGSIZE, close, eprintln, exit, fork, pipe, println, read, sleep, uptime, wait, write,
+use ulib::bench::{
+    CALIBRATION_TICKS, Clock, Fixed, make_pipe, mib_per_second, rdtsc, row, spawn, wait_all,
 };
+use ulib::shm::{Mapping, SHM_MAXSIZE, Shm};
+use ulib::sync::{Mutex, Semaphore, channel};
+use ulib::{Args, PGSIZE, close, eprintln, println, read, write};
 
 ulib::entry!(main);
-
-/// Timer ticks the TSC is counted over.
-const CALIBRATION_TICKS: i32 = 25;
 
 /// Process counts of the cycle benchmark.
 const CYCLE_PROCESSES: [usize; 5] = [1, 2, 4, 8, 16];
@@ -72,10 +79,17 @@ const SHM_MESSAGES: usize = 256;
 /// Messages moved through a pipe (slower, so fewer).
 const PIPE_MESSAGES: usize = 64;
 
-/// Where the handshake object keeps its sequence numbers: a cache line
+/// Where the handshake object keeps its two semaphores: a cache line
 /// apart, so that the two sides do not fight over one line.
-const SENT: usize = 0;
-const RECEIVED: usize = 64;
+const FREE: usize = 0;
+const READY: usize = 64;
+
+/// Messages, and their size, for the channel and small-pipe rows.
+const SMALL_MESSAGES: usize = 4000;
+const SMALL_MESSAGE: usize = 64;
+
+/// Lock/unlock pairs each of the two processes makes.
+const MUTEX_ROUNDS: usize = 20_000;
 
 fn main(args: Args) -> i32 {
     if args.len() != 1 {
@@ -117,8 +131,8 @@ fn run() -> Result<(), String> {
         );
     }
 
-    let shm = shm_bandwidth(&clock)?;
-    let shm_rate = mib_per_second(&clock, SHM_MESSAGES, shm);
+    let shm = shm_bandwidth()?;
+    let shm_rate = mib_per_second(&clock, SHM_MESSAGES * MESSAGE, shm);
     row(
         "shm_bandwidth",
         2,
@@ -128,7 +142,7 @@ fn run() -> Result<(), String> {
         "mib_per_second",
     );
     let piped = pipe_bandwidth()?;
-    let pipe_rate = mib_per_second(&clock, PIPE_MESSAGES, piped);
+    let pipe_rate = mib_per_second(&clock, PIPE_MESSAGES * MESSAGE, piped);
     row(
         "pipe_bandwidth",
         2,
@@ -145,144 +159,46 @@ fn run() -> Result<(), String> {
         Fixed::ratio(shm_rate.thousandths, pipe_rate.thousandths.max(1)),
         "ratio",
     );
+
+    let channeled = channel_messages()?;
+    let channel_rate = clock.rate(SMALL_MESSAGES as u128, channeled);
+    row(
+        "channel_messages",
+        2,
+        SMALL_MESSAGES,
+        Some(clock.seconds(channeled)),
+        channel_rate,
+        "messages_per_second",
+    );
+    let piped_small = pipe_messages()?;
+    let pipe_small_rate = clock.rate(SMALL_MESSAGES as u128, piped_small);
+    row(
+        "pipe_messages",
+        2,
+        SMALL_MESSAGES,
+        Some(clock.seconds(piped_small)),
+        pipe_small_rate,
+        "messages_per_second",
+    );
+    row(
+        "channel_to_pipe_messages",
+        2,
+        0,
+        None,
+        Fixed::ratio(channel_rate.thousandths, pipe_small_rate.thousandths.max(1)),
+        "ratio",
+    );
+
+    let locked = mutex_lock_unlock()?;
+    row(
+        "mutex_lock_unlock",
+        2,
+        2 * MUTEX_ROUNDS,
+        Some(clock.seconds(locked)),
+        clock.rate(2 * MUTEX_ROUNDS as u128, locked),
+        "locks_per_second",
+    );
     Ok(())
-}
-
-/// Prints one CSV row. A row without `seconds` (a ratio) leaves
-/// `operations` and `seconds` empty.
-fn row(
-    benchmark: &str,
-    processes: usize,
-    operations: usize,
-    seconds: Option<Fixed>,
-    rate: Fixed,
-    unit: &str,
-) {
-    match seconds {
-        Some(seconds) => {
-            println!("{benchmark},{processes},{operations},{seconds},{rate},{unit}")
-        }
-        None => println!("{benchmark},{processes},,,{rate},{unit}"),
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Time.
-
-/// Reads the time-stamp counter.
-fn rdtsc() -> u64 {
-    // SAFETY: rdtsc only reads the counter, which the kernel leaves
-    // readable from user mode (CR4.TSD clear); no memory is involved.
-    unsafe { _rdtsc() }
-}
-
-/// The TSC's rate, learned from the timer.
-struct Clock {
-    /// TSC cycles per second.
-    hz: u64,
-}
-
-impl Clock {
-    /// Counts TSC cycles over [`CALIBRATION_TICKS`] timer ticks, starting
-    /// and ending just as a tick begins.
-    fn calibrate() -> Clock {
-        let first = uptime();
-        while uptime() == first {
-            spin_loop();
-        }
-        let start = rdtsc();
-        let end_tick = first + 1 + CALIBRATION_TICKS;
-        // Sleep most of the way (politely), then watch for the last tick.
-        sleep(CALIBRATION_TICKS - 1);
-        while uptime() < end_tick {
-            spin_loop();
-        }
-        let cycles = rdtsc() - start;
-        Clock {
-            hz: (cycles * 100 / CALIBRATION_TICKS as u64).max(1),
-        }
-    }
-
-    /// `cycles` of the TSC in seconds.
-    fn seconds(&self, cycles: u64) -> Fixed {
-        Fixed::ratio(cycles as u128, self.hz as u128)
-    }
-
-    /// `operations` per second, done in `cycles` of the TSC.
-    fn rate(&self, operations: u128, cycles: u64) -> Fixed {
-        Fixed::ratio(operations * self.hz as u128, (cycles as u128).max(1))
-    }
-}
-
-/// MiB per second for `messages` messages in `cycles` of the TSC.
-fn mib_per_second(clock: &Clock, messages: usize, cycles: u64) -> Fixed {
-    let mib = (messages * MESSAGE) as u128;
-    Fixed::ratio(mib * clock.hz as u128, (cycles as u128).max(1) << 20)
-}
-
-/// A non-negative number with three decimals.
-#[derive(Clone, Copy)]
-struct Fixed {
-    thousandths: u128,
-}
-
-impl Fixed {
-    /// `numerator / denominator`, rounded down to a thousandth.
-    fn ratio(numerator: u128, denominator: u128) -> Fixed {
-        Fixed {
-            thousandths: numerator * 1000 / denominator,
-        }
-    }
-}
-
-impl fmt::Display for Fixed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}.{:03}",
-            self.thousandths / 1000,
-            self.thousandths % 1000
-        )
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Processes.
-
-/// Forks a child that runs `child` and exits with its result.
-fn spawn(child: impl FnOnce() -> i32) -> Result<i32, String> {
-    match fork() {
-        0 => exit(child()),
-        pid if pid < 0 => Err(String::from("fork failed")),
-        pid => Ok(pid),
-    }
-}
-
-/// Waits for `count` children; fails if any did not exit with 0.
-fn wait_all(count: usize, what: &str) -> Result<(), String> {
-    let mut failed = 0;
-    for _ in 0..count {
-        let mut status = 0;
-        if wait(Some(&mut status)) < 0 {
-            return Err(format!("{what}: a child went missing"));
-        }
-        if status != 0 {
-            failed += 1;
-        }
-    }
-    match failed {
-        0 => Ok(()),
-        _ => Err(format!("{what}: {failed} of {count} children failed")),
-    }
-}
-
-/// Makes a pipe: `(read end, write end)`.
-fn make_pipe() -> Result<(i32, i32), String> {
-    let mut fds = [0; 2];
-    match pipe(&mut fds) {
-        0 => Ok((fds[0], fds[1])),
-        _ => Err(String::from("pipe failed")),
-    }
 }
 
 // ---------------------------------------------------------------------------
@@ -330,23 +246,6 @@ fn mapped(name: &str, size: usize) -> Result<Shm, String> {
     Ok(shm)
 }
 
-/// Waits until `ready()` holds: spins for up to 20 ms, then sleeps a tick
-/// at a time. The spin covers the other side's copy of a message (a few
-/// milliseconds under emulation), so that with two CPUs a handshake costs
-/// no sleep; on a single CPU the timer takes the CPU from the spinner
-/// after at most one tick, and the sleeps that follow let the other side
-/// run.
-fn wait_until(clock: &Clock, ready: impl Fn() -> bool) {
-    let start = rdtsc();
-    while !ready() {
-        if rdtsc() - start < clock.hz / 50 {
-            spin_loop();
-        } else {
-            sleep(1);
-        }
-    }
-}
-
 /// Stamps message `seq` into `buffer`: its first and last byte, which the
 /// consumer checks.
 fn stamp(buffer: &mut [u8], seq: usize) {
@@ -361,53 +260,166 @@ fn stamped(buffer: &[u8], seq: usize) -> bool {
 
 /// Moves [`SHM_MESSAGES`] messages through shared memory; returns the TSC
 /// cycles from the first message until the consumer has taken the last.
-fn shm_bandwidth(clock: &Clock) -> Result<u64, String> {
+fn shm_bandwidth() -> Result<u64, String> {
     let data_shm = mapped("bench-data", MESSAGE)?;
     let control_shm = mapped("bench-control", PGSIZE)?;
     let data = data_shm.map_rw().map_err(|e| format!("bench-data: {e}"))?;
     let control = control_shm
         .map_rw()
         .map_err(|e| format!("bench-control: {e}"))?;
+    let free = Semaphore::at(&control, FREE);
+    let ready = Semaphore::at(&control, READY);
+    // The buffer starts free.
+    free.post();
 
     // The consumer inherits both mappings.
-    spawn(|| consume_shm(clock, data, control))?;
+    spawn(|| consume_shm(data, control))?;
 
     let mut message = vec![0x5Au8; MESSAGE];
     let start = rdtsc();
     for seq in 1..=SHM_MESSAGES {
-        wait_until(clock, || control.load_u32(RECEIVED) as usize == seq - 1);
+        free.wait();
         stamp(&mut message, seq);
-        // SAFETY: the handshake gives us the data object: the consumer has
-        // acknowledged message seq - 1 (acquire), and touches the data again
-        // only after we publish message seq below (release). The slice dies
-        // before that store.
+        // SAFETY: the handshake gives us the data object: the consumer
+        // posted `free` after its last read (release, acquired by our
+        // wait), and reads again only after we post `ready` below. The
+        // slice dies before that post.
         unsafe { data.as_mut_slice() }.copy_from_slice(&message);
-        control.store_u32(SENT, seq as u32);
+        ready.post();
     }
-    wait_until(clock, || {
-        control.load_u32(RECEIVED) as usize == SHM_MESSAGES
-    });
+    // The consumer frees the buffer once more, after the last message.
+    free.wait();
     let elapsed = rdtsc() - start;
     wait_all(1, "shm_bandwidth")?;
     Ok(elapsed)
 }
 
 /// The consumer of [`shm_bandwidth`], in a child: copies each message out
-/// and acknowledges it. Exits with 1 if a message arrives damaged.
-fn consume_shm(clock: &Clock, data: Mapping<'_>, control: Mapping<'_>) -> i32 {
+/// and hands the buffer back. Exits with 1 if a message arrives damaged.
+fn consume_shm(data: Mapping<'_>, control: Mapping<'_>) -> i32 {
+    let free = Semaphore::at(&control, FREE);
+    let ready = Semaphore::at(&control, READY);
     let mut message: Vec<u8> = vec![0; MESSAGE];
     for seq in 1..=SHM_MESSAGES {
-        wait_until(clock, || control.load_u32(SENT) as usize == seq);
-        // SAFETY: the handshake gives us the data object: the producer has
-        // published message seq (acquire), and writes again only after we
-        // acknowledge it below (release). The slice dies before that store.
+        ready.wait();
+        // SAFETY: the handshake gives us the data object: the producer
+        // posted `ready` after writing message seq (release, acquired by
+        // our wait), and writes again only after we post `free` below. The
+        // slice dies before that post.
         message.copy_from_slice(unsafe { data.as_slice() });
         if !stamped(&message, seq) {
             return 1;
         }
-        control.store_u32(RECEIVED, seq as u32);
+        free.post();
     }
     0
+}
+
+/// Moves [`SMALL_MESSAGES`] messages of [`SMALL_MESSAGE`] bytes through a
+/// channel in a one-page object; returns the TSC cycles until the
+/// receiver has seen the end.
+fn channel_messages() -> Result<u64, String> {
+    let shm = mapped("bench-channel", PGSIZE)?;
+    let mapping = shm.map_rw().map_err(|e| format!("bench-channel: {e}"))?;
+    spawn(|| {
+        let (_, receiver) = channel(&mapping);
+        let mut message = [0u8; SMALL_MESSAGE];
+        let mut received = 0;
+        loop {
+            let mut filled = 0;
+            while filled < SMALL_MESSAGE {
+                match receiver.recv(&mut message[filled..]) {
+                    0 => return if received == SMALL_MESSAGES { 0 } else { 1 },
+                    n => filled += n,
+                }
+            }
+            if message[0] != received as u8 {
+                return 2;
+            }
+            received += 1;
+        }
+    })?;
+    let (sender, _) = channel(&mapping);
+    let mut message = [0x5Au8; SMALL_MESSAGE];
+    let start = rdtsc();
+    for seq in 0..SMALL_MESSAGES {
+        message[0] = seq as u8;
+        sender.send(&message);
+    }
+    sender.close();
+    wait_all(1, "channel_messages")?;
+    Ok(rdtsc() - start)
+}
+
+/// The same messages through a pipe.
+fn pipe_messages() -> Result<u64, String> {
+    let (read_end, write_end) = make_pipe()?;
+    spawn(|| {
+        close(write_end);
+        let mut message = [0u8; SMALL_MESSAGE];
+        for seq in 0..SMALL_MESSAGES {
+            let mut filled = 0;
+            while filled < SMALL_MESSAGE {
+                match read(read_end, &mut message[filled..]) {
+                    n if n > 0 => filled += n as usize,
+                    _ => return 1,
+                }
+            }
+            if message[0] != seq as u8 {
+                return 2;
+            }
+        }
+        0
+    })?;
+    close(read_end);
+    let mut message = [0x5Au8; SMALL_MESSAGE];
+    let start = rdtsc();
+    for seq in 0..SMALL_MESSAGES {
+        message[0] = seq as u8;
+        if write(write_end, &message) != SMALL_MESSAGE as isize {
+            return Err(String::from("pipe_messages: write failed"));
+        }
+    }
+    close(write_end);
+    wait_all(1, "pipe_messages")?;
+    Ok(rdtsc() - start)
+}
+
+/// Two processes taking one mutex [`MUTEX_ROUNDS`] times each; returns the
+/// TSC cycles until both are done. Fails if the counter the mutex guards
+/// comes out wrong.
+fn mutex_lock_unlock() -> Result<u64, String> {
+    const MUTEX: usize = 0;
+    const COUNTER: usize = 64;
+    let shm = mapped("bench-mutex", PGSIZE)?;
+    let mapping = shm.map_rw().map_err(|e| format!("bench-mutex: {e}"))?;
+    let (start_read, start_write) = make_pipe()?;
+    let work = || {
+        let mutex = Mutex::at(&mapping, MUTEX);
+        for _ in 0..MUTEX_ROUNDS {
+            let guard = mutex.lock();
+            let value = mapping.load_u32(COUNTER);
+            mapping.store_u32(COUNTER, value + 1);
+            drop(guard);
+        }
+    };
+    for _ in 0..2 {
+        spawn(|| {
+            close(start_write);
+            read(start_read, &mut [0]);
+            work();
+            0
+        })?;
+    }
+    close(start_read);
+    let start = rdtsc();
+    close(start_write);
+    wait_all(2, "mutex_lock_unlock")?;
+    let elapsed = rdtsc() - start;
+    match mapping.load_u32(COUNTER) as usize {
+        count if count == 2 * MUTEX_ROUNDS => Ok(elapsed),
+        count => Err(format!("mutex_lock_unlock: the counter is {count}")),
+    }
 }
 
 /// Moves [`PIPE_MESSAGES`] messages through a pipe; returns the TSC cycles

@@ -22,7 +22,7 @@
 //! runs into an unmapped page); argv arrays with a bad element or without
 //! their terminating null; every `open` flag; shared-memory names that are
 //! empty or too long. Now and then an argument comes from the wrong pool
-//! altogether. Numbers no call has (0, 26, 1000, `u64::MAX`) must return
+//! altogether. Numbers no call has (0, 28, 1000, `u64::MAX`) must return
 //! -1, which the child checks.
 //!
 //! Some calls are left out or tamed, because their effect would reach
@@ -49,7 +49,7 @@
 //!
 //! Some random calls rightly block forever: a read from a pipe whose write
 //! end the child holds itself, a write to a full pipe nobody reads, a sleep
-//! of `i32::MAX` ticks. So each round forks, besides the fuzz child, a
+//! of `i32::MAX` ticks, a `shm_wait` on a word that holds what it expects. So each round forks, besides the fuzz child, a
 //! watchdog that sleeps [`WATCHDOG_TICKS`] and then kills the fuzz child.
 //! The test waits for the fuzz child, however it ended (it exited, or was
 //! killed by the watchdog or for a fault), then kills and reaps the
@@ -334,8 +334,10 @@ const CALLS: &[Call] = &[
     call(SYS_SHM_TRUNC, &[Od, ShmSize], 50),
     call(SYS_SHM_MAP, &[SizedOd, Address, ShmFlags], 50),
     call(SYS_SHM_CLOSE, &[Od], 50),
+    call(SYS_SHM_WAIT, &[Address, Any], 10),
+    call(SYS_SHM_WAKE, &[Address, Any], 20),
     call(0, &[Any, Any, Any], 1),
-    call(26, &[Any, Any, Any], 1),
+    call(28, &[Any, Any, Any], 1),
     call(1000, &[Any, Any, Any], 1),
     call(usize::MAX, &[Any, Any, Any], 1),
     call((1 << 32) | SYS_GETPID, &[Any, Any, Any], 1),
@@ -344,7 +346,7 @@ const CALLS: &[Call] = &[
 /// Whether no system call has `number`, however the kernel reads it: all
 /// 64 bits, or only the low 32, as C's `int` would.
 fn no_such_call(number: usize) -> bool {
-    !(SYS_FORK..=SYS_SHM_CLOSE).contains(&(number as u32 as usize))
+    !(SYS_FORK..=SYS_SHM_WAKE).contains(&(number as u32 as usize))
 }
 
 /// Numbers worth trying anywhere: the edges of `int`, of `u32` and of the

@@ -61,7 +61,7 @@ use alloc::vec::Vec;
 use core::ffi::CStr;
 use core::ptr;
 
-use abi::fcntl::{NOFILE, O_CREATE, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY};
+use abi::fcntl::{NOFILE, O_CREATE, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, PIPESIZE};
 use abi::fs::{BSIZE, MAXFILE, MAXOPBLOCKS};
 use abi::stat::T_DIR;
 use abi::syscall::{
@@ -1004,9 +1004,13 @@ fn pipeclose() -> TestResult {
     let [read_end, write_end] = ends;
     let child = spawn_check(|| {
         close(read_end);
-        // xv6 returns -1, having written part; either way, not all.
-        let n = write(write_end, &[7u8; 4096]);
-        ensure!(n < 4096, "a write cut off by the reader returned {n}");
+        // More than the pipe holds, so the writer must sleep; xv6 returns
+        // -1, having written part; either way, not all.
+        let n = write(write_end, &[7u8; 2 * PIPESIZE]);
+        ensure!(
+            n < 2 * PIPESIZE as isize,
+            "a write cut off by the reader returned {n}"
+        );
         Ok(())
     })?;
     close(write_end);

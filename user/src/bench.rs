@@ -1,0 +1,157 @@
+//! What the benchmark programs (`shmbench`, `sysbench`) share: a clock,
+//! numbers with three decimals, CSV rows, and a few process helpers.
+//!
+//! Every benchmark prints one CSV table,
+//! `benchmark,processes,operations,seconds,rate,unit`, which `make bench`
+//! gathers (tools/bench.sh) into `docs/performance.csv`. Time comes from the
+//! time-stamp counter (`rdtsc`: one read costs nothing and never traps),
+//! whose rate [`Clock::calibrate`] learns by counting it over timer ticks
+//! (the kernel's clock ticks 100 times a second). Figures are computed in
+//! integers, so they are exact to the last printed digit.
+
+use alloc::format;
+use alloc::string::String;
+use core::arch::x86_64::_rdtsc;
+use core::fmt;
+use core::hint::spin_loop;
+
+use crate::{exit, fork, pipe, println, sleep, uptime, wait};
+
+/// Timer ticks the TSC is counted over.
+pub const CALIBRATION_TICKS: i32 = 25;
+
+/// Prints one CSV row. A row without `seconds` (a ratio) leaves
+/// `operations` and `seconds` empty.
+pub fn row(
+    benchmark: &str,
+    processes: usize,
+    operations: usize,
+    seconds: Option<Fixed>,
+    rate: Fixed,
+    unit: &str,
+) {
+    match seconds {
+        Some(seconds) => {
+            println!("{benchmark},{processes},{operations},{seconds},{rate},{unit}")
+        }
+        None => println!("{benchmark},{processes},,,{rate},{unit}"),
+    }
+}
+
+/// Reads the time-stamp counter.
+pub fn rdtsc() -> u64 {
+    // SAFETY: rdtsc only reads the counter, which the kernel leaves
+    // readable from user mode (CR4.TSD clear); no memory is involved.
+    unsafe { _rdtsc() }
+}
+
+/// The TSC's rate, learned from the timer.
+pub struct Clock {
+    /// TSC cycles per second.
+    pub hz: u64,
+}
+
+impl Clock {
+    /// Counts TSC cycles over [`CALIBRATION_TICKS`] timer ticks, starting
+    /// and ending just as a tick begins.
+    pub fn calibrate() -> Clock {
+        let first = uptime();
+        while uptime() == first {
+            spin_loop();
+        }
+        let start = rdtsc();
+        let end_tick = first + 1 + CALIBRATION_TICKS;
+        // Sleep most of the way (politely), then watch for the last tick.
+        sleep(CALIBRATION_TICKS - 1);
+        while uptime() < end_tick {
+            spin_loop();
+        }
+        let cycles = rdtsc() - start;
+        Clock {
+            hz: (cycles * 100 / CALIBRATION_TICKS as u64).max(1),
+        }
+    }
+
+    /// `cycles` of the TSC in seconds.
+    pub fn seconds(&self, cycles: u64) -> Fixed {
+        Fixed::ratio(cycles as u128, self.hz as u128)
+    }
+
+    /// `operations` per second, done in `cycles` of the TSC.
+    pub fn rate(&self, operations: u128, cycles: u64) -> Fixed {
+        Fixed::ratio(operations * self.hz as u128, (cycles as u128).max(1))
+    }
+}
+
+/// MiB per second for `bytes` bytes moved in `cycles` of the TSC.
+pub fn mib_per_second(clock: &Clock, bytes: usize, cycles: u64) -> Fixed {
+    Fixed::ratio(
+        bytes as u128 * clock.hz as u128,
+        (cycles as u128).max(1) << 20,
+    )
+}
+
+/// A non-negative number with three decimals.
+#[derive(Clone, Copy)]
+pub struct Fixed {
+    pub thousandths: u128,
+}
+
+impl Fixed {
+    /// `numerator / denominator`, rounded down to a thousandth.
+    pub fn ratio(numerator: u128, denominator: u128) -> Fixed {
+        Fixed {
+            thousandths: numerator * 1000 / denominator,
+        }
+    }
+}
+
+impl fmt::Display for Fixed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}.{:03}",
+            self.thousandths / 1000,
+            self.thousandths % 1000
+        )
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Processes.
+
+/// Forks a child that runs `child` and exits with its result.
+pub fn spawn(child: impl FnOnce() -> i32) -> Result<i32, String> {
+    match fork() {
+        0 => exit(child()),
+        pid if pid < 0 => Err(String::from("fork failed")),
+        pid => Ok(pid),
+    }
+}
+
+/// Waits for `count` children; fails if any did not exit with 0.
+pub fn wait_all(count: usize, what: &str) -> Result<(), String> {
+    let mut failed = 0;
+    for _ in 0..count {
+        let mut status = 0;
+        if wait(Some(&mut status)) < 0 {
+            return Err(format!("{what}: a child went missing"));
+        }
+        if status != 0 {
+            failed += 1;
+        }
+    }
+    match failed {
+        0 => Ok(()),
+        _ => Err(format!("{what}: {failed} of {count} children failed")),
+    }
+}
+
+/// Makes a pipe: `(read end, write end)`.
+pub fn make_pipe() -> Result<(i32, i32), String> {
+    let mut fds = [0; 2];
+    match pipe(&mut fds) {
+        0 => Ok((fds[0], fds[1])),
+        _ => Err(String::from("pipe failed")),
+    }
+}
