@@ -1,5 +1,5 @@
 //! The harness that every user test program shares: `proctest`,
-//! `isolationtest`, `shmtest`, `syscallfuzz` and `usertests`.
+//! `isolationtest`, `shmtest`, `synctest`, `syscallfuzz` and `usertests`.
 //!
 //! # Checks and the runner
 //!
@@ -43,17 +43,19 @@
 //!   went wrong inside the child.
 //!
 //! The protocol of a checking child: before the fork the parent makes a
-//! [`Pipe`], the child's report pipe. The child runs its closure; on
-//! `Ok` it exits with 0; on `Err(why)` it sends the verdict into the pipe
-//! ([`send_verdict`], one write) and exits with [`REPORTED`]. The parent waits for the child first
-//! and reads the pipe only if the status is `REPORTED`, when the message is
-//! already there: so the parent never blocks on a pipe that the child's own
-//! children still hold open, and a child killed half-way is reported as
-//! killed. The message is cut to [`MESSAGE_MAX`] bytes, less than a pipe
-//! holds, so that the child's write never waits for the parent. (A program that a test runs with `exec` can send its verdict
-//! the same way, on a pipe end it is told.) A checking child holds one more descriptor (its end of the
-//! pipe) than its parent, and later siblings inherit the parent's end of
-//! it: checks that count descriptors count from what a process has.
+//! [`Pipe`], the child's report pipe. The child runs its closure; on `Ok`
+//! it exits with 0; on `Err(why)` it sends the verdict into the pipe
+//! ([`send_verdict`], one write) and exits with [`REPORTED`]. The parent
+//! waits for the child first and reads the pipe only if the status is
+//! `REPORTED`, when the message is already there: so the parent never
+//! blocks on a pipe that the child's own children still hold open, and a
+//! child killed half-way is reported as killed. The message is cut to
+//! [`MESSAGE_MAX`] bytes, less than a pipe holds, so that the child's write
+//! never waits for the parent. (A program that a check starts with `exec`
+//! can send its verdict the same way, on a pipe end it is told.) A checking
+//! child holds one more descriptor (its end of the pipe) than its parent,
+//! and later siblings inherit the parent's end of it: checks that count
+//! descriptors count from what a process has.
 //!
 //! # Shared pieces
 //!
@@ -186,16 +188,14 @@ pub fn run_checks(program: &str, checks: &[Check]) -> i32 {
 /// Like [`run_checks`], but runs each check in a child process of its own,
 /// whose exit the verdict waits for.
 pub fn run_checks_in_children(program: &str, checks: &[Check]) -> i32 {
-    run(program, checks, |check| match spawn_check(check) {
-        Ok(child) => match wait_for(child.pid) {
-            Ok(status) => child.verdict(status).map_err(|why| match why {
-                Ending::Reported(why) => why,
-                Ending::Killed => String::from("its process was killed or panicked"),
-                Ending::Exited(status) => format!("its process exited with status {status}"),
-            }),
-            Err(why) => Err(why),
-        },
-        Err(why) => Err(why),
+    run(program, checks, |check| {
+        let child = spawn_check(check)?;
+        let status = wait_for(child.pid)?;
+        child.verdict(status).map_err(|ending| match ending {
+            Ending::Reported(why) => why,
+            Ending::Killed => String::from("its process was killed or panicked"),
+            Ending::Exited(status) => format!("its process exited with status {status}"),
+        })
     })
 }
 
