@@ -32,15 +32,16 @@
 //! - [`spawn`] runs a closure whose result is the child's *exit status*, for
 //!   checks about statuses themselves and about processes that must die.
 //!   [`wait_for`] and [`expect_status`] wait for one such child,
-//!   [`wait_all`] for several in any order; [`expect_killed`] runs a deed
-//!   that the kernel must kill the child for (the kernel ends a process it
-//!   kills, by `kill` or for a fault, with status -1).
+//!   [`wait_all`] for several in any order.
 //! - [`spawn_check`] runs a closure that returns a [`CheckResult`], like a
 //!   check of its own, and hands back a [`Child`]; [`Child::join`] (or
 //!   [`join_all`] for several) turns how it ended into the parent's
 //!   verdict, and [`in_child`] does both at once. A child that fails sends
 //!   its `why` back to the parent, so the parent's `FAIL` line says what
-//!   went wrong inside the child.
+//!   went wrong inside the child. [`expect_killed`] runs a deed that the
+//!   kernel must kill the child for (the kernel ends a process it kills, by
+//!   `kill` or for a fault, with status -1); a child that survives fails
+//!   the check, with its own message if a step before the deed failed.
 //!
 //! The protocol of a checking child: before the fork the parent makes a
 //! [`Pipe`], the child's report pipe. The child runs its closure; on `Ok`
@@ -279,19 +280,6 @@ pub fn wait_all(pids: &[i32]) -> Result<Vec<i32>, String> {
     Ok(statuses.into_iter().flatten().collect())
 }
 
-/// Runs `deed` in a child, which must be killed doing it (status -1); the
-/// child exits with `deed`'s result if it survives. `what` names the deed
-/// in the verdict.
-pub fn expect_killed(what: &str, deed: impl FnOnce() -> i32) -> CheckResult {
-    let pid = spawn(deed)?;
-    match wait_for(pid)? {
-        -1 => Ok(()),
-        status => Err(format!(
-            "{what}: the child exited with status {status} instead of being killed"
-        )),
-    }
-}
-
 /// Reaps every child, so that a failed check leaves no zombies.
 pub fn reap_all() {
     while wait(None) >= 0 {}
@@ -391,6 +379,23 @@ pub fn spawn_check(check: impl FnOnce() -> CheckResult) -> Result<Child, String>
             report.close_write();
             Ok(Child { pid, report })
         }
+    }
+}
+
+/// Runs `deed` in a checking child, which must be killed doing it (status
+/// -1). Should the deed return instead, the child survived and the check
+/// fails, with the deed's own failure if it had one (a step before the
+/// fatal one that went wrong). `what` names the deed in the verdict.
+pub fn expect_killed(what: &str, deed: impl FnOnce() -> CheckResult) -> CheckResult {
+    let child = spawn_check(deed)?;
+    let status = wait_for(child.pid)?;
+    match child.verdict(status) {
+        Err(Ending::Killed) => Ok(()),
+        Ok(()) => Err(format!("{what}: the child survived")),
+        Err(Ending::Reported(why)) => Err(format!("{what}: the child survived: {why}")),
+        Err(Ending::Exited(status)) => Err(format!(
+            "{what}: the child exited with status {status} instead of being killed"
+        )),
     }
 }
 

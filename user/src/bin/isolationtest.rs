@@ -176,7 +176,7 @@ const CHECKS: &[Check] = &[
 static TRAPS: AtomicUsize = AtomicUsize::new(0);
 
 /// [`expect_killed`], counting the trap line the child's death printed.
-fn expect_trap(what: &str, deed: impl FnOnce() -> i32) -> CheckResult {
+fn expect_trap(what: &str, deed: impl FnOnce() -> CheckResult) -> CheckResult {
     expect_killed(what, deed)?;
     TRAPS.fetch_add(1, Ordering::Relaxed);
     Ok(())
@@ -320,14 +320,14 @@ fn io_ports_fault() -> CheckResult {
         for &(form, deed) in PORT_FORMS {
             expect_trap(&format!("{form} on port {port:#x} ({device})"), || {
                 deed(port);
-                0
+                Ok(())
             })?;
         }
     }
     for &(form, deed) in IMMEDIATE_PORT_FORMS {
         expect_trap(form, || {
             deed();
-            0
+            Ok(())
         })?;
     }
     Ok(())
@@ -401,7 +401,7 @@ fn privileged_instructions_fault() -> CheckResult {
     for &(what, deed) in PRIVILEGED {
         expect_trap(what, || {
             deed();
-            0
+            Ok(())
         })?;
     }
     Ok(())
@@ -426,7 +426,7 @@ fn umip_hides_descriptor_tables() -> CheckResult {
         if has_umip {
             expect_trap(what, || {
                 deed();
-                0
+                Ok(())
             })?;
         } else {
             let pid = spawn(|| {
@@ -984,7 +984,7 @@ fn exception_kills_only_raiser(what: &str, deed: fn()) -> CheckResult {
     let before = control_words();
     expect_trap(what, || {
         deed();
-        0
+        Ok(())
     })?;
     let after = control_words();
     ensure!(
@@ -1120,17 +1120,17 @@ fn call(address: usize) {
 fn no_execute_data() -> CheckResult {
     expect_trap("calling the data segment", || {
         call(&raw const DATA_CODE as usize);
-        0
+        Ok(())
     })?;
     expect_trap("calling the stack", || {
         let code = black_box([RET; 16]);
         call(code.as_ptr() as usize);
-        0
+        Ok(())
     })?;
     expect_trap("calling the heap", || {
         let code = black_box(Box::new([RET; 16]));
         call(code.as_ptr() as usize);
-        0
+        Ok(())
     })?;
     let mut shm = Shm::open("isolationtest").map_err(|e| format!("shm_open: {e}"))?;
     shm.trunc(ulib::PGSIZE)
@@ -1140,7 +1140,7 @@ fn no_execute_data() -> CheckResult {
     let address = mapping.address();
     expect_trap("calling shared memory", || {
         call(address);
-        0
+        Ok(())
     })?;
     shm.close().map_err(|e| format!("shm_close: {e}"))
 }
