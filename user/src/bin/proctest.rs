@@ -620,19 +620,15 @@ fn exec_maxarg() -> CheckResult {
         argv.push("x");
     }
     let pid = spawn(|| exec_args("proctest", &argv))?;
-    match wait_for(pid)? {
-        0 => {}
-        1 => {
-            return Err(format!(
-                "the program started with {MAXARG} arguments miscounted them"
-            ));
-        }
-        status => {
-            return Err(format!(
-                "exec with {MAXARG} arguments failed (status {status})"
-            ));
-        }
-    }
+    let status = wait_for(pid)?;
+    ensure!(
+        status != 1,
+        "the program started with {MAXARG} arguments miscounted them"
+    );
+    ensure!(
+        status == 0,
+        "exec with {MAXARG} arguments failed (status {status})"
+    );
     argv.push("one-too-many");
     let pid = spawn(|| match exec_args("proctest", &argv) {
         -1 => 7,

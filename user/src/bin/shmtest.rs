@@ -832,36 +832,26 @@ fn readonly_write_killed() -> CheckResult {
     let (shm, va) = create(b"t-readonly", PGSIZE)?;
     fill(va, PGSIZE, 11);
     let mut ready = Pipe::new()?;
-    let writer = spawn(|| {
+    expect_killed("writing to a read-only mapping", || {
         ready.close_read();
         // Drop the inherited read-write mapping, then map read-only.
-        if close_od(shm.descriptor()) != 0 {
-            return 1;
-        }
-        let Ok(own) = open(b"t-readonly") else {
-            return 2;
-        };
-        let Ok(ro) = map(&own, O_RDONLY) else {
-            return 3;
-        };
-        if ro != va || check_pattern(ro, PGSIZE, 11).is_err() {
-            return 4;
-        }
+        ensure!(
+            close_od(shm.descriptor()) == 0,
+            "closing the inherited descriptor failed"
+        );
+        let own = open(b"t-readonly")?;
+        let ro = map(&own, O_RDONLY)?;
+        ensure!(
+            ro == va,
+            "mapped read-only at {ro:#x}, read-write at {va:#x}"
+        );
+        check_pattern(ro, PGSIZE, 11)?;
         ready.send(1);
         window_write(ro + 100, 0);
-        5
+        Ok(())
     })?;
     ready.close_write();
-    let reached = ready.receive();
-    match wait_for(writer)? {
-        -1 if reached == Some(1) => {}
-        -1 => return Err(String::from("the child died before writing")),
-        status => {
-            return Err(format!(
-                "the writer ended with status {status} instead of being killed"
-            ));
-        }
-    }
+    ensure!(ready.receive() == Some(1), "the child died before writing");
     check_pattern(va, PGSIZE, 11).map_err(|e| format!("after the writer died: {e}"))?;
     window_write(va + 100, 0x42);
     ensure_eq!(window_read(va + 100), 0x42, "the parent's write afterwards");
