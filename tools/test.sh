@@ -620,13 +620,14 @@ for name in $QUEUE_ORDER; do
     if selected "$name"; then "queue_$name"; fi
 done
 # The queue runs in a process group of its own (job control, set -m, puts
-# a background job in one): stopping it on an interrupt stops every QEMU
-# it started.
+# a background job in one): stopping that group when this script ends, on
+# an interrupt or an error, stops every QEMU the queue started.
 set -m
 run_queue &
 queue_pid=$!
 set +m
-trap 'kill -TERM -- -"$queue_pid" 2>/dev/null; exit 130' INT TERM
+trap 'kill -TERM -- -"$queue_pid" 2>/dev/null' EXIT
+trap 'exit 130' INT TERM
 
 for name in $ALL_SUITES; do
     if [ "$name" != host ] && selected "$name"; then "report_$name"; fi
