@@ -4,10 +4,13 @@
 #   make            build the kernel and the bootable ISO
 #   make qemu-nox   boot it with the serial console in this terminal (Ctrl-A X quits)
 #   make qemu       boot it in a QEMU window (CGA screen), serial on this terminal
-#   make qemu-gdb / make qemu-nox-gdb   the same, waiting for gdb (see .gdbinit)
+#   make qemu-gdb / make qemu-nox-gdb   the same, waiting for gdb; then `make gdb`
+#   make asm        disassembly listings: build/kernel.asm, build/asm/NAME.asm
 #   make test       run every test; the last line says "N passed, M failed"
 #   make test SUITES="shmtest usertests"   run only those suites (the list
 #                   is at the top of tools/test.sh)
+#   make bench      benchmarks at 1, 2 and 4 CPUs -> docs/performance.csv and .png
+#   make lab-shm    the shared-memory lab: this tree without the solution, in LAB_DIR
 #   make clean      remove everything built
 
 CPUS ?= 2
@@ -29,19 +32,34 @@ BUILD_STD := -Zbuild-std=core,compiler_builtins,alloc \
 # registers, so it never has to save them for itself), the kernel code
 # model (it lives in the top 2 GiB).
 TARGET_SPEC := x86_64-xv6.json
-CARGO_BARE := $(BUILD_STD) --target $(TARGET_SPEC)
 
-KERNEL := target/x86_64-xv6/release/kernel
+# OPT=debug builds a kernel for stepping through with gdb: less inlining,
+# so breakpoints land where the source says (Cargo.toml's profile
+# `kernel-debug`); it boots into its own ISO, build/xv6-debug.iso.
+OPT ?= release
+ifeq ($(OPT),debug)
+KERNEL_PROFILE := kernel-debug
+ISO_NAME := xv6-debug
+else
+KERNEL_PROFILE := release
+ISO_NAME := xv6
+endif
+CARGO_BARE := $(BUILD_STD) --target $(TARGET_SPEC)
+CARGO_KERNEL := $(filter-out --release,$(CARGO_BARE)) --profile $(KERNEL_PROFILE)
+
+KERNEL := target/x86_64-xv6/$(KERNEL_PROFILE)/kernel
 
 # User programs: the standard x86_64 ABI with SSE (the kernel saves every
 # process's FPU/SSE registers) and the small code model (they live at low
 # addresses). Their own target, so they get their own `core`.
-# Debug info is stripped: the programs must fit in the small file system.
+# They are built with debug info, for gdb (add-symbol-file
+# target/user/x86_64-xv6-user/release/NAME); the file system, which is
+# small, gets copies without it (build/user/NAME).
 USER_TARGET_SPEC := x86_64-xv6-user.json
 CARGO_USER := $(BUILD_STD) --target $(USER_TARGET_SPEC)
-USER_RUSTFLAGS := -C strip=debuginfo
+USER_RUSTFLAGS :=
 USER_TARGET_DIR := target/user
-ISO := $(BUILD)/xv6.iso
+ISO := $(BUILD)/$(ISO_NAME).iso
 FS_IMG := $(BUILD)/fs.img
 MKFS := target/release/mkfs
 
@@ -49,6 +67,7 @@ MKFS := target/release/mkfs
 # user/src/bin, by name.
 USER_DIR := $(USER_TARGET_DIR)/x86_64-xv6-user/release
 USER_PROGRAMS := $(patsubst user/src/bin/%.rs,$(USER_DIR)/%,$(wildcard user/src/bin/*.rs))
+USER_IMAGES := $(patsubst $(USER_DIR)/%,$(BUILD)/user/%,$(USER_PROGRAMS))
 
 # Every QEMU flag lives here. TCG (software emulation) is QEMU's default and
 # the only accelerator that works on our CI machines.
@@ -58,12 +77,14 @@ QEMUOPTS = -smp $(CPUS) -m $(MEM) -no-reboot \
 # The file system is the IDE primary slave (disk 1); the ISO is a CD on the
 # secondary channel.
 QEMUDISK = -drive file=$(FS_IMG),index=1,media=disk,format=raw
-GDBPORT := 26000
+# One port per user, as xv6 does, so that two users of a machine can debug
+# at once.
+GDBPORT := $(shell expr `id -u` % 5000 + 25000)
 
 # A recipe that fails leaves no half-written target behind for the next make.
 .DELETE_ON_ERROR:
 
-.PHONY: all setup kernel FORCE qemu qemu-nox qemu-gdb qemu-nox-gdb test clean
+.PHONY: all setup kernel FORCE qemu qemu-nox qemu-gdb qemu-nox-gdb gdb asm test bench lab-shm clean
 
 all: $(ISO) $(FS_IMG)
 
@@ -80,7 +101,7 @@ setup: $(BUILD)/.setup-done
 kernel: $(KERNEL)
 
 $(KERNEL): $(BUILD)/.setup-done FORCE
-	cargo build -p kernel $(CARGO_BARE)
+	cargo build -p kernel $(CARGO_KERNEL)
 
 # One cargo call builds every user program (a grouped target: make runs
 # the recipe once for all of them).
@@ -96,30 +117,58 @@ $(MKFS): $(BUILD)/.setup-done FORCE
 # $(C_PROGRAMS). Their rules live in user/c/c.mk.
 include user/c/c.mk
 
+# What goes into the file system: each program without its debug info.
+$(BUILD)/user/%: $(USER_DIR)/%
+	@mkdir -p $(@D)
+	strip --strip-debug -o $@ $<
+
 # The file system: every user program, and the README to read in the shell.
-$(FS_IMG): $(MKFS) $(USER_PROGRAMS) $(C_PROGRAMS) README.md
+$(FS_IMG): $(MKFS) $(USER_IMAGES) $(C_PROGRAMS) README.md
 	cp README.md $(BUILD)/README
-	$(MKFS) $@ $(BUILD)/README $(USER_PROGRAMS) $(C_PROGRAMS)
+	$(MKFS) $@ $(BUILD)/README $(USER_IMAGES) $(C_PROGRAMS)
 
 # One ISO per kernel command line: $(BUILD)/<name>.iso boots with the
 # command line in tools/cmdline/<name> (the normal image has none).
 $(BUILD)/%.iso: $(KERNEL) tools/mkiso.sh
-	@tools/mkiso.sh $@ $(KERNEL) "$(if $(filter xv6,$*),,$(shell cat tools/cmdline/$*))"
+	@tools/mkiso.sh $@ $(KERNEL) "$(if $(filter xv6 xv6-debug,$*),,$(shell cat tools/cmdline/$*))"
 
 qemu: $(ISO) $(FS_IMG)
+	@$(QEMU) -display help 2>/dev/null | grep -qx 'gtk\|sdl' || { \
+		echo "make qemu needs QEMU's display modules: sudo apt-get install qemu-system-gui"; \
+		echo "(or use make qemu-nox, which needs no display)"; exit 1; }
 	$(QEMU) $(QEMUOPTS) $(QEMUDISK) -cdrom $(ISO) -serial mon:stdio
 
 qemu-nox: $(ISO) $(FS_IMG)
 	@echo "*** Serial console. Quit with Ctrl-A then X."
 	$(QEMU) $(QEMUOPTS) $(QEMUDISK) -cdrom $(ISO) -serial mon:stdio -display none
 
-qemu-gdb: $(ISO) $(FS_IMG)
-	@echo "*** Waiting for gdb on port $(GDBPORT): run 'gdb' in this directory."
+# .gdbinit: the template with this user's port and the kernel's ELF (with
+# all its symbols; the ISO's copy is stripped).
+.gdbinit: .gdbinit.tmpl FORCE
+	@sed "s|GDB_PORT|$(GDBPORT)|g; s|KERNEL_ELF|$(KERNEL)|" $< > $@.new
+	@cmp -s $@.new $@ && rm $@.new || mv $@.new $@
+
+qemu-gdb: $(ISO) $(FS_IMG) .gdbinit
+	@echo "*** Waiting for gdb on port $(GDBPORT): run 'make gdb$(if $(filter debug,$(OPT)), OPT=debug)' in another terminal."
 	$(QEMU) $(QEMUOPTS) $(QEMUDISK) -cdrom $(ISO) -serial mon:stdio -S -gdb tcp::$(GDBPORT)
 
-qemu-nox-gdb: $(ISO) $(FS_IMG)
-	@echo "*** Waiting for gdb on port $(GDBPORT): run 'gdb' in this directory."
+qemu-nox-gdb: $(ISO) $(FS_IMG) .gdbinit
+	@echo "*** Waiting for gdb on port $(GDBPORT): run 'make gdb$(if $(filter debug,$(OPT)), OPT=debug)' in another terminal."
 	$(QEMU) $(QEMUOPTS) $(QEMUDISK) -cdrom $(ISO) -serial mon:stdio -display none -S -gdb tcp::$(GDBPORT)
+
+# gdb, allowed to load this directory's .gdbinit (which it refuses by
+# default), connected to `make qemu-gdb`.
+gdb: .gdbinit $(KERNEL)
+	gdb -q -iex "add-auto-load-safe-path $(CURDIR)/.gdbinit"
+
+# Disassembly listings, with source lines where the debug info has them.
+asm: $(KERNEL) $(USER_PROGRAMS) $(C_PROGRAMS)
+	@mkdir -p $(BUILD)/asm
+	objdump -d -S -C --no-show-raw-insn $(KERNEL) > $(BUILD)/kernel.asm
+	@for program in $(USER_PROGRAMS) $(patsubst $(C_BUILD)/%,$(C_BUILD)/debug/%,$(C_PROGRAMS)); do \
+		objdump -d -S -C --no-show-raw-insn $$program > $(BUILD)/asm/$$(basename $$program).asm; \
+	done
+	@echo "listings: $(BUILD)/kernel.asm and $(BUILD)/asm/NAME.asm"
 
 # The harness needs the normal ISO and the test ISOs; it runs QEMU itself
 # with these flags.
@@ -131,6 +180,27 @@ test: $(TEST_ISOS) $(FS_IMG)
 		FS_IMG="$(FS_IMG)" MKFS="$(MKFS)" \
 		USER_RUSTFLAGS="$(USER_RUSTFLAGS)" USER_TARGET_DIR="$(USER_TARGET_DIR)" \
 		SUITES="$(SUITES)" JOBS="$(TEST_JOBS)" tools/test.sh
+
+# Benchmarks, not part of `make test` (they take their own time): boots
+# the benchmark images at 1, 2 and 4 CPUs, REPS times each (default 3),
+# writes docs/performance.csv and draws docs/performance.png.
+BENCH_ISOS := $(ISO) $(BUILD)/test-shmbench.iso $(BUILD)/test-sysbench.iso
+
+$(BUILD)/.bench-setup-done: tools/setup.sh
+	@tools/setup.sh bench
+	@mkdir -p $(BUILD) && touch $@
+
+bench: $(BUILD)/.bench-setup-done $(BENCH_ISOS) $(FS_IMG)
+	@QEMU="$(QEMU)" QEMUOPTS="$(QEMUOPTS)" BUILD="$(BUILD)" FS_IMG="$(FS_IMG)" \
+		TIMEOUT="$(TEST_TIMEOUT)" tools/bench.sh
+	/usr/bin/python3 tools/plot.py docs/performance.csv docs/performance.png
+
+# A teacher's lab kit: a copy of the tree without the shared-memory
+# solution (stubs that compile and fail), with a handout, LAB-SHM.md.
+LAB_DIR ?= ../$(notdir $(CURDIR))-lab-shm
+
+lab-shm:
+	@tools/mklab.sh $(LAB_DIR)
 
 clean:
 	cargo clean

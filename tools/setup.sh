@@ -8,12 +8,28 @@
 #    C user programs. As root on Debian/Ubuntu we
 #    install them with apt-get; otherwise we stop with the one command to run.
 #
-# `setup.sh packages` does step 2 only (CI runs it under sudo).
+# `setup.sh packages` does step 2 only (CI runs it under sudo);
+# `setup.sh bench` checks for what `make bench` needs besides: Debian's
+# python3-matplotlib, for the system Python that draws the plot.
 set -eu
 
 cd "$(dirname "$0")/.."
 
-if [ "${1:-}" = packages ]; then
+if [ "${1:-}" = bench ]; then
+    if /usr/bin/python3 -c 'import matplotlib' 2>/dev/null; then
+        exit 0
+    fi
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "setup: installing python3-matplotlib"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends python3-matplotlib >/dev/null
+        exit 0
+    fi
+    echo "error: make bench draws its plot with matplotlib for /usr/bin/python3." >&2
+    echo "Install it with:  sudo apt-get install python3-matplotlib" >&2
+    exit 1
+elif [ "${1:-}" = packages ]; then
     :
 elif ! command -v rustup >/dev/null 2>&1; then
     echo "error: rustup is not installed. Install it from https://rustup.rs and run make again." >&2

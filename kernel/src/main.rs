@@ -106,9 +106,10 @@ extern "C" fn kernel_entry(boot_info_phys: usize) -> ! {
     proc::init(); // kernel stacks of the process table
     ide::init(); // the disk with the file system
     mp::start_others(); // the other CPUs
+    let cpus = cpu::started_count();
     println!(
-        "xv6-rs: {} CPUs running, {} pages ({} MiB) free",
-        cpu::started_count(),
+        "xv6-rs: {cpus} CPU{} running, {} pages ({} MiB) free",
+        if cpus == 1 { "" } else { "s" },
         kalloc::free_pages(),
         (kalloc::free_pages() * param::PGSIZE) >> 20
     );

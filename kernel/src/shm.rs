@@ -113,6 +113,7 @@ fn free_page(page: usize) {
 /// shm_open(name): a descriptor for the object called `name`, created if
 /// needed.
 pub fn sys_open(args: &Args, me: &mut Private) -> SysResult {
+    // LAB shm: solution begins
     // One byte more than the longest name, for the NUL: a longer name has
     // no NUL within the buffer and is refused, not cut.
     let mut buffer = [0u8; SHM_NAME_MAX + 1];
@@ -124,6 +125,10 @@ pub fn sys_open(args: &Args, me: &mut Private) -> SysResult {
     }
     let slot = table.open(name)?;
     Ok(descriptors.alloc(slot).expect("a descriptor is free"))
+    // LAB shm: stub
+    // let _ = (args, me);
+    // Err(Error::OutOfResources)
+    // LAB shm: end
 }
 
 /// Descriptor argument `n`: a C `int`, so anything, negative included;
@@ -134,6 +139,7 @@ fn od_arg(args: &Args, n: usize) -> Result<usize, Error> {
 
 /// shm_trunc(od, size): gives the object its size and zeroed pages, once.
 pub fn sys_trunc(args: &Args, me: &mut Private) -> SysResult {
+    // LAB shm: solution begins
     let od = od_arg(args, 0)?;
     // The size is a C int: sign-extend the low 32 bits.
     let size = i64::from(args.int(1));
@@ -142,11 +148,16 @@ pub fn sys_trunc(args: &Args, me: &mut Private) -> SysResult {
     let descriptor = descriptors.get(od)?;
     let bytes = table.trunc(descriptor.slot, size, kalloc_zeroed, free_page)?;
     Ok(bytes)
+    // LAB shm: stub
+    // let _ = (args, me);
+    // Err(Error::InvalidArgument)
+    // LAB shm: end
 }
 
 /// shm_map(od, &va, flags): maps the whole object at its slot's address
 /// and stores that address in `*va`.
 pub fn sys_map(args: &Args, private: &mut Private) -> SysResult {
+    // LAB shm: solution begins
     let od = od_arg(args, 0)?;
     let va_pointer = args.addr(1);
     let access = Access::from_flags(i64::from(args.int(2)))?;
@@ -177,15 +188,24 @@ pub fn sys_map(args: &Args, private: &mut Private) -> SysResult {
     vm::copy_out(space, va_pointer, &base.to_ne_bytes())?;
     private.shm.set_mapped(od, access)?;
     Ok(0)
+    // LAB shm: stub
+    // let _ = (args, private);
+    // Err(Error::InvalidArgument)
+    // LAB shm: end
 }
 
 /// shm_close(od): unmaps (if mapped) and frees the descriptor, dropping a
 /// reference to the object.
 pub fn sys_close(args: &Args, private: &mut Private) -> SysResult {
+    // LAB shm: solution begins
     let od = od_arg(args, 0)?;
     let mut table = TABLE.lock();
     close_descriptor(private, &mut table, od)?;
     Ok(0)
+    // LAB shm: stub
+    // let _ = (args, private);
+    // Err(Error::BadDescriptor)
+    // LAB shm: end
 }
 
 /// Closes descriptor `od` of `private`, with the table locked.
@@ -207,11 +227,15 @@ fn close_descriptor(private: &mut Private, table: &mut Table, od: usize) -> Resu
 /// Closes every descriptor of a process: exit, and exec once it has
 /// succeeded. Runs before the address space is freed.
 pub fn close_all(private: &mut Private) {
+    // LAB shm: solution begins
     let mut table = TABLE.lock();
     let open: Descriptors = private.shm;
     for (od, _) in open.iter() {
         close_descriptor(private, &mut table, od).expect("the descriptor is open");
     }
+    // LAB shm: stub
+    // let _ = private;
+    // LAB shm: end
 }
 
 /// Gives a child of `parent` copies of its descriptors (one more reference
@@ -219,6 +243,7 @@ pub fn close_all(private: &mut Private) {
 /// same addresses with the same rights. If memory for the child's page
 /// tables runs out, closes everything it gave the child and fails.
 pub fn fork(parent: &Private, child: &mut Private) -> Result<(), Error> {
+    // LAB shm: solution begins
     let mut table = TABLE.lock();
     child.shm = parent.shm;
     for (_, descriptor) in parent.shm.iter() {
@@ -252,6 +277,10 @@ pub fn fork(parent: &Private, child: &mut Private) -> Result<(), Error> {
         return Err(Error::OutOfResources);
     }
     Ok(())
+    // LAB shm: stub
+    // let _ = (parent, child);
+    // Ok(())
+    // LAB shm: end
 }
 
 /// A process waiting in `shm_wait`.

@@ -1087,6 +1087,36 @@ static const char *shm_fork_shares(void) {
   return 0;
 }
 
+// shm_wait and shm_wake from C: a wrong value returns at once, waking
+// nobody wakes nobody, a forked child asleep on a word is woken.
+static const char *shm_wait_wake(void) {
+  int od = shm_open("ctest-wait");
+  int *word;
+  CHECK(od >= 0 && shm_trunc(od, 4096) == 4096 && shm_map(od, (void **)&word, O_RDWR) == 0,
+        "cannot make an object");
+  word[0] = 5;
+  CHECK(shm_wait(&word[0], 4) == -1, "shm_wait on a word holding 5, expecting 4, did not return -1");
+  CHECK(shm_wake(&word[0], 1) == 0, "shm_wake with nobody waiting did not return 0");
+  CHECK(shm_wake(&word[0], 0) == -1, "shm_wake(n = 0) did not return -1");
+  CHECK(shm_wait((int *)((char *)word + 1), 5) == -1, "shm_wait on a misaligned word did not return -1");
+  word[0] = 0;
+  int pid = fork();
+  CHECK(pid >= 0, "fork failed");
+  if (pid == 0)
+    exit_status(shm_wait(&word[0], 0) == 0 ? 0 : 1);
+  int woken = 0;
+  for (int tries = 0; tries < 200 && woken == 0; tries++) {
+    woken = shm_wake(&word[0], 1);
+    if (woken == 0)
+      sleep(1);
+  }
+  int status;
+  CHECK(wait_status(&status) == pid, "wait did not return the waiter");
+  CHECK(woken == 1 && status == 0, "the waiter was not woken by shm_wake");
+  shm_close(od);
+  return 0;
+}
+
 // The text format of the Rust tools shmput and shmget (user/src/shm.rs).
 struct text {
   uint length;
@@ -1173,6 +1203,7 @@ static const struct check {
     {"shm_errors", shm_errors},
     {"shm_descriptor_limit", shm_descriptor_limit},
     {"shm_fork_shares", shm_fork_shares},
+    {"shm_wait_wake", shm_wait_wake},
     {"shm_c_to_rust", shm_c_to_rust},
     {"shm_rust_to_c", shm_rust_to_c},
 };

@@ -149,6 +149,7 @@ impl Table {
     /// Finds the object called `name`, or creates an unsized one in the
     /// lowest free slot, and adds a reference. Returns the slot.
     pub fn open(&mut self, name: &[u8]) -> Result<usize, ShmError> {
+        // LAB shm: solution begins
         check_name(name)?;
         let slot = match self
             .slots
@@ -171,6 +172,10 @@ impl Table {
         };
         self.slots[slot].references += 1;
         Ok(slot)
+        // LAB shm: stub
+        // let _ = name;
+        // Err(ShmError::TableFull)
+        // LAB shm: end
     }
 
     /// Adds a reference to an open object (a descriptor copied by fork).
@@ -191,6 +196,7 @@ impl Table {
         mut alloc: impl FnMut() -> Option<Page>,
         mut free: impl FnMut(Page),
     ) -> Result<usize, ShmError> {
+        // LAB shm: solution begins
         let page_count = pages_for(size)?;
         let entry = &mut self.slots[slot];
         assert!(entry.references > 0, "trunc of a free slot");
@@ -210,6 +216,10 @@ impl Table {
         }
         entry.page_count = page_count;
         Ok(page_count * PGSIZE)
+        // LAB shm: stub
+        // let _ = (slot, size, &mut alloc, &mut free);
+        // Err(ShmError::OutOfMemory)
+        // LAB shm: end
     }
 
     /// The pages of the object in `slot` (none if unsized).
@@ -243,6 +253,7 @@ impl Table {
     /// Drops a reference to the object in `slot`. The last one frees its
     /// pages with `free` and the slot.
     pub fn close(&mut self, slot: usize, mut free: impl FnMut(Page)) {
+        // LAB shm: solution begins
         let entry = &mut self.slots[slot];
         assert!(entry.references > 0, "close of a free slot");
         entry.references -= 1;
@@ -252,6 +263,9 @@ impl Table {
             }
             *entry = Slot::EMPTY;
         }
+        // LAB shm: stub
+        // let _ = (slot, &mut free);
+        // LAB shm: end
     }
 }
 
@@ -290,6 +304,7 @@ impl Descriptors {
 
     /// Takes the lowest free descriptor for `slot`, unmapped.
     pub fn alloc(&mut self, slot: usize) -> Result<usize, ShmError> {
+        // LAB shm: solution begins
         let od = self
             .entries
             .iter()
@@ -297,16 +312,25 @@ impl Descriptors {
             .ok_or(ShmError::NoDescriptor)?;
         self.entries[od] = Some(Descriptor { slot, mapped: None });
         Ok(od)
+        // LAB shm: stub
+        // let _ = slot;
+        // Err(ShmError::NoDescriptor)
+        // LAB shm: end
     }
 
     /// The open descriptor `od`, which comes from a user and may be any
     /// number.
     pub fn get(&self, od: usize) -> Result<Descriptor, ShmError> {
+        // LAB shm: solution begins
         self.entries
             .get(od)
             .copied()
             .flatten()
             .ok_or(ShmError::BadDescriptor)
+        // LAB shm: stub
+        // let _ = od;
+        // Err(ShmError::BadDescriptor)
+        // LAB shm: end
     }
 
     /// Records that descriptor `od` (open) is now mapped with `access`.
@@ -329,9 +353,14 @@ impl Descriptors {
 
     /// Frees descriptor `od` and returns what it was.
     pub fn remove(&mut self, od: usize) -> Result<Descriptor, ShmError> {
+        // LAB shm: solution begins
         let descriptor = self.get(od)?;
         self.entries[od] = None;
         Ok(descriptor)
+        // LAB shm: stub
+        // let _ = od;
+        // Err(ShmError::BadDescriptor)
+        // LAB shm: end
     }
 
     /// Every open descriptor, with its number.
