@@ -7,6 +7,8 @@
 #   make qemu-gdb / make qemu-nox-gdb   the same, waiting for gdb; then `make gdb`
 #   make asm        disassembly listings: build/kernel.asm, build/asm/NAME.asm
 #   make test       run every test; the last line says "N passed, M failed"
+#   make test SUITES="shmtest usertests"   run only those suites (the list
+#                   is at the top of tools/test.sh)
 #   make bench      benchmarks at 1, 2 and 4 CPUs -> docs/performance.csv and .png
 #   make lab-shm    the shared-memory lab: this tree without the solution, in LAB_DIR
 #   make clean      remove everything built
@@ -15,6 +17,10 @@ CPUS ?= 2
 MEM ?= 512M
 # Seconds a single headless QEMU run may take before it counts as a hang.
 TEST_TIMEOUT ?= 120
+# The test suites to run (empty: all), and how many QEMU boots run at once
+# (empty: 2 on a machine with at least 2 cores, else 1).
+SUITES ?=
+TEST_JOBS ?=
 
 BUILD := build
 
@@ -173,7 +179,7 @@ test: $(TEST_ISOS) $(FS_IMG)
 		BUILD="$(BUILD)" KERNEL="$(KERNEL)" CARGO_BARE="$(CARGO_BARE)" CARGO_USER="$(CARGO_USER)" \
 		FS_IMG="$(FS_IMG)" MKFS="$(MKFS)" \
 		USER_RUSTFLAGS="$(USER_RUSTFLAGS)" USER_TARGET_DIR="$(USER_TARGET_DIR)" \
-		tools/test.sh
+		SUITES="$(SUITES)" JOBS="$(TEST_JOBS)" tools/test.sh
 
 # Benchmarks, not part of `make test` (they take their own time): boots
 # the benchmark images at 1, 2 and 4 CPUs, REPS times each (default 3),

@@ -1,18 +1,98 @@
 #!/bin/bash
 # The test harness behind `make test`. The Makefile has built the ISOs and
 # passes QEMU, QEMUOPTS, CPUS, TIMEOUT, BUILD, KERNEL, CARGO_BARE (the
-# kernel's cargo flags) and CARGO_USER (the user programs').
+# kernel's cargo flags), CARGO_USER (the user programs'), FS_IMG, MKFS,
+# USER_RUSTFLAGS, USER_TARGET_DIR, and SUITES and JOBS (below).
 #
 # Every check prints "PASS name" or "FAIL name: why". In-OS checks are the
-# PASS/FAIL lines the kernel prints on the serial port; the harness adds its
-# own (exit codes, expected text, host tools). The last line is
-# "N passed, M failed", and the exit status is non-zero on any failure.
+# PASS/FAIL lines the kernel and the test programs print on the serial
+# port; the harness adds its own (exit codes, expected text, host tools).
+# The last line is "N passed, M failed", and the exit status is non-zero on
+# any failure.
+#
+# Suites. The checks come in suites, which run and report in this order:
+#
+#   host           on the host: cargo fmt, clippy, the unit tests of abi,
+#                  mkfs and shmtable, the C headers against abi, the C
+#                  programs without warnings, the multiboot header, and an
+#                  unchanged tree not being rebuilt
+#   ktest          the in-kernel tests, at 1, 2 and 4 CPUs
+#   proctest       a user test program that init runs: processes and their
+#                  system calls, at 1, 2 and 4 CPUs
+#   isolationtest  ports, privileged instructions, FPU/SSE privacy, at 1, 2
+#                  and 4 CPUs, and on -cpu max at 2 and 4
+#   usertests      the file system and the userland (xv6's usertests), at 1
+#                  and 2 CPUs; the disk must be consistent afterwards
+#   shmtest        shared memory, one check per rule of SHM-SPEC.md, at 1, 2
+#                  and 4 CPUs
+#   synctest       waiting on shared memory (shm_wait, shm_wake) and the
+#                  locks and channel of ulib::sync, at 1, 2 and 4 CPUs
+#   ctest          the C runtime and exec of gcc's output, at 1 and 2 CPUs;
+#                  the disk must be consistent afterwards
+#   syscallfuzz    random system calls and instructions, at 1, 2 and 4 CPUs
+#   session        a scripted session with the shell, through the serial
+#                  console
+#   failures       boots that must fail, and say why: a panic, a kernel page
+#                  fault, a lock taken twice, a kernel stack and a CPU stack
+#                  overflowing, SMAP and SMEP stopping the kernel, no file
+#                  system disk, a corrupt superblock
+#
+# `make test SUITES="shmtest usertests"` runs only the suites named (in the
+# order above, whatever the order named); without SUITES, all of them.
+#
+# Boots run in parallel: every QEMU boot of the chosen suites is queued at
+# the start and run in the background, JOBS at a time (default: 2 where
+# `nproc` reports at least 2 cores, else 1), each writing its serial output
+# to its own log in $BUILD/test-logs. The suites then report in the order
+# above, each waiting for its own boots, so the output reads the same
+# however the boots interleaved. The longest boots are queued first, so
+# that the short ones fill the gaps.
 set -u
+
+# How a boot ends. The kernel leaves QEMU through the isa-debug-exit device
+# (see QEMUOPTS in the Makefile): writing v makes QEMU exit with status
+# (v << 1) | 1, and the kernel writes 0x10 when everything passed, 0x11 on
+# a failure or a panic (ktest.rs). timeout(1) exits with 124 when it had to
+# stop QEMU.
+EXIT_PASSED=33
+EXIT_FAILED=35
+EXIT_TIMEOUT=124
+
+# Where `corrupt superblock` writes: the file system's block size (BSIZE in
+# kernel/abi/src/fs.rs), the superblock's block number, and the offset of
+# its bmapstart field (the seventh u32 after the magic number).
+BSIZE=1024
+SUPERBLOCK_BLOCK=1
+BMAPSTART_OFFSET=28
+
+ALL_SUITES="host ktest proctest isolationtest usertests shmtest synctest ctest syscallfuzz session failures"
+# The order in which the suites' boots are queued: longest first.
+QUEUE_ORDER="syscallfuzz usertests isolationtest ktest proctest shmtest synctest ctest session failures"
+
+SUITES=${SUITES:-$ALL_SUITES}
+for name in $SUITES; do
+    case " $ALL_SUITES " in
+        *" $name "*) ;;
+        *)
+            echo "test.sh: no suite named '$name'; the suites are: $ALL_SUITES" >&2
+            exit 2
+            ;;
+    esac
+done
+# selected SUITE: is SUITE among those to run?
+selected() {
+    case " $SUITES " in *" $1 "*) return 0 ;; *) return 1 ;; esac
+}
+
+if [ -z "${JOBS:-}" ]; then
+    if [ "$(nproc)" -ge 2 ]; then JOBS=2; else JOBS=1; fi
+fi
 
 passed=0
 failed=0
 logs=$BUILD/test-logs
 mkdir -p "$logs"
+rm -f "$logs"/*.status
 
 pass() { echo "PASS $1"; passed=$((passed + 1)); }
 fail() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
@@ -22,32 +102,7 @@ check() { # check NAME WHY-IF-FAILED COMMAND...
     if "$@" >/dev/null 2>&1; then pass "$name"; else fail "$name" "$why"; fi
 }
 
-# boot ISO LOG [CPUS [DISK]]: boots ISO headless, serial output to LOG,
-# with the extra QEMU flags in $QEMU_EXTRA (e.g. "-cpu max") if set;
-# sets $status to QEMU's exit status (124 on timeout). The file system disk
-# is a fresh copy of fs.img (LOG with .img for .log, kept for
-# `mkfs --check`), or the image DISK, or none at all if DISK is "none".
-boot() {
-    local iso=$1 log=$2 cpus=${3:-$CPUS} disk=${4:-}
-    if [ -z "$disk" ]; then
-        disk=${log%.log}.img
-        cp "$FS_IMG" "$disk"
-    fi
-    local drive="-drive file=$disk,index=1,media=disk,format=raw"
-    if [ "$disk" = none ]; then
-        drive=
-    fi
-    # shellcheck disable=SC2086 # QEMUOPTS and drive are lists of flags
-    timeout --foreground -k 5 "$TIMEOUT" $QEMU $QEMUOPTS ${QEMU_EXTRA:-} -smp "$cpus" -cdrom "$iso" \
-        $drive \
-        -display none -serial "file:$log" -monitor none </dev/null >/dev/null 2>&1
-    status=$?
-    if [ $status = 124 ]; then
-        echo "  (QEMU timed out after $TIMEOUT s; log: $log)"
-    fi
-}
-
-# expect_exit NAME WANTED: checks $status from the last boot.
+# expect_exit NAME WANTED: checks $status from the last boot awaited.
 expect_exit() {
     if [ "$status" = "$2" ]; then pass "$1"; else fail "$1" "QEMU exited with $status, expected $2"; fi
 }
@@ -55,16 +110,6 @@ expect_exit() {
 # expect_text NAME LOG PATTERN: checks that LOG has a line matching PATTERN.
 expect_text() {
     if grep -q -- "$3" "$2"; then pass "$1"; else fail "$1" "no line matching '$3' in $2"; fi
-}
-
-# suite NAME ISO CPUS: boots ISO with CPUS CPUs and counts the PASS/FAIL
-# lines the OS printed; leaves the serial log's path in $log, for the
-# suite's own checks.
-suite() {
-    echo "== $1 (CPUS=$3)"
-    log=$logs/$1-$3.log
-    boot "$BUILD/$2" "$log" "$3"
-    in_os_results "$log"
 }
 
 # in_os_results LOG: counts the PASS/FAIL lines the OS printed.
@@ -79,61 +124,141 @@ in_os_results() {
     done <"$1"
 }
 
-echo "== host checks"
-check multiboot2-header "grub-file rejects $KERNEL" grub-file --is-x86-multiboot2 "$KERNEL"
-check cargo-fmt "run 'cargo fmt --all' and commit the result" cargo fmt --all --check
-# shellcheck disable=SC2086 # CARGO_BARE is a list of flags
-check clippy-kernel "clippy reports warnings: run make and fix them" \
-    cargo clippy -p kernel $CARGO_BARE -- -D warnings
-iso_before=$(stat -c %Y "$BUILD/xv6.iso")
-fs_before=$(stat -c %Y "$FS_IMG")
-make --no-print-directory all >/dev/null 2>&1
-check incremental-build "make rebuilt the ISO or fs.img of an unchanged tree" \
-    test "$(stat -c %Y "$BUILD/xv6.iso") $(stat -c %Y "$FS_IMG")" = "$iso_before $fs_before"
+# ---------------------------------------------------------------------------
+# The boot queue.
 
-# shellcheck disable=SC2086 # the flags are lists
-check clippy-user "clippy reports warnings in the user programs" \
-    env RUSTFLAGS="$USER_RUSTFLAGS" cargo clippy -q -p user $CARGO_USER \
-    --target-dir "$USER_TARGET_DIR" -- -D warnings
+job_names=()
+job_commands=()
 
-echo "== host unit tests (abi, mkfs, shmtable)"
-check host-unit-tests "cargo test -p abi -p mkfs -p shmtable failed: run it to see why" \
-    cargo test -q -p abi -p mkfs -p shmtable
-# (Also part of the unit tests above; named here so that its failure says
-# what it means.)
-check c-headers-match-abi "user/c/include disagrees with kernel/abi: run cargo test -p abi --test c_headers" \
-    cargo test -q -p abi --test c_headers
-check c-no-warnings "gcc -Wall -Wextra warns about a C program: run make c-warnings" \
-    make --no-print-directory c-warnings
-check clippy-host "clippy reports warnings in abi, mkfs or shmtable" \
-    cargo clippy -q -p abi -p mkfs -p shmtable --all-targets -- -D warnings
+# queue NAME COMMAND...: adds a boot to the queue. COMMAND runs in the
+# background, writes its output to $logs/NAME.log, and returns QEMU's exit
+# status, which is then recorded in $logs/NAME.status.
+queue() {
+    local name=$1
+    shift
+    job_names+=("$name")
+    job_commands+=("$(printf '%q ' "$@")")
+}
 
-# The in-kernel suite, on every CPU count the issues name.
-for cpus in 1 2 4; do
-    suite ktest test.iso "$cpus"
-    expect_text "boot-banner-$cpus" "$log" "^xv6-rs: a Rust rewrite of xv6"
-    expect_text "memory-map-$cpus" "$log" "usable"
-    expect_text "cpus-running-$cpus" "$log" "^xv6-rs: $cpus CPUs\? running"
-    expect_text "ktest-summary-$cpus" "$log" "^ktest: [0-9]* passed, 0 failed"
-    expect_exit "ktest-exit-code-$cpus" 33
-done
+# boot NAME ISO [CPUS [DISK [QEMU_EXTRA]]]: boots $BUILD/ISO headless with
+# CPUS CPUs (default $CPUS), serial output to $logs/NAME.log, with the
+# extra QEMU flags QEMU_EXTRA (e.g. "-cpu max"); returns QEMU's exit
+# status. The file system disk is a fresh copy of fs.img
+# ($logs/NAME.img, kept for `mkfs --check`), or the image DISK, or none at
+# all if DISK is "none".
+boot() {
+    local log=$logs/$1.log iso=$BUILD/$2 cpus=${3:-$CPUS} disk=${4:-} extra=${5:-}
+    if [ -z "$disk" ]; then
+        disk=$logs/$1.img
+        cp "$FS_IMG" "$disk"
+    fi
+    local drive="-drive file=$disk,index=1,media=disk,format=raw"
+    if [ "$disk" = none ]; then
+        drive=
+    fi
+    # --foreground keeps timeout (and QEMU) in the queue's process group,
+    # so that stopping the queue stops them too.
+    # shellcheck disable=SC2086 # QEMUOPTS, extra and drive are lists of flags
+    timeout --foreground -k 5 "$TIMEOUT" $QEMU $QEMUOPTS $extra -smp "$cpus" -cdrom "$iso" \
+        $drive -display none -serial "file:$log" -monitor none </dev/null >/dev/null 2>&1
+}
+
+# run_queue: runs every queued boot, JOBS at a time, and records each one's
+# exit status when it ends (written whole, then renamed, so that a reader
+# never sees half of it).
+run_queue() {
+    local i running=0
+    for i in "${!job_names[@]}"; do
+        if [ "$running" -ge "$JOBS" ]; then
+            wait -n
+            running=$((running - 1))
+        fi
+        (
+            eval "${job_commands[i]}" >/dev/null 2>&1
+            echo $? >"$logs/${job_names[i]}.status.new"
+            mv "$logs/${job_names[i]}.status.new" "$logs/${job_names[i]}.status"
+        ) &
+        running=$((running + 1))
+    done
+    wait
+}
+
+# await NAME: waits until the boot NAME has ended; sets $log to its serial
+# log and $status to QEMU's exit status.
+await() {
+    log=$logs/$1.log
+    while [ ! -e "$logs/$1.status" ]; do
+        if ! kill -0 "$queue_pid" 2>/dev/null; then
+            # The queue is gone; the status file may have landed just now.
+            [ -e "$logs/$1.status" ] && break
+            status="none (the boot queue stopped)"
+            return
+        fi
+        sleep 0.2
+    done
+    status=$(cat "$logs/$1.status")
+    if [ "$status" = "$EXIT_TIMEOUT" ]; then
+        echo "  (QEMU timed out after $TIMEOUT s; log: $log)"
+    fi
+}
+
+# suite NAME CPUS: awaits the boot NAME-CPUS and counts the PASS/FAIL lines
+# the OS printed; leaves its log in $log and its exit status in $status,
+# for the suite's own checks.
+suite() {
+    echo "== $1 (CPUS=$2)"
+    await "$1-$2"
+    in_os_results "$log"
+}
+
+# ---------------------------------------------------------------------------
+# The suites' boots, queued; and their reports, which await them.
+
+queue_ktest() {
+    for cpus in 1 2 4; do queue "ktest-$cpus" boot "ktest-$cpus" test.iso "$cpus"; done
+}
+report_ktest() {
+    for cpus in 1 2 4; do
+        suite ktest "$cpus"
+        expect_text "boot-banner-$cpus" "$log" "^xv6-rs: a Rust rewrite of xv6"
+        expect_text "memory-map-$cpus" "$log" "usable"
+        expect_text "cpus-running-$cpus" "$log" "^xv6-rs: $cpus CPUs\? running"
+        expect_text "ktest-summary-$cpus" "$log" "^ktest: [0-9]* passed, 0 failed"
+        expect_exit "ktest-exit-code-$cpus" "$EXIT_PASSED"
+    done
+}
 
 # Processes, user mode and system calls: init runs proctest.
-for cpus in 1 2 4; do
-    suite proctest test-proctest.iso "$cpus"
-    expect_text "proctest-summary-$cpus" "$log" "^proctest: [0-9]* passed, 0 failed"
-    expect_text "proctest-fault-line-$cpus" "$log" \
-        "^pid [0-9]* proctest: trap 14 err [0-9]* on cpu [0-9]* rip 0x[0-9a-f]* addr 0x0--kill proc"
-    expect_exit "proctest-exit-code-$cpus" 33
-done
+queue_proctest() {
+    for cpus in 1 2 4; do queue "proctest-$cpus" boot "proctest-$cpus" test-proctest.iso "$cpus"; done
+}
+report_proctest() {
+    for cpus in 1 2 4; do
+        suite proctest "$cpus"
+        expect_text "proctest-summary-$cpus" "$log" "^proctest: [0-9]* passed, 0 failed"
+        expect_text "proctest-fault-line-$cpus" "$log" \
+            "^pid [0-9]* proctest: trap 14 err [0-9]* on cpu [0-9]* rip 0x[0-9a-f]* addr 0x0--kill proc"
+        expect_exit "proctest-exit-code-$cpus" "$EXIT_PASSED"
+    done
+}
 
 # Isolation: init runs isolationtest, whose children try every port and
 # privileged instruction (each must die with a trap line: the program says
 # how many did, and the console must show as many) and check that FPU/SSE
 # registers are private. Once on QEMU's default CPU (FXSAVE, no SMEP/SMAP)
 # at every CPU count, and on `-cpu max` (XSAVE with AVX, SMEP, SMAP, UMIP).
-isolation_suite() { # isolation_suite NAME CPUS BOOT-LINE
-    suite "$1" test-isolationtest.iso "$2"
+DEFAULT_CPU_LINE="SMEP off (not in this CPU), SMAP off (not in this CPU), UMIP off (not in this CPU); x87+SSE saved with FXSAVE"
+CPU_MAX_LINE="SMEP on, SMAP on, UMIP on; x87+SSE+AVX saved with XSAVE"
+queue_isolationtest() {
+    for cpus in 1 2 4; do
+        queue "isolationtest-$cpus" boot "isolationtest-$cpus" test-isolationtest.iso "$cpus"
+    done
+    for cpus in 2 4; do
+        queue "isolationtest-cpumax-$cpus" boot "isolationtest-cpumax-$cpus" test-isolationtest.iso "$cpus" "" "-cpu max"
+    done
+}
+isolation_report() { # isolation_report NAME CPUS BOOT-LINE
+    suite "$1" "$2"
     expect_text "$1-summary-$2" "$log" "^isolationtest: [0-9]* passed, 0 failed"
     expect_text "$1-boot-line-$2" "$log" "^xv6-rs: NX on, $3"
     local want got
@@ -148,43 +273,69 @@ isolation_suite() { # isolation_suite NAME CPUS BOOT-LINE
         fail "$1-trap-lines-$2" "isolationtest saw ${want:-no} children killed, the console has $got trap lines ($log)"
     fi
     expect_text "$1-x87-exception-$2" "$log" "^pid [0-9]* isolationtest: trap 16 "
-    expect_exit "$1-exit-code-$2" 33
+    expect_exit "$1-exit-code-$2" "$EXIT_PASSED"
 }
-for cpus in 1 2 4; do
-    isolation_suite isolationtest "$cpus" "SMEP off (not in this CPU), SMAP off (not in this CPU), UMIP off (not in this CPU); x87+SSE saved with FXSAVE"
-done
-for cpus in 2 4; do
-    QEMU_EXTRA="-cpu max" isolation_suite isolationtest-cpumax "$cpus" "SMEP on, SMAP on, UMIP on; x87+SSE+AVX saved with XSAVE"
-done
+report_isolationtest() {
+    for cpus in 1 2 4; do isolation_report isolationtest "$cpus" "$DEFAULT_CPU_LINE"; done
+    for cpus in 2 4; do isolation_report isolationtest-cpumax "$cpus" "$CPU_MAX_LINE"; done
+}
 
 # The file system and the userland: init runs usertests; afterwards the
 # disk must still be consistent.
-for cpus in 1 2; do
-    suite usertests test-usertests.iso "$cpus"
-    expect_text "usertests-all-passed-$cpus" "$log" "^ALL TESTS PASSED"
-    expect_exit "usertests-exit-code-$cpus" 33
-    check "fs-consistent-after-usertests-$cpus" "mkfs --check ${log%.log}.img found problems" \
-        "$MKFS" --check "${log%.log}.img"
-done
+queue_usertests() {
+    for cpus in 2 1; do queue "usertests-$cpus" boot "usertests-$cpus" test-usertests.iso "$cpus"; done
+}
+report_usertests() {
+    for cpus in 1 2; do
+        suite usertests "$cpus"
+        expect_text "usertests-all-passed-$cpus" "$log" "^ALL TESTS PASSED"
+        expect_exit "usertests-exit-code-$cpus" "$EXIT_PASSED"
+        check "fs-consistent-after-usertests-$cpus" "mkfs --check ${log%.log}.img found problems" \
+            "$MKFS" --check "${log%.log}.img"
+    done
+}
 
 # Shared memory: init runs shmtest, one check per rule of SHM-SPEC.md,
 # including its own free-page comparison.
-for cpus in 1 2 4; do
-    suite shmtest test-shmtest.iso "$cpus"
-    expect_text "shmtest-summary-$cpus" "$log" "^shmtest: [0-9]* passed, 0 failed"
-    expect_exit "shmtest-exit-code-$cpus" 33
-done
+queue_shmtest() {
+    for cpus in 1 2 4; do queue "shmtest-$cpus" boot "shmtest-$cpus" test-shmtest.iso "$cpus"; done
+}
+report_shmtest() {
+    for cpus in 1 2 4; do
+        suite shmtest "$cpus"
+        expect_text "shmtest-summary-$cpus" "$log" "^shmtest: [0-9]* passed, 0 failed"
+        expect_exit "shmtest-exit-code-$cpus" "$EXIT_PASSED"
+    done
+}
+
+# Waiting on shared memory, and the locks and channel built on it: init
+# runs synctest.
+queue_synctest() {
+    for cpus in 1 2 4; do queue "synctest-$cpus" boot "synctest-$cpus" test-synctest.iso "$cpus"; done
+}
+report_synctest() {
+    for cpus in 1 2 4; do
+        suite synctest "$cpus"
+        expect_text "synctest-summary-$cpus" "$log" "^synctest: [0-9]* passed, 0 failed"
+        expect_exit "synctest-exit-code-$cpus" "$EXIT_PASSED"
+    done
+}
 
 # The C runtime: init runs ctest, a C program that checks every function
 # of user.h against the kernel, exec of gcc's own ELF layout (and of
 # variants of it) included; afterwards the disk must still be consistent.
-for cpus in 1 2; do
-    suite ctest test-ctest.iso "$cpus"
-    expect_text "ctest-summary-$cpus" "$log" "^ctest: [0-9]* passed, 0 failed"
-    expect_exit "ctest-exit-code-$cpus" 33
-    check "fs-consistent-after-ctest-$cpus" "mkfs --check ${log%.log}.img found problems" \
-        "$MKFS" --check "${log%.log}.img"
-done
+queue_ctest() {
+    for cpus in 1 2; do queue "ctest-$cpus" boot "ctest-$cpus" test-ctest.iso "$cpus"; done
+}
+report_ctest() {
+    for cpus in 1 2; do
+        suite ctest "$cpus"
+        expect_text "ctest-summary-$cpus" "$log" "^ctest: [0-9]* passed, 0 failed"
+        expect_exit "ctest-exit-code-$cpus" "$EXIT_PASSED"
+        check "fs-consistent-after-ctest-$cpus" "mkfs --check ${log%.log}.img found problems" \
+            "$MKFS" --check "${log%.log}.img"
+    done
+}
 
 # Robustness: init runs syscallfuzz, which makes seeded random system calls
 # and runs random instruction bytes in watched child processes, then checks
@@ -193,39 +344,71 @@ done
 # Its random instruction sequences each end with a trap line, an exit or
 # the watchdog's kill: the console must show at least as many trap lines
 # (in any format, virtual-8086 ones too) as the program counted traps.
-for cpus in 1 2 4; do
-    suite syscallfuzz test-syscallfuzz.iso "$cpus"
-    expect_text "syscallfuzz-summary-$cpus" "$log" "^syscallfuzz: [0-9]* passed, 0 failed"
-    want=$(sed -n 's/^syscallfuzz: [0-9]* random instruction sequences: \([0-9]*\) killed by a trap.*/\1/p' "$log")
-    got=$(grep -c "^pid [0-9]* syscallfuzz: trap [0-9]* " "$log")
-    if [ -n "$want" ] && [ "$want" -gt 0 ] && [ "$got" -ge "$want" ]; then
-        pass "syscallfuzz-trap-lines-$cpus"
-    else
-        fail "syscallfuzz-trap-lines-$cpus" "${want:-no} sequences killed by a trap, $got trap lines ($log)"
-    fi
-    expect_exit "syscallfuzz-exit-code-$cpus" 33
-done
+queue_syscallfuzz() {
+    for cpus in 2 4 1; do queue "syscallfuzz-$cpus" boot "syscallfuzz-$cpus" test-syscallfuzz.iso "$cpus"; done
+}
+report_syscallfuzz() {
+    local want got
+    for cpus in 1 2 4; do
+        suite syscallfuzz "$cpus"
+        expect_text "syscallfuzz-summary-$cpus" "$log" "^syscallfuzz: [0-9]* passed, 0 failed"
+        want=$(sed -n 's/^syscallfuzz: [0-9]* random instruction sequences: \([0-9]*\) killed by a trap.*/\1/p' "$log")
+        got=$(grep -c "^pid [0-9]* syscallfuzz: trap [0-9]* " "$log")
+        if [ -n "$want" ] && [ "$want" -gt 0 ] && [ "$got" -ge "$want" ]; then
+            pass "syscallfuzz-trap-lines-$cpus"
+        else
+            fail "syscallfuzz-trap-lines-$cpus" "${want:-no} sequences killed by a trap, $got trap lines ($log)"
+        fi
+        expect_exit "syscallfuzz-exit-code-$cpus" "$EXIT_PASSED"
+    done
+}
 
 # A scripted session with the shell, through the serial console. The
 # session talks to QEMU through two FIFOs (QEMU's "pipe" character device)
-# and waits for each prompt before typing the next line.
-echo "== shell session"
+# and waits for each prompt before typing the next line. It runs in the
+# queue like a boot; its report reads the log it leaves.
 session=$logs/session
-rm -f "$session.in" "$session.out" "$session.raw" "$session.log"
-mkfifo "$session.in" "$session.out"
-cp "$FS_IMG" "$session.img"
-# shellcheck disable=SC2086 # QEMUOPTS is a list of flags
-timeout -k 5 "$TIMEOUT" $QEMU $QEMUOPTS -smp "$CPUS" -cdrom "$BUILD/xv6.iso" \
-    -drive "file=$session.img,index=1,media=disk,format=raw" \
-    -display none -monitor none -serial "pipe:$session" </dev/null >/dev/null 2>&1 &
-qemu_pid=$!
-# cat passes output on as it comes (tr would buffer it); the \r of the
-# serial line endings is removed when the log is read.
-cat <"$session.out" >"$session.raw" &
-exec 3>"$session.in"
+queue_session() {
+    queue session session_boot
+}
+session_boot() {
+    rm -f "$session.in" "$session.out" "$session.raw" "$session.log"
+    mkfifo "$session.in" "$session.out"
+    cp "$FS_IMG" "$session.img"
+    # shellcheck disable=SC2086 # QEMUOPTS is a list of flags
+    timeout --foreground -k 5 "$TIMEOUT" $QEMU $QEMUOPTS -smp "$CPUS" -cdrom "$BUILD/xv6.iso" \
+        -drive "file=$session.img,index=1,media=disk,format=raw" \
+        -display none -monitor none -serial "pipe:$session" </dev/null >/dev/null 2>&1 &
+    local qemu_pid=$!
+    # cat passes output on as it comes (tr would buffer it); the \r of the
+    # serial line endings is removed when the log is read.
+    cat <"$session.out" >"$session.raw" &
+    exec 3>"$session.in"
 
-# wait_for PATTERN COUNT: waits (up to 60 s) until the log has COUNT lines
-# matching PATTERN.
+    # If QEMU dies, typing into its pipe must fail, not kill the session.
+    trap '' PIPE
+    prompts=0
+    wait_for '^\$ ' 1
+    type_line "ls"
+    type_line "echo hello | wc"
+    type_line "cat README | grep xv6 > out; cat out"
+    type_line "mkdir d; cd d; ls"
+    type_line "cd /"
+    type_line "forktest &"
+    type_line "echo after"
+    wait_for "^fork test OK" 1
+    type_line "shmtest foo 8192 4"
+    type_line "args one two"
+    type_line "share"
+    type_line "shmdemo foo 8192 4"
+    exec 3>&-
+    kill "$qemu_pid" 2>/dev/null
+    wait "$qemu_pid" 2>/dev/null
+    tr -d '\r' <"$session.raw" >"$session.log"
+    return 0
+}
+# wait_for PATTERN COUNT: waits (up to 60 s) until the session's log has
+# COUNT lines matching PATTERN.
 wait_for() {
     local tries=0 count
     while [ $tries -lt 600 ]; do
@@ -236,10 +419,7 @@ wait_for() {
         tries=$((tries + 1))
     done
 }
-# If QEMU dies, typing into its pipe must fail, not kill the harness.
-trap '' PIPE
-prompts=0
-# type LINE: types a command and waits for the prompt after it.
+# type_line LINE: types a command and waits for the prompt after it.
 type_line() {
     printf '%s\n' "$1" >&3
     prompts=$((prompts + 1))
@@ -249,154 +429,210 @@ type_line() {
 output_of() {
     awk -v cmd="\$ $1" '$0 == cmd { on = 1; next } /^\$ / { on = 0 } on' "$session.log"
 }
+report_session() {
+    echo "== shell session"
+    await session
+    touch "$session.log"
+    if output_of "ls" | grep -q '^README  *2 [0-9]* [0-9]*$' && output_of "ls" | grep -q '^sh  *2 '; then
+        pass session-ls
+    else
+        fail session-ls "ls did not list README and sh as files (see $session.log)"
+    fi
+    if [ "$(output_of "echo hello | wc" | tr -s ' ' | sed 's/ $//')" = "1 1 6" ]; then
+        pass session-pipe-wc
+    else
+        fail session-pipe-wc "echo hello | wc did not print 1 1 6 (see $session.log)"
+    fi
+    if [ "$(output_of "cat README | grep xv6 > out; cat out")" = "$(grep xv6 README.md)" ]; then
+        pass session-redirect-grep
+    else
+        fail session-redirect-grep "cat out differs from grep xv6 README.md (see $session.log)"
+    fi
+    if [ "$(output_of "mkdir d; cd d; ls" | awk '{ print $1, $2 }' | tr '\n' ' ')" = ". 1 .. 1 " ]; then
+        pass session-mkdir-cd-ls
+    else
+        fail session-mkdir-cd-ls "ls in a new directory did not show just . and .. (see $session.log)"
+    fi
+    # The background job's output may land anywhere among the next
+    # command's, so look for both anywhere after it was started.
+    if grep -q '^fork test OK' "$session.log" && grep -q '^after$' "$session.log"; then
+        pass session-background-job
+    else
+        fail session-background-job "forktest & or the command after it did not finish (see $session.log)"
+    fi
 
-wait_for '^\$ ' 1
-type_line "ls"
-type_line "echo hello | wc"
-type_line "cat README | grep xv6 > out; cat out"
-type_line "mkdir d; cd d; ls"
-type_line "cd /"
-type_line "forktest &"
-type_line "echo after"
-wait_for "^fork test OK" 1
-type_line "shmtest foo 8192 4"
-type_line "args one two"
-type_line "share"
-type_line "shmdemo foo 8192 4"
-exec 3>&-
-kill "$qemu_pid" 2>/dev/null
-wait "$qemu_pid" 2>/dev/null
-trap - PIPE
-tr -d '\r' <"$session.raw" >"$session.log"
+    local demo share
+    demo=$(output_of "shmtest foo 8192 4")
+    if printf '%s\n' "$demo" | grep -q "verified 8192 bytes" &&
+        printf '%s\n' "$demo" | grep -q "(4 stripes ok)" &&
+        [ "$(printf '%s\n' "$demo" | grep -c '^worker [0-3]')" = 4 ]; then
+        pass session-shm-demo
+    else
+        fail session-shm-demo "shmtest foo 8192 4 did not show 4 workers and 8192 verified bytes (see $session.log)"
+    fi
 
-if output_of "ls" | grep -q '^README  *2 [0-9]* [0-9]*$' && output_of "ls" | grep -q '^sh  *2 '; then
-    pass session-ls
-else
-    fail session-ls "ls did not list README and sh as files (see $session.log)"
-fi
-if [ "$(output_of "echo hello | wc" | tr -s ' ' | sed 's/ $//')" = "1 1 6" ]; then
-    pass session-pipe-wc
-else
-    fail session-pipe-wc "echo hello | wc did not print 1 1 6 (see $session.log)"
-fi
-if [ "$(output_of "cat README | grep xv6 > out; cat out")" = "$(grep xv6 README.md)" ]; then
-    pass session-redirect-grep
-else
-    fail session-redirect-grep "cat out differs from grep xv6 README.md (see $session.log)"
-fi
-if [ "$(output_of "mkdir d; cd d; ls" | awk '{ print $1, $2 }' | tr '\n' ' ')" = ". 1 .. 1 " ]; then
-    pass session-mkdir-cd-ls
-else
-    fail session-mkdir-cd-ls "ls in a new directory did not show just . and .. (see $session.log)"
-fi
-# The background job's output may land anywhere among the next command's,
-# so look for both anywhere after it was started.
-if grep -q '^fork test OK' "$session.log" && grep -q '^after$' "$session.log"; then
-    pass session-background-job
-else
-    fail session-background-job "forktest & or the command after it did not finish (see $session.log)"
-fi
-
-demo=$(output_of "shmtest foo 8192 4")
-if printf '%s\n' "$demo" | grep -q "verified 8192 bytes" &&
-    printf '%s\n' "$demo" | grep -q "(4 stripes ok)" &&
-    [ "$(printf '%s\n' "$demo" | grep -c '^worker [0-3]')" = 4 ]; then
-    pass session-shm-demo
-else
-    fail session-shm-demo "shmtest foo 8192 4 did not show 4 workers and 8192 verified bytes (see $session.log)"
-fi
-
-# C programs, started by the (Rust) shell.
-if [ "$(output_of "args one two" | tr '\n' '|')" = "argc 3|argv[0] args|argv[1] one|argv[2] two|" ]; then
-    pass session-c-args
-else
-    fail session-c-args "args one two did not print its three arguments (see $session.log)"
-fi
-share=$(output_of "share")
-if printf '%s\n' "$share" | grep -q '^share: pid [0-9]* wrote "Hello from PID [0-9]*!" to shared_buf' &&
-    printf '%s\n' "$share" | grep -q '^share read: pid [0-9]* read "Hello from PID [0-9]*!" from shared_buf'; then
-    pass session-c-share
-else
-    fail session-c-share "share did not write its greeting and read it back (see $session.log)"
-fi
-demo=$(output_of "shmdemo foo 8192 4")
-if printf '%s\n' "$demo" | grep -q "verified 8192 bytes: AAAA...BBBB...CCCC...DDDD (4 stripes ok)" &&
-    [ "$(printf '%s\n' "$demo" | grep -c '^worker [0-3]: filled')" = 4 ]; then
-    pass session-c-shm-demo
-else
-    fail session-c-shm-demo "shmdemo foo 8192 4 did not show 4 workers and 8192 verified bytes (see $session.log)"
-fi
-
-echo "== panic report"
-log=$logs/panic.log
-boot "$BUILD/test-panic.iso" "$log"
-expect_text panic-message "$log" "^panic: deliberate panic"
-expect_text panic-location "$log" "at kernel/src/ktest.rs:[0-9]*:[0-9]*"
-expect_exit panic-exit-code 35
-
-echo "== kernel page fault report"
-log=$logs/pagefault.log
-boot "$BUILD/test-pagefault.iso" "$log"
-expect_text pagefault-vector "$log" "kernel trap 14 (page fault), error code 0x0"
-expect_text pagefault-cr2 "$log" "faulting address (cr2) 0x00000000dead0000: read on a missing page"
-expect_text pagefault-registers "$log" "^  rax 0x00000000dead0000"
-expect_text pagefault-backtrace "$log" "^  backtrace:"
-expect_text pagefault-panic "$log" "^panic: page fault in the kernel"
-expect_exit pagefault-exit-code 35
-
-echo "== lock taken twice"
-log=$logs/relock.log
-boot "$BUILD/test-relock.iso" "$log"
-expect_text relock-names-lock "$log" "^panic: acquire: lock 'deliberately relocked' already held by this CPU"
-expect_exit relock-exit-code 35
-
-# stack_overflow NAME: boots test-NAME.iso, whose kernel overflows a stack
-# on purpose; the guard page below it must turn that into a double-fault
-# report.
-stack_overflow() {
-    log=$logs/$1.log
-    boot "$BUILD/test-$1.iso" "$log"
-    expect_text "$1-double-fault" "$log" "kernel trap 8 (double fault)"
-    expect_text "$1-panic" "$log" "^panic: double fault in the kernel"
-    expect_exit "$1-exit-code" 35
+    # C programs, started by the (Rust) shell.
+    if [ "$(output_of "args one two" | tr '\n' '|')" = "argc 3|argv[0] args|argv[1] one|argv[2] two|" ]; then
+        pass session-c-args
+    else
+        fail session-c-args "args one two did not print its three arguments (see $session.log)"
+    fi
+    share=$(output_of "share")
+    if printf '%s\n' "$share" | grep -q '^share: pid [0-9]* wrote "Hello from PID [0-9]*!" to shared_buf' &&
+        printf '%s\n' "$share" | grep -q '^share read: pid [0-9]* read "Hello from PID [0-9]*!" from shared_buf'; then
+        pass session-c-share
+    else
+        fail session-c-share "share did not write its greeting and read it back (see $session.log)"
+    fi
+    demo=$(output_of "shmdemo foo 8192 4")
+    if printf '%s\n' "$demo" | grep -q "verified 8192 bytes: AAAA...BBBB...CCCC...DDDD (4 stripes ok)" &&
+        [ "$(printf '%s\n' "$demo" | grep -c '^worker [0-3]: filled')" = 4 ]; then
+        pass session-c-shm-demo
+    else
+        fail session-c-shm-demo "shmdemo foo 8192 4 did not show 4 workers and 8192 verified bytes (see $session.log)"
+    fi
 }
 
-echo "== kernel stack overflow"
-stack_overflow stackoverflow
-echo "== CPU stack overflow"
-stack_overflow cpustackoverflow
+# Boots that must fail, and say why.
+queue_failures() {
+    queue panic boot panic test-panic.iso
+    queue pagefault boot pagefault test-pagefault.iso
+    queue relock boot relock test-relock.iso
+    queue stackoverflow boot stackoverflow test-stackoverflow.iso
+    queue cpustackoverflow boot cpustackoverflow test-cpustackoverflow.iso
+    queue smap boot smap test-smap.iso "$CPUS" "" "-cpu max"
+    queue smep boot smep test-smep.iso "$CPUS" "" "-cpu max"
+    queue nodisk boot nodisk test.iso "$CPUS" none
+    # A superblock whose bitmap starts inside the inode blocks (block 40):
+    # the kernel must refuse to mount it, and `mkfs --check` must find the
+    # same fault.
+    cp "$FS_IMG" "$logs/badsuper.img"
+    printf '\050\000\000\000' | dd of="$logs/badsuper.img" bs=1 \
+        seek=$((SUPERBLOCK_BLOCK * BSIZE + BMAPSTART_OFFSET)) conv=notrunc status=none
+    queue badsuper boot badsuper test-usertests.iso "$CPUS" "$logs/badsuper.img"
+}
+# stack_overflow_report NAME: the kernel of test-NAME.iso overflows a stack
+# on purpose; the guard page below it must turn that into a double-fault
+# report.
+stack_overflow_report() {
+    await "$1"
+    expect_text "$1-double-fault" "$log" "kernel trap 8 (double fault)"
+    expect_text "$1-panic" "$log" "^panic: double fault in the kernel"
+    expect_exit "$1-exit-code" "$EXIT_FAILED"
+}
+report_failures() {
+    echo "== panic report"
+    await panic
+    expect_text panic-message "$log" "^panic: deliberate panic"
+    expect_text panic-location "$log" "at kernel/src/ktest.rs:[0-9]*:[0-9]*"
+    expect_exit panic-exit-code "$EXIT_FAILED"
 
-# With SMEP and SMAP (-cpu max), the kernel reading or running a user page
-# outside the copy helpers must fault and say which guard stopped it.
-for guard in smap smep; do
-    echo "== kernel touching a user page ($guard)"
-    log=$logs/$guard.log
-    QEMU_EXTRA="-cpu max" boot "$BUILD/test-$guard.iso" "$log"
-    expect_text "$guard-fault" "$log" "kernel trap 14 (page fault)"
-    expect_text "$guard-named" "$log" "^  $(echo $guard | tr a-z A-Z): the kernel"
-    expect_text "$guard-panic" "$log" "^panic: page fault in the kernel"
-    expect_exit "$guard-exit-code" 35
+    echo "== kernel page fault report"
+    await pagefault
+    expect_text pagefault-vector "$log" "kernel trap 14 (page fault), error code 0x0"
+    expect_text pagefault-cr2 "$log" "faulting address (cr2) 0x00000000dead0000: read on a missing page"
+    expect_text pagefault-registers "$log" "^  rax 0x00000000dead0000"
+    expect_text pagefault-backtrace "$log" "^  backtrace:"
+    expect_text pagefault-panic "$log" "^panic: page fault in the kernel"
+    expect_exit pagefault-exit-code "$EXIT_FAILED"
+
+    echo "== lock taken twice"
+    await relock
+    expect_text relock-names-lock "$log" "^panic: acquire: lock 'deliberately relocked' already held by this CPU"
+    expect_exit relock-exit-code "$EXIT_FAILED"
+
+    echo "== kernel stack overflow"
+    stack_overflow_report stackoverflow
+    echo "== CPU stack overflow"
+    stack_overflow_report cpustackoverflow
+
+    # With SMEP and SMAP (-cpu max), the kernel reading or running a user
+    # page outside the copy helpers must fault and say which guard stopped
+    # it.
+    for guard in smap smep; do
+        echo "== kernel touching a user page ($guard)"
+        await "$guard"
+        expect_text "$guard-fault" "$log" "kernel trap 14 (page fault)"
+        expect_text "$guard-named" "$log" "^  $(echo $guard | tr a-z A-Z): the kernel"
+        expect_text "$guard-panic" "$log" "^panic: page fault in the kernel"
+        expect_exit "$guard-exit-code" "$EXIT_FAILED"
+    done
+
+    echo "== no file system disk"
+    await nodisk
+    expect_text nodisk-message "$log" "^panic: ide: no disk 1 (the file system image is missing"
+    expect_exit nodisk-exit-code "$EXIT_FAILED"
+
+    echo "== corrupt superblock"
+    await badsuper
+    expect_text badsuper-message "$log" "^panic: fs: disk 1 has a corrupt superblock: the bitmap starts at block 40"
+    expect_exit badsuper-exit-code "$EXIT_FAILED"
+    "$MKFS" --check "$logs/badsuper.img" >"$logs/badsuper.check" 2>&1
+    expect_text badsuper-mkfs-check "$logs/badsuper.check" "superblock: the bitmap starts at block 40"
+}
+
+# ---------------------------------------------------------------------------
+# The host suite, which boots nothing.
+
+report_host() {
+    echo "== host checks"
+    check multiboot2-header "grub-file rejects $KERNEL" grub-file --is-x86-multiboot2 "$KERNEL"
+    check cargo-fmt "run 'cargo fmt --all' and commit the result" cargo fmt --all --check
+    # shellcheck disable=SC2086 # CARGO_BARE is a list of flags
+    check clippy-kernel "clippy reports warnings: run make and fix them" \
+        cargo clippy -p kernel $CARGO_BARE -- -D warnings
+    local iso_before fs_before
+    iso_before=$(stat -c %Y "$BUILD/xv6.iso")
+    fs_before=$(stat -c %Y "$FS_IMG")
+    make --no-print-directory all >/dev/null 2>&1
+    check incremental-build "make rebuilt the ISO or fs.img of an unchanged tree" \
+        test "$(stat -c %Y "$BUILD/xv6.iso") $(stat -c %Y "$FS_IMG")" = "$iso_before $fs_before"
+
+    # shellcheck disable=SC2086 # the flags are lists
+    check clippy-user "clippy reports warnings in the user programs" \
+        env RUSTFLAGS="$USER_RUSTFLAGS" cargo clippy -q -p user $CARGO_USER \
+        --target-dir "$USER_TARGET_DIR" -- -D warnings
+
+    echo "== host unit tests (abi, mkfs, shmtable)"
+    check host-unit-tests "cargo test -p abi -p mkfs -p shmtable failed: run it to see why" \
+        cargo test -q -p abi -p mkfs -p shmtable
+    # (Also part of the unit tests above; named here so that its failure
+    # says what it means.)
+    check c-headers-match-abi "user/c/include disagrees with kernel/abi: run cargo test -p abi --test c_headers" \
+        cargo test -q -p abi --test c_headers
+    check c-no-warnings "gcc -Wall -Wextra warns about a C program: run make c-warnings" \
+        make --no-print-directory c-warnings
+    check clippy-host "clippy reports warnings in abi, mkfs or shmtable" \
+        cargo clippy -q -p abi -p mkfs -p shmtable --all-targets -- -D warnings
+}
+
+# ---------------------------------------------------------------------------
+# The run: the host checks first (the incremental-build check runs make,
+# which must not race the boots' copies of fs.img; and timing checks in
+# the boots do better without cargo competing for the CPUs), then every
+# boot, in the background, while the suites report in order.
+
+if selected host; then
+    report_host
+fi
+
+for name in $QUEUE_ORDER; do
+    if selected "$name"; then "queue_$name"; fi
 done
+# The queue runs in a process group of its own (job control, set -m, puts
+# a background job in one): stopping that group when this script ends, on
+# an interrupt or an error, stops every QEMU the queue started.
+set -m
+run_queue &
+queue_pid=$!
+set +m
+trap 'kill -TERM -- -"$queue_pid" 2>/dev/null' EXIT
+trap 'exit 130' INT TERM
 
-echo "== no file system disk"
-log=$logs/nodisk.log
-boot "$BUILD/test.iso" "$log" "$CPUS" none
-expect_text nodisk-message "$log" "^panic: ide: no disk 1 (the file system image is missing"
-expect_exit nodisk-exit-code 35
-
-# A superblock whose bitmap starts inside the inode blocks (byte 28 of
-# block 1 is bmapstart): the kernel must refuse to mount it, and
-# `mkfs --check` must find the same fault.
-echo "== corrupt superblock"
-log=$logs/badsuper.log
-disk=$logs/badsuper.img
-cp "$FS_IMG" "$disk"
-printf '\050\000\000\000' | dd of="$disk" bs=1 seek=$((1024 + 28)) conv=notrunc status=none
-boot "$BUILD/test-usertests.iso" "$log" "$CPUS" "$disk"
-expect_text badsuper-message "$log" "^panic: fs: disk 1 has a corrupt superblock: the bitmap starts at block 40"
-expect_exit badsuper-exit-code 35
-"$MKFS" --check "$disk" >"$logs/badsuper.check" 2>&1
-expect_text badsuper-mkfs-check "$logs/badsuper.check" "superblock: the bitmap starts at block 40"
+for name in $ALL_SUITES; do
+    if [ "$name" != host ] && selected "$name"; then "report_$name"; fi
+done
+wait "$queue_pid"
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

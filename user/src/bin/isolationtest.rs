@@ -27,7 +27,10 @@
 //! (`pid N isolationtest: trap 13 ...`), and it exits with -1; a child that
 //! survives exits 0 and the check fails, naming the instruction. At the end
 //! the program says how many children died so, and the test harness checks
-//! that the console shows that many trap lines.
+//! that the console shows that many trap lines. Children that check
+//! something themselves (the register holders, the child forked inside
+//! `fpu_fork_inherits`) send their verdict back through a pipe
+//! ([`ulib::testing`]), so a `FAIL` line says what they found.
 //!
 //! This program defines its own `_start` (instead of `ulib::entry!`) so
 //! that it can save the FPU/SSE registers exactly as `exec` left them,
@@ -36,7 +39,6 @@
 
 #![no_std]
 #![no_main]
-#![deny(unsafe_op_in_unsafe_fn)]
 
 extern crate alloc;
 
@@ -51,8 +53,11 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 
 use abi::syscall::{SYS_EXEC, SYS_FORK, SYS_GETPID, SYS_SLEEP};
 use ulib::shm::Shm;
-use ulib::testing::{Check, CheckResult, expect_killed, run_checks, spawn, wait_for};
-use ulib::{Args, eprintln, exit, println, wait};
+use ulib::testing::{
+    Check, CheckResult, Pipe, expect_killed, join_all, receive_verdict, run_checks, send_verdict,
+    spawn, spawn_check, wait_for,
+};
+use ulib::{Args, ensure, eprintln, exit, println};
 
 /// Runs one port instruction on `port` (in `dx`), with `rdi` and `rsi`
 /// pointing at a scratch buffer for the string forms and `eax` = 0 for
@@ -171,7 +176,7 @@ const CHECKS: &[Check] = &[
 static TRAPS: AtomicUsize = AtomicUsize::new(0);
 
 /// [`expect_killed`], counting the trap line the child's death printed.
-fn expect_trap(what: &str, deed: impl FnOnce() -> i32) -> CheckResult {
+fn expect_trap(what: &str, deed: impl FnOnce() -> CheckResult) -> CheckResult {
     expect_killed(what, deed)?;
     TRAPS.fetch_add(1, Ordering::Relaxed);
     Ok(())
@@ -315,14 +320,14 @@ fn io_ports_fault() -> CheckResult {
         for &(form, deed) in PORT_FORMS {
             expect_trap(&format!("{form} on port {port:#x} ({device})"), || {
                 deed(port);
-                0
+                Ok(())
             })?;
         }
     }
     for &(form, deed) in IMMEDIATE_PORT_FORMS {
         expect_trap(form, || {
             deed();
-            0
+            Ok(())
         })?;
     }
     Ok(())
@@ -396,7 +401,7 @@ fn privileged_instructions_fault() -> CheckResult {
     for &(what, deed) in PRIVILEGED {
         expect_trap(what, || {
             deed();
-            0
+            Ok(())
         })?;
     }
     Ok(())
@@ -421,16 +426,15 @@ fn umip_hides_descriptor_tables() -> CheckResult {
         if has_umip {
             expect_trap(what, || {
                 deed();
-                0
+                Ok(())
             })?;
         } else {
             let pid = spawn(|| {
                 deed();
                 0
             })?;
-            if wait_for(pid)? != 0 {
-                return Err(format!("{what} faulted on a CPU without UMIP"));
-            }
+            let status = wait_for(pid)?;
+            ensure!(status == 0, "{what} faulted on a CPU without UMIP");
         }
     }
     if !has_umip {
@@ -466,12 +470,12 @@ fn nt_flag_before_syscall() -> CheckResult {
         }
         if result > 0 { 0 } else { 1 }
     })?;
-    match wait_for(pid)? {
-        0 => Ok(()),
-        status => Err(format!(
-            "getpid with NT set ended the child with status {status}"
-        )),
-    }
+    let status = wait_for(pid)?;
+    ensure!(
+        status == 0,
+        "getpid with NT set ended the child with status {status}"
+    );
+    Ok(())
 }
 
 /// A user program may set RFLAGS.DF (`std`) and keep it set while timer
@@ -494,10 +498,7 @@ fn direction_flag_contained() -> CheckResult {
         }
         0
     })?;
-    let mut fds = [0; 2];
-    if ulib::pipe(&mut fds) != 0 {
-        return Err(String::from("pipe failed"));
-    }
+    let pipe = Pipe::new()?;
     let mut corrupted = 0;
     let mut block = [0u8; 512];
     let mut back = [0u8; 512];
@@ -505,25 +506,23 @@ fn direction_flag_contained() -> CheckResult {
         for (i, byte) in block.iter_mut().enumerate() {
             *byte = (i as u32 * 7 + round) as u8;
         }
-        let moved = ulib::write(fds[1], &block) == 512 && ulib::read(fds[0], &mut back) == 512;
+        let moved = ulib::write(pipe.write_end(), &block) == 512
+            && ulib::read(pipe.read_end(), &mut back) == 512;
         if !moved || back != block {
             corrupted += 1;
         }
     }
-    ulib::close(fds[0]);
-    ulib::close(fds[1]);
+    drop(pipe);
     let spun = wait_for(spinner)?;
-    if corrupted != 0 {
-        return Err(format!(
-            "{corrupted} of 200 blocks came back wrong while another process ran with DF set"
-        ));
-    }
-    match spun {
-        0 => Ok(()),
-        status => Err(format!(
-            "the process with DF set ended with status {status}"
-        )),
-    }
+    ensure!(
+        corrupted == 0,
+        "{corrupted} of 200 blocks came back wrong while another process ran with DF set"
+    );
+    ensure!(
+        spun == 0,
+        "the process with DF set ended with status {spun}"
+    );
+    Ok(())
 }
 
 /// A 32-bit `iret` with EFLAGS.VM set in the frame. A real CPU in 64-bit
@@ -851,39 +850,21 @@ fn fpu_registers_private() -> CheckResult {
         "isolationtest: checking x87, MXCSR, xmm{} in {HOLDERS} processes",
         if components & AVX != 0 { ", ymm" } else { "" }
     );
+    let mut holders = Vec::new();
     for seed in 1..=HOLDERS {
-        spawn(move || match hold_pattern(seed) {
-            Ok(()) => 0,
-            Err(why) => {
-                eprintln!("  holder {seed}: {why}");
-                1
-            }
-        })?;
+        holders.push(spawn_check(move || {
+            hold_pattern(seed).map_err(|why| format!("holder {seed} of {HOLDERS}: {why}"))
+        })?);
     }
     // The holders end in any order.
-    let mut failed = 0;
-    for _ in 0..HOLDERS {
-        let mut status = 0;
-        if wait(Some(&mut status)) < 0 {
-            return Err(String::from("a holder went missing"));
-        }
-        if status != 0 {
-            failed += 1;
-        }
-    }
-    if failed == 0 {
-        Ok(())
-    } else {
-        Err(format!(
-            "{failed} of {HOLDERS} processes found another's register values"
-        ))
-    }
+    join_all(holders)
 }
 
 /// The parent loads a pattern and forks from the same `asm!` block; both
 /// save their registers right after the system call. The child must see
 /// the parent's values, and the parent must keep them.
 fn fpu_fork_inherits() -> CheckResult {
+    let mut report = Pipe::new()?;
     let components = xsave_components();
     let expected = pattern(5, components);
     let mut saved = Area::zeroed();
@@ -910,20 +891,21 @@ fn fpu_fork_inherits() -> CheckResult {
     reset_fpu();
     let verdict = compare(&expected, &saved, components);
     if pid == 0 {
-        if let Err(why) = &verdict {
-            eprintln!("  forked child: {why}");
-        }
-        exit(if verdict.is_ok() { 0 } else { 1 });
+        // The fork was in the asm block, so this is no checking child of
+        // spawn_check's; it sends its verdict the same way.
+        send_verdict(report.write_end(), &verdict);
+        exit(0);
     }
-    if pid < 0 {
-        return Err(String::from("fork failed"));
-    }
-    let child = wait_for(pid as i32)?;
+    ensure!(pid > 0, "fork failed");
+    report.close_write();
+    let child = receive_verdict(report.read_end());
+    wait_for(pid as i32)?;
     verdict.map_err(|why| format!("in the parent after fork: {why}"))?;
     match child {
-        0 => Ok(()),
-        status => Err(format!(
-            "the child did not start with the parent's registers (status {status})"
+        Some(verdict) => verdict
+            .map_err(|why| format!("the child did not start with the parent's registers: {why}")),
+        None => Err(String::from(
+            "the child died before it compared its registers",
         )),
     }
 }
@@ -948,14 +930,12 @@ fn start_state_is_clean() -> CheckResult {
     };
     let got = Registers::from_area(area, components);
     let want = Registers::initial();
-    if got == want {
-        Ok(())
-    } else {
-        Err(format!(
-            "registers not clean after exec: {}",
-            want.difference(&got)
-        ))
-    }
+    ensure!(
+        got == want,
+        "registers not clean after exec: {}",
+        want.difference(&got)
+    );
+    Ok(())
 }
 
 /// A child loads a pattern and, in the same `asm!` block, execs this
@@ -1004,16 +984,14 @@ fn exception_kills_only_raiser(what: &str, deed: fn()) -> CheckResult {
     let before = control_words();
     expect_trap(what, || {
         deed();
-        0
+        Ok(())
     })?;
     let after = control_words();
-    if before == after {
-        Ok(())
-    } else {
-        Err(format!(
-            "the parent's control words changed from {before:x?} to {after:x?}"
-        ))
-    }
+    ensure!(
+        before == after,
+        "the parent's control words changed from {before:x?} to {after:x?}"
+    );
+    Ok(())
 }
 
 /// This process's MXCSR and x87 control word.
@@ -1077,13 +1055,11 @@ fn simd_exception_kills() -> CheckResult {
         }
     }
     let after = control_words();
-    if before == after {
-        Ok(())
-    } else {
-        Err(format!(
-            "the parent's control words changed from {before:x?} to {after:x?}"
-        ))
-    }
+    ensure!(
+        before == after,
+        "the parent's control words changed from {before:x?} to {after:x?}"
+    );
+    Ok(())
 }
 
 /// Unmasks x87's divide-by-zero exception and divides 1 by 0: `#MF`, at
@@ -1117,11 +1093,11 @@ fn float_arithmetic() -> CheckResult {
     println!("isolationtest: the sum of 1/n^2 for n = 1..{terms} is {sum:.12}");
     // The value to the last bit, as any IEEE 754 machine sums it in order.
     const EXPECTED: f64 = 1.643_934_566_681_561_5;
-    if (sum - EXPECTED).abs() < 1e-15 {
-        Ok(())
-    } else {
-        Err(format!("the sum came out as {sum}, not {EXPECTED}"))
-    }
+    ensure!(
+        (sum - EXPECTED).abs() < 1e-15,
+        "the sum came out as {sum}, not {EXPECTED}"
+    );
+    Ok(())
 }
 
 // ---------------------------------------------------------------------
@@ -1144,17 +1120,17 @@ fn call(address: usize) {
 fn no_execute_data() -> CheckResult {
     expect_trap("calling the data segment", || {
         call(&raw const DATA_CODE as usize);
-        0
+        Ok(())
     })?;
     expect_trap("calling the stack", || {
         let code = black_box([RET; 16]);
         call(code.as_ptr() as usize);
-        0
+        Ok(())
     })?;
     expect_trap("calling the heap", || {
         let code = black_box(Box::new([RET; 16]));
         call(code.as_ptr() as usize);
-        0
+        Ok(())
     })?;
     let mut shm = Shm::open("isolationtest").map_err(|e| format!("shm_open: {e}"))?;
     shm.trunc(ulib::PGSIZE)
@@ -1164,7 +1140,7 @@ fn no_execute_data() -> CheckResult {
     let address = mapping.address();
     expect_trap("calling shared memory", || {
         call(address);
-        0
+        Ok(())
     })?;
     shm.close().map_err(|e| format!("shm_close: {e}"))
 }

@@ -2,49 +2,53 @@
 //!
 //! The kernel's own tests (`ktest.rs`) check it from inside; this program
 //! checks what a user program sees: `fork`, `exit`, `wait`, `kill`, `sbrk`,
-//! `sleep`, `uptime`, `exec` and `write`, the memory protection around a
-//! process (page 0, the stack's guard page, the kernel half), and the
-//! kernel's refusal of bad pointers. A test run boots with
+//! `sleep`, `uptime`, `exec`'s arguments and `write` to the console, the
+//! memory protection around a process (page 0, the stack's guard page, the
+//! kernel half), and the kernel's refusal of bad pointers to the process
+//! calls (`usertests` does the file system's). A test run boots with
 //! `init proctest`, and `init` exits with our status.
 //!
 //! Each check is a function in [`CHECKS`] returning `Ok(())` or why it
 //! failed; [`ulib::testing::run_checks`] prints `PASS name` or
 //! `FAIL name: why` for each, then `proctest: N passed, M failed`, and the
-//! program exits with 0 only if all passed.
+//! program exits with 0 only if all passed. Around the checks it counts
+//! the free memory; the last check, `no_leaks`, fails if any pages went
+//! missing — a zombie nobody reaped, or memory an exited process did not
+//! give back.
 //!
 //! A check that expects a process to die runs the deed in a forked child and
 //! looks at how the child ended: a process the kernel kills — by `kill` or
-//! for a fault — exits with status -1. Checks that could hang on a broken
-//! kernel are bounded where possible: children that are meant to be killed
-//! give up and exit by themselves after a while, so a check that fails
-//! reports it instead of waiting forever.
-//!
-//! Around the checks, [`countfree`](ulib::testing::countfree) measures free
-//! memory before and after;
-//! the last check, `no_leaks`, fails if any pages went missing — a zombie
-//! nobody reaped, or memory an exited process did not give back.
+//! for a fault — exits with status -1. A check whose deed changes the
+//! process itself (its heap) runs it in a child too
+//! ([`in_child`](ulib::testing::in_child)), which sends back why it failed.
+//! Checks that could hang on a broken kernel are bounded where possible:
+//! children that are meant to be killed give up and exit by themselves
+//! after a while, so a check that fails reports it instead of waiting
+//! forever.
 
 #![no_std]
 #![no_main]
-#![deny(unsafe_op_in_unsafe_fn)]
 
 extern crate alloc;
 
+use alloc::ffi::CString;
 use alloc::format;
-use alloc::string::String;
 use alloc::vec::Vec;
 use core::hint::black_box;
 use core::ptr;
 
+use abi::fcntl::{O_CREATE, O_RDONLY, O_RDWR};
+use abi::memlayout::{DIRECT_MAP, KERNBASE};
 use abi::syscall::{MAXARG, SYS_EXEC, SYS_WAIT, SYS_WRITE};
 use ulib::testing::{
-    Check, CheckResult, expect_killed, probe_read, probe_write, reap_all, run_checks, spawn,
-    wait_for,
+    BAD_POINTERS, Check, CheckResult, current_break, expect_killed, expect_status, grow_heap,
+    in_child, make_file, probe_read, probe_write, read_file, run_checks, spawn, spawn_check,
+    wait_all, wait_for,
 };
 use ulib::usys::{syscall1, syscall2, syscall3};
 use ulib::{
-    Args, PGSIZE, SHMBASE, USER_STACK_PAGES, eprintln, exec, exec_args, exit, fork, kill, sbrk,
-    sleep, uptime, wait,
+    Args, PGSIZE, SHMBASE, USER_STACK_PAGES, close, ensure, ensure_eq, eprintln, exec, exec_args,
+    exit, fork, getpid, kill, open, sbrk, sleep, unlink, uptime, wait,
 };
 
 ulib::entry!(main);
@@ -65,7 +69,6 @@ const CHECKS: &[Check] = &[
     ("sleep_uptime", sleep_uptime),
     ("bad_pointers", bad_pointers),
     ("fork_until_full", fork_until_full),
-    ("exec_bad_program", exec_bad_program),
     ("exec_maxarg", exec_maxarg),
 ];
 
@@ -88,77 +91,83 @@ fn main(args: Args) -> i32 {
     run_checks("proctest", CHECKS)
 }
 
-// ---------------------------------------------------------------------------
-// Helpers.
-
 /// Checks that this process has no children left: `wait` returns -1.
 fn expect_no_children() -> CheckResult {
-    match wait(None) {
-        -1 => Ok(()),
-        reaped => Err(format!("wait returned {reaped} when no child was left")),
-    }
+    let reaped = wait(None);
+    ensure!(
+        reaped == -1,
+        "wait returned {reaped} when no child was left"
+    );
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------
-// The checks.
+// fork, exit, wait.
 
-/// A child's exit status reaches its parent's `wait`, once.
+/// A child's exit status reaches its parent's `wait`, once, time after
+/// time.
 fn fork_wait_status() -> CheckResult {
-    let pid = spawn(|| 42)?;
-    let status = wait_for(pid)?;
-    if status != 42 {
-        return Err(format!("child exited with 42, wait reported {status}"));
+    for status in 0..100 {
+        let pid = spawn(move || status)?;
+        expect_status(pid, status)?;
+        expect_no_children()?;
     }
-    expect_no_children()
+    Ok(())
 }
 
-/// Twenty children at once: each is reaped once, with its own status.
+/// Forty children at once, each making a few system calls on a file of its
+/// own: each is reaped once, with its own status.
 fn many_children() -> CheckResult {
-    const CHILDREN: i32 = 20;
-    // pids[i] is child i's pid until it is reaped, then None.
+    const CHILDREN: i32 = 40;
     let mut pids = Vec::new();
     for i in 0..CHILDREN {
-        match spawn(move || i) {
-            Ok(pid) => pids.push(Some(pid)),
-            Err(why) => {
-                reap_all();
-                return Err(format!("child {i}: {why}"));
-            }
-        }
+        let child = move || if file_calls(i).is_ok() { i } else { -2 };
+        pids.push(spawn(child).map_err(|why| format!("child {i}: {why}"))?);
     }
-    for _ in 0..CHILDREN {
-        let mut status = 0;
-        let reaped = wait(Some(&mut status));
-        let Some(i) = pids.iter().position(|&pid| pid == Some(reaped)) else {
-            reap_all();
-            return Err(format!(
-                "wait returned {reaped}, not a child still waiting to be reaped"
-            ));
-        };
-        pids[i] = None;
-        if status != i as i32 {
-            reap_all();
-            return Err(format!("child {i} exited with {i}, wait reported {status}"));
-        }
+    for (i, status) in wait_all(&pids)?.into_iter().enumerate() {
+        ensure!(status == i as i32, "child {i} exited with status {status}");
     }
     expect_no_children()
 }
 
-/// An orphan goes to init, not to its grandparent.
-fn reparent_to_init() -> CheckResult {
-    let child = spawn(|| match fork() {
-        0 => {
-            sleep(5);
-            0
-        }
-        grandchild if grandchild < 0 => 1,
-        _ => 0, // Exit at once, orphaning the grandchild.
-    })?;
-    match wait_for(child)? {
-        0 => expect_no_children(),
-        status => Err(format!("child could not fork (status {status})")),
-    }
+/// What each of [`many_children`]' children does: makes the file `mpI`
+/// holding its pid, reads it back after a tick, and removes it.
+fn file_calls(i: i32) -> CheckResult {
+    let name = CString::new(format!("mp{i}")).expect("no NUL");
+    let pid = getpid().to_le_bytes();
+    make_file(&name, &pid)?;
+    sleep(1);
+    let data = read_file(&name)?;
+    ensure!(unlink(&name) == 0);
+    ensure!(data == pid, "the file changed");
+    Ok(())
 }
+
+/// An orphan goes to init, not to its grandparent: time after time, a
+/// child forks a grandchild and exits at once, and our `wait` sees only the
+/// child. The first grandchild sleeps a while, so that it surely outlives
+/// its parent.
+fn reparent_to_init() -> CheckResult {
+    for round in 0..200 {
+        let child = spawn(move || match fork() {
+            0 => {
+                if round == 0 {
+                    sleep(5);
+                }
+                0
+            }
+            grandchild if grandchild < 0 => 1,
+            _ => 0, // Exit at once, orphaning the grandchild.
+        })?;
+        let status = wait_for(child)?;
+        ensure!(status == 0, "the child could not fork (status {status})");
+        expect_no_children()?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// kill.
 
 /// `kill` wakes a sleeping process, which then exits with -1.
 fn kill_sleeping() -> CheckResult {
@@ -169,23 +178,18 @@ fn kill_sleeping() -> CheckResult {
     })?;
     sleep(2);
     let start = uptime();
-    if kill(pid) != 0 {
-        wait_for(pid)?;
-        return Err(format!("kill({pid}) failed"));
-    }
+    ensure!(kill(pid) == 0, "kill({pid}) failed");
     let status = wait_for(pid)?;
     let took = uptime() - start;
-    if status != -1 {
-        return Err(format!("killed child exited with status {status}"));
-    }
-    if took >= NAP / 10 {
-        return Err(format!("the killed child took {took} ticks to die"));
-    }
+    ensure!(status == -1, "killed child exited with status {status}");
+    ensure!(took < NAP / 10, "the killed child took {took} ticks to die");
     Ok(())
 }
 
-/// `kill` stops a process that never makes a system call: the kernel must
-/// notice at a timer interrupt.
+/// `kill` stops a running process: one that never makes a system call
+/// (the kernel must notice at a timer interrupt), and, fifty times over,
+/// one that makes nothing but system calls (the kernel notices on its way
+/// back to user mode).
 fn kill_running() -> CheckResult {
     let pid = spawn(|| {
         // Spin without system calls. So that a kernel that never kills us
@@ -202,39 +206,57 @@ fn kill_running() -> CheckResult {
         0
     })?;
     sleep(2);
-    if kill(pid) != 0 {
-        wait_for(pid)?;
-        return Err(format!("kill({pid}) failed"));
+    ensure!(kill(pid) == 0, "kill({pid}) failed");
+    let status = wait_for(pid)?;
+    ensure!(
+        status == -1,
+        "child spun on with kill pending; status {status}"
+    );
+
+    for round in 0..50 {
+        let pid = spawn(|| {
+            // Gives up after ten seconds, like the spinner above.
+            let deadline = uptime() + 1000;
+            while uptime() < deadline {
+                getpid();
+            }
+            0
+        })?;
+        sleep(1);
+        ensure!(kill(pid) == 0, "round {round}: kill({pid}) failed");
+        let status = wait_for(pid)?;
+        ensure!(
+            status == -1,
+            "round {round}: a killed child making system calls exited with status {status}"
+        );
     }
-    match wait_for(pid)? {
-        -1 => Ok(()),
-        status => Err(format!("child spun on with kill pending; status {status}")),
-    }
+    Ok(())
 }
 
 /// `kill` of a pid that no process has fails.
 fn kill_bad_pid() -> CheckResult {
     for pid in [-1, 1_000_000] {
-        if kill(pid) != -1 {
-            return Err(format!("kill({pid}) did not return -1"));
-        }
+        ensure!(kill(pid) == -1, "kill({pid}) did not return -1");
     }
     Ok(())
 }
 
+// ---------------------------------------------------------------------------
+// sbrk.
+
 /// `sbrk` grows the heap with zeroed, usable memory, and shrinking it unmaps
-/// that memory again.
+/// that memory again. In a child (whose heap may stay grown): the heap
+/// grows a byte at a time, contiguously, and a forked child's heap goes on
+/// where its parent's was; it grows to 32 MiB and shrinks back, and a page
+/// given back and grown again is zeroed.
 fn sbrk_grow_shrink() -> CheckResult {
     const GROW: usize = 5 * PGSIZE;
-    // SAFETY: sbrk(0) only reports the break.
-    let old = unsafe { sbrk(0) };
-    // SAFETY: growing maps fresh memory nothing uses.
-    let grown = unsafe { sbrk(GROW as isize) };
-    if grown != old {
-        return Err(format!(
-            "sbrk({GROW}) returned {grown:#x}, the break was {old:#x}"
-        ));
-    }
+    let old = current_break();
+    let grown = grow_heap(GROW);
+    ensure!(
+        grown == old,
+        "sbrk({GROW}) returned {grown:#x}, the break was {old:#x}"
+    );
     {
         let start: *mut u8 = ptr::with_exposed_provenance_mut(old as usize);
         // SAFETY: the kernel just mapped [old, old + GROW) for us; the
@@ -254,71 +276,124 @@ fn sbrk_grow_shrink() -> CheckResult {
     // SAFETY: this gives back exactly the memory grown above, which nothing
     // refers to any more.
     let shrunk = unsafe { sbrk(-(GROW as isize)) };
-    if shrunk != old + GROW as isize {
-        return Err(format!(
-            "sbrk(-{GROW}) returned {shrunk:#x}, expected {:#x}",
-            old + GROW as isize
-        ));
-    }
-    // SAFETY: sbrk(0) only reports the break.
-    let now = unsafe { sbrk(0) };
-    if now != old {
-        return Err(format!(
-            "the break is {now:#x} after shrinking, expected {old:#x}"
-        ));
-    }
+    ensure_eq!(shrunk, old + GROW as isize, "sbrk(-{GROW})");
+    ensure_eq!(current_break(), old, "the break after shrinking");
     // The last byte grown is on a page that shrinking must have unmapped.
     let freed = old as usize + GROW - 1;
     expect_killed("touching freed heap memory", || {
         // SAFETY: this child exits right after; the address is not ours.
         unsafe { probe_write(freed, 0x5a) };
-        0
+        Ok(())
+    })?;
+
+    in_child(sbrk_byte_by_byte)?;
+    in_child(sbrk_much)
+}
+
+/// Two thousand `sbrk(1)`s return consecutive bytes; after a fork, parent
+/// and child each grow on from the same break.
+fn sbrk_byte_by_byte() -> CheckResult {
+    let mut next = current_break();
+    for i in 0..2000 {
+        let byte = grow_heap(1);
+        ensure!(
+            byte == next,
+            "sbrk(1) number {i} returned {byte:#x}, not {next:#x}"
+        );
+        let byte: *mut u8 = ptr::with_exposed_provenance_mut(byte as usize);
+        // SAFETY: sbrk just gave us this byte, which nothing else uses.
+        unsafe { byte.write_volatile(1) };
+        next += 1;
+    }
+    let child = spawn_check(|| {
+        grow_heap(1);
+        ensure_eq!(
+            grow_heap(1),
+            next + 1,
+            "the child's second sbrk(1) after fork"
+        );
+        Ok(())
+    })?;
+    grow_heap(1);
+    ensure_eq!(
+        grow_heap(1),
+        next + 1,
+        "the parent's second sbrk(1) after fork"
+    );
+    child.join()
+}
+
+/// The heap grows to 32 MiB and shrinks back; a page given back and grown
+/// again is zeroed.
+fn sbrk_much() -> CheckResult {
+    const BIG: usize = 32 << 20;
+    let old = current_break();
+    ensure!(
+        grow_heap(BIG - old as usize) == old,
+        "growing the heap to 32 MiB failed"
+    );
+    let last: *mut u8 = ptr::with_exposed_provenance_mut(BIG - 1);
+    // SAFETY: [old, BIG) is fresh heap that nothing else uses.
+    unsafe { last.write_volatile(99) };
+
+    // SAFETY: the top page is ours alone (see above), and is not used
+    // again until it is grown back.
+    let shrunk = unsafe { sbrk(-(PGSIZE as isize)) };
+    ensure_eq!(shrunk, BIG as isize, "sbrk(-{PGSIZE})");
+    let brk = current_break();
+    ensure_eq!(brk, (BIG - PGSIZE) as isize, "the break after shrinking");
+    ensure_eq!(grow_heap(PGSIZE), brk, "sbrk({PGSIZE})");
+    // SAFETY: the page was just grown and is ours.
+    let value = unsafe { last.read_volatile() };
+    ensure!(
+        value == 0,
+        "a page given back and grown again still holds {value}"
+    );
+
+    // SAFETY: [old, BIG) was grown above and nothing refers to it.
+    let shrunk = unsafe { sbrk(old - BIG as isize) };
+    ensure_eq!(shrunk, BIG as isize, "shrinking back");
+    ensure_eq!(current_break(), old, "the break after shrinking back");
+    Ok(())
+}
+
+/// The heap cannot grow into the shared-memory window (by a page too much,
+/// or by the window's whole address), nor shrink into the program; a
+/// refused `sbrk` leaves the break alone.
+fn sbrk_shmbase() -> CheckResult {
+    // In a child, in case a broken kernel does either.
+    in_child(|| {
+        let brk = current_break();
+        let too_far = SHMBASE - brk as usize + PGSIZE;
+        ensure!(grow_heap(too_far) == -1, "sbrk past SHMBASE succeeded");
+        ensure!(
+            current_break() == brk,
+            "a failed sbrk past SHMBASE moved the break"
+        );
+        let too_much = grow_heap(SHMBASE);
+        ensure!(too_much == -1, "sbrk of 1 GiB returned {too_much:#x}");
+        ensure!(
+            current_break() == brk,
+            "a failed sbrk of 1 GiB moved the break"
+        );
+        // SAFETY: this would unmap the whole program, and must fail; if it
+        // does not, this child dies at once, which the parent reports.
+        let shrunk = unsafe { sbrk(-brk) };
+        ensure!(shrunk == -1, "sbrk down to address 0 succeeded");
+        ensure!(
+            current_break() == brk,
+            "a failed sbrk down to address 0 moved the break"
+        );
+        Ok(())
     })
 }
 
-/// The heap cannot grow into the shared-memory window, nor shrink into the
-/// program.
-fn sbrk_shmbase() -> CheckResult {
-    // In a child, in case a broken kernel does either: its exit status says
-    // which went wrong.
-    let pid = spawn(|| {
-        // SAFETY: sbrk(0) only reports the break.
-        let brk = unsafe { sbrk(0) };
-        let too_far = (SHMBASE - brk as usize + PGSIZE) as isize;
-        // SAFETY: growing is sound; it should fail anyway.
-        if unsafe { sbrk(too_far) } != -1 {
-            return 1;
-        }
-        // SAFETY: as above.
-        if unsafe { sbrk(0) } != brk {
-            return 2;
-        }
-        // SAFETY: this would unmap the whole program, and must fail; if it
-        // does not, this child dies at once, which the parent reports.
-        if unsafe { sbrk(-brk) } != -1 {
-            return 3;
-        }
-        // SAFETY: as above.
-        if unsafe { sbrk(0) } != brk {
-            return 4;
-        }
-        0
-    })?;
-    match wait_for(pid)? {
-        0 => Ok(()),
-        1 => Err(String::from("sbrk past SHMBASE succeeded")),
-        2 => Err(String::from("a failed sbrk past SHMBASE moved the break")),
-        3 => Err(String::from("sbrk down to address 0 succeeded")),
-        4 => Err(String::from(
-            "a failed sbrk down to address 0 moved the break",
-        )),
-        status => Err(format!("child died testing sbrk (status {status})")),
-    }
-}
+// ---------------------------------------------------------------------------
+// Memory protection.
 
 /// Recurses, each frame holding 256 bytes, until the stack overflows into
-/// the guard page. Returns 0 — which makes the check fail — if it got well
-/// below the whole stack (from `top`) without a fault.
+/// the guard page. Returns — which makes the check fail — only if it got
+/// well below the whole stack (from `top`) without a fault.
 #[inline(never)]
 fn recurse(top: usize) -> i32 {
     let mut frame = [0u8; 256];
@@ -336,7 +411,8 @@ fn recurse(top: usize) -> i32 {
 fn stack_guard() -> CheckResult {
     expect_killed("unbounded recursion", || {
         let top = 0u8;
-        recurse((&raw const top).addr())
+        recurse((&raw const top).addr());
+        Ok(())
     })?;
     expect_killed("writing just below the stack", || {
         // We are a few frames from the top of the stack, so 16 pages and a
@@ -345,27 +421,38 @@ fn stack_guard() -> CheckResult {
         let below = (&raw const local).addr() - USER_STACK_PAGES * PGSIZE - 1;
         // SAFETY: this child exits right after; the address is not ours.
         unsafe { probe_write(below, 0x5a) };
-        0
+        Ok(())
     })
 }
 
 /// Page 0 is never mapped.
 fn null_dereference() -> CheckResult {
-    expect_killed("reading address 0", || probe_read(0).into())?;
+    expect_killed("reading address 0", || {
+        probe_read(0);
+        Ok(())
+    })?;
     expect_killed("writing address 0", || {
         // SAFETY: this child exits right after; address 0 is not ours.
         unsafe { probe_write(0, 0x5a) };
-        0
+        Ok(())
     })
 }
 
 /// The kernel's half of the address space is closed to user code.
 fn kernel_memory() -> CheckResult {
-    for addr in [0xFFFF_8000_0000_0000, 0xFFFF_FFFF_8010_0000] {
-        expect_killed(&format!("reading {addr:#x}"), || probe_read(addr).into())?;
+    // The direct map of physical memory, and the kernel's image (linked
+    // 1 MiB above KERNBASE).
+    for addr in [DIRECT_MAP, KERNBASE + 0x10_0000] {
+        expect_killed(&format!("reading {addr:#x}"), || {
+            probe_read(addr);
+            Ok(())
+        })?;
     }
     Ok(())
 }
+
+// ---------------------------------------------------------------------------
+// Time.
 
 /// `sleep` sleeps as long as asked (the clock ticks 100 times a second),
 /// and not much longer.
@@ -373,40 +460,32 @@ fn sleep_uptime() -> CheckResult {
     let start = uptime();
     sleep(50);
     let slept = uptime() - start;
-    if (50..=75).contains(&slept) {
-        Ok(())
-    } else {
-        Err(format!("sleep(50) took {slept} ticks"))
-    }
+    ensure!((50..=75).contains(&slept), "sleep(50) took {slept} ticks");
+    Ok(())
 }
 
-/// Pointers the kernel must refuse: null, the kernel half, and a user
-/// address nothing is mapped at.
-const BAD_POINTERS: [(&str, usize); 3] = [
-    ("null", 0),
-    ("kernel", 0xFFFF_8000_0000_0000),
-    ("unmapped", 0x3000_0000),
-];
+// ---------------------------------------------------------------------------
+// Bad pointers.
 
-/// Every call that takes a pointer refuses bad ones with -1, and is not
-/// hurt by them.
+/// Writes to the console, `wait` and `exec` refuse bad pointers with -1,
+/// and are not hurt by them.
 fn bad_pointers() -> CheckResult {
     for (what, pointer) in BAD_POINTERS {
         // SAFETY: the kernel only reads through the pointer, if at all.
         let written = unsafe { syscall3(SYS_WRITE, 1, pointer, 10) };
-        if written != -1 {
-            return Err(format!("write from a {what} pointer returned {written}"));
-        }
+        ensure!(
+            written == -1,
+            "write from a {what} pointer returned {written}"
+        );
     }
     // Ranges that start in user memory but do not end there.
     for (pointer, len) in [(0x7FFF_FFFF_FFF0, 32), (0x1000, usize::MAX)] {
         // SAFETY: as above.
         let written = unsafe { syscall3(SYS_WRITE, 1, pointer, len) };
-        if written != -1 {
-            return Err(format!(
-                "write of {len:#x} bytes at {pointer:#x} returned {written}"
-            ));
-        }
+        ensure!(
+            written == -1,
+            "write of {len:#x} bytes at {pointer:#x} returned {written}"
+        );
     }
 
     // A null status pointer is how wait(None) says "don't store it", so
@@ -422,76 +501,57 @@ fn bad_pointers() -> CheckResult {
         // SAFETY: the kernel must refuse to write through the pointer, none
         // of which points at memory this program uses.
         let reaped = unsafe { syscall1(SYS_WAIT, pointer) };
-        if reaped != -1 {
-            reap_all();
-            return Err(format!(
-                "wait with a {what} status pointer returned {reaped}"
-            ));
-        }
-        match wait_for(pid) {
-            Ok(5) => {}
-            Ok(status) => return Err(format!("child exited with 5, wait reported {status}")),
-            Err(why) => return Err(format!("after wait with a {what} pointer: {why}")),
-        }
+        ensure!(
+            reaped == -1,
+            "wait with a {what} status pointer returned {reaped}"
+        );
+        expect_status(pid, 5).map_err(|why| format!("after wait with a {what} pointer: {why}"))?;
     }
 
-    // exec, in a child: a kernel that wrongly went ahead would replace it.
-    // The child exits with FIRST_EXEC_CASE + the number of the first case
-    // that did not return -1, or 0 if all did.
-    let pid = spawn(exec_bad_pointers)?;
-    match wait_for(pid)? {
-        0 => Ok(()),
-        status
-            if (FIRST_EXEC_CASE..FIRST_EXEC_CASE + EXEC_FORMS.len() as i32 * 3)
-                .contains(&status) =>
-        {
-            let case = (status - FIRST_EXEC_CASE) as usize;
-            let (form, (what, _)) = (EXEC_FORMS[case / 3], BAD_POINTERS[case % 3]);
-            Err(format!("{form} with a {what} pointer did not return -1"))
-        }
-        status => Err(format!("child testing exec ended with status {status}")),
-    }
+    // exec, in a child: a kernel that wrongly went ahead would replace it
+    // (with this program, which then exits with 2: see `main`).
+    in_child(exec_bad_pointers)
 }
 
-/// How `exec_bad_pointers` numbers its cases in its exit status: case
-/// `form * 3 + pointer` exits with `FIRST_EXEC_CASE` plus that.
-const FIRST_EXEC_CASE: i32 = 10;
-
-/// Where the bad pointer goes in each form of exec tried.
-const EXEC_FORMS: [&str; 3] = [
-    "exec(BAD, argv)",
-    "exec(\"proctest\", BAD)",
-    "exec(\"proctest\", [\"proctest\", BAD])",
-];
-
-/// The exec half of [`bad_pointers`], run in a child.
-fn exec_bad_pointers() -> i32 {
+/// The exec half of [`bad_pointers`], run in a child: the bad pointer as
+/// the path, as argv, and as an element of argv.
+fn exec_bad_pointers() -> CheckResult {
     let name = c"proctest".as_ptr().cast::<u8>();
     let good_argv = [name, ptr::null()];
-    for (i, &(_, pointer)) in BAD_POINTERS.iter().enumerate() {
-        let bad_argv = [name, ptr::with_exposed_provenance(pointer), ptr::null()];
-        for form in 0..EXEC_FORMS.len() {
-            let result = match form {
-                // SAFETY: exec only reads through its pointers; were it to
-                // succeed, this program would be gone.
-                0 => unsafe { syscall2(SYS_EXEC, pointer, good_argv.as_ptr().addr()) },
-                // SAFETY: as above.
-                1 => unsafe { syscall2(SYS_EXEC, name.addr(), pointer) },
-                // A null string pointer is not bad in argv: it ends the list,
-                // and this exec would rightly succeed.
-                _ if pointer == 0 => continue,
-                _ => exec(c"proctest", &bad_argv) as isize,
-            };
-            if result != -1 {
-                return FIRST_EXEC_CASE + (form * 3 + i) as i32;
-            }
+    for (what, pointer) in BAD_POINTERS {
+        // SAFETY: exec only reads through its pointers; were it to succeed,
+        // this program would be gone.
+        let result = unsafe { syscall2(SYS_EXEC, pointer, good_argv.as_ptr().addr()) };
+        ensure!(
+            result == -1,
+            "exec(BAD, argv) with a {what} pointer returned {result}"
+        );
+        // SAFETY: as above.
+        let result = unsafe { syscall2(SYS_EXEC, name.addr(), pointer) };
+        ensure!(
+            result == -1,
+            "exec(\"proctest\", BAD) with a {what} pointer returned {result}"
+        );
+        // A null string pointer is not bad in argv: it ends the list, and
+        // this exec would rightly succeed.
+        if pointer != 0 {
+            let bad_argv = [name, ptr::with_exposed_provenance(pointer), ptr::null()];
+            let result = exec(c"proctest", &bad_argv);
+            ensure!(
+                result == -1,
+                "exec(\"proctest\", [\"proctest\", BAD]) with a {what} pointer returned {result}"
+            );
         }
     }
-    0
+    Ok(())
 }
 
-/// Forking stops, with -1, when the process table is full; reaping frees
-/// the slots again.
+// ---------------------------------------------------------------------------
+// A full process table.
+
+/// Forking stops, with -1, when the process table is full, and reaping
+/// frees the slots again: for one process forking on its own, and for a
+/// fork bomb, where every process forks.
 fn fork_until_full() -> CheckResult {
     // The process table has 64 slots, and init and we hold two of them.
     const MAX_FORKS: usize = 64;
@@ -504,24 +564,52 @@ fn fork_until_full() -> CheckResult {
         }
     }
     let forked = pids.len();
-    for _ in 0..forked {
-        let reaped = wait(None);
-        let Some(i) = pids.iter().position(|&pid| pid == reaped) else {
-            reap_all();
-            return Err(format!("wait returned {reaped}, not an unreaped child"));
-        };
-        pids.swap_remove(i);
-    }
+    wait_all(&pids)?;
     expect_no_children()?;
-    if !(10..MAX_FORKS).contains(&forked) {
-        return Err(format!("fork failed only after {forked} children"));
-    }
+    ensure!(
+        (10..MAX_FORKS).contains(&forked),
+        "fork failed only after {forked} children"
+    );
     let pid = spawn(|| 0).map_err(|why| format!("after reaping them all: {why}"))?;
     wait_for(pid)?;
-    Ok(())
+
+    fork_bomb()
 }
 
-/// exec of a program that does not exist fails and returns.
+/// Processes fork until the process table is full, then stop; once they
+/// have exited, the table has room again. The bomb stops when the file
+/// `stopforking` exists (made by the first process whose fork fails, or by
+/// us), or at a deadline whatever happens, so that no process can still
+/// be forking when we remove the file.
+fn fork_bomb() -> CheckResult {
+    unlink(c"stopforking");
+    let deadline = uptime() + 200;
+    let pid = spawn(move || {
+        loop {
+            let fd = open(c"stopforking", O_RDONLY);
+            if fd >= 0 || uptime() > deadline {
+                return 0;
+            }
+            if fork() < 0 {
+                close(open(c"stopforking", O_CREATE | O_RDWR));
+            }
+        }
+    })?;
+    sleep(50);
+    close(open(c"stopforking", O_CREATE | O_RDWR));
+    wait_for(pid)?;
+    // Give the rest of the bomb time to notice and exit (init reaps them).
+    while uptime() <= deadline + 20 {
+        sleep(10);
+    }
+    ensure!(unlink(c"stopforking") == 0);
+    let pid = spawn(|| 0).map_err(|why| format!("after the fork bomb: {why}"))?;
+    expect_status(pid, 0)
+}
+
+// ---------------------------------------------------------------------------
+// exec's arguments.
+
 /// exec passes up to MAXARG arguments (param.rs): exactly MAXARG arrive,
 /// one more is refused with -1 and the caller carries on.
 fn exec_maxarg() -> CheckResult {
@@ -532,42 +620,25 @@ fn exec_maxarg() -> CheckResult {
         argv.push("x");
     }
     let pid = spawn(|| exec_args("proctest", &argv))?;
-    match wait_for(pid)? {
-        0 => {}
-        1 => {
-            return Err(format!(
-                "the program started with {MAXARG} arguments miscounted them"
-            ));
-        }
-        status => {
-            return Err(format!(
-                "exec with {MAXARG} arguments failed (status {status})"
-            ));
-        }
-    }
+    let status = wait_for(pid)?;
+    ensure!(
+        status != 1,
+        "the program started with {MAXARG} arguments miscounted them"
+    );
+    ensure!(
+        status == 0,
+        "exec with {MAXARG} arguments failed (status {status})"
+    );
     argv.push("one-too-many");
     let pid = spawn(|| match exec_args("proctest", &argv) {
         -1 => 7,
         _ => 1,
     })?;
-    match wait_for(pid)? {
-        7 => Ok(()),
-        status => Err(format!(
-            "exec with {} arguments did not return -1 (status {status})",
-            MAXARG + 1
-        )),
-    }
-}
-
-fn exec_bad_program() -> CheckResult {
-    let pid = spawn(
-        || match exec_args("no-such-program", &["no-such-program"]) {
-            -1 => 0,
-            _ => 1,
-        },
-    )?;
-    match wait_for(pid)? {
-        0 => Ok(()),
-        status => Err(format!("child ended with status {status} after the exec")),
-    }
+    let status = wait_for(pid)?;
+    ensure!(
+        status == 7,
+        "exec with {} arguments did not return -1 (status {status})",
+        MAXARG + 1
+    );
+    Ok(())
 }

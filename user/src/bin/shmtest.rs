@@ -14,26 +14,27 @@
 //!
 //! # How the checks work
 //!
-//! The checks use the raw system calls of [`ulib::shm`], so that they see
-//! exactly what the kernel returns, and reach mapped memory only through
-//! [`window_read`] and [`window_write`]: single loads and stores in inline
-//! assembly, which the compiler cannot reason about, so it neither caches
-//! shared bytes nor assumes an address is mapped. Descriptors are held in
-//! [`Od`] guards that close on drop, so a check that fails half-way leaves
-//! nothing open for the next one: every check starts in a process with no
-//! shared-memory descriptors, and with every slot of the kernel's table
-//! free (nothing else should use shared memory while the tests run).
+//! The checks hold descriptors in [`Shm`]s, which close on drop, so a check
+//! that fails half-way leaves nothing open for the next one: every check
+//! starts in a process with no shared-memory descriptors, and with every
+//! slot of the kernel's table free (nothing else should use shared memory
+//! while the tests run). Where a check needs to see exactly what the kernel
+//! returns, it makes the raw system call of [`ulib::shm`] on the `Shm`'s
+//! descriptor ([`map`] always does, since the `Shm` of an object another
+//! process sized does not know its size). The checks reach mapped memory
+//! only through [`window_read`] and [`window_write`]: single loads and
+//! stores in inline assembly, which the compiler cannot reason about, so it
+//! neither caches shared bytes nor assumes an address is mapped.
 //!
 //! A check that expects a process to die runs the deed in a forked child and
 //! looks at how it ended: the kernel kills a process for a page fault, and
-//! `wait` then reports status -1. Other children report through their exit
-//! status which step went wrong ([`spawn_steps`]). Processes that must wait
-//! for each other do so on pipes: a read blocks until the other side writes
-//! a byte or closes its end.
+//! `wait` then reports status -1. Other children are checks of their own
+//! ([`spawn_check`], [`in_child`]), which send back why they failed.
+//! Processes that must wait for each other do so on a [`Pipe`]: a read
+//! blocks until the other side writes a byte or closes its end.
 //!
-//! Around the checks, [`countfree`](ulib::testing::countfree) measures free
-//! memory before and after, and the last checks make sure that every slot
-//! is free again
+//! Around the checks, the runner measures free memory before and after,
+//! and the last checks make sure that every slot is free again
 //! (`slots_free_at_end`) and that no page was lost (`no_leaks`).
 //!
 //! The exec checks run this program again as `shmtest --exec-child ...` (see
@@ -41,7 +42,6 @@
 
 #![no_std]
 #![no_main]
-#![deny(unsafe_op_in_unsafe_fn)]
 
 extern crate alloc;
 
@@ -54,18 +54,19 @@ use core::ptr;
 
 use abi::syscall::{SYS_SHM_MAP, SYS_SHM_OPEN};
 use ulib::shm::{
-    NSHM, NSHMPROC, O_RDONLY, O_RDWR, SHM_END, SHM_MAXSIZE, SHM_NAME_MAX, SLOT_SIZE, Shm,
+    NSHMPROC, O_RDONLY, O_RDWR, SHM_END, SHM_MAXSIZE, SHM_NAME_MAX, SLOT_SIZE, Shm, ShmError,
     shm_close, shm_map, shm_open, shm_trunc,
 };
 use ulib::string::Text;
 use ulib::testing::{
-    Check, CheckResult, expect_killed, probe_read, probe_write, reap_all, run_checks, spawn,
-    wait_for,
+    BAD_POINTERS, Check, CheckResult, Pipe, expect_killed, fill_shm_table, in_child, join_all,
+    probe_read, probe_write, reap_all, receive_verdict, run_checks, send_verdict, spawn,
+    spawn_check, wait_all, wait_for,
 };
 use ulib::usys::{syscall1, syscall3};
 use ulib::{
-    Args, PGSIZE, SHMBASE, close, eprintln, exec_args, exit, fork, kill, pipe, println, read,
-    sleep, wait, write,
+    Args, PGSIZE, SHMBASE, ensure, ensure_eq, eprintln, exec_args, exit, fork, kill, println, read,
+    sleep, wait,
 };
 
 ulib::entry!(main);
@@ -125,121 +126,56 @@ fn main(args: Args) -> i32 {
 }
 
 // ---------------------------------------------------------------------------
-// Processes.
-
-/// A child's verdict: `Err(step)` names the step (1, 2, ...) that went wrong.
-type Steps = Result<(), u8>;
-
-/// `Ok(())` if `good`, else `Err(step)`: `ensure(cond, 3)?` in a child.
-fn ensure(good: bool, step: u8) -> Steps {
-    if good { Ok(()) } else { Err(step) }
-}
-
-/// Forks a child that runs `child`: it exits with 0 if that returns
-/// `Ok(())`, or with the number of the step that failed.
-fn spawn_steps(child: impl FnOnce() -> Steps) -> Result<i32, String> {
-    spawn(|| match child() {
-        Ok(()) => 0,
-        Err(step) => step.into(),
-    })
-}
-
-/// Waits for `pid` and turns its exit status into a verdict: status `n`
-/// means `steps[n - 1]` went wrong in the child.
-fn child_verdict(pid: i32, steps: &[&str]) -> CheckResult {
-    match wait_for(pid)? {
-        0 => Ok(()),
-        -1 => Err(String::from("the child was killed")),
-        status => match steps.get(status as usize - 1) {
-            Some(step) if status > 0 => Err(format!("in a child: {step}")),
-            _ => Err(format!("a child exited with status {status}")),
-        },
-    }
-}
-
-/// Waits for every child in `pids`, in whatever order they exit, and
-/// returns their exit statuses in the order of `pids`.
-fn wait_each(pids: &[i32]) -> Result<Vec<i32>, String> {
-    let mut statuses = alloc::vec![None; pids.len()];
-    for _ in pids {
-        let mut status = 0;
-        let reaped = wait(Some(&mut status));
-        match pids.iter().position(|&pid| pid == reaped) {
-            Some(i) if statuses[i].is_none() => statuses[i] = Some(status),
-            _ => return Err(format!("wait returned {reaped}, not a child it waited for")),
-        }
-    }
-    Ok(statuses.into_iter().flatten().collect())
-}
-
-/// A pipe whose ends close when it is dropped, for making processes wait
-/// for each other.
-struct Pipe {
-    read: i32,
-    write: i32,
-}
-
-impl Pipe {
-    fn new() -> Result<Pipe, String> {
-        let mut fds = [0; 2];
-        if pipe(&mut fds) != 0 {
-            return Err(String::from("pipe failed"));
-        }
-        Ok(Pipe {
-            read: fds[0],
-            write: fds[1],
-        })
-    }
-
-    /// Sends one byte.
-    fn send(&self, byte: u8) {
-        write(self.write, &[byte]);
-    }
-
-    /// Receives one byte; `None` once every write end is closed.
-    fn receive(&self) -> Option<u8> {
-        let mut byte = [0];
-        (read(self.read, &mut byte) == 1).then_some(byte[0])
-    }
-
-    /// Sends a whole usize.
-    fn send_usize(&self, value: usize) {
-        write(self.write, &value.to_le_bytes());
-    }
-
-    /// Receives a whole usize (a pipe delivers 8 bytes written at once
-    /// together).
-    fn receive_usize(&self) -> Option<usize> {
-        let mut bytes = [0; 8];
-        (read(self.read, &mut bytes) == 8).then(|| usize::from_le_bytes(bytes))
-    }
-
-    fn close_read(&mut self) {
-        close(self.read);
-        self.read = -1;
-    }
-
-    fn close_write(&mut self) {
-        close(self.write);
-        self.write = -1;
-    }
-}
-
-impl Drop for Pipe {
-    fn drop(&mut self) {
-        if self.read >= 0 {
-            close(self.read);
-        }
-        if self.write >= 0 {
-            close(self.write);
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------
 // Descriptors and the window.
 
-/// Closes descriptor `od` (raw: -1 if it is not open).
+/// Opens `name`; failure is an error naming it.
+fn open(name: &[u8]) -> Result<Shm, String> {
+    Shm::open(name).map_err(|e| format!("shm_open(\"{}\"): {e}", Text(name)))
+}
+
+/// Sizes the object; anything but `size` rounded up to pages is an error.
+fn trunc(shm: &mut Shm, size: usize) -> CheckResult {
+    let od = shm.descriptor();
+    let got = shm
+        .trunc(size)
+        .map_err(|e| format!("sizing od {od} to {size}: {e}"))?;
+    ensure_eq!(
+        got,
+        size.div_ceil(PGSIZE) * PGSIZE,
+        "shm_trunc(od {od}, {size})"
+    );
+    Ok(())
+}
+
+/// Maps the object with `flags` through the raw call; returns the address.
+fn map(shm: &Shm, flags: u32) -> Result<usize, String> {
+    let mut va = 0;
+    let result = shm_map(shm.descriptor(), &mut va, flags);
+    ensure!(
+        result == 0,
+        "shm_map(od {}, flags {flags}) returned {result}",
+        shm.descriptor()
+    );
+    Ok(va)
+}
+
+/// Opens `name`, sizes it to `size` bytes and maps it read-write: the start
+/// of most checks. Returns the descriptor and the address.
+fn create(name: &[u8], size: usize) -> Result<(Shm, usize), String> {
+    let mut shm = open(name)?;
+    trunc(&mut shm, size)?;
+    let va = map(&shm, O_RDWR)?;
+    Ok((shm, va))
+}
+
+/// Closes `shm`, which must succeed.
+fn close(shm: Shm) -> CheckResult {
+    let od = shm.descriptor();
+    shm.close().map_err(|e| format!("closing od {od}: {e}"))
+}
+
+/// Closes descriptor `od` by number (raw: -1 if it is not open), for the
+/// copies a child inherited and for descriptors opened raw.
 fn close_od(od: i32) -> i32 {
     // SAFETY: shmtest holds no Rust reference into any mapping: it reaches
     // mapped memory only through `window_read` and `window_write`, whose
@@ -247,73 +183,14 @@ fn close_od(od: i32) -> i32 {
     unsafe { shm_close(od) }
 }
 
-/// `shm_open` of a name given as bytes (no NUL inside). Returns the
-/// descriptor or -1.
+/// `shm_open` of a name given as bytes (no NUL inside), straight to the
+/// kernel, even for names `Shm::open` would refuse. Returns the descriptor
+/// or -1.
 fn open_raw(name: &[u8]) -> i32 {
     match CString::new(name) {
         Ok(name) => shm_open(&name),
         Err(_) => -1,
     }
-}
-
-/// An open descriptor owned by a check: closed when dropped.
-struct Od(i32);
-
-impl Od {
-    /// Opens `name`; failure is an error naming it.
-    fn open(name: &[u8]) -> Result<Od, String> {
-        match open_raw(name) {
-            od if od < 0 => Err(format!("shm_open(\"{}\") failed", Text(name))),
-            od => Ok(Od(od)),
-        }
-    }
-
-    /// Sizes the object; anything but `size` rounded up to pages is an
-    /// error.
-    fn trunc(&self, size: i32) -> Result<(), String> {
-        let want = (size as usize).div_ceil(PGSIZE) * PGSIZE;
-        match shm_trunc(self.0, size) {
-            got if got as usize == want => Ok(()),
-            got => Err(format!(
-                "shm_trunc(od {}, {size}) returned {got}, expected {want}",
-                self.0
-            )),
-        }
-    }
-
-    /// Maps the object; failure is an error. Returns the address.
-    fn map(&self, flags: u32) -> Result<usize, String> {
-        let mut va = 0;
-        match shm_map(self.0, &mut va, flags) {
-            0 => Ok(va),
-            result => Err(format!(
-                "shm_map(od {}, flags {flags}) returned {result}",
-                self.0
-            )),
-        }
-    }
-
-    /// Closes the descriptor now and returns what `shm_close` did.
-    fn close(self) -> i32 {
-        let od = self.0;
-        core::mem::forget(self);
-        close_od(od)
-    }
-}
-
-impl Drop for Od {
-    fn drop(&mut self) {
-        close_od(self.0);
-    }
-}
-
-/// Opens `name`, sizes it to `size` bytes and maps it read-write: the start
-/// of most checks. Returns the descriptor and the address.
-fn create(name: &[u8], size: i32) -> Result<(Od, usize), String> {
-    let od = Od::open(name)?;
-    od.trunc(size)?;
-    let va = od.map(O_RDWR)?;
-    Ok((od, va))
 }
 
 /// Whether `addr` lies in the shared-memory window.
@@ -381,20 +258,10 @@ fn check_zero(va: usize, len: usize) -> CheckResult {
 /// to any earlier one is gone and its slot freed. The probe object is
 /// closed again, so it leaves nothing behind.
 fn expect_fresh(name: &[u8], why: &str) -> CheckResult {
-    let od = Od::open(name).map_err(|e| format!("{why}: {e}"))?;
-    od.trunc(PGSIZE as i32)
-        .map_err(|e| format!("{why}: the old object is still there ({e})"))?;
-    let va = od.map(O_RDWR).map_err(|e| format!("{why}: {e}"))?;
+    let mut shm = open(name).map_err(|e| format!("{why}: {e}"))?;
+    trunc(&mut shm, PGSIZE).map_err(|e| format!("{why}: the old object is still there ({e})"))?;
+    let va = map(&shm, O_RDWR).map_err(|e| format!("{why}: {e}"))?;
     check_zero(va, PGSIZE).map_err(|e| format!("{why}: the new object is not zeroed: {e}"))
-}
-
-/// Fails with `what` unless `got == want`.
-fn expect(what: &str, got: i32, want: i32) -> CheckResult {
-    if got == want {
-        Ok(())
-    } else {
-        Err(format!("{what} returned {got}, expected {want}"))
-    }
 }
 
 /// Fails unless `shm_open(name)` fails; closes what it opened if not.
@@ -420,40 +287,41 @@ fn is_slot_address(va: usize) -> bool {
 
 /// A descriptor is the lowest one free.
 fn open_lowest_descriptor() -> CheckResult {
-    let a = Od::open(b"t-low-a")?;
-    let b = Od::open(b"t-low-b")?;
-    let c = Od::open(b"t-low-c")?;
-    if (a.0, b.0, c.0) != (0, 1, 2) {
-        return Err(format!(
-            "three opens in a fresh process gave {}, {}, {}",
-            a.0, b.0, c.0
-        ));
-    }
-    expect("closing descriptor 1", b.close(), 0)?;
-    let d = Od::open(b"t-low-d")?;
-    expect("the next open after closing 1", d.0, 1)?;
+    let a = open(b"t-low-a")?;
+    let b = open(b"t-low-b")?;
+    let c = open(b"t-low-c")?;
+    let got = (a.descriptor(), b.descriptor(), c.descriptor());
+    ensure!(
+        got == (0, 1, 2),
+        "three opens in a fresh process gave {got:?}"
+    );
+    close(b)?;
+    let d = open(b"t-low-d")?;
+    ensure_eq!(d.descriptor(), 1, "the next open after closing 1");
     drop((a, c, d));
     Ok(())
 }
 
 /// One name opened twice: two descriptors, two references to one object.
 fn open_same_name_twice() -> CheckResult {
-    let first = Od::open(b"t-twice")?;
-    let second = Od::open(b"t-twice")?;
-    if first.0 == second.0 {
-        return Err(format!("both opens returned descriptor {}", first.0));
-    }
-    first.trunc(PGSIZE as i32)?;
-    expect(
-        "shm_trunc through the second descriptor",
-        shm_trunc(second.0, PGSIZE as i32),
+    let mut first = open(b"t-twice")?;
+    let second = open(b"t-twice")?;
+    ensure!(
+        first.descriptor() != second.descriptor(),
+        "both opens returned descriptor {}",
+        first.descriptor()
+    );
+    trunc(&mut first, PGSIZE)?;
+    ensure_eq!(
+        shm_trunc(second.descriptor(), PGSIZE as i32),
         -1,
-    )?;
-    let va = first.map(O_RDWR)?;
+        "shm_trunc through the second descriptor"
+    );
+    let va = map(&first, O_RDWR)?;
     fill(va, PGSIZE, 1);
-    expect("closing the first descriptor", first.close(), 0)?;
+    close(first)?;
     // The second reference keeps the object, and its data, alive.
-    let va = second.map(O_RDONLY)?;
+    let va = map(&second, O_RDONLY)?;
     check_pattern(va, PGSIZE, 1).map_err(|e| format!("after closing the first: {e}"))?;
     drop(second);
     expect_fresh(b"t-twice", "after closing both")
@@ -466,19 +334,18 @@ fn open_exact_names() -> CheckResult {
     let mut opened = Vec::new();
     let mut addresses = Vec::new();
     for name in names {
-        let od = Od::open(name)?;
+        let mut shm = open(name)?;
         // Each must be a new object of its own, so each sizes.
-        od.trunc(PGSIZE as i32)
+        trunc(&mut shm, PGSIZE)
             .map_err(|e| format!("\"{}\" is not a new object: {e}", Text(name)))?;
-        let va = od.map(O_RDWR)?;
-        if addresses.contains(&va) {
-            return Err(format!(
-                "\"{}\" mapped at {va:#x}, like an earlier name",
-                Text(name)
-            ));
-        }
+        let va = map(&shm, O_RDWR)?;
+        ensure!(
+            !addresses.contains(&va),
+            "\"{}\" mapped at {va:#x}, like an earlier name",
+            Text(name)
+        );
         addresses.push(va);
-        opened.push(od);
+        opened.push(shm);
     }
     Ok(())
 }
@@ -486,14 +353,14 @@ fn open_exact_names() -> CheckResult {
 /// 63 bytes is the longest name; 64 bytes and the empty name fail.
 fn open_name_length() -> CheckResult {
     let longest = [b'n'; SHM_NAME_MAX];
-    let od = Od::open(&longest).map_err(|e| format!("a {SHM_NAME_MAX}-byte name: {e}"))?;
-    od.trunc(PGSIZE as i32)?;
-    let again = Od::open(&longest)?;
-    expect(
-        "shm_trunc of the 63-byte name opened again",
-        shm_trunc(again.0, PGSIZE as i32),
+    let mut shm = open(&longest).map_err(|e| format!("a {SHM_NAME_MAX}-byte name: {e}"))?;
+    trunc(&mut shm, PGSIZE)?;
+    let again = open(&longest)?;
+    ensure_eq!(
+        shm_trunc(again.descriptor(), PGSIZE as i32),
         -1,
-    )?;
+        "shm_trunc of the 63-byte name opened again"
+    );
     // A name one byte too long, whose first 63 bytes are the name above:
     // truncating it would find that object.
     let too_long = [b'n'; SHM_NAME_MAX + 1];
@@ -504,23 +371,20 @@ fn open_name_length() -> CheckResult {
 
 /// Pointers to no name at all.
 fn open_bad_pointers() -> CheckResult {
-    for (what, pointer) in [
-        ("null", 0),
-        ("kernel", 0xFFFF_8000_0000_0000),
-        ("unmapped", 0x3000_0000),
-        ("window", SHM_END - PGSIZE),
-    ] {
+    for (what, pointer) in BAD_POINTERS
+        .into_iter()
+        .chain([("window", SHM_END - PGSIZE)])
+    {
         // SAFETY: shm_open only reads through the pointer, and must refuse
         // these.
         let result = unsafe { syscall1(SYS_SHM_OPEN, pointer) };
-        if result != -1 {
-            if result >= 0 {
-                close_od(result as i32);
-            }
-            return Err(format!(
-                "shm_open of a {what} pointer ({pointer:#x}) returned {result}"
-            ));
+        if result >= 0 {
+            close_od(result as i32);
         }
+        ensure!(
+            result == -1,
+            "shm_open of a {what} pointer ({pointer:#x}) returned {result}"
+        );
     }
     Ok(())
 }
@@ -529,7 +393,7 @@ fn open_bad_pointers() -> CheckResult {
 /// ends just before unmapped memory works. The end of a one-page object's
 /// mapping is such a place: the rest of its slot is unmapped.
 fn open_unterminated_name() -> CheckResult {
-    let (_od, va) = create(b"t-unterminated", PGSIZE as i32)?;
+    let (_shm, va) = create(b"t-unterminated", PGSIZE)?;
     let end = va + PGSIZE;
     for i in 0..PGSIZE {
         window_write(va + i, b'u');
@@ -542,12 +406,10 @@ fn open_unterminated_name() -> CheckResult {
         // SAFETY: shm_open only reads through the pointer, and must refuse
         // these.
         let result = unsafe { syscall1(SYS_SHM_OPEN, pointer) };
-        if result != -1 {
-            if result >= 0 {
-                close_od(result as i32);
-            }
-            return Err(format!("shm_open of a name {what} returned {result}"));
+        if result >= 0 {
+            close_od(result as i32);
         }
+        ensure!(result == -1, "shm_open of a name {what} returned {result}");
     }
     // "t-end" and its NUL in the page's last 6 bytes: a whole string.
     for (i, &byte) in b"t-end\0".iter().enumerate() {
@@ -555,27 +417,24 @@ fn open_unterminated_name() -> CheckResult {
     }
     // SAFETY: shm_open only reads the name.
     let od = unsafe { syscall1(SYS_SHM_OPEN, end - 6) } as i32;
-    if od < 0 {
-        return Err(String::from(
-            "shm_open of a name that ends with the page failed",
-        ));
-    }
-    expect("closing it", close_od(od), 0)
+    ensure!(od >= 0, "shm_open of a name that ends with the page failed");
+    ensure_eq!(close_od(od), 0, "closing it");
+    Ok(())
 }
 
 /// Sixteen descriptors per process; a freed one is used again.
 fn open_descriptor_limit() -> CheckResult {
-    let mut ods = Vec::new();
+    let mut all = Vec::new();
     for i in 0..NSHMPROC as i32 {
-        let od = Od::open(b"t-limit")?;
-        expect(&format!("open number {}", i + 1), od.0, i)?;
-        ods.push(od);
+        let shm = open(b"t-limit")?;
+        ensure_eq!(shm.descriptor(), i, "open number {}", i + 1);
+        all.push(shm);
     }
     expect_open_fails("a 17th descriptor (same name)", b"t-limit")?;
     expect_open_fails("a 17th descriptor (new name)", b"t-limit-new")?;
-    expect("closing descriptor 5", ods.remove(5).close(), 0)?;
-    let reopened = Od::open(b"t-limit")?;
-    expect("the open after closing 5", reopened.0, 5)?;
+    close(all.remove(5))?;
+    let reopened = open(b"t-limit")?;
+    ensure_eq!(reopened.descriptor(), 5, "the open after closing 5");
     Ok(())
 }
 
@@ -590,44 +449,41 @@ fn lookup_unrelated_processes() -> CheckResult {
     const SIZE: usize = 3 * PGSIZE;
     let mut ready = Pipe::new()?;
     let mut go = Pipe::new()?;
-    let creator = spawn(|| {
+    let creator = spawn_check(|| {
         go.close_write();
         ready.close_read();
-        let Ok((_od, va)) = create(NAME, SIZE as i32) else {
-            return 1;
-        };
+        let (_shm, va) = create(NAME, SIZE)?;
         fill(va, SIZE, 7);
         ready.send_usize(va);
         // Hold the object until the reader is done.
         go.receive();
-        0
+        Ok(())
     })?;
     go.close_read();
     ready.close_write();
     let Some(creator_va) = ready.receive_usize() else {
-        return child_verdict(creator, &["creating the object"]);
+        return creator
+            .join()
+            .and(Err(String::from("the creator sent no address")));
     };
     // Forked now, the reader inherits no descriptor: the parent has none.
-    let reader = spawn_steps(|| {
-        let od = Od::open(NAME).map_err(|_| 1)?;
-        ensure(shm_trunc(od.0, PGSIZE as i32) == -1, 2)?;
-        let va = od.map(O_RDONLY).map_err(|_| 3)?;
-        ensure(va == creator_va, 4)?;
-        ensure(check_pattern(va, SIZE, 7).is_ok(), 5)
-    })?;
-    let verdict = child_verdict(
-        reader,
-        &[
-            "shm_open of the name failed",
-            "the object was not the sized one (shm_trunc succeeded)",
-            "shm_map failed",
-            "the object was mapped at a different address than in its creator",
-            "the data differed from what the creator wrote",
-        ],
-    );
+    let reader = in_child(|| {
+        let shm = open(NAME)?;
+        ensure!(
+            shm_trunc(shm.descriptor(), PGSIZE as i32) == -1,
+            "the object was not the sized one (shm_trunc succeeded)"
+        );
+        let va = map(&shm, O_RDONLY)?;
+        ensure!(
+            va == creator_va,
+            "the object was mapped at {va:#x}, in its creator at {creator_va:#x}"
+        );
+        check_pattern(va, SIZE, 7)
+            .map_err(|e| format!("the data differed from what the creator wrote: {e}"))
+    });
     go.close_write();
-    let creator_verdict = child_verdict(creator, &["creating the object"]);
-    verdict?;
+    let creator_verdict = creator.join();
+    reader?;
     creator_verdict
 }
 
@@ -636,17 +492,17 @@ fn lookup_unrelated_processes() -> CheckResult {
 /// name is free for a new object.
 fn object_outlives_creator() -> CheckResult {
     const NAME: &[u8] = b"t-outlive";
-    let held = Od::open(NAME)?;
-    let creator = spawn_steps(|| {
-        let (_od, va) = create(NAME, PGSIZE as i32).map_err(|_| 1)?;
+    let held = open(NAME)?;
+    in_child(|| {
+        let (shm, va) = create(NAME, PGSIZE)?;
         fill(va, PGSIZE, 9);
         // Exits holding its descriptor: exit closes it.
-        exit(0)
+        core::mem::forget(shm);
+        Ok(())
     })?;
-    child_verdict(creator, &["creating the object"])?;
-    let va = held.map(O_RDONLY)?;
+    let va = map(&held, O_RDONLY)?;
     check_pattern(va, PGSIZE, 9).map_err(|e| format!("after the creator exited: {e}"))?;
-    expect("closing the last descriptor", held.close(), 0)?;
+    close(held)?;
     expect_fresh(NAME, "after the last close")
 }
 
@@ -655,60 +511,64 @@ fn object_outlives_creator() -> CheckResult {
 
 /// Sizes round up to whole pages, and the pages are zero.
 fn trunc_rounds_up_zeroed() -> CheckResult {
-    for size in [1, 4095, 4096, 4097, 100_000, SHM_MAXSIZE as i32] {
+    for size in [1, 4095, 4096, 4097, 100_000, SHM_MAXSIZE] {
         let name = format!("t-size-{size}");
-        let (_od, va) = create(name.as_bytes(), size)?;
-        let bytes = (size as usize).div_ceil(PGSIZE) * PGSIZE;
+        let (_shm, va) = create(name.as_bytes(), size)?;
+        let bytes = size.div_ceil(PGSIZE) * PGSIZE;
         check_zero(va, bytes).map_err(|e| format!("size {size}: {e}"))?;
         // The last byte is usable.
         window_write(va + bytes - 1, 0x5A);
-        if window_read(va + bytes - 1) != 0x5A {
-            return Err(format!("size {size}: the last byte did not keep its value"));
-        }
+        ensure!(
+            window_read(va + bytes - 1) == 0x5A,
+            "size {size}: the last byte did not keep its value"
+        );
     }
     Ok(())
 }
 
 /// Sizes out of range fail and leave the object unsized.
 fn trunc_bad_sizes() -> CheckResult {
-    let od = Od::open(b"t-bad-size")?;
+    let mut shm = open(b"t-bad-size")?;
     for size in [0, -1, -4096, i32::MIN, SHM_MAXSIZE as i32 + 1, i32::MAX] {
-        expect(&format!("shm_trunc(od, {size})"), shm_trunc(od.0, size), -1)?;
+        ensure_eq!(
+            shm_trunc(shm.descriptor(), size),
+            -1,
+            "shm_trunc(od, {size})"
+        );
     }
-    od.trunc(PGSIZE as i32)
-        .map_err(|e| format!("after the bad sizes: {e}"))
+    trunc(&mut shm, PGSIZE).map_err(|e| format!("after the bad sizes: {e}"))
 }
 
 /// An object is sized once: a second size fails, from any descriptor or
 /// process, and leaves the data alone.
 fn trunc_only_once() -> CheckResult {
-    let (od, va) = create(b"t-once", 2 * PGSIZE as i32)?;
+    let (shm, va) = create(b"t-once", 2 * PGSIZE)?;
+    let od = shm.descriptor();
     fill(va, 2 * PGSIZE, 3);
-    expect("a second shm_trunc", shm_trunc(od.0, PGSIZE as i32), -1)?;
-    expect(
-        "a second shm_trunc to the same size",
-        shm_trunc(od.0, 2 * PGSIZE as i32),
+    ensure_eq!(shm_trunc(od, PGSIZE as i32), -1, "a second shm_trunc");
+    ensure_eq!(
+        shm_trunc(od, 2 * PGSIZE as i32),
         -1,
-    )?;
-    let other = Od::open(b"t-once")?;
-    expect(
-        "shm_trunc through another descriptor",
-        shm_trunc(other.0, 8 * PGSIZE as i32),
+        "a second shm_trunc to the same size"
+    );
+    let other = open(b"t-once")?;
+    ensure_eq!(
+        shm_trunc(other.descriptor(), 8 * PGSIZE as i32),
         -1,
-    )?;
-    let child = spawn_steps(|| {
-        let own = Od::open(b"t-once").map_err(|_| 1)?;
-        ensure(shm_trunc(own.0, PGSIZE as i32) == -1, 2)?;
-        ensure(shm_trunc(od.0, PGSIZE as i32) == -1, 3)
+        "shm_trunc through another descriptor"
+    );
+    in_child(|| {
+        let own = open(b"t-once")?;
+        ensure!(
+            shm_trunc(own.descriptor(), PGSIZE as i32) == -1,
+            "shm_trunc succeeded in another process"
+        );
+        ensure!(
+            shm_trunc(od, PGSIZE as i32) == -1,
+            "shm_trunc through an inherited descriptor succeeded"
+        );
+        Ok(())
     })?;
-    child_verdict(
-        child,
-        &[
-            "shm_open failed",
-            "shm_trunc succeeded in another process",
-            "shm_trunc through an inherited descriptor succeeded",
-        ],
-    )?;
     check_pattern(va, 2 * PGSIZE, 3).map_err(|e| format!("after the failed sizes: {e}"))
 }
 
@@ -719,17 +579,19 @@ fn trunc_race() -> CheckResult {
         let name = format!("t-race-{round}");
         // The parent's reference keeps the object alive between the two
         // children, so both size the same one.
-        let _held = Od::open(name.as_bytes())?;
+        let _held = open(name.as_bytes())?;
         let mut go = Pipe::new()?;
         let mut pids = Vec::new();
         for size in [PGSIZE, 2 * PGSIZE] {
+            // A racer's exit status says how it fared: 0 sized the object,
+            // 1 was refused.
             pids.push(spawn(|| {
                 go.close_write();
-                let Ok(od) = Od::open(name.as_bytes()) else {
+                let Ok(shm) = open(name.as_bytes()) else {
                     return 3;
                 };
                 go.receive();
-                match shm_trunc(od.0, size as i32) {
+                match shm_trunc(shm.descriptor(), size as i32) {
                     got if got as usize == size => 0,
                     -1 => 1,
                     _ => 2,
@@ -738,13 +600,12 @@ fn trunc_race() -> CheckResult {
         }
         // Closing the write end wakes both children at once.
         go.close_write();
-        let mut statuses = wait_each(&pids)?;
+        let mut statuses = wait_all(&pids)?;
         statuses.sort_unstable();
-        if statuses != [0, 1] {
-            return Err(format!(
-                "round {round}: the racers ended with {statuses:?} (0 = sized, 1 = refused)"
-            ));
-        }
+        ensure!(
+            statuses == [0, 1],
+            "round {round}: the racers ended with {statuses:?} (0 = sized, 1 = refused)"
+        );
     }
     Ok(())
 }
@@ -755,80 +616,70 @@ fn trunc_race() -> CheckResult {
 /// An object is mapped at SHMBASE + slot * 128 KiB: different objects at
 /// different slots, the same object at the same address in every process.
 fn map_fixed_address() -> CheckResult {
-    let first = Od::open(b"t-addr-1")?;
-    let second = Od::open(b"t-addr-2")?;
-    first.trunc(PGSIZE as i32)?;
-    second.trunc(PGSIZE as i32)?;
-    let mut va1 = 0;
-    expect("shm_map", shm_map(first.0, &mut va1, O_RDWR), 0)?;
-    let va2 = second.map(O_RDWR)?;
+    let (first, va1) = create(b"t-addr-1", PGSIZE)?;
+    let (second, va2) = create(b"t-addr-2", PGSIZE)?;
     for va in [va1, va2] {
-        if !is_slot_address(va) {
-            return Err(format!("mapped at {va:#x}, not the start of a slot"));
-        }
+        ensure!(
+            is_slot_address(va),
+            "mapped at {va:#x}, not the start of a slot"
+        );
     }
-    if va1 == va2 {
-        return Err(format!("two objects both mapped at {va1:#x}"));
-    }
+    ensure!(va1 != va2, "two objects both mapped at {va1:#x}");
     // A child sees the first object at the same address. It inherits both
     // mappings, so it first closes its copies to map the object afresh.
-    let child = spawn_steps(|| {
-        ensure(close_od(first.0) == 0 && close_od(second.0) == 0, 1)?;
-        let own = Od::open(b"t-addr-1").map_err(|_| 2)?;
-        let va = own.map(O_RDONLY).map_err(|_| 3)?;
-        ensure(va == va1, 4)
-    })?;
-    child_verdict(
-        child,
-        &[
-            "closing the inherited descriptors failed",
-            "shm_open failed",
-            "shm_map failed",
-            "the object was mapped at another address in the child",
-        ],
-    )
+    in_child(|| {
+        ensure!(
+            close_od(first.descriptor()) == 0 && close_od(second.descriptor()) == 0,
+            "closing the inherited descriptors failed"
+        );
+        let own = open(b"t-addr-1")?;
+        let va = map(&own, O_RDONLY)?;
+        ensure!(
+            va == va1,
+            "the object was mapped at {va:#x} in the child, at {va1:#x} in the parent"
+        );
+        Ok(())
+    })
 }
 
 /// Only O_RDONLY and O_RDWR are flags; a refused map maps nothing.
 fn map_bad_flags() -> CheckResult {
-    let od = Od::open(b"t-flags")?;
-    od.trunc(PGSIZE as i32)?;
+    let mut shm = open(b"t-flags")?;
+    trunc(&mut shm, PGSIZE)?;
     for flags in [1, 3, usize::MAX, 0x200, 0x202] {
         let mut va = 0usize;
         // SAFETY: the kernel writes at most one usize into `va`.
         let result = unsafe {
             syscall3(
                 SYS_SHM_MAP,
-                od.0 as usize,
+                shm.descriptor() as usize,
                 ptr::from_mut(&mut va) as usize,
                 flags,
             )
         };
-        if result != -1 {
-            return Err(format!("shm_map with flags {flags:#x} returned {result}"));
-        }
+        ensure!(
+            result == -1,
+            "shm_map with flags {flags:#x} returned {result}"
+        );
     }
-    od.map(O_RDWR)
+    map(&shm, O_RDWR)
         .map(drop)
         .map_err(|e| format!("after the bad flags: {e}"))
 }
 
 /// An object without a size cannot be mapped.
 fn map_unsized() -> CheckResult {
-    let od = Od::open(b"t-unsized")?;
+    let mut shm = open(b"t-unsized")?;
     let mut va = 0;
-    expect(
-        "shm_map of an unsized object",
-        shm_map(od.0, &mut va, O_RDWR),
-        -1,
-    )?;
-    expect(
-        "shm_map read-only of an unsized object",
-        shm_map(od.0, &mut va, O_RDONLY),
-        -1,
-    )?;
-    od.trunc(PGSIZE as i32)?;
-    od.map(O_RDWR)
+    for flags in [O_RDWR, O_RDONLY] {
+        ensure_eq!(
+            shm_map(shm.descriptor(), &mut va, flags),
+            -1,
+            "shm_map of an unsized object with flags {flags}"
+        );
+    }
+    trunc(&mut shm, PGSIZE)?;
+    map(&shm, O_RDWR)
         .map(drop)
         .map_err(|e| format!("after sizing: {e}"))
 }
@@ -838,19 +689,16 @@ static READ_ONLY: usize = 0;
 
 /// A `va` the kernel cannot write fails before anything is mapped.
 fn map_bad_va() -> CheckResult {
-    let od = Od::open(b"t-bad-va")?;
-    od.trunc(PGSIZE as i32)?;
+    let mut shm = open(b"t-bad-va")?;
+    trunc(&mut shm, PGSIZE)?;
     // Two more objects make more bad places: the last bytes of a one-page
     // read-write mapping (an 8-byte write would cross into unmapped
     // memory), and a read-only mapping.
-    let (_edge_od, edge) = create(b"t-bad-va-edge", PGSIZE as i32)?;
-    let ro_od = Od::open(b"t-bad-va-ro")?;
-    ro_od.trunc(PGSIZE as i32)?;
-    let read_only_mapping = ro_od.map(O_RDONLY)?;
-    for (what, pointer) in [
-        ("null", 0),
-        ("kernel", 0xFFFF_8000_0000_0000),
-        ("unmapped", 0x3000_0000),
+    let (_edge_shm, edge) = create(b"t-bad-va-edge", PGSIZE)?;
+    let mut read_only = open(b"t-bad-va-ro")?;
+    trunc(&mut read_only, PGSIZE)?;
+    let read_only_mapping = map(&read_only, O_RDONLY)?;
+    for (what, pointer) in BAD_POINTERS.into_iter().chain([
         ("read-only data", black_box(&raw const READ_ONLY).addr()),
         (
             "string literal",
@@ -863,50 +711,48 @@ fn map_bad_va() -> CheckResult {
         ("page-crossing", edge + PGSIZE - 4),
         ("read-only mapping", read_only_mapping),
         ("unmapped window", SHM_END - PGSIZE),
-    ] {
+    ]) {
         // SAFETY: the kernel must refuse to write through the pointer; none
         // of them points at memory Rust code of this program uses.
-        let result = unsafe { syscall3(SYS_SHM_MAP, od.0 as usize, pointer, O_RDWR as usize) };
-        if result != -1 {
-            return Err(format!(
-                "shm_map with a {what} va ({pointer:#x}) returned {result}"
-            ));
-        }
+        let result = unsafe {
+            syscall3(
+                SYS_SHM_MAP,
+                shm.descriptor() as usize,
+                pointer,
+                O_RDWR as usize,
+            )
+        };
+        ensure!(
+            result == -1,
+            "shm_map with a {what} va ({pointer:#x}) returned {result}"
+        );
     }
     // Had a refused call mapped the object, this map would fail.
-    let va = od
-        .map(O_RDWR)
-        .map_err(|e| format!("after the bad pointers: {e}"))?;
+    let va = map(&shm, O_RDWR).map_err(|e| format!("after the bad pointers: {e}"))?;
     check_zero(va, PGSIZE)
 }
 
 /// A process maps an object once, through whichever descriptor.
 fn map_twice() -> CheckResult {
-    let first = Od::open(b"t-map-twice")?;
-    first.trunc(PGSIZE as i32)?;
-    let va = first.map(O_RDWR)?;
+    let (first, va) = create(b"t-map-twice", PGSIZE)?;
     let mut again = 0;
-    expect(
-        "a second shm_map of one descriptor",
-        shm_map(first.0, &mut again, O_RDWR),
+    ensure_eq!(
+        shm_map(first.descriptor(), &mut again, O_RDWR),
         -1,
-    )?;
-    let second = Od::open(b"t-map-twice")?;
-    expect(
-        "shm_map through a second descriptor",
-        shm_map(second.0, &mut again, O_RDONLY),
+        "a second shm_map of one descriptor"
+    );
+    let second = open(b"t-map-twice")?;
+    ensure_eq!(
+        shm_map(second.descriptor(), &mut again, O_RDONLY),
         -1,
-    )?;
-    expect("closing the mapped descriptor", first.close(), 0)?;
+        "shm_map through a second descriptor"
+    );
+    close(first)?;
     // The close unmapped it, so the other descriptor may map it now.
-    let remapped = second
-        .map(O_RDWR)
-        .map_err(|e| format!("after closing the first mapping: {e}"))?;
-    expect(
-        "the address of the same object mapped again",
-        (remapped == va) as i32,
-        1,
-    )
+    let remapped =
+        map(&second, O_RDWR).map_err(|e| format!("after closing the first mapping: {e}"))?;
+    ensure_eq!(remapped, va, "the address of the same object mapped again");
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------
@@ -915,146 +761,122 @@ fn map_twice() -> CheckResult {
 /// After fork, parent and child share the pages: each sees what the other
 /// writes afterwards.
 fn fork_shares_memory() -> CheckResult {
-    let (od, va) = create(b"t-fork", PGSIZE as i32)?;
+    let (shm, va) = create(b"t-fork", PGSIZE)?;
     // The child writes; the parent sees it.
-    let child = spawn_steps(|| {
+    in_child(|| {
         let mut again = 0;
-        ensure(shm_map(od.0, &mut again, O_RDWR) == -1, 1)?;
+        ensure!(
+            shm_map(shm.descriptor(), &mut again, O_RDWR) == -1,
+            "the child could map the object again, though it inherited the mapping"
+        );
         fill(va, PGSIZE / 2, 21);
         Ok(())
     })?;
-    child_verdict(
-        child,
-        &["the child could map the object again, though it inherited the mapping"],
-    )?;
     check_pattern(va, PGSIZE / 2, 21).map_err(|e| format!("the child's writes: {e}"))?;
     // The parent writes after the fork; the child sees it.
     let mut go = Pipe::new()?;
-    let child = spawn_steps(|| {
+    let child = spawn_check(|| {
         go.close_write();
-        ensure(go.receive() == Some(1), 1)?;
-        ensure(check_pattern(va + PGSIZE / 2, PGSIZE / 2, 22).is_ok(), 2)
+        ensure!(go.receive() == Some(1), "the parent's signal did not come");
+        check_pattern(va + PGSIZE / 2, PGSIZE / 2, 22)
+            .map_err(|e| format!("the child did not see the parent's writes: {e}"))
     })?;
     go.close_read();
     fill(va + PGSIZE / 2, PGSIZE / 2, 22);
     go.send(1);
-    child_verdict(
-        child,
-        &[
-            "the parent's signal did not come",
-            "the child did not see the parent's writes",
-        ],
-    )
+    child.join()
 }
 
 /// The child gets its own copy of each descriptor: it can use it, and
 /// closing it takes away only the child's mapping.
 fn fork_copies_descriptors() -> CheckResult {
-    let od = Od::open(b"t-fork-od")?;
-    let child = spawn_steps(|| {
-        ensure(shm_trunc(od.0, 2 * PGSIZE as i32) == 2 * PGSIZE as i32, 1)?;
-        ensure(close_od(od.0) == 0, 2)
+    let shm = open(b"t-fork-od")?;
+    let od = shm.descriptor();
+    in_child(|| {
+        ensure!(
+            shm_trunc(od, 2 * PGSIZE as i32) == 2 * PGSIZE as i32,
+            "shm_trunc through the inherited descriptor failed"
+        );
+        ensure!(close_od(od) == 0, "closing the inherited descriptor failed");
+        Ok(())
     })?;
-    child_verdict(
-        child,
-        &[
-            "shm_trunc through the inherited descriptor failed",
-            "closing the inherited descriptor failed",
-        ],
-    )?;
-    expect(
-        "shm_trunc after the child sized it",
-        shm_trunc(od.0, PGSIZE as i32),
+    ensure_eq!(
+        shm_trunc(od, PGSIZE as i32),
         -1,
-    )?;
-    let va = od.map(O_RDWR)?;
+        "shm_trunc after the child sized it"
+    );
+    let va = map(&shm, O_RDWR)?;
     fill(va, 2 * PGSIZE, 5);
     // A child that closes its copy loses the mapping...
     expect_killed(
         "touching the mapping after closing the inherited copy",
         || {
-            if close_od(od.0) != 0 {
-                return 1;
-            }
-            window_read(va).into()
+            ensure!(close_od(od) == 0, "closing the inherited copy failed");
+            window_read(va);
+            Ok(())
         },
     )?;
     // ... and the parent keeps it.
     check_pattern(va, 2 * PGSIZE, 5).map_err(|e| format!("after the child closed: {e}"))?;
     window_write(va, 0xAA);
-    expect(
-        "the parent's write after the child closed",
-        window_read(va).into(),
+    ensure_eq!(
+        window_read(va),
         0xAA,
-    )
+        "the parent's write after the child closed"
+    );
+    Ok(())
 }
 
 /// A write to a read-only mapping kills the writer, and only it.
 fn readonly_write_killed() -> CheckResult {
-    let (od, va) = create(b"t-readonly", PGSIZE as i32)?;
+    let (shm, va) = create(b"t-readonly", PGSIZE)?;
     fill(va, PGSIZE, 11);
     let mut ready = Pipe::new()?;
-    let writer = spawn(|| {
+    expect_killed("writing to a read-only mapping", || {
         ready.close_read();
         // Drop the inherited read-write mapping, then map read-only.
-        if close_od(od.0) != 0 {
-            return 1;
-        }
-        let Ok(own) = Od::open(b"t-readonly") else {
-            return 2;
-        };
-        let Ok(ro) = own.map(O_RDONLY) else {
-            return 3;
-        };
-        if ro != va || check_pattern(ro, PGSIZE, 11).is_err() {
-            return 4;
-        }
+        ensure!(
+            close_od(shm.descriptor()) == 0,
+            "closing the inherited descriptor failed"
+        );
+        let own = open(b"t-readonly")?;
+        let ro = map(&own, O_RDONLY)?;
+        ensure!(
+            ro == va,
+            "mapped read-only at {ro:#x}, read-write at {va:#x}"
+        );
+        check_pattern(ro, PGSIZE, 11)?;
         ready.send(1);
         window_write(ro + 100, 0);
-        5
+        Ok(())
     })?;
     ready.close_write();
-    let reached = ready.receive();
-    match wait_for(writer)? {
-        -1 if reached == Some(1) => {}
-        -1 => return Err(String::from("the child died before writing")),
-        status => {
-            return Err(format!(
-                "the writer ended with status {status} instead of being killed"
-            ));
-        }
-    }
+    ensure!(ready.receive() == Some(1), "the child died before writing");
     check_pattern(va, PGSIZE, 11).map_err(|e| format!("after the writer died: {e}"))?;
     window_write(va + 100, 0x42);
-    expect(
-        "the parent's write afterwards",
-        window_read(va + 100).into(),
-        0x42,
-    )?;
-    expect(
-        "shm_trunc of the surviving object",
-        shm_trunc(od.0, PGSIZE as i32),
+    ensure_eq!(window_read(va + 100), 0x42, "the parent's write afterwards");
+    ensure_eq!(
+        shm_trunc(shm.descriptor(), PGSIZE as i32),
         -1,
-    )
+        "shm_trunc of the surviving object"
+    );
+    Ok(())
 }
 
 /// After close, the mapping is gone, even from the TLB: touching it kills,
 /// whether or not another process still holds the object.
 fn use_after_close_killed() -> CheckResult {
-    let _held = Od::open(b"t-after-close-held")?;
+    let _held = open(b"t-after-close-held")?;
     for name in [b"t-after-close-held".as_slice(), b"t-after-close"] {
         expect_killed(
             &format!("touching \"{}\" after closing", Text(name)),
             || {
-                let Ok((od, va)) = create(name, PGSIZE as i32) else {
-                    return 1;
-                };
+                let (shm, va) = create(name, PGSIZE)?;
                 // Touch it first, so the TLB holds the translation.
                 window_write(va, 1);
-                if od.close() != 0 {
-                    return 2;
-                }
-                window_read(va).into()
+                close(shm)?;
+                window_read(va);
+                Ok(())
             },
         )?;
     }
@@ -1065,32 +887,25 @@ fn use_after_close_killed() -> CheckResult {
 /// including past an object's last page.
 fn unmapped_window_killed() -> CheckResult {
     expect_killed("reading SHMBASE with nothing mapped", || {
-        window_read(SHMBASE).into()
+        window_read(SHMBASE);
+        Ok(())
     })?;
     expect_killed("writing the window's last byte", || {
         window_write(SHM_END - 1, 1);
-        0
+        Ok(())
     })?;
     for (what, offset) in [
         ("reading just past a one-page object", PGSIZE),
         ("reading the end of its slot", SLOT_SIZE - 1),
     ] {
         expect_killed(what, || {
-            let Ok((_od, va)) = create(b"t-past-end", PGSIZE as i32) else {
-                return 1;
-            };
-            window_read(va + offset).into()
+            let (_shm, va) = create(b"t-past-end", PGSIZE)?;
+            window_read(va + offset);
+            Ok(())
         })?;
     }
     Ok(())
 }
-
-/// The steps `exec_child` reports through the ready pipe, by number.
-const EXEC_CHILD_STEPS: &[&str] = &[
-    "bad arguments to shmtest --exec-child",
-    "a descriptor was still open after exec",
-    "the old mapping was still there after exec",
-];
 
 /// exec closes every descriptor: the new program has none, the old mapping
 /// is gone, and the object's reference is dropped — with the exec'd process
@@ -1099,45 +914,38 @@ fn exec_closes_descriptors() -> CheckResult {
     const NAME: &[u8] = b"t-exec";
     let mut ready = Pipe::new()?;
     let mut go = Pipe::new()?;
-    let child = spawn(|| {
+    let child = spawn_check(|| {
         ready.close_read();
         go.close_write();
-        let Ok((od, va)) = create(NAME, PGSIZE as i32) else {
-            return 100;
-        };
+        let (_shm, va) = create(NAME, PGSIZE)?;
         fill(va, PGSIZE, 13);
         // A second descriptor, unmapped, so exec has two to close.
-        let Ok(second) = Od::open(b"t-exec-2") else {
-            return 101;
-        };
+        let _second = open(b"t-exec-2")?;
         let args = [
             String::from("shmtest"),
             String::from("--exec-child"),
             format!("{va}"),
-            format!("{}", ready.write),
-            format!("{}", go.read),
+            format!("{}", ready.write_end()),
+            format!("{}", go.read_end()),
         ];
         exec_args("shmtest", &args);
         exec_args("/shmtest", &args);
-        // Both failed: the checks below see it as status 102.
-        drop((od, second));
-        102
+        Err(String::from("exec of shmtest failed"))
     })?;
     ready.close_write();
     go.close_read();
-    match ready.receive() {
-        Some(0) => {}
-        Some(step) => {
+    match receive_verdict(ready.read_end()) {
+        Some(Ok(())) => {}
+        Some(Err(why)) => {
             go.close_write();
-            wait_for(child)?;
-            let why = EXEC_CHILD_STEPS.get(usize::from(step) - 1).unwrap_or(&"?");
+            // The exec'd program said what went wrong; its exit says no more.
+            let _ = child.join();
             return Err(format!("in the exec'd program: {why}"));
         }
         None => {
-            return match wait_for(child)? {
-                102 => Err(String::from("exec of shmtest failed")),
-                status => Err(format!("the child ended with status {status} before exec")),
-            };
+            return child
+                .join()
+                .and(Err(String::from("the exec'd program sent no verdict")));
         }
     }
     // The exec'd process is alive and waiting for `go`. It holds no
@@ -1145,65 +953,59 @@ fn exec_closes_descriptors() -> CheckResult {
     let fresh = expect_fresh(NAME, "while the exec'd process lives")
         .and_then(|()| expect_fresh(b"t-exec-2", "while the exec'd process lives"));
     go.close_write();
-    let status = wait_for(child)?;
+    let exited = child.join();
     fresh?;
-    expect("the exec'd program", status, 0)
+    exited
 }
 
 /// The program the exec checks run: `shmtest --exec-child VA READY GO`.
 /// It must start with no shared-memory descriptors and nothing mapped at
-/// VA (the mapping the process had before exec). It reports on the pipe
-/// end READY (0 for success, else a step of [`EXEC_CHILD_STEPS`]), then
-/// waits until the pipe end GO closes, so the parent can look at the
-/// objects while it lives.
+/// VA (the mapping the process had before exec). It sends its verdict on
+/// the pipe end READY, then waits until the pipe end GO closes, so the
+/// parent can look at the objects while it lives.
 fn exec_child(args: Args) -> i32 {
     let number = |i| args.get(i).and_then(parse_number);
     let (Some(va), Some(ready), Some(go)) = (number(2), number(3), number(4)) else {
         return 1;
     };
-    let (ready, go) = (ready as i32, go as i32);
-    let verdict = exec_child_steps(va);
-    write(ready, &[verdict]);
+    let verdict = exec_child_checks(va);
+    send_verdict(ready as i32, &verdict);
     let mut byte = [0];
-    while read(go, &mut byte) > 0 {}
-    i32::from(verdict)
+    while read(go as i32, &mut byte) > 0 {}
+    if verdict.is_ok() { 0 } else { 1 }
 }
 
-/// The checks of [`exec_child`]; returns 0 or the step that failed.
-fn exec_child_steps(va: usize) -> u8 {
-    if !in_window(va) {
-        return 1;
-    }
+/// The checks of [`exec_child`].
+fn exec_child_checks(va: usize) -> CheckResult {
+    ensure!(in_window(va), "bad arguments to shmtest --exec-child");
     // If a descriptor had survived, this closes it, and the parent's look
-    // at the objects would miss the leak; but this step fails first.
-    if (0..NSHMPROC as i32).any(|od| close_od(od) != -1) {
-        return 2;
-    }
-    if expect_killed("", || window_read(va).into()).is_err() {
-        return 3;
-    }
-    0
+    // at the objects would miss the leak; but this check fails first.
+    let open = (0..NSHMPROC as i32).find(|&od| close_od(od) != -1);
+    ensure!(
+        open.is_none(),
+        "descriptor {} was still open after exec",
+        open.unwrap_or(-1)
+    );
+    expect_killed("touching the old mapping after exec", || {
+        window_read(va);
+        Ok(())
+    })
 }
 
 /// A failed exec changes nothing: descriptors and mappings stay.
 fn exec_failed_keeps_descriptors() -> CheckResult {
-    let child = spawn_steps(|| {
-        let (od, va) = create(b"t-exec-fail", PGSIZE as i32).map_err(|_| 1)?;
+    in_child(|| {
+        let (shm, va) = create(b"t-exec-fail", PGSIZE)?;
         fill(va, PGSIZE, 17);
-        ensure(exec_args("no-such-program", &["no-such-program"]) == -1, 2)?;
-        ensure(check_pattern(va, PGSIZE, 17).is_ok(), 3)?;
+        ensure!(
+            exec_args("no-such-program", &["no-such-program"]) == -1,
+            "exec of a missing program did not return -1"
+        );
+        check_pattern(va, PGSIZE, 17)
+            .map_err(|e| format!("the mapping changed after the failed exec: {e}"))?;
         window_write(va, 0);
-        ensure(od.close() == 0, 4)
+        close(shm).map_err(|e| format!("the descriptor was gone after the failed exec: {e}"))
     })?;
-    child_verdict(
-        child,
-        &[
-            "creating the object failed",
-            "exec of a missing program did not return -1",
-            "the mapping changed after the failed exec",
-            "the descriptor was gone after the failed exec",
-        ],
-    )?;
     expect_fresh(b"t-exec-fail", "after the child closed")
 }
 
@@ -1213,12 +1015,12 @@ fn exit_closes_descriptors() -> CheckResult {
     const NAME: &[u8] = b"t-exit";
     // Each child creates the object, holds it, and ends the given way.
     let open_and_hold = |ready: &Pipe| -> usize {
-        let Ok((od, va)) = create(NAME, PGSIZE as i32) else {
+        let Ok((shm, va)) = create(NAME, PGSIZE) else {
             exit(1)
         };
         fill(va, PGSIZE, 19);
         // Keep the descriptor open: the end of the process must close it.
-        core::mem::forget(od);
+        core::mem::forget(shm);
         ready.send(1);
         va
     };
@@ -1246,11 +1048,9 @@ fn exit_closes_descriptors() -> CheckResult {
             wait_for(pid)?;
             return Err(format!("{how}: the child could not create the object"));
         }
-        if how == "kill" && kill(pid) != 0 {
-            return Err(format!("kill({pid}) failed"));
-        }
+        ensure!(how != "kill" || kill(pid) == 0, "kill({pid}) failed");
         let want = if how == "exit" { 0 } else { -1 };
-        expect(&format!("{how}: the child's status"), wait_for(pid)?, want)?;
+        ensure_eq!(wait_for(pid)?, want, "{how}: the child's status");
         expect_fresh(NAME, &format!("after {how}"))?;
     }
     Ok(())
@@ -1259,24 +1059,13 @@ fn exit_closes_descriptors() -> CheckResult {
 /// Descriptors that are out of range or not open fail everywhere.
 fn bad_descriptors() -> CheckResult {
     // Descriptor 0, opened and closed, is a closed one; 7 was never open.
-    let closed = Od::open(b"t-bad-od")?;
-    expect("closing", closed.close(), 0)?;
+    close(open(b"t-bad-od")?)?;
     for od in [-1, 16, 1000, i32::MIN, 0, 7] {
-        expect(
-            &format!("shm_trunc(od {od})"),
-            shm_trunc(od, PGSIZE as i32),
-            -1,
-        )?;
+        ensure_eq!(shm_trunc(od, PGSIZE as i32), -1, "shm_trunc(od {od})");
         let mut va = 0;
-        expect(
-            &format!("shm_map(od {od})"),
-            shm_map(od, &mut va, O_RDWR),
-            -1,
-        )?;
-        expect(&format!("shm_close(od {od})"), close_od(od), -1)?;
-        if va != 0 {
-            return Err(format!("a failed shm_map(od {od}) wrote {va:#x} to va"));
-        }
+        ensure_eq!(shm_map(od, &mut va, O_RDWR), -1, "shm_map(od {od})");
+        ensure_eq!(close_od(od), -1, "shm_close(od {od})");
+        ensure!(va == 0, "a failed shm_map(od {od}) wrote {va:#x} to va");
     }
     Ok(())
 }
@@ -1284,46 +1073,47 @@ fn bad_descriptors() -> CheckResult {
 /// The library's `Shm`: names checked before the kernel sees them, sizes
 /// recorded, views of the mapping, and close on drop.
 fn library_wrapper() -> CheckResult {
-    use ulib::shm::ShmError;
     for (what, name) in [
         ("the empty name", &b""[..]),
         ("a 64-byte name", &[b'w'; 64][..]),
         ("a name with a NUL", &b"t-wr\0apper"[..]),
     ] {
-        if Shm::open(name).map(drop) != Err(ShmError::InvalidName) {
-            return Err(format!("Shm::open accepted {what}"));
-        }
+        ensure!(
+            Shm::open(name).map(drop) == Err(ShmError::InvalidName),
+            "Shm::open accepted {what}"
+        );
     }
     {
-        let mut shm = Shm::open("t-wrapper").map_err(|e| format!("Shm::open: {e}"))?;
-        if shm.map_rw().map(drop) != Err(ShmError::UnknownSize) {
-            return Err(String::from("mapping an unsized Shm did not fail"));
-        }
-        if shm.trunc(0) != Err(ShmError::InvalidSize) {
-            return Err(String::from("Shm::trunc(0) did not fail"));
-        }
+        let mut shm = open(b"t-wrapper")?;
+        ensure!(
+            shm.map_rw().map(drop) == Err(ShmError::UnknownSize),
+            "mapping an unsized Shm did not fail"
+        );
+        ensure!(
+            shm.trunc(0) == Err(ShmError::InvalidSize),
+            "Shm::trunc(0) did not fail"
+        );
         let size = shm.trunc(5000).map_err(|e| format!("Shm::trunc: {e}"))?;
-        if size != 2 * PGSIZE || shm.size() != size {
-            return Err(format!(
-                "Shm::trunc(5000) gave {size}, size() {}",
-                shm.size()
-            ));
-        }
+        ensure!(
+            size == 2 * PGSIZE && shm.size() == size,
+            "Shm::trunc(5000) gave {size}, size() {}",
+            shm.size()
+        );
         let view = shm.map_rw().map_err(|e| format!("Shm::map_rw: {e}"))?;
-        if view.len() != size || !is_slot_address(view.address()) {
-            return Err(format!(
-                "a view of {} bytes at {:#x}",
-                view.len(),
-                view.address()
-            ));
-        }
+        ensure!(
+            view.len() == size && is_slot_address(view.address()),
+            "a view of {} bytes at {:#x}",
+            view.len(),
+            view.address()
+        );
         view.write(10, b"hello");
         view.store_u32(4, 0xDEAD_BEEF);
         let mut text = [0; 5];
         view.read(10, &mut text);
-        if &text != b"hello" || view.load_u32(4) != 0xDEAD_BEEF {
-            return Err(String::from("a view did not read back what it wrote"));
-        }
+        ensure!(
+            &text == b"hello" && view.load_u32(4) == 0xDEAD_BEEF,
+            "a view did not read back what it wrote"
+        );
         check_bytes(view.address() + 10, 5, |i| b"hello"[i])?;
         // Dropping `shm` here closes it: the last reference.
     }
@@ -1337,30 +1127,34 @@ fn long_loop() -> CheckResult {
     for cycle in 0..CYCLES {
         let seed = cycle as u8;
         let fail = |e: String| format!("cycle {cycle}: {e}");
-        let (od, va) = create(b"t-loop", PGSIZE as i32).map_err(fail)?;
-        if od.0 != 0 {
-            return Err(fail(format!("descriptor {} instead of 0", od.0)));
-        }
+        let (shm, va) = create(b"t-loop", PGSIZE).map_err(fail)?;
+        ensure!(
+            shm.descriptor() == 0,
+            "cycle {cycle}: descriptor {} instead of 0",
+            shm.descriptor()
+        );
         // The last cycle's object was freed, so these bytes must be zero
         // again, and this cycle's pattern differs from the last one's.
         for i in (0..PGSIZE).step_by(61).chain([PGSIZE - 1]) {
-            if window_read(va + i) != 0 {
-                return Err(fail(format!("byte {i} of a new object is not zero")));
-            }
+            ensure!(
+                window_read(va + i) == 0,
+                "cycle {cycle}: byte {i} of a new object is not zero"
+            );
             window_write(va + i, pattern(seed, i));
         }
         for i in (0..PGSIZE).step_by(61).chain([PGSIZE - 1]) {
-            if window_read(va + i) != pattern(seed, i) {
-                return Err(fail(format!("byte {i} did not keep its value")));
-            }
+            ensure!(
+                window_read(va + i) == pattern(seed, i),
+                "cycle {cycle}: byte {i} did not keep its value"
+            );
         }
-        match od.close() {
-            0 => {}
-            result => return Err(fail(format!("shm_close returned {result}"))),
-        }
+        close(shm).map_err(fail)?;
     }
     Ok(())
 }
+
+/// The names the workers of [`concurrent_processes`] share.
+const CONCURRENT_NAMES: [&[u8]; 3] = [b"t-conc-0", b"t-conc-1", b"t-conc-2"];
 
 /// Several processes, on as many CPUs as there are, open, size, map and
 /// close a few shared names as fast as they can. Every call must succeed,
@@ -1368,80 +1162,56 @@ fn long_loop() -> CheckResult {
 /// every object is gone.
 fn concurrent_processes() -> CheckResult {
     const WORKERS: usize = 6;
-    const CYCLES: usize = 200;
-    const NAMES: [&[u8]; 3] = [b"t-conc-0", b"t-conc-1", b"t-conc-2"];
-    /// What went wrong, by step; a worker exits with step * 1000 + cycle.
-    const STEPS: [&str; 6] = [
-        "shm_open failed",
-        "closing an unmapped descriptor failed",
-        "shm_trunc returned neither the size nor -1",
-        "shm_map of a sized object failed, or gave a bad address",
-        "a worker's own bytes changed under it",
-        "closing a mapped descriptor failed",
-    ];
-    let mut pids = Vec::new();
+    let mut workers = Vec::new();
     for worker in 0..WORKERS {
-        pids.push(spawn(move || {
-            let step = |step: usize, cycle: usize| (step * 1000 + cycle) as i32;
-            for cycle in 0..CYCLES {
-                let name = NAMES[(cycle + worker) % NAMES.len()];
-                let od = open_raw(name);
-                if od < 0 {
-                    return step(1, cycle);
-                }
-                if cycle % 2 == 0 {
-                    if close_od(od) != 0 {
-                        return step(2, cycle);
-                    }
-                    continue;
-                }
-                // -1 means another worker sized it first: then it is sized.
-                let sized = shm_trunc(od, 2 * PGSIZE as i32);
-                if sized != -1 && sized != 2 * PGSIZE as i32 {
-                    return step(3, cycle);
-                }
-                let mut va = 0;
-                if shm_map(od, &mut va, O_RDWR) != 0 || !is_slot_address(va) {
-                    return step(4, cycle);
-                }
-                // Each worker has its own bytes in every object.
-                let mine = va + worker * 64;
-                for i in 0..64 {
-                    window_write(mine + i, pattern(cycle as u8, i));
-                }
-                if check_pattern(mine, 64, cycle as u8).is_err() {
-                    return step(5, cycle);
-                }
-                if close_od(od) != 0 {
-                    return step(6, cycle);
-                }
-            }
-            0
-        })?);
+        workers.push(spawn_check(move || concurrent_worker(worker))?);
     }
-    let mut failures = Vec::new();
-    for _ in 0..WORKERS {
-        let mut status = 0;
-        let pid = wait(Some(&mut status));
-        let Some(worker) = pids.iter().position(|&p| p == pid) else {
-            return Err(format!("wait returned {pid}, not a worker"));
-        };
-        if status != 0 {
-            let step = usize::try_from(status / 1000)
-                .ok()
-                .and_then(|s| s.checked_sub(1));
-            let why = match step.and_then(|step| STEPS.get(step)) {
-                Some(why) => format!("{why} (cycle {})", status % 1000),
-                _ => format!("exit status {status}"),
-            };
-            failures.push(format!("worker {worker}: {why}"));
-        }
-    }
-    if !failures.is_empty() {
-        return Err(failures.join("; "));
-    }
-    for name in NAMES {
+    join_all(workers)?;
+    for name in CONCURRENT_NAMES {
         expect_fresh(name, "after all workers exited")?;
+    }
+    Ok(())
+}
+
+/// What worker `worker` of [`concurrent_processes`] does: 200 cycles, each
+/// opening one of the names and either closing it at once or sizing (if
+/// no one has), mapping and writing bytes of its own before closing.
+fn concurrent_worker(worker: usize) -> CheckResult {
+    const CYCLES: usize = 200;
+    for cycle in 0..CYCLES {
+        let name = CONCURRENT_NAMES[(cycle + worker) % CONCURRENT_NAMES.len()];
+        let at = format!("worker {worker}, cycle {cycle}");
+        let od = open_raw(name);
+        ensure!(od >= 0, "{at}: shm_open failed");
+        if cycle % 2 == 0 {
+            ensure!(
+                close_od(od) == 0,
+                "{at}: closing an unmapped descriptor failed"
+            );
+            continue;
+        }
+        // -1 means another worker sized it first: then it is sized.
+        let sized = shm_trunc(od, 2 * PGSIZE as i32);
+        ensure!(
+            sized == -1 || sized == 2 * PGSIZE as i32,
+            "{at}: shm_trunc returned {sized}"
+        );
+        let mut va = 0;
+        ensure!(
+            shm_map(od, &mut va, O_RDWR) == 0 && is_slot_address(va),
+            "{at}: shm_map of a sized object failed, or gave {va:#x}"
+        );
+        // Each worker has its own bytes in every object.
+        let mine = va + worker * 64;
+        for i in 0..64 {
+            window_write(mine + i, pattern(cycle as u8, i));
+        }
+        check_pattern(mine, 64, cycle as u8)
+            .map_err(|e| format!("{at}: a worker's own bytes changed under it: {e}"))?;
+        ensure!(
+            close_od(od) == 0,
+            "{at}: closing a mapped descriptor failed"
+        );
     }
     Ok(())
 }
@@ -1453,59 +1223,15 @@ fn concurrent_processes() -> CheckResult {
 /// (a process has only 16 descriptors); a 65th name fails, an existing name
 /// still opens, and once the children exit the slots are free again.
 fn table_limit() -> CheckResult {
-    fill_table("a")
+    fill_shm_table("t-table-a")?;
+    expect_fresh(b"t-table-a-extra", "after the holders exited")
 }
 
 /// At the end of the run every slot is free: the table fills completely
 /// once more.
 fn slots_free_at_end() -> CheckResult {
-    fill_table("z")
-}
-
-/// The body of [`table_limit`]; `round` keeps the names of two runs apart.
-fn fill_table(round: &str) -> CheckResult {
-    const HOLDERS: usize = NSHM / NSHMPROC;
-    let name = |holder: usize, i: usize| format!("t-table-{round}-{holder}-{i}");
-    let mut ready = Pipe::new()?;
-    let mut go = Pipe::new()?;
-    let mut pids = Vec::new();
-    for holder in 0..HOLDERS {
-        pids.push(spawn(|| {
-            ready.close_read();
-            go.close_write();
-            // Each child reports how many names it opened, then holds them
-            // until `go` closes.
-            let opened = (0..NSHMPROC)
-                .take_while(|&i| open_raw(name(holder, i).as_bytes()) >= 0)
-                .count();
-            ready.send(opened as u8);
-            // Should a holder die before it reports, the parent then sees
-            // end-of-file instead of waiting for ever.
-            ready.close_write();
-            go.receive();
-            0
-        })?);
-    }
-    ready.close_write();
-    let created: usize = (0..HOLDERS)
-        .map(|_| ready.receive().map_or(0, usize::from))
-        .sum();
-    let verdict = if created != NSHM {
-        Err(format!(
-            "only {created} of {NSHM} objects could be created: slots in use or leaked"
-        ))
-    } else {
-        expect_open_fails("a 65th name", b"t-table-extra")
-            .and_then(|()| Od::open(name(0, 0).as_bytes()).map(drop))
-            .map_err(|e| format!("with the table full: {e}"))
-    };
-    go.close_write();
-    let statuses = wait_each(&pids)?;
-    verdict?;
-    if let Some(status) = statuses.iter().find(|&&status| status != 0) {
-        return Err(format!("a holder exited with status {status}"));
-    }
-    expect_fresh(b"t-table-extra", "after the holders exited")
+    fill_shm_table("t-table-z")?;
+    expect_fresh(b"t-table-z-extra", "after the holders exited")
 }
 
 // ---------------------------------------------------------------------------

@@ -102,11 +102,9 @@
 
 #![no_std]
 #![no_main]
-#![deny(unsafe_op_in_unsafe_fn)]
 
 extern crate alloc;
 
-use alloc::ffi::CString;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -118,18 +116,20 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 
 use abi::device::CONSOLE;
 use abi::fcntl::{NOFILE, O_CREATE, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY};
-use abi::fs::DirEntry;
 use abi::memlayout::{DIRECT_MAP, KERNBASE, USER_TOP};
-use abi::shm::{NSHM, NSHMPROC, SHM_END};
-use abi::stat::{Stat, T_DIR};
+use abi::shm::SHM_END;
+use abi::stat::T_DIR;
 use abi::syscall::*;
 use ulib::shm::{Shm, shm_close, shm_map, shm_open, shm_trunc};
 use ulib::string::Text;
-use ulib::testing::{Check, CheckResult, reap_all, run_checks, spawn, wait_for};
+use ulib::testing::{
+    Check, CheckResult, Pipe, dir_names, fill_shm_table, in_child, join_all, make_file, read_file,
+    run_checks, spawn, spawn_check, stat, wait_for,
+};
 use ulib::usys::syscall3;
 use ulib::{
-    Args, PGSIZE, SHMBASE, USER_STACK_PAGES, chdir, close, eprintln, exec_args, exit, fork, fstat,
-    kill, mkdir, open, pipe, println, read, sbrk, sleep, unlink, uptime, wait, write,
+    Args, PGSIZE, SHMBASE, USER_STACK_PAGES, chdir, close, ensure, eprintln, exec_args, exit, fork,
+    kill, mkdir, open, println, read, sbrk, sleep, unlink, uptime, wait, write,
 };
 
 ulib::entry!(main);
@@ -1018,10 +1018,9 @@ fn random_instructions() -> CheckResult {
     );
     shm.close().map_err(|why| format!("shm: {why}"))?;
     result?;
-    match watchdog_status? {
-        0 => Ok(()),
-        status => Err(format!("the watchdog exited with status {status}")),
-    }
+    let status = watchdog_status?;
+    ensure!(status == 0, "the watchdog exited with status {status}");
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------
@@ -1030,9 +1029,7 @@ fn random_instructions() -> CheckResult {
 /// Runs [`ROUNDS`] rounds with seeds made from `seed`, then cleans up
 /// [`FUZZDIR`].
 fn fuzz(seed: u64) -> CheckResult {
-    if mkdir(FUZZDIR) != 0 {
-        return Err(String::from("cannot create /fuzzdir"));
-    }
+    ensure!(mkdir(FUZZDIR) == 0, "cannot create /fuzzdir");
     let mut result = Ok(());
     for round in 0..ROUNDS {
         if let Err(why) = fuzz_round(seed << 8 | round) {
@@ -1047,39 +1044,29 @@ fn fuzz(seed: u64) -> CheckResult {
 /// One round: a fuzz child seeded with `seed` and its watchdog; waits for
 /// both and checks that nothing else is left.
 fn fuzz_round(seed: u64) -> CheckResult {
-    let mut go = [0; 2];
-    if pipe(&mut go) != 0 {
-        return Err(String::from("pipe failed"));
-    }
-    let [go_read, go_write] = go;
-    let child = spawn(|| fuzz_child(go_read, seed));
-    let watchdog = child.clone().and_then(|child| {
-        spawn(|| {
-            close(go_read);
-            close(go_write);
-            // A sleep cut short means the test killed us: the fuzz child
-            // is gone and its pid must not be killed.
-            if sleep(WATCHDOG_TICKS) == 0 {
-                kill(child);
-            }
-            0
-        })
+    let mut go = Pipe::new()?;
+    let child = spawn(|| fuzz_child(go.read_end(), seed))?;
+    let watchdog = spawn(|| {
+        go.close_read();
+        go.close_write();
+        // A sleep cut short means the test killed us: the fuzz child
+        // is gone and its pid must not be killed.
+        if sleep(WATCHDOG_TICKS) == 0 {
+            kill(child);
+        }
+        0
     });
-    close(go_read);
-    let (child, watchdog) = match (child, watchdog) {
-        (Ok(child), Ok(watchdog)) => (child, watchdog),
-        (child, watchdog) => {
-            // The fuzz child, if any, waits for the go-ahead: end it.
-            if let Ok(child) = child {
-                kill(child);
-            }
-            close(go_write);
-            reap_all();
-            return Err(watchdog.err().unwrap_or_default());
+    let watchdog = match watchdog {
+        Ok(watchdog) => watchdog,
+        Err(why) => {
+            // The fuzz child waits for the go-ahead: end it.
+            kill(child);
+            return Err(why);
         }
     };
-    write(go_write, b"g");
-    close(go_write);
+    go.close_read();
+    go.send(b'g');
+    go.close_write();
 
     let (mut child_done, mut watchdog_done) = (false, false);
     let mut status = 0;
@@ -1090,56 +1077,46 @@ fn fuzz_round(seed: u64) -> CheckResult {
                 if !watchdog_done {
                     kill(watchdog);
                 }
-                let why = match status {
-                    SETUP_FAILED => "the fuzz child could not set up",
-                    INVALID_CALL_ACCEPTED => "a call with an invalid number did not return -1",
-                    _ => continue,
-                };
-                reap_all();
-                return Err(String::from(why));
+                ensure!(status != SETUP_FAILED, "the fuzz child could not set up");
+                ensure!(
+                    status != INVALID_CALL_ACCEPTED,
+                    "a call with an invalid number did not return -1"
+                );
             }
             pid if pid == watchdog => watchdog_done = true,
             -1 => return Err(String::from("wait failed while children were left")),
             pid => {
-                reap_all();
                 return Err(format!(
                     "wait returned {pid}, neither the fuzz child nor the watchdog"
                 ));
             }
         }
     }
-    match wait(None) {
-        -1 => Ok(()),
-        pid => {
-            reap_all();
-            Err(format!("process {pid} was left behind"))
-        }
-    }
+    let left = wait(None);
+    ensure!(left == -1, "process {left} was left behind");
+    Ok(())
 }
 
 /// Removes everything in [`FUZZDIR`], then the directory. Fails if a name
 /// there is not one a fuzz child could make, or if something cannot be
 /// removed.
 fn remove_fuzzdir() -> CheckResult {
-    if chdir(FUZZDIR) != 0 {
-        return Err(String::from("cannot chdir to /fuzzdir"));
-    }
+    ensure!(chdir(FUZZDIR) == 0, "cannot chdir to /fuzzdir");
     let mut strangers = Vec::new();
     let emptied = empty_directory(&mut Vec::new(), &mut strangers);
     // Back to the root (our directory, as init's) whatever happened.
     chdir(c"/");
     emptied?;
-    if unlink(FUZZDIR) != 0 {
-        return Err(String::from("/fuzzdir is empty but cannot be removed"));
-    }
-    if strangers.is_empty() {
-        Ok(())
-    } else {
-        Err(format!(
-            "names no fuzz child can make: {}",
-            strangers.join(", ")
-        ))
-    }
+    ensure!(
+        unlink(FUZZDIR) == 0,
+        "/fuzzdir is empty but cannot be removed"
+    );
+    ensure!(
+        strangers.is_empty(),
+        "names no fuzz child can make: {}",
+        strangers.join(", ")
+    );
+    Ok(())
 }
 
 /// Removes everything in the current directory, which is `path` below
@@ -1147,123 +1124,39 @@ fn remove_fuzzdir() -> CheckResult {
 /// [`NAMES`]. Works with relative paths (a chdir per level), because a
 /// fuzz child may have nested directories deeper than a path can name.
 fn empty_directory(path: &mut Vec<u8>, strangers: &mut Vec<String>) -> CheckResult {
-    let mut names = Vec::new();
-    let fd = open(c".", O_RDONLY);
-    if fd < 0 {
-        return Err(format!("cannot open /fuzzdir{}", Text(path)));
-    }
-    let mut record = [0u8; DirEntry::SIZE];
-    while read(fd, &mut record) == DirEntry::SIZE as isize {
-        let entry = DirEntry::decode(&record);
-        if entry.inum != 0 && entry.name() != b"." && entry.name() != b".." {
-            names.push(CString::new(entry.name()).map_err(|_| "a name with a NUL")?);
-        }
-    }
-    close(fd);
-
+    let names = dir_names(c".").map_err(|why| format!("/fuzzdir{}: {why}", Text(path)))?;
     for name in names {
+        if name.to_bytes() == b"." || name.to_bytes() == b".." {
+            continue;
+        }
         let depth = path.len();
         path.push(b'/');
         path.extend_from_slice(name.to_bytes());
         if !NAMES.contains(&name.to_bytes()) {
             strangers.push(format!("/fuzzdir{}", Text(path)));
         }
-        if is_directory(&name) {
-            if chdir(&name) != 0 {
-                return Err(format!("cannot chdir to /fuzzdir{}", Text(path)));
-            }
+        // (A device file cannot be opened unless it is the console, so
+        // stat fails for it: it counts as not a directory.)
+        if stat(&name).is_ok_and(|st| st.kind == T_DIR) {
+            ensure!(chdir(&name) == 0, "cannot chdir to /fuzzdir{}", Text(path));
             let emptied = empty_directory(path, strangers);
-            if chdir(c"..") != 0 {
-                return Err(format!("cannot chdir out of /fuzzdir{}", Text(path)));
-            }
+            ensure!(
+                chdir(c"..") == 0,
+                "cannot chdir out of /fuzzdir{}",
+                Text(path)
+            );
             emptied?;
         }
-        if unlink(&name) != 0 {
-            return Err(format!("cannot unlink /fuzzdir{}", Text(path)));
-        }
+        ensure!(unlink(&name) == 0, "cannot unlink /fuzzdir{}", Text(path));
         path.truncate(depth);
     }
     Ok(())
 }
 
-/// Whether `name` is a directory. (A device file cannot be opened unless
-/// it is the console, so it counts as not one.)
-fn is_directory(name: &CStr) -> bool {
-    let fd = open(name, O_RDONLY);
-    if fd < 0 {
-        return false;
-    }
-    let mut st = Stat::default();
-    let directory = fstat(fd, &mut st) == 0 && st.kind == T_DIR;
-    close(fd);
-    directory
-}
-
-/// Every slot of the shared-memory table is free: four processes can hold
-/// sixteen objects each, all 64, and a 65th name is refused while they do.
-/// A reference the fuzzing leaked would keep a slot.
+/// Every slot of the shared-memory table is free: a reference the fuzzing
+/// leaked would keep a slot.
 fn shm_table_empty() -> CheckResult {
-    const HOLDERS: usize = NSHM / NSHMPROC;
-    let (mut ready, mut release) = ([0; 2], [0; 2]);
-    if pipe(&mut ready) != 0 {
-        return Err(String::from("pipe failed"));
-    }
-    if pipe(&mut release) != 0 {
-        close(ready[0]);
-        close(ready[1]);
-        return Err(String::from("pipe failed"));
-    }
-    let mut spawned = Ok(());
-    for holder in 0..HOLDERS {
-        // Each holder opens its sixteen names, says how many it got, and
-        // holds them until the release pipe closes.
-        let spawned_holder = spawn(|| {
-            close(ready[0]);
-            close(release[1]);
-            let mut opened = 0u8;
-            for i in 0..NSHMPROC {
-                let name = format!("fz-{holder}-{i}");
-                if Shm::open(name).map(core::mem::forget).is_ok() {
-                    opened += 1;
-                }
-            }
-            write(ready[1], &[opened]);
-            // Closed, so that the parent's reads end even if a holder
-            // never wrote.
-            close(ready[1]);
-            read(release[0], &mut [0]);
-            // Exiting closes every descriptor.
-            0
-        });
-        if let Err(why) = spawned_holder {
-            spawned = Err(why);
-            break;
-        }
-    }
-    close(ready[1]);
-    close(release[0]);
-    let mut opened = 0;
-    let mut count = [0];
-    while read(ready[0], &mut count) == 1 {
-        opened += usize::from(count[0]);
-        if opened == NSHM {
-            break;
-        }
-    }
-    let extra = Shm::open("fz-extra");
-    close(release[1]);
-    close(ready[0]);
-    reap_all();
-    spawned?;
-    if opened != NSHM {
-        return Err(format!(
-            "only {opened} of {NSHM} objects could be opened: slots are still in use"
-        ));
-    }
-    if extra.is_ok() {
-        return Err(format!("object {} could be opened", NSHM + 1));
-    }
-    Ok(())
+    fill_shm_table("fz")
 }
 
 /// After all that, the kernel still does real work: files, pipes, shared
@@ -1288,118 +1181,64 @@ const RACE_TICKS: i32 = 50;
 /// forks.
 fn fork_while_closing() -> CheckResult {
     let deadline = uptime() + RACE_TICKS;
-    let forker = spawn(move || {
+    let forker = spawn_check(move || {
         let mut forks = 0;
         while uptime() < deadline {
             match fork() {
                 0 => exit(0),
-                pid if pid < 0 => return 1,
-                _ => forks += 1,
+                pid => ensure!(pid > 0, "fork failed"),
             }
+            forks += 1;
             wait(None);
         }
-        if forks > 0 { 0 } else { 2 }
+        ensure!(forks > 0, "not one fork finished in time");
+        Ok(())
     })?;
-    let closer = spawn(move || {
+    let closer = spawn_check(move || {
         while uptime() < deadline {
             let fd = open(c"/fuzz-race", O_CREATE | O_RDWR);
-            if fd < 0 {
-                return 1;
-            }
+            ensure!(fd >= 0, "cannot open /fuzz-race");
             close(fd);
         }
-        0
-    });
-    let closer = match closer {
-        Ok(pid) => pid,
-        Err(why) => {
-            reap_all();
-            return Err(why);
-        }
-    };
-    let (mut forker_status, mut closer_status) = (None, None);
-    for _ in 0..2 {
-        let mut status = 0;
-        match wait(Some(&mut status)) {
-            pid if pid == forker => forker_status = Some(status),
-            pid if pid == closer => closer_status = Some(status),
-            pid => {
-                reap_all();
-                return Err(format!("wait returned {pid}, not one of the racers"));
-            }
-        }
-    }
+        Ok(())
+    })?;
+    let raced = join_all(alloc::vec![forker, closer]);
     unlink(c"/fuzz-race");
-    match (forker_status, closer_status) {
-        (Some(0), Some(0)) => Ok(()),
-        (Some(1), _) => Err(String::from("fork failed")),
-        (Some(2), _) => Err(String::from("not one fork finished in time")),
-        (_, Some(1)) => Err(String::from("cannot open /fuzz-race")),
-        (forker, closer) => Err(format!(
-            "the forker ended with status {forker:?}, the closer with {closer:?}"
-        )),
-    }
+    raced
 }
 
 const MESSAGE: &[u8] = b"the kernel survived";
 
 /// Reads the whole file at `path` and removes it.
 fn read_and_unlink(path: &CStr) -> Result<Vec<u8>, String> {
-    let fd = open(path, O_RDONLY);
-    if fd < 0 {
-        return Err(format!("cannot open {}", Text(path.to_bytes())));
-    }
-    let mut contents = Vec::new();
-    let mut chunk = [0u8; 64];
-    loop {
-        match read(fd, &mut chunk) {
-            n if n > 0 => contents.extend_from_slice(&chunk[..n as usize]),
-            0 => break,
-            _ => {
-                close(fd);
-                return Err(format!("read of {} failed", Text(path.to_bytes())));
-            }
-        }
-    }
-    close(fd);
-    if unlink(path) != 0 {
-        return Err(format!("cannot unlink {}", Text(path.to_bytes())));
-    }
+    let contents = read_file(path)?;
+    ensure!(unlink(path) == 0, "cannot unlink {}", Text(path.to_bytes()));
     Ok(contents)
 }
 
 /// A file: create, write, read back, unlink.
 fn file_round_trip() -> CheckResult {
     let path = c"/fuzz-survivor";
-    let fd = open(path, O_CREATE | O_RDWR);
-    if fd < 0 {
-        return Err(String::from("cannot create /fuzz-survivor"));
-    }
-    let written = write(fd, MESSAGE);
-    close(fd);
-    if written != MESSAGE.len() as isize {
-        return Err(format!("write to a file returned {written}"));
-    }
-    match read_and_unlink(path)? {
-        contents if contents == MESSAGE => Ok(()),
-        contents => Err(format!("the file holds \"{}\"", Text(&contents))),
-    }
+    make_file(path, MESSAGE)?;
+    let contents = read_and_unlink(path)?;
+    ensure!(
+        contents == MESSAGE,
+        "the file holds \"{}\"",
+        Text(&contents)
+    );
+    Ok(())
 }
 
 /// A pipe: what goes in comes out.
 fn pipe_round_trip() -> CheckResult {
-    let mut fds = [0; 2];
-    if pipe(&mut fds) != 0 {
-        return Err(String::from("pipe failed"));
-    }
-    let written = write(fds[1], MESSAGE);
+    let pipe = Pipe::new()?;
+    let written = write(pipe.write_end(), MESSAGE);
     let mut received = [0u8; MESSAGE.len()];
-    let got = read(fds[0], &mut received);
-    close(fds[0]);
-    close(fds[1]);
-    if written != MESSAGE.len() as isize || got != MESSAGE.len() as isize || received != MESSAGE {
-        return Err(format!("a pipe passed on {got} of {written} bytes"));
-    }
+    let got = read(pipe.read_end(), &mut received);
+    ensure!(
+        written == MESSAGE.len() as isize && got == MESSAGE.len() as isize && received == MESSAGE,
+        "a pipe passed on {got} of {written} bytes"
+    );
     Ok(())
 }
 
@@ -1411,33 +1250,32 @@ fn shm_round_trip() -> CheckResult {
     mapping.write(0, MESSAGE);
     let mut back = [0u8; MESSAGE.len()];
     mapping.read(0, &mut back);
-    if back != MESSAGE {
-        return Err(String::from("shared memory did not keep what was written"));
-    }
+    ensure!(
+        back == MESSAGE,
+        "shared memory did not keep what was written"
+    );
     shm.close().map_err(|why| format!("shm: {why}"))
 }
 
 /// fork and exec: `echo` run with its output in a file.
 fn exec_round_trip() -> CheckResult {
     let path = c"/fuzz-echo";
-    let pid = spawn(|| {
+    let echoed = in_child(|| {
         close(1);
         // The lowest free descriptor: 1, standard output.
-        if open(path, O_CREATE | O_WRONLY) != 1 {
-            return 1;
-        }
+        ensure!(open(path, O_CREATE | O_WRONLY) == 1);
         exec_args("echo", &[b"echo".as_slice(), MESSAGE]);
-        2
-    })?;
-    match wait_for(pid)? {
-        0 => {}
-        status => {
-            unlink(path);
-            return Err(format!("echo ended with status {status}"));
-        }
+        Err(String::from("exec of echo failed"))
+    });
+    if let Err(why) = echoed {
+        unlink(path);
+        return Err(why);
     }
-    match read_and_unlink(path)? {
-        contents if contents.strip_suffix(b"\n") == Some(MESSAGE) => Ok(()),
-        contents => Err(format!("echo wrote \"{}\"", Text(&contents))),
-    }
+    let contents = read_and_unlink(path)?;
+    ensure!(
+        contents.strip_suffix(b"\n") == Some(MESSAGE),
+        "echo wrote \"{}\"",
+        Text(&contents)
+    );
+    Ok(())
 }
