@@ -58,6 +58,12 @@
 //!   overwrites it with the parent's live registers, and `exec` resets it
 //!   to the initial state (exec.rs).
 //!
+//! The registers and the saved area only ever change together with
+//! interrupts off (in `sched`, before `forkret` lets its lock go, and in
+//! `reset_fpu`): a timer interrupt in between would make `sched` save one
+//! over the other. (Both halves of that rule were found by isolationtest
+//! failing once in a dozen runs.)
+//!
 //! Eager switching costs one save and one restore per switch whether or
 //! not the process used the registers; fpu.rs says why that beats lazy
 //! switching through `#NM` here. Either way, no process ever sees a value
@@ -307,13 +313,17 @@ impl Proc {
     }
 
     /// Resets the FPU/SSE registers of the calling process, `self`, to
-    /// the initial state: in memory and in this CPU (exec).
+    /// the initial state: in memory and in this CPU (exec). With
+    /// interrupts off: a timer interrupt between the two would make
+    /// `sched` save the old registers over the new state.
     pub fn reset_fpu(&self) {
-        // SAFETY: called by the process itself, not from within sched;
-        // the reference lives only for this statement.
+        crate::spinlock::push_off();
+        // SAFETY: called by the process itself, not from within sched,
+        // which cannot run now (interrupts are off).
         let switch = unsafe { self.switch() };
         switch.fpu = FpuState::INITIAL;
         switch.fpu.restore();
+        crate::spinlock::pop_off();
     }
 }
 
@@ -439,12 +449,15 @@ pub fn user_init(argv: [&'static [u8]; 2], argc: usize) {
 /// scheduler that switched to it. Releases it and returns into `trapret`.
 extern "C" fn forkret() {
     let p = current();
+    // The registers it starts with: the initial state, or its parent's.
+    // Loaded while the lock still keeps interrupts off: a timer interrupt
+    // before this would make `sched` save this CPU's registers, which are
+    // still another process's, as ours.
+    // SAFETY: forkret, in the process's own thread (see `Proc::switch`).
+    unsafe { p.switch() }.fpu.restore();
     // SAFETY: the scheduler acquired this process's lock before switching
     // here, and nothing else will release it (module doc).
     unsafe { p.lock.force_unlock() };
-    // The registers it starts with: the initial state, or its parent's.
-    // SAFETY: forkret, in the process's own thread (see `Proc::switch`).
-    unsafe { p.switch() }.fpu.restore();
     // The very first process to get here is init, created alone by
     // user_init.
     if !INIT_STARTED.swap(true, Ordering::Relaxed) {
