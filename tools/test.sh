@@ -23,13 +23,19 @@
 #                  and 4 CPUs, and on -cpu max at 2 and 4
 #   usertests      the file system and the userland (xv6's usertests), at 1
 #                  and 2 CPUs; the disk must be consistent afterwards
-#   shmtest        shared memory, one check per rule of SHM-SPEC.md, at 1, 2
+#   shmtest        shared memory, one check per rule of docs/shm.md, at 1, 2
 #                  and 4 CPUs
 #   synctest       waiting on shared memory (shm_wait, shm_wake) and the
 #                  locks and channel of ulib::sync, at 1, 2 and 4 CPUs
 #   ctest          the C runtime and exec of gcc's output, at 1 and 2 CPUs;
 #                  the disk must be consistent afterwards
 #   syscallfuzz    random system calls and instructions, at 1, 2 and 4 CPUs
+#   bench          the benchmark programs, shmbench and sysbench, run once
+#                  (at 2 CPUs) and print well-formed CSV; their figures are
+#                  `make bench`'s business
+#   lab            `make lab-shm`'s lab: generated, its kernel built, and
+#                  booted with shmtest, which must report failures (the
+#                  solution is gone) without the kernel panicking
 #   session        a scripted session with the shell, through the serial
 #                  console
 #   failures       boots that must fail, and say why: a panic, a kernel page
@@ -65,9 +71,9 @@ BSIZE=1024
 SUPERBLOCK_BLOCK=1
 BMAPSTART_OFFSET=28
 
-ALL_SUITES="host ktest proctest isolationtest usertests shmtest synctest ctest syscallfuzz session failures"
+ALL_SUITES="host ktest proctest isolationtest usertests shmtest synctest ctest syscallfuzz bench lab session failures"
 # The order in which the suites' boots are queued: longest first.
-QUEUE_ORDER="syscallfuzz usertests isolationtest ktest proctest shmtest synctest ctest session failures"
+QUEUE_ORDER="lab syscallfuzz usertests isolationtest ktest proctest shmtest synctest ctest bench session failures"
 
 SUITES=${SUITES:-$ALL_SUITES}
 for name in $SUITES; do
@@ -295,7 +301,7 @@ report_usertests() {
     done
 }
 
-# Shared memory: init runs shmtest, one check per rule of SHM-SPEC.md,
+# Shared memory: init runs shmtest, one check per rule of docs/shm.md,
 # including its own free-page comparison.
 queue_shmtest() {
     for cpus in 1 2 4; do queue "shmtest-$cpus" boot "shmtest-$cpus" test-shmtest.iso "$cpus"; done
@@ -490,6 +496,71 @@ report_session() {
         pass session-c-shm-demo
     else
         fail session-c-shm-demo "shmdemo foo 8192 4 did not show 4 workers and 8192 verified bytes (see $session.log)"
+    fi
+}
+
+# The benchmark programs run, and print only well-formed CSV: the header,
+# then rows of benchmark,processes,operations,seconds,rate,unit (seconds
+# empty in a ratio row, numbers with three decimals).
+CSV_ROW='^[a-z_0-9]*,[0-9]*,[0-9]*,\([0-9]*\.[0-9][0-9][0-9]\)\?,[0-9]*\.[0-9][0-9][0-9],[a-z_]*$'
+queue_bench() {
+    for program in shmbench sysbench; do
+        queue "$program-2" boot "$program-2" "test-$program.iso" 2
+    done
+}
+report_bench() {
+    local program rows bad
+    for program in shmbench sysbench; do
+        echo "== $program (CPUS=2)"
+        await "$program-2"
+        expect_text "$program-csv-header" "$log" "^benchmark,processes,operations,seconds,rate,unit"
+        # Every line that looks like a row (starts with a name and a comma).
+        rows=$(tr -d '\r' <"$log" | grep -c '^[a-z_0-9]*,[0-9]')
+        bad=$(tr -d '\r' <"$log" | grep '^[a-z_0-9]*,[0-9]' | grep -vc "$CSV_ROW")
+        if [ "$rows" -ge 5 ] && [ "$bad" = 0 ]; then
+            pass "$program-csv-rows"
+        else
+            fail "$program-csv-rows" "$rows rows, $bad of them malformed (see $log)"
+        fi
+        expect_exit "$program-exit-code" "$EXIT_PASSED"
+    done
+}
+
+# The teacher's lab kit: tools/labcheck.sh writes the lab, builds its
+# kernel and boots shmtest on it. The solution is gone, so shmtest must
+# fail checks, and the kernel must stay up to report them.
+queue_lab() {
+    queue lab-shmtest env BUILD="$BUILD" CARGO_BARE="$CARGO_BARE" FS_IMG="$FS_IMG" \
+        QEMU="$QEMU" QEMUOPTS="$QEMUOPTS" TIMEOUT="$TIMEOUT" tools/labcheck.sh "$logs/lab-shmtest.log"
+}
+report_lab() {
+    echo "== lab-shm"
+    await lab-shmtest
+    if [ -e "$log.build" ] && grep -q "^error" "$log.build"; then
+        fail lab-builds "the lab did not build (see $log.build)"
+        return
+    fi
+    pass lab-builds
+    local summary
+    summary=$(tr -d '\r' <"$log" | sed -n 's/^shmtest: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+    if [ -n "$summary" ] && [ "$summary" -gt 0 ]; then
+        pass lab-shmtest-fails
+    else
+        fail lab-shmtest-fails "shmtest on the lab's kernel did not report failures (see $log)"
+    fi
+    if grep -q "^panic" "$log"; then
+        fail lab-no-panic "the lab's kernel panicked (see $log)"
+    else
+        pass lab-no-panic
+    fi
+    # In this tree the markers are comments: every solution has its stub.
+    local begins stubs
+    begins=$(grep -r --include='*.rs' -c 'LAB shm: solution begins' kernel | awk -F: '{ s += $2 } END { print s }')
+    stubs=$(grep -r --include='*.rs' -c 'LAB shm: stub' kernel | awk -F: '{ s += $2 } END { print s }')
+    if [ "$begins" -gt 0 ] && [ "$begins" = "$stubs" ]; then
+        pass lab-markers-paired
+    else
+        fail lab-markers-paired "$begins solutions marked, $stubs stubs"
     fi
 }
 

@@ -1,4 +1,4 @@
-//! shmtest: checks shared memory against its contract, SHM-SPEC.md, and
+//! shmtest: checks shared memory against its contract, docs/shm.md, and
 //! shows it at work.
 //!
 //! `shmtest` with no arguments runs one check per rule of the contract (the
@@ -72,7 +72,7 @@ use ulib::{
 ulib::entry!(main);
 
 /// Every check, in the order they run. The names say which rule of
-/// SHM-SPEC.md each one tests.
+/// docs/shm.md each one tests.
 const CHECKS: &[Check] = &[
     ("open_lowest_descriptor", open_lowest_descriptor),
     ("open_same_name_twice", open_same_name_twice),
