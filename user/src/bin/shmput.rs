@@ -24,7 +24,9 @@ use ulib::{Args, PGSIZE, eprintln};
 ulib::entry!(main);
 
 fn main(args: Args) -> i32 {
-    let Some(name) = args.get(1) else {
+    let (Some(name), true) = (args.get(1), args.len() > 2) else {
+        // With no text there is nothing to store (an empty message would
+        // look like success).
         eprintln!("usage: shmput NAME TEXT...");
         return 1;
     };

@@ -1248,7 +1248,7 @@ fn demo(args: Args) -> i32 {
         args.get(2).and_then(parse_number),
         args.get(3).and_then(parse_number),
     ) else {
-        eprintln!("usage: shmtest NAME SIZE NPROC");
+        eprintln!("usage: shmtest [NAME SIZE NPROC]");
         return 1;
     };
     if !(1..=SHM_MAXSIZE).contains(&size) || !(1..=MAX_WORKERS).contains(&workers) {
@@ -1281,9 +1281,10 @@ fn demo(args: Args) -> i32 {
         }
     };
     println!(
-        "shmtest: object \"{}\" at {:#x}, {size} bytes, {workers} workers",
+        "shmtest: object \"{}\" at {:#x}, {size} bytes, {workers} worker{}",
         Text(name),
-        view.address()
+        view.address(),
+        if workers == 1 { "" } else { "s" }
     );
 
     let stripe = |worker: usize| {
@@ -1369,7 +1370,8 @@ fn demo(args: Args) -> i32 {
                 })
                 .collect::<Vec<_>>()
                 .join("...");
-            println!("shmtest: verified {size} bytes: {summary} ({workers} stripes ok)");
+            let stripes = if workers == 1 { "stripe" } else { "stripes" };
+            println!("shmtest: verified {size} bytes: {summary} ({workers} {stripes} ok)");
             0
         }
         None => 1,
