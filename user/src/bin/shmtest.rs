@@ -55,7 +55,7 @@ use core::ptr;
 use abi::syscall::{SYS_SHM_MAP, SYS_SHM_OPEN};
 use ulib::shm::{
     NSHMPROC, O_RDONLY, O_RDWR, SHM_END, SHM_MAXSIZE, SHM_NAME_MAX, SLOT_SIZE, Shm, ShmError,
-    shm_close, shm_map, shm_open, shm_trunc,
+    shm_close, shm_map, shm_open, shm_trunc, shm_wait, shm_wake,
 };
 use ulib::string::Text;
 use ulib::testing::{
@@ -108,6 +108,9 @@ const CHECKS: &[Check] = &[
     ("long_loop", long_loop),
     ("concurrent_processes", concurrent_processes),
     ("table_limit", table_limit),
+    ("wait_wrong_value", wait_wrong_value),
+    ("wake_wakes_waiter", wake_wakes_waiter),
+    ("wait_wake_bad_arguments", wait_wake_bad_arguments),
     ("slots_free_at_end", slots_free_at_end),
 ];
 
@@ -1068,6 +1071,59 @@ fn bad_descriptors() -> CheckResult {
         ensure!(va == 0, "a failed shm_map(od {od}) wrote {va:#x} to va");
     }
     Ok(())
+}
+
+/// shm_wait on a word that does not hold the expected value returns -1
+/// at once, and shm_wake with nobody waiting wakes nobody (docs/shm.md,
+/// "Waiting on shared memory"; synctest checks the rest, and the locks).
+fn wait_wrong_value() -> CheckResult {
+    let mut shm = open(b"t-wait-value")?;
+    trunc(&mut shm, PGSIZE)?;
+    let mapping = shm.map_rw().map_err(|e| format!("mapping: {e}"))?;
+    mapping.store_u32(0, 5);
+    let va = mapping.address();
+    ensure_eq!(shm_wait(va, 4), -1, "shm_wait on a 5, expecting 4");
+    ensure_eq!(shm_wake(va, 1), 0, "shm_wake with nobody waiting");
+    close(shm)
+}
+
+/// A child asleep in shm_wait on a word of a shared object wakes when the
+/// parent calls shm_wake on the same word, which says it woke one.
+fn wake_wakes_waiter() -> CheckResult {
+    let (shm, va) = create(b"t-wait-wake", PGSIZE)?;
+    let child = spawn_check(|| {
+        ensure_eq!(shm_wait(va, 0), 0, "shm_wait in the child");
+        Ok(())
+    })?;
+    let mut woken = 0;
+    for _ in 0..200 {
+        woken = shm_wake(va, 1);
+        if woken != 0 {
+            break;
+        }
+        sleep(1);
+    }
+    child.join()?;
+    ensure_eq!(woken, 1, "shm_wake's count of the waiters it woke");
+    close(shm)
+}
+
+/// Both calls refuse a misaligned word, a word outside any object this
+/// process maps, and (shm_wake) a count below 1.
+fn wait_wake_bad_arguments() -> CheckResult {
+    let (shm, va) = create(b"t-wait-bad", PGSIZE)?;
+    for (what, address) in [
+        ("a misaligned word", va + 2),
+        ("past the object", va + PGSIZE),
+        ("below the window", SHMBASE - 4),
+        ("null", 0),
+    ] {
+        ensure_eq!(shm_wait(address, 0), -1, "shm_wait on {what}");
+        ensure_eq!(shm_wake(address, 1), -1, "shm_wake on {what}");
+    }
+    ensure_eq!(shm_wake(va, 0), -1, "shm_wake(n = 0)");
+    ensure_eq!(shm_wake(va, -5), -1, "shm_wake(n = -5)");
+    close(shm)
 }
 
 /// The library's `Shm`: names checked before the kernel sees them, sizes
