@@ -79,33 +79,34 @@ pub fn init_rest() {
 fn add_usable(window: Range<usize>) {
     let kernel = kernel_phys_range();
     let boot_info = multiboot::phys_range();
+    // What no usable area may give: the kernel image and the boot
+    // information, in address order.
+    let mut holes = [&kernel, &boot_info];
+    holes.sort_unstable_by_key(|hole| hole.start);
     let mut free = FREE_LIST.lock();
     for area in multiboot::usable_memory() {
         let start = area.start.max(window.start).max(LOW_MEMORY_END);
         let end = area.end.min(window.end);
-        // The area, minus the kernel and the boot information: up to three
-        // pieces.
-        let mut pieces = [start..end, 0..0, 0..0];
-        for hole in [&kernel, &boot_info] {
-            for i in 0..pieces.len() {
-                let piece = pieces[i].clone();
-                if piece.start < hole.end && hole.start < piece.end {
-                    pieces[i] = piece.start..hole.start.max(piece.start);
-                    if let Some(empty) = pieces.iter_mut().find(|p| p.start >= p.end) {
-                        *empty = hole.end.min(piece.end)..piece.end;
-                    }
-                }
+        // The area minus the holes: keep what lies between them.
+        let mut from = start;
+        for hole in holes {
+            if hole.start < end && from < hole.end {
+                add_range(&mut free, from..hole.start.max(from));
+                from = from.max(hole.end);
             }
         }
-        for piece in pieces {
-            let pages = piece.start.next_multiple_of(PGSIZE)..piece.end - piece.end % PGSIZE;
-            if pages.start < pages.end {
-                let used = free.ranges_used;
-                assert!(used < MAX_RANGES, "kalloc: too many memory ranges");
-                free.ranges[used] = pages;
-                free.ranges_used += 1;
-            }
-        }
+        add_range(&mut free, from..end);
+    }
+}
+
+/// Records the whole pages inside `range` as untouched.
+fn add_range(free: &mut FreeList, range: Range<usize>) {
+    let pages = range.start.next_multiple_of(PGSIZE)..range.end - range.end % PGSIZE;
+    if pages.start < pages.end {
+        let used = free.ranges_used;
+        assert!(used < MAX_RANGES, "kalloc: too many memory ranges");
+        free.ranges[used] = pages;
+        free.ranges_used += 1;
     }
 }
 

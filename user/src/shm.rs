@@ -277,6 +277,22 @@ impl Shm {
         self.size = size;
     }
 
+    /// Opens `name` for a tool that uses only the object's first page
+    /// (`shmput`, `shmlock`, `shmchan`, `shmsend`): sizes it to one page if
+    /// nobody has sized it yet, and otherwise takes its size to be one page,
+    /// which every sized object has. Returns the handle and whether this
+    /// call sized the object (so the object is new, as far as its bytes go).
+    pub fn open_first_page(name: impl AsRef<[u8]>) -> Result<(Shm, bool), ShmError> {
+        let mut shm = Shm::open(name)?;
+        let sized_here = shm.trunc(PGSIZE).is_ok();
+        if !sized_here {
+            // SAFETY: someone else sized the object, so it has at least a
+            // page; had nobody sized it, the trunc above would have.
+            unsafe { shm.assume_size(PGSIZE) };
+        }
+        Ok((shm, sized_here))
+    }
+
     /// Maps the object readable and writable.
     pub fn map_rw(&self) -> Result<Mapping<'_>, ShmError> {
         self.map(O_RDWR)

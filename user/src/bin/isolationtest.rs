@@ -202,7 +202,6 @@ global_asm!(
     "xor ecx, ecx",
     "xgetbv",
     "xsave64 [r14]",
-    "mov byte ptr [r14 + {used_xsave}], 1",
     "jmp 3f",
     "2:",
     "fxsave64 [r14]",
@@ -211,7 +210,6 @@ global_asm!(
     "mov rsi, r13",
     "jmp {start}",
     state = sym START_STATE,
-    used_xsave = const USED_XSAVE_OFFSET,
     start = sym isolation_start,
 );
 
@@ -616,9 +614,6 @@ const ST0: usize = 32;
 const XMM0: usize = 160;
 const XSTATE_BV: usize = 512;
 const YMM_HI0: usize = 576;
-/// A byte of the area no instruction writes (the legacy region's bytes
-/// 464..512 are left to software), where `_start` notes XSAVE was used.
-const USED_XSAVE_OFFSET: usize = 500;
 
 impl Area {
     const fn zeroed() -> Area {
@@ -923,12 +918,9 @@ static START_STATE: StartState = StartState(UnsafeCell::new(Area::zeroed()));
 fn start_state_is_clean() -> CheckResult {
     // SAFETY: written only by `_start`, before any Rust code ran.
     let area = unsafe { &*START_STATE.0.get() };
-    let components = if area.0[USED_XSAVE_OFFSET] != 0 {
-        xsave_components()
-    } else {
-        0
-    };
-    let got = Registers::from_area(area, components);
+    // `_start` used XSAVE exactly when `xsave_components` finds it on,
+    // and with the same components.
+    let got = Registers::from_area(area, xsave_components());
     let want = Registers::initial();
     ensure!(
         got == want,

@@ -20,7 +20,7 @@
 use ulib::shm::Shm;
 use ulib::string::Text;
 use ulib::sync::channel;
-use ulib::{Args, PGSIZE, eprintln, println};
+use ulib::{Args, eprintln, println};
 
 ulib::entry!(main);
 
@@ -29,18 +29,14 @@ fn main(args: Args) -> i32 {
         eprintln!("usage: shmchan NAME");
         return 1;
     };
-    let mut shm = match Shm::open(name) {
-        Ok(shm) => shm,
+    // The channel fills the first page; shmsend, the other end, agrees.
+    let shm = match Shm::open_first_page(name) {
+        Ok((shm, _)) => shm,
         Err(e) => {
             eprintln!("shmchan: cannot open \"{}\": {e}", Text(name));
             return 1;
         }
     };
-    if shm.trunc(PGSIZE).is_err() {
-        // SAFETY: someone else sized it, and shmsend, the other end, uses
-        // just the first page, as we do.
-        unsafe { shm.assume_size(PGSIZE) };
-    }
     let mapping = match shm.map_rw() {
         Ok(mapping) => mapping,
         Err(e) => {

@@ -20,7 +20,7 @@
 use ulib::shm::Shm;
 use ulib::string::Text;
 use ulib::sync::Mutex;
-use ulib::{Args, PGSIZE, eprintln, getpid, println, sleep};
+use ulib::{Args, eprintln, getpid, println, sleep};
 
 ulib::entry!(main);
 
@@ -37,18 +37,14 @@ fn main(args: Args) -> i32 {
         eprintln!("shmlock: TICKS must be a number of timer ticks");
         return 1;
     };
-    let mut shm = match Shm::open(name) {
-        Ok(shm) => shm,
+    // The mutex is in the first word.
+    let shm = match Shm::open_first_page(name) {
+        Ok((shm, _)) => shm,
         Err(e) => {
             eprintln!("shmlock: cannot open \"{}\": {e}", Text(name));
             return 1;
         }
     };
-    if shm.trunc(PGSIZE).is_err() {
-        // SAFETY: someone else sized it; every sized object has at least
-        // a page, and the mutex is in the first word.
-        unsafe { shm.assume_size(PGSIZE) };
-    }
     let mapping = match shm.map_rw() {
         Ok(mapping) => mapping,
         Err(e) => {

@@ -19,7 +19,7 @@ use alloc::vec::Vec;
 
 use ulib::shm::{Shm, TEXT_CAPACITY, write_text};
 use ulib::string::Text;
-use ulib::{Args, PGSIZE, eprintln};
+use ulib::{Args, eprintln};
 
 ulib::entry!(main);
 
@@ -35,22 +35,14 @@ fn main(args: Args) -> i32 {
         eprintln!("shmput: the text is longer than {TEXT_CAPACITY} bytes");
         return 1;
     }
-    let mut shm = match Shm::open(name) {
-        Ok(shm) => shm,
+    // The text format uses only the first page.
+    let (shm, created) = match Shm::open_first_page(name) {
+        Ok(opened) => opened,
         Err(e) => {
             eprintln!("shmput: cannot open \"{}\": {e}", Text(name));
             return 1;
         }
     };
-    // Sizing fails when the object already has a size: someone else made
-    // it, with at least one page.
-    let created = shm.trunc(PGSIZE).is_ok();
-    if !created {
-        // SAFETY: the text format uses only the first page, and every
-        // object that can be mapped has at least one page; if this one has
-        // no size after all, the map below fails.
-        unsafe { shm.assume_size(PGSIZE) };
-    }
     let mapping = match shm.map_rw() {
         Ok(mapping) => mapping,
         Err(e) => {

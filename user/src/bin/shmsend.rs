@@ -16,7 +16,7 @@ use alloc::vec::Vec;
 use ulib::shm::Shm;
 use ulib::string::Text;
 use ulib::sync::channel;
-use ulib::{Args, PGSIZE, eprintln};
+use ulib::{Args, eprintln};
 
 ulib::entry!(main);
 
@@ -25,19 +25,14 @@ fn main(args: Args) -> i32 {
         eprintln!("usage: shmsend NAME [TEXT...]");
         return 1;
     };
-    let mut shm = match Shm::open(name) {
-        Ok(shm) => shm,
+    // The channel fills the first page; shmchan, the other end, agrees.
+    let (shm, created) = match Shm::open_first_page(name) {
+        Ok(opened) => opened,
         Err(e) => {
             eprintln!("shmsend: cannot open \"{}\": {e}", Text(name));
             return 1;
         }
     };
-    let created = shm.trunc(PGSIZE).is_ok();
-    if !created {
-        // SAFETY: someone else sized it, and shmchan, the other end, uses
-        // just the first page, as we do.
-        unsafe { shm.assume_size(PGSIZE) };
-    }
     if created {
         eprintln!(
             "shmsend: nothing receives on \"{}\" (start `shmchan {} &` first)",
