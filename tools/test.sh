@@ -38,6 +38,10 @@
 #                  solution is gone) without the kernel panicking
 #   session        a scripted session with the shell, through the serial
 #                  console
+#   damage         a disk damaged on purpose (mkfs --damage): each system
+#                  call that meets the damage fails and the console names
+#                  the inode or block, and the kernel, the other files and
+#                  the shell keep working
 #   failures       boots that must fail, and say why: a panic, a kernel page
 #                  fault, a lock taken twice, a kernel stack and a CPU stack
 #                  overflowing, SMAP and SMEP stopping the kernel, no file
@@ -70,10 +74,16 @@ EXIT_TIMEOUT=124
 BSIZE=1024
 SUPERBLOCK_BLOCK=1
 BMAPSTART_OFFSET=28
+# Where the disk-error test finds the README's first block: the
+# superblock's inodestart field, the size of an on-disk inode, and the
+# offset of its block addresses (abi::fs::DiskInode).
+INODESTART_OFFSET=24
+DINODE_SIZE=64
+ADDRS_OFFSET=12
 
-ALL_SUITES="host ktest proctest isolationtest usertests shmtest synctest ctest syscallfuzz bench lab session failures"
+ALL_SUITES="host ktest proctest isolationtest usertests shmtest synctest ctest syscallfuzz bench lab session damage failures"
 # The order in which the suites' boots are queued: longest first.
-QUEUE_ORDER="lab syscallfuzz usertests isolationtest ktest proctest shmtest synctest ctest bench session failures"
+QUEUE_ORDER="lab syscallfuzz usertests isolationtest ktest proctest shmtest synctest ctest bench session damage failures"
 
 SUITES=${SUITES:-$ALL_SUITES}
 for name in $SUITES; do
@@ -151,7 +161,8 @@ queue() {
 # extra QEMU flags QEMU_EXTRA (e.g. "-cpu max"); returns QEMU's exit
 # status. The file system disk is a fresh copy of fs.img
 # ($logs/NAME.img, kept for `mkfs --check`), or the image DISK, or none at
-# all if DISK is "none".
+# all if DISK is "none", or IMAGE behind QEMU's error-injecting blkdebug
+# driver if DISK is "blkdebug:CONFIG:IMAGE".
 boot() {
     local log=$logs/$1.log iso=$BUILD/$2 cpus=${3:-$CPUS} disk=${4:-} extra=${5:-}
     if [ -z "$disk" ]; then
@@ -161,6 +172,12 @@ boot() {
     local drive="-drive file=$disk,index=1,media=disk,format=raw"
     if [ "$disk" = none ]; then
         drive=
+    elif [ "${disk#blkdebug:}" != "$disk" ]; then
+        # blkdebug:CONFIG:IMAGE: QEMU's blkdebug driver between the drive
+        # and IMAGE, failing the requests CONFIG lists.
+        local config=${disk#blkdebug:}
+        config=${config%%:*}
+        drive="-drive driver=raw,file.driver=blkdebug,file.config=$config,file.image.filename=${disk##*:},index=1,media=disk"
     fi
     # --foreground keeps timeout (and QEMU) in the queue's process group,
     # so that stopping the queue stops them too.
@@ -562,6 +579,101 @@ report_lab() {
     else
         fail lab-markers-paired "$begins solutions marked, $stubs stubs"
     fi
+}
+
+# A damaged disk: `mkfs --damage` adds one damaged object per kind to a
+# copy of fs.img (mkfs/src/damage.rs), and init runs fsdamage, which
+# touches each one and expects -1 where the damage is met. The console
+# must name each piece of damage in one line, nothing may panic, and the
+# superblock, which one damaged file points at, must be unchanged.
+queue_damage() {
+    cp "$FS_IMG" "$logs/fsdamage.img"
+    "$MKFS" --damage "$logs/fsdamage.img" >"$logs/fsdamage.damage" 2>&1
+    "$MKFS" --check "$logs/fsdamage.img" >"$logs/fsdamage.check-before" 2>&1
+    dd if="$logs/fsdamage.img" of="$logs/fsdamage.superblock" bs=$BSIZE skip=$SUPERBLOCK_BLOCK \
+        count=1 status=none
+    queue fsdamage boot fsdamage test-fsdamage.iso "$CPUS" "$logs/fsdamage.img"
+
+    # A failing disk: every read of the README's first block fails, as
+    # QEMU's blkdebug driver makes it (errno 5, EIO, which the IDE drive
+    # reports as an aborted command). The README is inode 2 (mkfs makes it
+    # first); its first block address is 12 bytes into its inode.
+    cp "$FS_IMG" "$logs/fsdiskerror.img"
+    local inodestart readme_block
+    inodestart=$(u32_at "$logs/fsdiskerror.img" $((SUPERBLOCK_BLOCK * BSIZE + INODESTART_OFFSET)))
+    readme_block=$(u32_at "$logs/fsdiskerror.img" $((inodestart * BSIZE + 2 * DINODE_SIZE + ADDRS_OFFSET)))
+    echo "$readme_block" >"$logs/fsdiskerror.block"
+    printf '[inject-error]\nevent = "read_aio"\nerrno = "5"\nsector = "%s"\n' \
+        $((readme_block * BSIZE / 512)) >"$logs/fsdiskerror.blkdebug"
+    queue fsdiskerror boot fsdiskerror test-fsdiskerror.iso "$CPUS" \
+        "blkdebug:$logs/fsdiskerror.blkdebug:$logs/fsdiskerror.img"
+}
+# u32_at FILE OFFSET: the little-endian u32 at byte OFFSET of FILE.
+u32_at() {
+    od -An -t u4 -j "$2" -N 4 "$1" | tr -d ' '
+}
+# The line the kernel prints for each kind of damage (kernel/src/fs.rs and
+# log.rs), one pattern per name of damage.rs's table.
+DAMAGE_LINES=(
+    "badaddr|^fs: inode [0-9]*: block 1 of the file is block [0-9]*, outside the data blocks"
+    "badmeta|^fs: inode [0-9]*: block 0 of the file is block 1, outside the data blocks"
+    "badind|^fs: inode [0-9]*: block 13 of the file is block [0-9]*, outside the data blocks"
+    "badsize|^fs: inode [0-9]*: size 3072 but no block for byte 1024"
+    "hugesize|^fs: inode [0-9]*: size [0-9]* is more than a file can hold"
+    "badtype|^fs: inode [0-9]* has type 9, which is no kind of inode"
+    "ghost|^fs: inode [0-9]* is in use, but it is free on disk"
+    "faraway|^fs: directory inode 1: entry 'faraway' names inode [0-9]*, but the disk has"
+    "nodot|^fs: directory inode [0-9]*: its first entry is not '.'"
+    "badbitmap|^fs: inode [0-9]* uses block [0-9]*, but the bitmap marks it free"
+    "log|^log: the header on disk is damaged"
+)
+report_damage() {
+    echo "== a damaged disk (CPUS=$CPUS)"
+    if grep -q "damaged badbitmap" "$logs/fsdamage.damage" && ! grep -q ": ok (" "$logs/fsdamage.check-before"; then
+        pass damage-made
+    else
+        fail damage-made "mkfs --damage did not damage the image (see $logs/fsdamage.damage)"
+    fi
+    await fsdamage
+    in_os_results "$log"
+    expect_text fsdamage-summary "$log" "^fsdamage: [0-9]* passed, 0 failed"
+    local entry name pattern
+    for entry in "${DAMAGE_LINES[@]}"; do
+        name=${entry%%|*}
+        pattern=${entry#*|}
+        expect_text "damage-reported-$name" "$log" "$pattern"
+    done
+    if grep -q "^panic" "$log"; then
+        fail damage-no-panic "the kernel panicked (see $log)"
+    else
+        pass damage-no-panic
+    fi
+    if tr -d '\r' <"$log" | tr -s ' ' | grep -q ' 1 3 19 *$' && grep -q "^fsdamage: echo ran" "$log"; then
+        pass damage-shell-and-exec
+    else
+        fail damage-shell-and-exec "the shell's pipeline or echo printed nothing after the damage (see $log)"
+    fi
+    dd if="$logs/fsdamage.img" bs=$BSIZE skip=$SUPERBLOCK_BLOCK count=1 status=none |
+        cmp -s - "$logs/fsdamage.superblock"
+    if [ $? = 0 ]; then
+        pass damage-superblock-unchanged
+    else
+        fail damage-superblock-unchanged "block $SUPERBLOCK_BLOCK changed: a write through badmeta reached it"
+    fi
+    expect_exit fsdamage-exit-code "$EXIT_PASSED"
+
+    echo "== a disk that fails to read a block (CPUS=$CPUS)"
+    await fsdiskerror
+    in_os_results "$log"
+    expect_text fsdiskerror-summary "$log" "^fsdamage: [0-9]* passed, 0 failed"
+    expect_text fsdiskerror-reported "$log" \
+        "^ide: disk 1 failed to read block $(cat "$logs/fsdiskerror.block") (status 0x[0-9a-f]*, error 0x04)"
+    if grep -q "^panic" "$log"; then
+        fail fsdiskerror-no-panic "the kernel panicked (see $log)"
+    else
+        pass fsdiskerror-no-panic
+    fi
+    expect_exit fsdiskerror-exit-code "$EXIT_PASSED"
 }
 
 # Boots that must fail, and say why.

@@ -7,7 +7,9 @@
 //! a block: whoever holds a buffer's `SleepLock` is its only user.
 //!
 //! Interface:
-//! - [`bread`] returns a locked buffer holding the block's contents;
+//! - [`bread`] returns a locked buffer holding the block's contents, or the
+//!   disk's error (then the buffer is not valid, and the next `bread` of
+//!   the block asks the disk again);
 //! - [`Buf::write`] writes a buffer's contents to disk (the log does that:
 //!   everything else goes through `log::write`);
 //! - dropping a [`Buf`] unlocks it and gives it back to the cache.
@@ -18,6 +20,7 @@
 //! references can be recycled for another block; the one released longest
 //! ago goes first.
 
+use crate::error::Error;
 use crate::ide;
 use crate::param::NBUF;
 use crate::sleeplock::{SleepLock, SleepLockGuard};
@@ -103,21 +106,22 @@ fn get(device: u32, blockno: u32) -> usize {
     index
 }
 
-/// Returns a locked buffer with the contents of block `blockno`.
-pub fn bread(device: u32, blockno: u32) -> Buf {
+/// Returns a locked buffer with the contents of block `blockno`, or
+/// [`Error::DiskFailed`] if the disk could not read it.
+pub fn bread(device: u32, blockno: u32) -> Result<Buf, Error> {
     let index = get(device, blockno);
-    let mut data = DATA[index].lock();
-    let valid = CACHE.lock().meta[index].valid;
-    if !valid {
-        ide::rw(device, blockno, &mut data, false);
-        CACHE.lock().meta[index].valid = true;
-    }
-    Buf {
+    let mut buf = Buf {
         index,
         device,
         blockno,
-        data,
+        data: DATA[index].lock(),
+    };
+    if !CACHE.lock().meta[index].valid {
+        // On failure, dropping `buf` gives the buffer back, still invalid.
+        ide::rw(device, blockno, &mut buf.data, false)?;
+        CACHE.lock().meta[index].valid = true;
     }
+    Ok(buf)
 }
 
 impl Buf {
@@ -134,8 +138,8 @@ impl Buf {
     }
 
     /// Writes the buffer's contents to its block on disk.
-    pub fn write(&mut self) {
-        ide::rw(self.device, self.blockno, &mut self.data, true);
+    pub fn write(&mut self) -> Result<(), Error> {
+        ide::rw(self.device, self.blockno, &mut self.data, true)
     }
 
     /// Keeps the buffer (and so its contents) in the cache after it is

@@ -36,6 +36,12 @@ pub enum Error {
     AlreadyExists,
     /// Writing to a pipe nobody reads.
     BrokenPipe,
+    /// The file system on disk is damaged: a block address, inode or
+    /// directory entry that cannot be right. The kernel printed a line
+    /// naming it (fs.rs, "Damaged disks").
+    Corrupt,
+    /// The disk reported an error for a block (ide.rs printed it).
+    DiskFailed,
 }
 
 /// What a system-call handler returns: the value for `rax`, or why not.

@@ -419,8 +419,8 @@ pub fn load_into(p: &Proc, private: &mut Private, path: &[u8], argv: &[&[u8]]) -
 /// Opens `path` (relative to the directory `cwd`) and loads it.
 fn load_file(path: &[u8], cwd: &Inode) -> Result<Image, Error> {
     let inode = fs::namei(path, cwd)?;
-    let guard = inode.lock();
-    if guard.kind() != Some(abi::stat::InodeKind::File) {
+    let guard = inode.lock()?;
+    if guard.kind() != abi::stat::InodeKind::File {
         return Err(Error::BadExecutable);
     }
     let mut file = ElfFile { inode: guard };

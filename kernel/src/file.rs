@@ -95,7 +95,7 @@ impl File {
 
     pub fn stat(&self) -> Result<Stat, Error> {
         match &self.open_file().kind {
-            Kind::Inode(inode) | Kind::Device { inode, .. } => Ok(inode.lock().stat()),
+            Kind::Inode(inode) | Kind::Device { inode, .. } => Ok(inode.lock()?.stat()),
             Kind::Pipe(_) => Err(Error::InvalidArgument),
         }
     }
@@ -111,7 +111,7 @@ impl File {
             Kind::Pipe(pipe) => unsafe { pipe.as_ref() }.read(space, dst, n),
             Kind::Device { major, .. } => device_read(*major, space, dst, n),
             Kind::Inode(inode) => {
-                let mut guard = inode.lock();
+                let mut guard = inode.lock()?;
                 let offset = file.offset.load(Ordering::Relaxed);
                 let read = guard.read(Target::User(space, dst), offset, n)?;
                 file.offset.store(offset + read as u32, Ordering::Relaxed);
@@ -131,7 +131,7 @@ impl File {
             Kind::Pipe(pipe) => unsafe { pipe.as_ref() }.write(space, src, n),
             Kind::Device { major, .. } => device_write(*major, space, src, n),
             Kind::Inode(inode) => {
-                if inode.lock().kind() == Some(InodeKind::Dir) {
+                if inode.lock()?.kind() == InodeKind::Dir {
                     return Err(Error::IsDirectory);
                 }
                 // Write a few blocks at a time, each piece in its own log
@@ -144,14 +144,14 @@ impl File {
                     let piece = (n - done).min(max_piece);
                     let at = src.0.checked_add(done).ok_or(Error::BadAddress)?;
                     log::begin_op();
-                    let mut guard = inode.lock();
-                    let offset = file.offset.load(Ordering::Relaxed);
-                    let result = guard.write(Source::User(space, UserAddr(at)), offset, piece);
-                    if let Ok(written) = result {
+                    let result = inode.lock().and_then(|mut guard| {
+                        let offset = file.offset.load(Ordering::Relaxed);
+                        let written =
+                            guard.write(Source::User(space, UserAddr(at)), offset, piece)?;
                         file.offset
                             .store(offset + written as u32, Ordering::Relaxed);
-                    }
-                    drop(guard);
+                        Ok(written)
+                    });
                     log::end_op();
                     match result {
                         Ok(written) if written == piece => done += written,

@@ -35,15 +35,43 @@
 //! (so taking it does not sleep) and nobody waits for it (so releasing it
 //! calls no `wakeup`, which must not run under `ITABLE`: `wakeup` takes
 //! every process lock, see "Lock order" in proc.rs).
+//!
+//! ## Damaged disks
+//!
+//! The disk is input, like a system call's arguments: a damaged one must
+//! not crash the kernel, nor let one bad file spoil the others. So nothing
+//! read from the disk is trusted before it is checked, at the place it is
+//! used, and the call that meets the damage fails (-1 for the user) after
+//! printing one line, `fs: ...`, naming the inode or block (`damaged`):
+//!
+//! - an inode, when `Inode::lock` reads it: a type that exists, a size a
+//!   file can have (`check_inode`);
+//! - a block address, when the file uses it: in the data area, never the
+//!   log, the inodes or the bitmap, nor past the disk (`check_address`);
+//! - a file's data: no block missing below its size (`read_block`);
+//! - a directory, when a path goes through it or a name is removed from
+//!   it: whole entries, `.` then `..` first (`check_dir`), and entries that
+//!   name inodes the disk has (`find`);
+//! - the bitmap, before blocks are freed: each must be marked in use
+//!   (`check_in_use`), or it would be freed twice; a file's blocks are all
+//!   checked before any is freed, so a damaged file is refused whole.
+//!
+//! A disk error (ide.rs) fails the call the same way. What is not caught
+//! here: a used block that the bitmap marks free is handed out again by
+//! `balloc`, and two files then share it (`mkfs --check` finds that);
+//! finding it first would take a scan of every inode at mount. The
+//! superblock is checked once, at mount, and a bad one is refused there
+//! (`init`).
 
 use abi::fs::{
     BPB, BSIZE, DIRSIZ, DirEntry, DiskInode, MAXFILE, NDIRECT, NINDIRECT, ROOTINO, SuperBlock,
     bitmap_block, bitmap_position, inode_block, inode_offset,
 };
 use abi::stat::{InodeKind, Stat};
+use core::fmt;
 use spin::Once;
 
-use crate::bio::bread;
+use crate::bio::{Buf, bread};
 use crate::error::Error;
 use crate::log;
 use crate::param::{NINODE, ROOTDEV};
@@ -58,9 +86,14 @@ fn superblock() -> &'static SuperBlock {
 }
 
 /// Reads the superblock and recovers the log. Runs in the first process
-/// (it sleeps for the disk).
+/// (it sleeps for the disk). A disk whose superblock cannot be read or
+/// cannot be right is refused here, with a panic that says why: nothing
+/// can run without a file system.
 pub fn init(device: u32) {
-    let sb = SuperBlock::decode(bread(device, 1).data());
+    let superblock_buf = bread(device, 1)
+        .unwrap_or_else(|_| panic!("fs: cannot read the superblock of disk {device}"));
+    let sb = SuperBlock::decode(superblock_buf.data());
+    drop(superblock_buf);
     assert_eq!(
         sb.magic,
         abi::fs::FSMAGIC,
@@ -77,17 +110,55 @@ pub fn init(device: u32) {
         "fs: the disk has {} inodes, more than the kernel's inode cache",
         sb.ninodes
     );
-    let sb = *SUPERBLOCK.call_once(|| sb);
-    log::init(device, sb.logstart, sb.nlog);
+    let sb = SUPERBLOCK.call_once(|| sb);
+    log::init(device, sb);
+}
+
+// ---------------------------------------------------------------- damage
+
+/// Reports damage the file system met on disk: prints one line, "fs: "
+/// and what is wrong, naming the inode or block, and returns the error for
+/// the system call to fail with.
+fn damaged(what: fmt::Arguments) -> Error {
+    println!("fs: {what}");
+    Error::Corrupt
+}
+
+/// A directory entry's name, for a message.
+fn printable(name: &[u8]) -> &str {
+    core::str::from_utf8(name).unwrap_or("(not UTF-8)")
+}
+
+/// Checks a block address that inode `inum` holds: a file's blocks and its
+/// indirect block must be in the data area, or a write could land on the
+/// log, an inode or the bitmap, and a read could run off the disk. `index`
+/// is the block's place in the file (`None` for the indirect block), for
+/// the message.
+fn check_address(inum: u32, address: u32, index: Option<usize>) -> Result<u32, Error> {
+    let sb = superblock();
+    if (sb.datastart()..sb.size).contains(&address) {
+        return Ok(address);
+    }
+    let (start, end) = (sb.datastart(), sb.size);
+    Err(match index {
+        Some(n) => damaged(format_args!(
+            "inode {inum}: block {n} of the file is block {address}, outside the data blocks \
+             ({start}..{end})"
+        )),
+        None => damaged(format_args!(
+            "inode {inum}: its indirect block is block {address}, outside the data blocks \
+             ({start}..{end})"
+        )),
+    })
 }
 
 // ---------------------------------------------------------------- blocks
 
-/// Allocates a zeroed data block; `None` when the disk is full.
-fn balloc(device: u32) -> Option<u32> {
+/// Allocates a zeroed data block; `Ok(None)` when the disk is full.
+fn balloc(device: u32) -> Result<Option<u32>, Error> {
     let sb = superblock();
     for base in (0..sb.size).step_by(BPB) {
-        let mut bitmap = bread(device, bitmap_block(base, sb));
+        let mut bitmap = bread(device, bitmap_block(base, sb))?;
         let last = (base + BPB as u32).min(sb.size);
         for block in base.max(sb.datastart())..last {
             let (byte, mask) = bitmap_position(block);
@@ -95,26 +166,57 @@ fn balloc(device: u32) -> Option<u32> {
                 bitmap.data_mut()[byte] |= mask;
                 log::write(&bitmap);
                 drop(bitmap);
-                let mut zeroed = bread(device, block);
+                let mut zeroed = bread(device, block)?;
                 zeroed.data_mut().fill(0);
                 log::write(&zeroed);
-                return Some(block);
+                return Ok(Some(block));
             }
         }
     }
-    None
+    Ok(None)
 }
 
-/// Frees a data block.
-fn bfree(device: u32, block: u32) {
-    let mut bitmap = bread(device, bitmap_block(block, superblock()));
+/// Does the bitmap mark `block` in use? Inode `inum` uses it: if the bitmap
+/// says it is free, the two disagree, and freeing it would free it twice.
+fn check_in_use(device: u32, inum: u32, block: u32) -> Result<(), Error> {
+    let bitmap = bread(device, bitmap_block(block, superblock()))?;
     let (byte, mask) = bitmap_position(block);
-    assert!(
-        bitmap.data()[byte] & mask != 0,
-        "bfree: block {block} is free"
-    );
+    if bitmap.data()[byte] & mask == 0 {
+        return Err(damaged(format_args!(
+            "inode {inum} uses block {block}, but the bitmap marks it free"
+        )));
+    }
+    Ok(())
+}
+
+/// Frees data block `block` of inode `inum`.
+fn bfree(device: u32, inum: u32, block: u32) -> Result<(), Error> {
+    check_in_use(device, inum, block)?;
+    let mut bitmap = bread(device, bitmap_block(block, superblock()))?;
+    let (byte, mask) = bitmap_position(block);
     bitmap.data_mut()[byte] &= !mask;
     log::write(&bitmap);
+    Ok(())
+}
+
+/// The block at `*address` (one of inode `inum`'s addresses, checked); or,
+/// if there is none and `allocate` is set, a new block, stored there.
+/// `Ok(None)`: no block, or the disk is full.
+fn fill(
+    device: u32,
+    inum: u32,
+    address: &mut u32,
+    index: Option<usize>,
+    allocate: bool,
+) -> Result<Option<u32>, Error> {
+    if *address != 0 {
+        return check_address(inum, *address, index).map(Some);
+    }
+    if allocate && let Some(block) = balloc(device)? {
+        *address = block;
+        return Ok(Some(block));
+    }
+    Ok(None)
 }
 
 // ---------------------------------------------------------------- inodes
@@ -206,7 +308,7 @@ fn iget(device: u32, inum: u32) -> Inode {
 pub fn ialloc(device: u32, kind: InodeKind) -> Result<Inode, Error> {
     let sb = superblock();
     for inum in 1..sb.ninodes {
-        let mut buf = bread(device, inode_block(inum, sb));
+        let mut buf = bread(device, inode_block(inum, sb))?;
         let offset = inode_offset(inum);
         let mut disk = DiskInode::decode(&buf.data()[offset..offset + DiskInode::SIZE]);
         if disk.kind == 0 {
@@ -223,6 +325,31 @@ pub fn ialloc(device: u32, kind: InodeKind) -> Result<Inode, Error> {
     Err(Error::OutOfResources)
 }
 
+/// Checks an inode just read from disk for what the rest of this file
+/// relies on: a type that exists, and a size a file can have. (Its block
+/// addresses are checked when they are used, by `check_address`.)
+fn check_inode(inum: u32, disk: &DiskInode) -> Result<(), Error> {
+    if disk.kind == 0 {
+        return Err(damaged(format_args!(
+            "inode {inum} is in use, but it is free on disk"
+        )));
+    }
+    if InodeKind::from_disk(disk.kind).is_none() {
+        return Err(damaged(format_args!(
+            "inode {inum} has type {}, which is no kind of inode",
+            disk.kind
+        )));
+    }
+    if disk.size as usize > MAXFILE * BSIZE {
+        return Err(damaged(format_args!(
+            "inode {inum}: size {} is more than a file can hold ({} bytes)",
+            disk.size,
+            MAXFILE * BSIZE
+        )));
+    }
+    Ok(())
+}
+
 impl Inode {
     pub fn inum(&self) -> u32 {
         self.inum
@@ -232,22 +359,22 @@ impl Inode {
         self.device
     }
 
-    /// Locks the inode, reading it from disk first if needed.
-    pub fn lock(&self) -> InodeGuard<'_> {
+    /// Locks the inode, reading it from disk first if needed. Fails if the
+    /// disk cannot be read, or holds an inode that cannot be right
+    /// (`check_inode`); then the slot stays unread, and the next `lock`
+    /// tries again.
+    pub fn lock(&self) -> Result<InodeGuard<'_>, Error> {
         let mut data = INODES[self.slot].lock();
         if !data.valid {
-            let sb = superblock();
-            let buf = bread(self.device, inode_block(self.inum, sb));
+            let buf = bread(self.device, inode_block(self.inum, superblock()))?;
             let offset = inode_offset(self.inum);
-            data.disk = DiskInode::decode(&buf.data()[offset..offset + DiskInode::SIZE]);
+            let disk = DiskInode::decode(&buf.data()[offset..offset + DiskInode::SIZE]);
+            drop(buf);
+            check_inode(self.inum, &disk)?;
+            data.disk = disk;
             data.valid = true;
-            assert!(
-                data.disk.kind != 0,
-                "ilock: inode {} has no type",
-                self.inum
-            );
         }
-        InodeGuard { inode: self, data }
+        Ok(InodeGuard { inode: self, data })
     }
 }
 
@@ -280,9 +407,12 @@ impl Drop for Inode {
                 // reference we still hold keeps the slot.
                 drop(table);
                 let mut guard = InodeGuard { inode: self, data };
-                guard.truncate();
-                guard.data.disk.kind = 0;
-                guard.update();
+                // If the inode's blocks are damaged, or the disk fails,
+                // the reason is printed and the inode stays allocated, with
+                // no links: lost, but nothing is freed twice. (`unlink`
+                // checks the blocks before it removes a last link, so this
+                // is rare.)
+                let _ = guard.free();
                 guard.data.valid = false;
                 drop(guard);
                 table = ITABLE.lock();
@@ -293,10 +423,9 @@ impl Drop for Inode {
 }
 
 impl InodeGuard<'_> {
-    /// What the inode is; `None` only for a type number no kind has,
-    /// which only a damaged disk holds.
-    pub fn kind(&self) -> Option<InodeKind> {
-        InodeKind::from_disk(self.data.disk.kind)
+    /// What the inode is.
+    pub fn kind(&self) -> InodeKind {
+        InodeKind::from_disk(self.data.disk.kind).expect("`lock` checked the inode's type")
     }
 
     pub fn major(&self) -> u16 {
@@ -322,73 +451,104 @@ impl InodeGuard<'_> {
 
     /// Writes the in-memory copy of the inode to disk (through the log).
     /// Call after every change to a field that lives on disk.
-    pub fn update(&mut self) {
+    pub fn update(&mut self) -> Result<(), Error> {
         let inode = self.inode;
-        let mut buf = bread(inode.device, inode_block(inode.inum, superblock()));
+        let mut buf = bread(inode.device, inode_block(inode.inum, superblock()))?;
         let offset = inode_offset(inode.inum);
         self.data
             .disk
             .encode(&mut buf.data_mut()[offset..offset + DiskInode::SIZE]);
         log::write(&buf);
+        Ok(())
     }
 
     /// The disk block holding byte `n * BSIZE` of the file, allocating it
-    /// (and the indirect block) if `allocate` is set. `None` if there is no
-    /// such block (or the disk is full).
-    fn block_map(&mut self, n: usize, allocate: bool) -> Option<u32> {
-        let device = self.inode.device;
-        let get = |address: &mut u32| -> Option<u32> {
-            if *address == 0 && allocate {
-                *address = balloc(device)?;
-            }
-            (*address != 0).then_some(*address)
-        };
+    /// (and the indirect block) if `allocate` is set. `Ok(None)` if there is
+    /// no such block (or the disk is full); an error if an address on disk
+    /// is damaged.
+    fn block_map(&mut self, n: usize, allocate: bool) -> Result<Option<u32>, Error> {
+        let (device, inum) = (self.inode.device, self.inode.inum);
         if n < NDIRECT {
-            return get(&mut self.data.disk.addrs[n]);
+            return fill(
+                device,
+                inum,
+                &mut self.data.disk.addrs[n],
+                Some(n),
+                allocate,
+            );
         }
-        let n = n - NDIRECT;
-        assert!(n < NINDIRECT, "bmap: block {n} is past the largest file");
-        let mut indirect_address = self.data.disk.addrs[NDIRECT];
-        let indirect = get(&mut indirect_address)?;
-        if indirect_address != self.data.disk.addrs[NDIRECT] {
-            self.data.disk.addrs[NDIRECT] = indirect_address;
-        }
-        let mut buf = bread(device, indirect);
-        let entry = &mut buf.data_mut()[n * 4..n * 4 + 4];
-        let mut address = u32::from_le_bytes(entry.try_into().expect("4 bytes"));
+        let index = n - NDIRECT;
+        assert!(
+            index < NINDIRECT,
+            "bmap: block {n} is past the largest file"
+        );
+        let indirect = &mut self.data.disk.addrs[NDIRECT];
+        let Some(indirect) = fill(device, inum, indirect, None, allocate)? else {
+            return Ok(None);
+        };
+        let mut buf = bread(device, indirect)?;
+        let entry = index * 4..index * 4 + 4;
+        let mut address =
+            u32::from_le_bytes(buf.data()[entry.clone()].try_into().expect("4 bytes"));
         let before = address;
-        let block = get(&mut address);
+        let block = fill(device, inum, &mut address, Some(n), allocate)?;
         if address != before {
-            buf.data_mut()[n * 4..n * 4 + 4].copy_from_slice(&address.to_le_bytes());
+            buf.data_mut()[entry].copy_from_slice(&address.to_le_bytes());
             log::write(&buf);
         }
-        block
+        Ok(block)
     }
 
-    /// Frees every block of the file and sets its size to 0.
-    pub fn truncate(&mut self) {
-        let device = self.inode.device;
-        for address in &mut self.data.disk.addrs[..NDIRECT] {
-            if *address != 0 {
-                bfree(device, *address);
-                *address = 0;
+    /// Calls `f` with every block the file has: its direct blocks, its
+    /// indirect block and the blocks that lists, each address checked.
+    fn each_block(&self, mut f: impl FnMut(u32) -> Result<(), Error>) -> Result<(), Error> {
+        let (device, inum) = (self.inode.device, self.inode.inum);
+        for (n, &address) in self.data.disk.addrs[..NDIRECT].iter().enumerate() {
+            if address != 0 {
+                f(check_address(inum, address, Some(n))?)?;
             }
         }
         let indirect = self.data.disk.addrs[NDIRECT];
         if indirect != 0 {
-            let buf = bread(device, indirect);
-            for entry in buf.data().chunks_exact(4) {
+            let indirect = check_address(inum, indirect, None)?;
+            let buf = bread(device, indirect)?;
+            for (index, entry) in buf.data().chunks_exact(4).enumerate() {
                 let address = u32::from_le_bytes(entry.try_into().expect("4 bytes"));
                 if address != 0 {
-                    bfree(device, address);
+                    f(check_address(inum, address, Some(NDIRECT + index))?)?;
                 }
             }
             drop(buf);
-            bfree(device, indirect);
-            self.data.disk.addrs[NDIRECT] = 0;
+            f(indirect)?;
         }
+        Ok(())
+    }
+
+    /// Checks that the file's blocks can be freed: every address in the
+    /// data area, and every block marked in use in the bitmap.
+    pub fn check_blocks(&self) -> Result<(), Error> {
+        let (device, inum) = (self.inode.device, self.inode.inum);
+        self.each_block(|block| check_in_use(device, inum, block))
+    }
+
+    /// Frees every block of the file and sets its size to 0. The blocks
+    /// are checked first, so a damaged inode is refused whole, not freed
+    /// half-way.
+    pub fn truncate(&mut self) -> Result<(), Error> {
+        self.check_blocks()?;
+        let (device, inum) = (self.inode.device, self.inode.inum);
+        self.each_block(|block| bfree(device, inum, block))?;
+        self.data.disk.addrs = [0; NDIRECT + 1];
         self.data.disk.size = 0;
-        self.update();
+        self.update()
+    }
+
+    /// Frees the inode and its blocks on disk (its last link and
+    /// reference are gone).
+    fn free(&mut self) -> Result<(), Error> {
+        self.truncate()?;
+        self.data.disk.kind = 0;
+        self.update()
     }
 
     pub fn stat(&self) -> Stat {
@@ -403,7 +563,9 @@ impl InodeGuard<'_> {
     }
 
     /// Reads up to `n` bytes at `offset` into `dst`; returns how many were
-    /// read (fewer at the end of the file).
+    /// read (fewer at the end of the file). If damage or a disk error stops
+    /// it part-way, it returns what it read before, and the next read
+    /// fails.
     pub fn read(&mut self, mut dst: Target<'_>, offset: u32, n: usize) -> Result<usize, Error> {
         let size = self.data.disk.size;
         if offset > size {
@@ -413,21 +575,37 @@ impl InodeGuard<'_> {
         let mut done = 0;
         while done < n {
             let position = offset as usize + done;
-            let Some(block) = self.block_map(position / BSIZE, false) else {
-                break;
-            };
-            let buf = bread(self.inode.device, block);
-            let within = position % BSIZE;
-            let len = (BSIZE - within).min(n - done);
-            dst.put(done, &buf.data()[within..within + len])?;
-            done += len;
+            let copied = self.read_block(position).and_then(|buf| {
+                let within = position % BSIZE;
+                let len = (BSIZE - within).min(n - done);
+                dst.put(done, &buf.data()[within..within + len])?;
+                Ok(len)
+            });
+            match copied {
+                Ok(len) => done += len,
+                Err(error) if done == 0 => return Err(error),
+                Err(_) => break,
+            }
         }
         Ok(done)
     }
 
+    /// The block holding byte `position`, which is inside the file.
+    fn read_block(&mut self, position: usize) -> Result<Buf, Error> {
+        match self.block_map(position / BSIZE, false)? {
+            Some(block) => bread(self.inode.device, block),
+            // xv6 files have no holes: the size is wrong.
+            None => Err(damaged(format_args!(
+                "inode {}: size {} but no block for byte {position}",
+                self.inode.inum, self.data.disk.size
+            ))),
+        }
+    }
+
     /// Writes `n` bytes from `src` at `offset`, growing the file; returns
-    /// how many were written (fewer if the disk fills up). Must run inside a
-    /// log operation.
+    /// how many were written (fewer if the disk fills up, or if damage, a
+    /// disk error or a bad user address stops it part-way: then the next
+    /// write fails). Must run inside a log operation.
     pub fn write(&mut self, src: Source<'_>, offset: u32, n: usize) -> Result<usize, Error> {
         let end = (offset as usize)
             .checked_add(n)
@@ -437,17 +615,25 @@ impl InodeGuard<'_> {
         let mut result = Ok(());
         while done < n {
             let position = offset as usize + done;
-            let Some(block) = self.block_map(position / BSIZE, true) else {
-                break;
+            let block = match self.block_map(position / BSIZE, true) {
+                Ok(Some(block)) => block,
+                Ok(None) => break, // the disk is full
+                Err(error) => {
+                    result = Err(error);
+                    break;
+                }
             };
-            let mut buf = bread(self.inode.device, block);
             let within = position % BSIZE;
             let len = (BSIZE - within).min(n - done);
-            if let Err(error) = src.get(done, &mut buf.data_mut()[within..within + len]) {
+            let copied = bread(self.inode.device, block).and_then(|mut buf| {
+                src.get(done, &mut buf.data_mut()[within..within + len])?;
+                log::write(&buf);
+                Ok(())
+            });
+            if let Err(error) = copied {
                 result = Err(error);
                 break;
             }
-            log::write(&buf);
             done += len;
         }
         let new_end = offset as usize + done;
@@ -457,51 +643,102 @@ impl InodeGuard<'_> {
         }
         // Write the inode back even if the size did not change: block_map
         // may have added blocks to the list.
-        self.update();
-        result.map(|()| done)
+        self.update()?;
+        match result {
+            Err(error) if done == 0 => Err(error),
+            _ => Ok(done),
+        }
     }
 
     // ------------------------------------------------------ directories
 
-    /// Looks for `name` in this directory; returns the inode and the offset
-    /// of its entry.
-    pub fn lookup(&mut self, name: &[u8]) -> Option<(Inode, u32)> {
-        assert_eq!(
-            self.kind(),
-            Some(InodeKind::Dir),
-            "lookup in a non-directory"
-        );
+    /// Looks for `name` in this directory, after checking the directory's
+    /// start (`check_dir`); returns the inode and the offset of its entry.
+    pub fn lookup(&mut self, name: &[u8]) -> Result<Option<(Inode, u32)>, Error> {
+        self.check_dir()?;
+        self.find(name)
+    }
+
+    /// `lookup` without the check: `link` uses it on a new directory,
+    /// which has no "." yet.
+    fn find(&mut self, name: &[u8]) -> Result<Option<(Inode, u32)>, Error> {
+        assert_eq!(self.kind(), InodeKind::Dir, "lookup in a non-directory");
         let mut offset = 0;
         while offset < self.size() {
-            let entry = self.entry_at(offset);
+            let entry = self.entry_at(offset)?;
             if entry.inum != 0 && entry.name() == name {
-                return Some((iget(self.inode.device, u32::from(entry.inum)), offset));
+                let inum = u32::from(entry.inum);
+                let ninodes = superblock().ninodes;
+                if inum >= ninodes {
+                    return Err(damaged(format_args!(
+                        "directory inode {}: entry '{}' names inode {inum}, but the disk has \
+                         {ninodes} inodes",
+                        self.inode.inum,
+                        printable(name)
+                    )));
+                }
+                return Ok(Some((iget(self.inode.device, inum), offset)));
             }
             offset += DirEntry::SIZE as u32;
         }
-        None
+        Ok(None)
+    }
+
+    /// Checks what every directory on disk starts with: a size of whole
+    /// entries, "." naming the directory itself, then ".." naming an inode
+    /// the disk has. `unlink` relies on the first two entries being these,
+    /// and a path through a directory without them is not what it seems.
+    fn check_dir(&mut self) -> Result<(), Error> {
+        let inum = self.inode.inum;
+        let size = self.size();
+        let entry = DirEntry::SIZE as u32;
+        if !size.is_multiple_of(entry) || size < 2 * entry {
+            return Err(damaged(format_args!(
+                "directory inode {inum}: size {size} is not a whole number of entries, with '.' \
+                 and '..'"
+            )));
+        }
+        let dot = self.entry_at(0)?;
+        if dot.name() != b"." || u32::from(dot.inum) != inum {
+            return Err(damaged(format_args!(
+                "directory inode {inum}: its first entry is not '.'"
+            )));
+        }
+        let dotdot = self.entry_at(entry)?;
+        if dotdot.name() != b".."
+            || dotdot.inum == 0
+            || u32::from(dotdot.inum) >= superblock().ninodes
+        {
+            return Err(damaged(format_args!(
+                "directory inode {inum}: its second entry is not '..'"
+            )));
+        }
+        Ok(())
     }
 
     /// The directory entry at `offset`.
-    fn entry_at(&mut self, offset: u32) -> DirEntry {
+    fn entry_at(&mut self, offset: u32) -> Result<DirEntry, Error> {
         let mut bytes = [0u8; DirEntry::SIZE];
-        let read = self
-            .read(Target::Kernel(&mut bytes), offset, DirEntry::SIZE)
-            .expect("reading a directory into the kernel cannot fail");
-        assert_eq!(read, DirEntry::SIZE, "directory entry cut short");
-        DirEntry::decode(&bytes)
+        let read = self.read(Target::Kernel(&mut bytes), offset, DirEntry::SIZE)?;
+        if read != DirEntry::SIZE {
+            return Err(damaged(format_args!(
+                "directory inode {}: the entry at offset {offset} is cut short",
+                self.inode.inum
+            )));
+        }
+        Ok(DirEntry::decode(&bytes))
     }
 
     /// Adds the entry `name` -> `inum` to this directory. Fails if the name
     /// is there already or the disk is full.
     pub fn link(&mut self, name: &[u8], inum: u32) -> Result<(), Error> {
-        if self.lookup(name).is_some() {
+        if self.find(name)?.is_some() {
             return Err(Error::AlreadyExists);
         }
         let entry = DirEntry::new(inum as u16, name).ok_or(Error::InvalidArgument)?;
         // Reuse the first free entry, or append.
         let mut offset = 0;
-        while offset < self.size() && self.entry_at(offset).inum != 0 {
+        while offset < self.size() && self.entry_at(offset)?.inum != 0 {
             offset += DirEntry::SIZE as u32;
         }
         let mut bytes = [0u8; DirEntry::SIZE];
@@ -513,25 +750,25 @@ impl InodeGuard<'_> {
         Ok(())
     }
 
-    /// Clears the entry at `offset` (from `lookup`).
-    pub fn erase_entry(&mut self, offset: u32) {
+    /// Clears the entry at `offset` (from `lookup`). The entry's block
+    /// exists, so this needs no new block.
+    pub fn erase_entry(&mut self, offset: u32) -> Result<(), Error> {
         let zero = [0u8; DirEntry::SIZE];
-        let written = self
-            .write(Source::Kernel(&zero), offset, DirEntry::SIZE)
-            .expect("overwriting an entry needs no new block");
-        assert_eq!(written, DirEntry::SIZE, "erase_entry: short write");
+        self.write(Source::Kernel(&zero), offset, DirEntry::SIZE)?;
+        Ok(())
     }
 
     /// Is this directory empty but for "." and ".."?
-    pub fn is_empty_dir(&mut self) -> bool {
+    pub fn is_empty_dir(&mut self) -> Result<bool, Error> {
+        self.check_dir()?;
         let mut offset = 2 * DirEntry::SIZE as u32;
         while offset < self.size() {
-            if self.entry_at(offset).inum != 0 {
-                return false;
+            if self.entry_at(offset)?.inum != 0 {
+                return Ok(false);
             }
             offset += DirEntry::SIZE as u32;
         }
-        true
+        Ok(true)
     }
 }
 
@@ -613,15 +850,15 @@ fn walk<'p>(path: &'p [u8], cwd: &Inode, parent: bool) -> Result<(Inode, &'p [u8
     let mut last: &[u8] = &[];
     while let Some(element) = next_element(rest) {
         let (name, remaining) = element?;
-        let mut guard = inode.lock();
-        if guard.kind() != Some(InodeKind::Dir) {
+        let mut guard = inode.lock()?;
+        if guard.kind() != InodeKind::Dir {
             return Err(Error::NotFound);
         }
         if parent && remaining.is_empty() {
             drop(guard);
             return Ok((inode, name));
         }
-        let (next, _) = guard.lookup(name).ok_or(Error::NotFound)?;
+        let (next, _) = guard.lookup(name)?.ok_or(Error::NotFound)?;
         drop(guard);
         inode = next;
         rest = remaining;

@@ -14,6 +14,17 @@
 //! Both sectors of a block move in one command, READ or WRITE MULTIPLE,
 //! after `init` has told the drive to transfer two sectors per interrupt.
 //! The registers are reached with port I/O through the `x86` crate.
+//!
+//! ## Errors
+//!
+//! A drive that cannot do a command says so in its status register (ERR or
+//! DF) and gives the reason in its error register: QEMU's drive does this
+//! for a sector past the end of the disk, for instance. Then the request
+//! fails: the handler prints one line naming the block and both registers,
+//! marks the request done and failed, and `rw` returns
+//! [`Error::DiskFailed`], which the file system passes up to the system
+//! call as -1. Nothing panics: a disk error is the disk's fault, not the
+//! kernel's.
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
@@ -21,6 +32,7 @@ use x86::io::{inb, inl, inw, outb, outl};
 
 use crate::arch::ioapic;
 use crate::cpu::mycpu;
+use crate::error::Error;
 use crate::param::NBUF;
 use crate::proc;
 use crate::spinlock::SpinLock;
@@ -39,6 +51,8 @@ const STATUS_BUSY: u8 = 0x80;
 const STATUS_READY: u8 = 0x40;
 const STATUS_FAULT: u8 = 0x20;
 const STATUS_ERROR: u8 = 0x01;
+/// Read: why the last command failed (ABRT, IDNF, UNC, ...).
+const ERROR_REGISTER: u16 = 0x1F1;
 
 const CMD_READ_MULTIPLE: u8 = 0xC4;
 const CMD_WRITE_MULTIPLE: u8 = 0xC5;
@@ -57,6 +71,8 @@ struct Request {
     /// Order of arrival: the oldest request is served first.
     ticket: u64,
     done: bool,
+    /// The drive reported an error; `rw` fails.
+    failed: bool,
 }
 
 struct Queue {
@@ -160,8 +176,9 @@ fn identify() -> Option<u32> {
     }
 }
 
-/// Puts `request` on the disk.
-fn start(request: &Request) {
+/// Puts `request` on the disk. Returns false if the drive refused it
+/// at once (a write whose data it would not take), after saying why.
+fn start(request: &Request) -> bool {
     let sector = request.blockno as usize * SECTORS_PER_BLOCK;
     // SAFETY: the IDE ports; the caller holds QUEUE, so one request at a
     // time. For a write, `data` points at the block (see `rw`).
@@ -178,11 +195,10 @@ fn start(request: &Request) {
         );
         if request.write {
             outb(STATUS_COMMAND, CMD_WRITE_MULTIPLE);
-            assert!(
-                wait_for_data(),
-                "ide: disk 1 refused to write block {}",
-                request.blockno
-            );
+            if !wait_for_data() {
+                report_error("write", request.blockno);
+                return false;
+            }
             for chunk in (*request.data).chunks_exact(4) {
                 outl(DATA, u32::from_le_bytes(chunk.try_into().expect("4 bytes")));
             }
@@ -190,6 +206,23 @@ fn start(request: &Request) {
             outb(STATUS_COMMAND, CMD_READ_MULTIPLE);
         }
     }
+    true
+}
+
+/// Prints the one line a failed command gets: the block, and the drive's
+/// status and error registers.
+fn report_error(what: &str, blockno: u32) {
+    // SAFETY: reading the status and error registers changes nothing but
+    // acknowledging the drive's interrupt.
+    let (status, error) = unsafe { (inb(STATUS_COMMAND), inb(ERROR_REGISTER)) };
+    crate::println!(
+        "ide: disk 1 failed to {what} block {blockno} (status {status:#04x}, error {error:#04x})"
+    );
+}
+
+/// Has the command just finished failed? Waits for the drive first.
+fn command_failed() -> bool {
+    !wait_ready()
 }
 
 /// Waits until the drive is ready to move data (DRQ) after a command that
@@ -209,26 +242,42 @@ fn wait_for_data() -> bool {
     }
 }
 
-/// Starts the oldest waiting request, if the disk is idle.
+/// Starts the oldest waiting request, if the disk is idle. A request the
+/// drive refuses at once fails there, and the next one is tried.
 fn start_next(queue: &mut Queue) {
-    if queue.active.is_some() {
-        return;
-    }
-    let next = queue
-        .requests
-        .iter()
-        .enumerate()
-        .filter_map(|(slot, request)| request.filter(|r| !r.done).map(|r| (slot, r)))
-        .min_by_key(|(_, request)| request.ticket);
-    if let Some((slot, request)) = next {
-        queue.active = Some(slot);
-        start(&request);
+    while queue.active.is_none() {
+        let next = queue
+            .requests
+            .iter()
+            .enumerate()
+            .filter_map(|(slot, request)| request.filter(|r| !r.done).map(|r| (slot, r)))
+            .min_by_key(|(_, request)| request.ticket);
+        let Some((slot, request)) = next else {
+            return;
+        };
+        if start(&request) {
+            queue.active = Some(slot);
+        } else {
+            finish(queue, slot, false);
+        }
     }
 }
 
+/// Marks the request in `slot` done (failed unless `ok`) and wakes the
+/// process waiting for it.
+fn finish(queue: &mut Queue, slot: usize, ok: bool) {
+    if let Some(request) = &mut queue.requests[slot] {
+        request.done = true;
+        request.failed = !ok;
+    }
+    proc::wakeup(&queue.requests[slot] as *const Option<Request> as usize);
+}
+
 /// Reads (`write` false) or writes block `blockno` of `device` to or from
-/// `data`, sleeping until the disk is done.
-pub fn rw(device: u32, blockno: u32, data: &mut [u8; BSIZE], write: bool) {
+/// `data`, sleeping until the disk is done. Fails with
+/// [`Error::DiskFailed`] if the drive reports an error (it printed why);
+/// after a failed read, `data` holds nothing useful.
+pub fn rw(device: u32, blockno: u32, data: &mut [u8; BSIZE], write: bool) -> Result<(), Error> {
     assert_eq!(
         device,
         crate::param::ROOTDEV,
@@ -253,13 +302,20 @@ pub fn rw(device: u32, blockno: u32, data: &mut [u8; BSIZE], write: bool) {
         write,
         ticket,
         done: false,
+        failed: false,
     });
     start_next(&mut queue);
     let channel = &queue.requests[slot] as *const Option<Request> as usize;
     while !queue.requests[slot].is_some_and(|request| request.done) {
         queue = proc::sleep(channel, queue);
     }
+    let failed = queue.requests[slot].is_some_and(|request| request.failed);
     queue.requests[slot] = None;
+    if failed {
+        Err(Error::DiskFailed)
+    } else {
+        Ok(())
+    }
 }
 
 /// The disk interrupt: the active request is finished.
@@ -268,20 +324,25 @@ pub fn interrupt() {
     let Some(slot) = queue.active.take() else {
         return; // a stray interrupt
     };
-    let mut request = queue.requests[slot].expect("the active request is queued");
-    if !request.write {
-        let ok = wait_ready();
-        assert!(ok, "ide: read of block {} failed", request.blockno);
-        // SAFETY: `data` is the waiting process's block (see `rw`), which
-        // it does not touch until `done` is set below.
-        let data = unsafe { &mut *request.data };
-        for chunk in data.chunks_exact_mut(4) {
-            // SAFETY: reading the data register takes the next 4 bytes.
-            chunk.copy_from_slice(&unsafe { inl(DATA) }.to_le_bytes());
+    let request = queue.requests[slot].expect("the active request is queued");
+    let ok = if command_failed() {
+        report_error(
+            if request.write { "write" } else { "read" },
+            request.blockno,
+        );
+        false
+    } else {
+        if !request.write {
+            // SAFETY: `data` is the waiting process's block (see `rw`),
+            // which it does not touch until `done` is set below.
+            let data = unsafe { &mut *request.data };
+            for chunk in data.chunks_exact_mut(4) {
+                // SAFETY: reading the data register takes the next 4 bytes.
+                chunk.copy_from_slice(&unsafe { inl(DATA) }.to_le_bytes());
+            }
         }
-    }
-    request.done = true;
-    queue.requests[slot] = Some(request);
-    proc::wakeup(&queue.requests[slot] as *const Option<Request> as usize);
+        true
+    };
+    finish(&mut queue, slot, ok);
     start_next(&mut queue);
 }

@@ -5,9 +5,11 @@
 //!
 //! - `test` runs every in-kernel test in [`TESTS`] and prints one line per
 //!   test, `PASS name` or `FAIL name: why`, then a summary line;
-//! - `test=user:PROGRAM` starts init with PROGRAM as its argument: init
-//!   runs it, and when it exits, so does init, with its status; the kernel
-//!   then ends QEMU with success if that status is 0;
+//! - `test=user:PROGRAM` starts init with PROGRAM as its argument, and
+//!   `test=user:PROGRAM,ARG,...` with PROGRAM's arguments too (up to
+//!   `proc::INIT_MAXARG` words in all): init runs it, and when it exits,
+//!   so does init, with its status; the kernel then ends QEMU with success
+//!   if that status is 0;
 //! - `test=panic` panics on purpose, `test=pagefault` reads an unmapped
 //!   address in the kernel, `test=relock` takes a lock twice and
 //!   `test=stackoverflow` overflows a process's kernel stack and

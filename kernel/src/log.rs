@@ -31,9 +31,10 @@
 //! Locking: `LOG` guards the counters and the header; `committing` keeps
 //! new operations out while the commit runs without the lock.
 
-use abi::fs::{LOGSIZE, LogHeader, MAXOPBLOCKS};
+use abi::fs::{LOGSIZE, LogHeader, MAXOPBLOCKS, SuperBlock};
 
 use crate::bio::{self, Buf, bread};
+use crate::error::Error;
 use crate::proc;
 use crate::spinlock::SpinLock;
 
@@ -70,8 +71,11 @@ fn channel() -> usize {
     &LOG as *const SpinLock<Log> as usize
 }
 
-/// Finds the log on `device` and recovers from a crash, if there was one.
-pub fn init(device: u32, start: u32, size: u32) {
+/// Finds the log on `device` (from its superblock `sb`) and recovers from
+/// a crash, if there was one. A damaged header is not replayed (that could
+/// write anywhere): it is reported and discarded.
+pub fn init(device: u32, sb: &SuperBlock) {
+    let (start, size) = (sb.logstart, sb.nlog);
     let capacity = (size as usize).saturating_sub(1).min(LOGSIZE);
     assert!(capacity >= MAXOPBLOCKS, "log: the log area is too small");
     {
@@ -80,33 +84,62 @@ pub fn init(device: u32, start: u32, size: u32) {
         log.start = start;
         log.capacity = capacity;
     }
-    let header = read_header(device, start);
-    install(device, start, &header, true);
-    write_header(device, start, &LogHeader::default());
+    match bread(device, start) {
+        Ok(buf) => {
+            let header = LogHeader::decode(buf.data());
+            drop(buf);
+            match header_error(&header, capacity, sb) {
+                None => install(device, start, &header, true),
+                Some(why) => {
+                    println!("log: the header on disk is damaged ({why}); not replaying it")
+                }
+            }
+        }
+        Err(_) => println!("log: cannot read the header; not replaying it"),
+    }
+    if write_header(device, start, &LogHeader::default()).is_err() {
+        println!("log: cannot clear the header");
+    }
 }
 
-fn read_header(device: u32, start: u32) -> LogHeader {
-    let buf = bread(device, start);
-    let header = LogHeader::decode(buf.data());
-    assert!(header.n as usize <= LOGSIZE, "log: corrupt header");
-    // (A header that claims more blocks than the log area has would make
-    // recovery read past it; LOGSIZE bounds what a header can claim.)
-    header
+/// What is wrong with a log header read from disk, if anything: more
+/// blocks than the log holds, or a home block outside the blocks a
+/// transaction can change (the inodes, the bitmap and the data: never the
+/// boot block, the superblock or the log itself).
+fn header_error(header: &LogHeader, capacity: usize, sb: &SuperBlock) -> Option<&'static str> {
+    if header.n as usize > capacity {
+        return Some("it lists more blocks than the log holds");
+    }
+    let homes = sb.inodestart..sb.size;
+    if !header.blocks[..header.n as usize]
+        .iter()
+        .all(|home| homes.contains(home))
+    {
+        return Some("it names a block outside the file system's inodes, bitmap and data");
+    }
+    None
 }
 
-fn write_header(device: u32, start: u32, header: &LogHeader) {
-    let mut buf = bread(device, start);
+/// Writes `header` to the log's first block. A failure is printed (by
+/// ide.rs) and returned.
+fn write_header(device: u32, start: u32, header: &LogHeader) -> Result<(), Error> {
+    let mut buf = bread(device, start)?;
     header.encode(buf.data_mut());
-    buf.write();
+    buf.write()
 }
 
-/// Copies each logged block from the log area to its home location.
+/// Copies each logged block from the log area to its home location. Goes
+/// on past a block the disk fails to copy, so that the others get home.
 fn install(device: u32, start: u32, header: &LogHeader, recovering: bool) {
     for (i, &home) in header.blocks[..header.n as usize].iter().enumerate() {
-        let from = bread(device, start + 1 + i as u32);
-        let mut to = bread(device, home);
-        to.data_mut().copy_from_slice(from.data());
-        to.write();
+        let copied = bread(device, start + 1 + i as u32).and_then(|from| {
+            let mut to = bread(device, home)?;
+            to.data_mut().copy_from_slice(from.data());
+            to.write()
+        });
+        if copied.is_err() {
+            println!("log: block {home} did not reach its home on disk");
+        }
         if !recovering {
             bio::unpin(device, home);
         }
@@ -159,15 +192,31 @@ fn commit(device: u32, start: u32, header: &LogHeader) {
         return;
     }
     // 1. The modified blocks, from the cache to the log area.
-    for (i, &home) in header.blocks[..header.n as usize].iter().enumerate() {
-        let mut to = bread(device, start + 1 + i as u32);
-        let from = bread(device, home);
-        to.data_mut().copy_from_slice(from.data());
-        to.write();
+    let logged = header.blocks[..header.n as usize]
+        .iter()
+        .enumerate()
+        .try_for_each(|(i, &home)| {
+            let mut to = bread(device, start + 1 + i as u32)?;
+            let from = bread(device, home)?;
+            to.data_mut().copy_from_slice(from.data());
+            to.write()
+        });
+    // 2. The commit point; then 3. install, and 4. erase the log. If the
+    // disk failed before the commit point, the group is not on disk (the
+    // cache still has it until its buffers are reused): say so, and give
+    // the buffers back.
+    let committed = logged.and_then(|()| write_header(device, start, header));
+    if committed.is_err() {
+        println!("log: the disk failed during a commit; its operations are not on disk");
+        for &home in &header.blocks[..header.n as usize] {
+            bio::unpin(device, home);
+        }
+        return;
     }
-    write_header(device, start, header); // 2. the commit point
-    install(device, start, header, false); // 3.
-    write_header(device, start, &LogHeader::default()); // 4. erase the log
+    install(device, start, header, false);
+    if write_header(device, start, &LogHeader::default()).is_err() {
+        println!("log: the disk failed to erase the log; recovery will install it again");
+    }
 }
 
 /// Records that `buf` was modified; it reaches the disk at commit. Call

@@ -116,13 +116,18 @@ extern "C" fn kernel_entry(boot_info_phys: usize) -> ! {
 
     // In test mode, the kernel's own tests run here (and end QEMU), or a
     // user test program runs under init.
-    let mut init_argv: [&[u8]; 2] = [b"init", b""];
+    // `test=user:PROGRAM,ARG,...` runs PROGRAM with its arguments (commas,
+    // since the command line's words are separated by spaces).
+    let mut init_argv: [&[u8]; proc::INIT_MAXARG] = [b""; proc::INIT_MAXARG];
+    init_argv[0] = b"init";
     let mut init_argc = 1;
     if let Some(request) = test_request {
         match request.strip_prefix("user:") {
-            Some(program) => {
-                init_argv[1] = program.as_bytes();
-                init_argc = 2;
+            Some(command) => {
+                for word in command.split(',').take(proc::INIT_MAXARG - 1) {
+                    init_argv[init_argc] = word.as_bytes();
+                    init_argc += 1;
+                }
             }
             None => {
                 arch::interrupts_on();

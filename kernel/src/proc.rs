@@ -430,14 +430,17 @@ fn free_process(p: &Proc, shared: &mut Shared) {
     shared.killed = false;
 }
 
+/// The most arguments /init can be given, its own name included.
+pub const INIT_MAXARG: usize = 8;
+
 /// The arguments for /init, kept until the first process runs.
-static INIT_ARGV: Once<([&'static [u8]; 2], usize)> = Once::new();
+static INIT_ARGV: Once<([&'static [u8]; INIT_MAXARG], usize)> = Once::new();
 
 /// Creates the first process and makes it runnable. It starts with an empty
 /// address space: when it first runs, `forkret` mounts the file system and
 /// execs /init with `argv` (both need a process, since they sleep for the
 /// disk).
-pub fn user_init(argv: [&'static [u8]; 2], argc: usize) {
+pub fn user_init(argv: [&'static [u8]; INIT_MAXARG], argc: usize) {
     INIT_ARGV.call_once(|| (argv, argc));
     let (p, mut shared) = alloc_process().expect("user_init: no process slot");
     assert_eq!(p.index(), INIT_INDEX, "init must take the first slot");

@@ -102,25 +102,29 @@ pub fn link(args: &Args, me: &mut Private) -> SysResult {
     let cwd = cwd(me);
     operation(|| {
         let inode = fs::namei(old, cwd)?;
-        let mut guard = inode.lock();
-        if guard.kind() == Some(InodeKind::Dir) {
+        let mut guard = inode.lock()?;
+        if guard.kind() == InodeKind::Dir {
             return Err(Error::IsDirectory);
         }
         let nlink = guard.nlink().checked_add(1).ok_or(Error::OutOfResources)?;
         guard.set_nlink(nlink);
-        guard.update();
+        guard.update()?;
         drop(guard);
         let linked = fs::namei_parent(new, cwd).and_then(|(dir, name)| {
             // A directory entry can only name an inode on its own device.
             if dir.device() != inode.device() {
                 return Err(Error::InvalidArgument);
             }
-            dir.lock().link(name, inode.inum())
+            dir.lock()?.link(name, inode.inum())
         });
         if linked.is_err() {
-            let mut guard = inode.lock();
-            guard.set_nlink(guard.nlink() - 1);
-            guard.update();
+            // Undo the count. The inode was read a moment ago, so locking
+            // it again cannot fail; if writing it back does, the disk said
+            // so, and the error that matters is the first.
+            if let Ok(mut guard) = inode.lock() {
+                guard.set_nlink(guard.nlink() - 1);
+                let _ = guard.update();
+            }
         }
         linked.map(|()| 0)
     })
@@ -136,22 +140,31 @@ pub fn unlink(args: &Args, me: &mut Private) -> SysResult {
         if name == b"." || name == b".." {
             return Err(Error::InvalidArgument);
         }
-        let mut dir_guard = dir.lock();
-        let (inode, offset) = dir_guard.lookup(name).ok_or(Error::NotFound)?;
-        let mut guard = inode.lock();
-        assert!(guard.nlink() >= 1, "unlink: nlink < 1");
-        if guard.kind() == Some(InodeKind::Dir) && !guard.is_empty_dir() {
+        let mut dir_guard = dir.lock()?;
+        let (inode, offset) = dir_guard.lookup(name)?.ok_or(Error::NotFound)?;
+        let mut guard = inode.lock()?;
+        if guard.nlink() < 1 {
+            // Only a damaged disk has a name for an inode with no links.
+            println!("fs: inode {} has a name but no links", inode.inum());
+            return Err(Error::Corrupt);
+        }
+        if guard.kind() == InodeKind::Dir && !guard.is_empty_dir()? {
             return Err(Error::NotEmpty);
         }
-        dir_guard.erase_entry(offset);
-        if guard.kind() == Some(InodeKind::Dir) {
+        if guard.nlink() == 1 {
+            // The last link: the blocks are freed when the last reference
+            // goes. Refuse now if they cannot be, while nothing changed.
+            guard.check_blocks()?;
+        }
+        dir_guard.erase_entry(offset)?;
+        if guard.kind() == InodeKind::Dir {
             // The child's ".." no longer counts as a link to the parent.
             dir_guard.set_nlink(dir_guard.nlink() - 1);
-            dir_guard.update();
+            dir_guard.update()?;
         }
         drop(dir_guard);
         guard.set_nlink(guard.nlink() - 1);
-        guard.update();
+        guard.update()?;
         Ok(0)
     })
 }
@@ -167,12 +180,12 @@ fn create(
     minor: u16,
 ) -> Result<Inode, Error> {
     let (dir, name) = fs::namei_parent(path, cwd)?;
-    let mut dir_guard = dir.lock();
-    if let Some((existing, _)) = dir_guard.lookup(name) {
+    let mut dir_guard = dir.lock()?;
+    if let Some((existing, _)) = dir_guard.lookup(name)? {
         drop(dir_guard);
-        let guard = existing.lock();
+        let guard = existing.lock()?;
         let reusable = kind == InodeKind::File
-            && (guard.kind() == Some(InodeKind::File) || guard.kind() == Some(InodeKind::Device));
+            && (guard.kind() == InodeKind::File || guard.kind() == InodeKind::Device);
         drop(guard);
         return if reusable {
             Ok(existing)
@@ -181,10 +194,10 @@ fn create(
         };
     }
     let inode = fs::ialloc(dir.device(), kind)?;
-    let mut guard = inode.lock();
+    let mut guard = inode.lock()?;
     guard.set_device(major, minor);
     guard.set_nlink(1);
-    guard.update();
+    guard.update()?;
     let linked = (|| {
         if kind == InodeKind::Dir {
             // "." and ".." first; "." does not count as a link.
@@ -195,14 +208,16 @@ fn create(
         if kind == InodeKind::Dir {
             // The new directory's ".." links to the parent.
             dir_guard.set_nlink(dir_guard.nlink() + 1);
-            dir_guard.update();
+            dir_guard.update()?;
         }
         Ok(())
     })();
     if let Err(error) = linked {
-        // Undo: no links, so dropping the last reference frees it.
+        // Undo: no links, so dropping the last reference frees it. (If
+        // the disk fails to take that, it said so; the first error is the
+        // one to return.)
         guard.set_nlink(0);
-        guard.update();
+        let _ = guard.update();
         return Err(error);
     }
     drop(guard);
@@ -223,20 +238,20 @@ pub fn open(args: &Args, me: &mut Private) -> SysResult {
         } else {
             fs::namei(path, cwd)?
         };
-        let mut guard = inode.lock();
+        let mut guard = inode.lock()?;
         let writable = mode & (O_WRONLY | O_RDWR) != 0;
         let readable = mode & O_WRONLY == 0;
-        if guard.kind() == Some(InodeKind::Dir) && writable {
+        if guard.kind() == InodeKind::Dir && writable {
             return Err(Error::IsDirectory);
         }
         let major = guard.major();
-        if guard.kind() == Some(InodeKind::Device) && major != abi::device::CONSOLE {
+        if guard.kind() == InodeKind::Device && major != abi::device::CONSOLE {
             return Err(Error::NotFound);
         }
-        if mode & O_TRUNC != 0 && guard.kind() == Some(InodeKind::File) {
-            guard.truncate();
+        if mode & O_TRUNC != 0 && guard.kind() == InodeKind::File {
+            guard.truncate()?;
         }
-        let is_device = guard.kind() == Some(InodeKind::Device);
+        let is_device = guard.kind() == InodeKind::Device;
         drop(guard);
         let kind = if is_device {
             Kind::Device { inode, major }
@@ -268,7 +283,7 @@ pub fn chdir(args: &Args, me: &mut Private) -> SysResult {
     let path = path_arg(me, args, 0, &mut buf)?;
     operation(|| {
         let inode = fs::namei(path, cwd(me))?;
-        if inode.lock().kind() != Some(InodeKind::Dir) {
+        if inode.lock()?.kind() != InodeKind::Dir {
             return Err(Error::NotADirectory);
         }
         // The old directory is dropped inside the operation.

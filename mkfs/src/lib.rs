@@ -12,13 +12,15 @@
 //! - [`image`]: a disk held in memory, with accessors for blocks, inodes, the
 //!   bitmap and file contents;
 //! - [`builder`]: validating the inputs and laying out a new image;
-//! - [`check`]: checking an image, pass by pass, and reporting every problem.
+//! - [`check`]: checking an image, pass by pass, and reporting every problem;
+//! - [`damage`]: damaging an image on purpose, for the kernel's tests.
 //!
 //! The command line (`main.rs`) only parses arguments, reads and writes
 //! files, and prints; all decisions are made here, where they are tested.
 
 pub mod builder;
 pub mod check;
+pub mod damage;
 pub mod image;
 
 pub use builder::{BuildError, InputFile, build, read_inputs};

@@ -3,6 +3,7 @@
 //! ```text
 //! mkfs IMAGE FILE...    build a fresh FSSIZE-block image holding FILE...
 //! mkfs --check IMAGE    check an image; exit 1 if anything is wrong
+//! mkfs --damage IMAGE   for tests: add damaged files to IMAGE (damage.rs)
 //! ```
 //!
 //! A new image is built entirely in memory and written to a temporary file
@@ -16,12 +17,14 @@ use std::process::ExitCode;
 
 use abi::fs::FSSIZE;
 
-const USAGE: &str = "usage: mkfs IMAGE FILE...\n       mkfs --check IMAGE";
+const USAGE: &str =
+    "usage: mkfs IMAGE FILE...\n       mkfs --check IMAGE\n       mkfs --damage IMAGE";
 
 fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
     match args.as_slice() {
         [flag, image] if flag == "--check" => check(Path::new(image)),
+        [flag, image] if flag == "--damage" => damage(Path::new(image)),
         [image, files @ ..] if !image.as_encoded_bytes().starts_with(b"-") => {
             make(Path::new(image), files)
         }
@@ -87,4 +90,30 @@ fn check(image: &Path) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn damage(path: &Path) -> ExitCode {
+    let bytes = match fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            eprintln!("mkfs: cannot read {}: {error}", path.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut image = mkfs::image::Image::open(bytes);
+    let done = match mkfs::damage::damage(&mut image) {
+        Ok(done) => done,
+        Err(mkfs::damage::NoRoom) => {
+            eprintln!("mkfs: {} has no room for the damaged files", path.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Err(error) = write_whole(path, &image.into_bytes()) {
+        eprintln!("mkfs: cannot write {}: {error}", path.display());
+        return ExitCode::FAILURE;
+    }
+    for line in done {
+        println!("{}: damaged {line}", path.display());
+    }
+    ExitCode::SUCCESS
 }

@@ -1,0 +1,341 @@
+//! fsdamage: a damaged disk is refused, not fatal.
+//!
+//! The test harness boots this program on a copy of the file system that
+//! `mkfs --damage` has spoiled on purpose (mkfs/src/damage.rs lists the
+//! damage, one object in the root directory per kind, named for it). Each
+//! check touches one damaged object the way a user program would, and
+//! expects the system call that meets the damage to fail with -1 (the
+//! kernel prints a line naming the inode or block, which the harness looks
+//! for), the part that is not damaged to still read back, and nothing else
+//! to be harmed: the last checks use the rest of the file system, run a
+//! program, and hand the shell a few commands.
+//!
+//! The damaged files hold the bytes of `pattern` (the same function as in
+//! damage.rs), so a check can tell the good part from garbage.
+//!
+//! `fsdamage disk-error` is the same idea one layer down: the harness boots
+//! it with QEMU's `blkdebug` driver failing every read of the README's
+//! first block, as a failing disk would. Reading the README must fail with
+//! -1 (the IDE driver prints the drive's status), and the rest must work.
+
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+use alloc::vec::Vec;
+
+use abi::fcntl::{O_RDONLY, O_RDWR, O_TRUNC};
+use abi::fs::BSIZE;
+use abi::stat::Stat;
+use ulib::testing::{Check, CheckResult, make_file, read_file, run_checks};
+use ulib::{
+    Args, STDIN, chdir, close, dup, ensure, ensure_eq, exec_args, exit, fork, fstat, link, mkdir,
+    open, pipe, println, read, unlink, wait, write,
+};
+
+ulib::entry!(main);
+
+/// The byte at `offset` of every damaged file.
+fn pattern(offset: usize) -> u8 {
+    b'a' + (offset % 26) as u8
+}
+
+const CHECKS: &[Check] = &[
+    ("address_past_the_disk", address_past_the_disk),
+    (
+        "write_to_an_address_past_the_disk",
+        write_to_an_address_past_the_disk,
+    ),
+    ("address_of_the_superblock", address_of_the_superblock),
+    (
+        "indirect_address_past_the_disk",
+        indirect_address_past_the_disk,
+    ),
+    ("size_without_blocks", size_without_blocks),
+    ("size_past_the_largest_file", size_past_the_largest_file),
+    ("unknown_inode_type", unknown_inode_type),
+    ("name_for_a_free_inode", name_for_a_free_inode),
+    ("name_for_a_missing_inode", name_for_a_missing_inode),
+    ("directory_without_dot", directory_without_dot),
+    ("blocks_the_bitmap_calls_free", blocks_the_bitmap_calls_free),
+    ("other_files_still_work", other_files_still_work),
+    ("programs_still_run", programs_still_run),
+    ("the_shell_still_works", the_shell_still_works),
+];
+
+/// The checks of `fsdamage disk-error`.
+const DISK_ERROR_CHECKS: &[Check] = &[
+    (
+        "unreadable_block_fails_the_read",
+        unreadable_block_fails_the_read,
+    ),
+    ("other_files_still_work", other_files_still_work),
+    ("programs_still_run", programs_still_run),
+    ("the_shell_still_works", the_shell_still_works),
+];
+
+fn main(args: Args) -> i32 {
+    match args.get(1) {
+        None => run_checks("fsdamage", CHECKS),
+        Some(b"disk-error") => run_checks("fsdamage", DISK_ERROR_CHECKS),
+        Some(_) => {
+            ulib::eprintln!("usage: fsdamage [disk-error]");
+            2
+        }
+    }
+}
+
+/// The disk fails every read of the README's first block: the read fails,
+/// again and again (nothing half-read is kept in the cache), while the
+/// README's inode, which is elsewhere, still reads.
+fn unreadable_block_fails_the_read() -> CheckResult {
+    let fd = open(c"README", O_RDONLY);
+    ensure!(fd >= 0, "open of README failed: its inode is readable");
+    let mut buf = [0u8; 100];
+    let first = read(fd, &mut buf);
+    let second = read(fd, &mut buf);
+    let mut st = Stat::default();
+    let stat = fstat(fd, &mut st);
+    close(fd);
+    ensure_eq!(first, -1, "reading the unreadable block");
+    ensure_eq!(second, -1, "reading it again");
+    ensure!(stat == 0 && st.size > 0, "fstat of README");
+    Ok(())
+}
+
+/// Reads `fd` to the end or to its first error; returns what it read and
+/// whether a read failed.
+fn read_until_error(fd: i32) -> (Vec<u8>, bool) {
+    let mut data = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match read(fd, &mut buf) {
+            0 => return (data, false),
+            n if n < 0 => return (data, true),
+            n => data.extend_from_slice(&buf[..n as usize]),
+        }
+    }
+}
+
+/// Opens `path`, reads it until an error, and checks that the read fails
+/// after exactly `good` bytes of the pattern.
+fn expect_read_fails_after(path: &core::ffi::CStr, good: usize) -> CheckResult {
+    let fd = open(path, O_RDONLY);
+    ensure!(
+        fd >= 0,
+        "open of {path:?} failed: the inode itself is sound"
+    );
+    let (data, failed) = read_until_error(fd);
+    close(fd);
+    ensure!(
+        failed,
+        "reading {path:?} never failed ({} bytes read)",
+        data.len()
+    );
+    ensure_eq!(
+        data.len(),
+        good,
+        "bytes read from {path:?} before the error"
+    );
+    ensure!(
+        data.iter().enumerate().all(|(i, &b)| b == pattern(i)),
+        "the bytes read from {path:?} are not the file's"
+    );
+    Ok(())
+}
+
+/// Block 1 of `badaddr` is past the end of the disk: block 0 reads, then
+/// the read fails.
+fn address_past_the_disk() -> CheckResult {
+    expect_read_fails_after(c"badaddr", BSIZE)
+}
+
+/// Writing over `badaddr`: block 0 takes the bytes, block 1 is refused,
+/// so the write is short and the next one fails.
+fn write_to_an_address_past_the_disk() -> CheckResult {
+    let fd = open(c"badaddr", O_RDWR);
+    ensure!(fd >= 0, "open of badaddr for writing failed");
+    let data: Vec<u8> = (0..2 * BSIZE).map(pattern).collect();
+    let first = write(fd, &data);
+    let second = write(fd, &data[BSIZE..]);
+    close(fd);
+    ensure_eq!(first, BSIZE as isize, "a write across the bad block");
+    ensure_eq!(second, -1, "a write at the bad block");
+    Ok(())
+}
+
+/// `badmeta` says its block 0 is block 1, the superblock: reading it fails
+/// at once, and so does writing, which would have overwritten the
+/// superblock. The harness checks afterwards that block 1 is unchanged.
+fn address_of_the_superblock() -> CheckResult {
+    expect_read_fails_after(c"badmeta", 0)?;
+    let fd = open(c"badmeta", O_RDWR);
+    ensure!(fd >= 0, "open of badmeta for writing failed");
+    let written = write(fd, &[0u8; BSIZE]);
+    close(fd);
+    ensure_eq!(written, -1, "a write to the superblock's block");
+    // O_TRUNC would free the superblock's block: refused whole.
+    ensure_eq!(open(c"badmeta", O_RDWR | O_TRUNC), -1, "open with O_TRUNC");
+    Ok(())
+}
+
+/// `badind`'s indirect block lists a block past the disk as its block 13:
+/// the twelve direct blocks and block 12 read, then the read fails.
+fn indirect_address_past_the_disk() -> CheckResult {
+    expect_read_fails_after(c"badind", 13 * BSIZE)
+}
+
+/// `badsize` claims three blocks and has one: the block reads, then the
+/// read fails where the second should be; fstat still shows the size.
+fn size_without_blocks() -> CheckResult {
+    expect_read_fails_after(c"badsize", BSIZE)?;
+    let fd = open(c"badsize", O_RDONLY);
+    let mut st = Stat::default();
+    ensure_eq!(fstat(fd, &mut st), 0);
+    close(fd);
+    ensure_eq!(st.size, 3 * BSIZE as u64, "badsize's size");
+    Ok(())
+}
+
+/// An inode larger than any file: refused when it is read from disk.
+fn size_past_the_largest_file() -> CheckResult {
+    ensure_eq!(open(c"hugesize", O_RDONLY), -1, "open of hugesize");
+    Ok(())
+}
+
+/// An inode of type 9: no call can use it, and it cannot be removed
+/// either (the kernel does not know what it is freeing).
+fn unknown_inode_type() -> CheckResult {
+    ensure_eq!(open(c"badtype", O_RDONLY), -1, "open of badtype");
+    ensure_eq!(link(c"badtype", c"badtype2"), -1, "link to badtype");
+    ensure_eq!(unlink(c"badtype"), -1, "unlink of badtype");
+    Ok(())
+}
+
+/// `ghost` names an inode that is free on disk.
+fn name_for_a_free_inode() -> CheckResult {
+    ensure_eq!(open(c"ghost", O_RDONLY), -1, "open of ghost");
+    ensure_eq!(unlink(c"ghost"), -1, "unlink of ghost");
+    // Making a new file of that name would reuse the entry's inode.
+    ensure_eq!(
+        open(c"ghost", O_RDWR | abi::fcntl::O_CREATE),
+        -1,
+        "create over ghost"
+    );
+    Ok(())
+}
+
+/// `faraway` names an inode number past the last one the disk has.
+fn name_for_a_missing_inode() -> CheckResult {
+    ensure_eq!(open(c"faraway", O_RDONLY), -1, "open of faraway");
+    ensure_eq!(unlink(c"faraway"), -1, "unlink of faraway");
+    Ok(())
+}
+
+/// `nodot` is a directory whose first entry, `.`, is gone: a path through
+/// it, a new name in it, and removing it all fail. Reading it as a file
+/// (as `ls` does) still works: only its entries are suspect.
+fn directory_without_dot() -> CheckResult {
+    ensure_eq!(open(c"nodot/inner", O_RDONLY), -1, "open of nodot/inner");
+    ensure_eq!(mkdir(c"nodot/new"), -1, "mkdir nodot/new");
+    ensure_eq!(unlink(c"nodot"), -1, "unlink of nodot");
+    let fd = open(c"nodot", O_RDONLY);
+    ensure!(fd >= 0, "open of the directory nodot failed");
+    let (data, failed) = read_until_error(fd);
+    close(fd);
+    ensure!(!failed && data.len() == BSIZE, "reading nodot's entries");
+    // In it, relative paths go through it too.
+    ensure_eq!(chdir(c"nodot"), 0, "chdir nodot");
+    let inner = open(c"inner", O_RDONLY);
+    ensure_eq!(chdir(c"/"), 0, "chdir /");
+    ensure_eq!(inner, -1, "open of inner inside nodot");
+    Ok(())
+}
+
+/// `badbitmap`'s blocks are marked free in the bitmap: the file reads, but
+/// removing or truncating it (which would free its blocks a second time)
+/// is refused, and the file is still whole afterwards.
+fn blocks_the_bitmap_calls_free() -> CheckResult {
+    let data = read_file(c"badbitmap")?;
+    ensure_eq!(data.len(), 2 * BSIZE, "badbitmap's length");
+    ensure!(data.iter().enumerate().all(|(i, &b)| b == pattern(i)));
+    ensure_eq!(unlink(c"badbitmap"), -1, "unlink of badbitmap");
+    ensure_eq!(
+        open(c"badbitmap", O_RDWR | O_TRUNC),
+        -1,
+        "open with O_TRUNC"
+    );
+    ensure_eq!(
+        read_file(c"badbitmap")?.len(),
+        2 * BSIZE,
+        "badbitmap's length after"
+    );
+    Ok(())
+}
+
+/// The rest of the file system is unharmed: a program file reads whole,
+/// and a new file and directory can be made, read back and removed.
+fn other_files_still_work() -> CheckResult {
+    let echo = read_file(c"echo")?;
+    ensure!(
+        echo.starts_with(b"\x7fELF"),
+        "echo does not read back as an ELF file"
+    );
+    let data: Vec<u8> = (0..5000).map(|i| (i * 7) as u8).collect();
+    make_file(c"fsdamage.tmp", &data)?;
+    ensure!(
+        read_file(c"fsdamage.tmp")? == data,
+        "a new file did not read back"
+    );
+    ensure_eq!(unlink(c"fsdamage.tmp"), 0);
+    ensure_eq!(mkdir(c"fsdamage.dir"), 0);
+    make_file(c"fsdamage.dir/f", b"inside")?;
+    ensure_eq!(read_file(c"fsdamage.dir/f")?, b"inside".to_vec());
+    ensure_eq!(unlink(c"fsdamage.dir/f"), 0);
+    ensure_eq!(unlink(c"fsdamage.dir"), 0);
+    Ok(())
+}
+
+/// exec still loads programs from the disk.
+fn programs_still_run() -> CheckResult {
+    let pid = fork();
+    ensure!(pid >= 0, "fork failed");
+    if pid == 0 {
+        exec_args("echo", &["echo", "fsdamage: echo ran"]);
+        exit(1);
+    }
+    let mut status = -1;
+    ensure_eq!(wait(Some(&mut status)), pid);
+    ensure_eq!(status, 0, "echo's exit status");
+    Ok(())
+}
+
+/// The shell, fed commands on its standard input, runs them (the harness
+/// checks their output) and exits at the end of its input.
+fn the_shell_still_works() -> CheckResult {
+    let mut fds = [0i32; 2];
+    ensure_eq!(pipe(&mut fds), 0);
+    let pid = fork();
+    ensure!(pid >= 0, "fork failed");
+    if pid == 0 {
+        close(STDIN);
+        dup(fds[0]);
+        close(fds[0]);
+        close(fds[1]);
+        exec_args("sh", &["sh"]);
+        exit(1);
+    }
+    close(fds[0]);
+    let script = b"echo shell after damage | wc\nls nodot\ncat badsize\ncat README\n";
+    let written = write(fds[1], script);
+    close(fds[1]);
+    ensure_eq!(written, script.len() as isize);
+    let mut status = -1;
+    ensure_eq!(wait(Some(&mut status)), pid);
+    // The shell's last prompt has no newline: end its line, so that this
+    // check's verdict starts a line of its own.
+    println!();
+    ensure_eq!(status, 0, "the shell's exit status");
+    Ok(())
+}
