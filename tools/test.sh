@@ -661,6 +661,17 @@ report_damage() {
         fail damage-superblock-unchanged "block $SUPERBLOCK_BLOCK changed: a write through badmeta reached it"
     fi
     expect_exit fsdamage-exit-code "$EXIT_PASSED"
+    # The orphan (a file a crash left with no links) is freed at mount.
+    local orphan
+    orphan=$(sed -n 's/.*damaged orphan: inode \([0-9]*\),.*/\1/p' "$logs/fsdamage.damage")
+    "$MKFS" --check "$logs/fsdamage.img" >"$logs/fsdamage.check-after" 2>&1
+    if [ -n "$orphan" ] && grep -q "inode $orphan: allocated but not reachable" "$logs/fsdamage.check-before" &&
+        ! grep -q "inode $orphan:" "$logs/fsdamage.check-after" &&
+        grep -q "^fs: inode $orphan has no links (removed while open, before a crash): freed" "$log"; then
+        pass damage-orphan-freed
+    else
+        fail damage-orphan-freed "the orphan inode ${orphan:-?} was not freed at mount (see $log, $logs/fsdamage.check-after)"
+    fi
 
     echo "== a disk that fails to read a block (CPUS=$CPUS)"
     await fsdiskerror

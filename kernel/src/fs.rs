@@ -112,6 +112,37 @@ pub fn init(device: u32) {
     );
     let sb = SUPERBLOCK.call_once(|| sb);
     log::init(device, sb);
+    free_orphans(device);
+}
+
+/// Frees the inodes a crash left with no links. A file removed while it
+/// was open keeps its inode (and blocks) until the last close; if the
+/// machine stops first, the disk holds an inode that no directory names
+/// and nothing can ever free. After recovery nothing is open, so any
+/// allocated inode with no links is such an orphan: dropping a reference
+/// to it frees it, as its last close would have.
+fn free_orphans(device: u32) {
+    let sb = superblock();
+    for inum in ROOTINO + 1..sb.ninodes {
+        let Ok(buf) = bread(device, inode_block(inum, sb)) else {
+            continue; // ide.rs said why; such an inode cannot be freed anyway
+        };
+        let offset = inode_offset(inum);
+        let disk = DiskInode::decode(&buf.data()[offset..offset + DiskInode::SIZE]);
+        drop(buf);
+        if disk.kind != 0 && disk.nlink == 0 {
+            log::begin_op();
+            let inode = iget(device, inum);
+            // Reading it in (`lock`) is what lets the last drop free it.
+            if inode.lock().is_ok() {
+                println!(
+                    "fs: inode {inum} has no links (removed while open, before a crash): freed"
+                );
+            }
+            drop(inode);
+            log::end_op();
+        }
+    }
 }
 
 // ---------------------------------------------------------------- damage

@@ -25,6 +25,37 @@
 //! must therefore write at most MAXOPBLOCKS distinct blocks (file writes
 //! are split into pieces that respect this).
 //!
+//! ## What a crash leaves
+//!
+//! This is the whole promise, and the crash test (`make test`'s `crash`
+//! suite) checks it by cutting QEMU's power at random moments:
+//!
+//! - **Each operation is atomic on disk.** After a crash and recovery,
+//!   the disk holds every change of an operation or none of them. Each
+//!   file-system system call is one operation (link, unlink, mkdir, mknod,
+//!   chdir, open, and close when it drops the last reference to a removed
+//!   file), except `write`: file.rs splits a write into pieces of at most
+//!   three blocks (3072 bytes), one operation each, so a crash during a
+//!   big write can leave its first pieces written and not the rest, as a
+//!   short write would.
+//! - **Durable when committed.** An operation is on disk once the commit
+//!   of its group has written the header (step 2 above). When a call is the
+//!   only one in progress, its `end_op` commits before the call returns:
+//!   **a call that has returned is on disk.**
+//! - **Group commit under concurrency.** When several processes' calls
+//!   overlap, every `end_op` but the last returns at once, before the
+//!   commit, and the group commits when its last operation ends. So a call
+//!   that returned while another call was still running can be lost in a
+//!   crash, but only together with the whole of its group: after recovery
+//!   the disk shows every group that reached its commit point, in order,
+//!   and nothing of the group after.
+//! - **Recovery is idempotent.** A crash during recovery (or during
+//!   installation) just means the next boot installs the same blocks again.
+//!
+//! A file removed while still open keeps its inode until the last close;
+//! a crash before that close leaves an inode with no links, which the
+//! mount frees (`fs::init`).
+//!
 //! Disk layout: the log starts at the superblock's `logstart`; its first
 //! block is the header, the blocks after it hold the logged copies.
 //!

@@ -20,7 +20,9 @@
 //! | `nodot`     | a directory (holding `inner`) whose `.` entry is gone   |
 //! | `badbitmap` | a file whose blocks the bitmap marks free               |
 //!
-//! and a log header that is committed but damaged: it would "install" a
+//! and, besides, an orphan: a file with no name and no links, as a crash
+//! leaves a file that was removed while it was open (the kernel frees it
+//! at mount), and a log header that is committed but damaged: it would "install" a
 //! block over the superblock, so the kernel must discard it at mount. The
 //! damaged files hold the bytes of [`pattern`], so that a test can check
 //! the part it can still read.
@@ -124,6 +126,12 @@ impl Damager<'_> {
             dir,
             format!("a directory holding inode {inner}, without '.'"),
         );
+
+        // Made in the root, then its name taken away, as unlink would.
+        let inum = self.file("orphan", 2)?;
+        self.edit(inum, |inode| inode.nlink = 0);
+        self.note(inum, "no links and no name".into());
+        self.unlink(ROOT, inum);
 
         let inum = self.file("badbitmap", 2)?;
         let blocks = self.image.inode(inum).addrs;
@@ -235,6 +243,20 @@ impl Damager<'_> {
         Ok(())
     }
 
+    /// Clears the entries of directory `dir` that name `inum`.
+    fn unlink(&mut self, dir: u32, inum: u32) {
+        let inode = self.image.inode(dir);
+        let entries = self.image.dir_entries(&inode);
+        for (index, entry) in entries.iter().enumerate() {
+            if u32::from(entry.inum) == inum {
+                let offset = index * DirEntry::SIZE;
+                let block = self.image.file_block(&inode, offset / BSIZE);
+                let within = offset % BSIZE;
+                self.image.block_mut(block)[within..within + DirEntry::SIZE].fill(0);
+            }
+        }
+    }
+
     /// Adds the entry `name` -> `inum` to directory `dir`: in a free slot,
     /// or in a new block at the end.
     fn link(&mut self, dir: u32, name: &str, inum: u32) -> Result<(), NoRoom> {
@@ -325,6 +347,10 @@ mod tests {
             &|p| matches!(p, Problem::BadDot { dir } if *dir == nodot)
         ));
         assert!(has(&|p| matches!(p, Problem::MarkedFree { .. })));
+        let orphan = inum_of(&done, "orphan");
+        assert!(has(
+            &|p| matches!(p, Problem::Unreachable { inum } if *inum == orphan)
+        ));
     }
 
     #[test]
