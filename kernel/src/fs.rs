@@ -690,7 +690,7 @@ impl InodeGuard<'_> {
         self.find(name)
     }
 
-    /// `lookup` without the check: `link` uses it on a new directory,
+    /// `lookup` without the check: `add_entry` uses it on a new directory,
     /// which has no "." yet.
     fn find(&mut self, name: &[u8]) -> Result<Option<(Inode, u32)>, Error> {
         assert_eq!(self.kind(), InodeKind::Dir, "lookup in a non-directory");
@@ -760,9 +760,22 @@ impl InodeGuard<'_> {
         Ok(DirEntry::decode(&bytes))
     }
 
-    /// Adds the entry `name` -> `inum` to this directory. Fails if the name
-    /// is there already or the disk is full.
+    /// Adds the entry `name` -> `inum` to this directory, after checking
+    /// it (`check_dir`). Fails if the name is there already or the disk is
+    /// full.
     pub fn link(&mut self, name: &[u8], inum: u32) -> Result<(), Error> {
+        self.check_dir()?;
+        self.add_entry(name, inum)
+    }
+
+    /// Gives a new, empty directory its "." (itself) and ".." (`parent`).
+    pub fn link_dots(&mut self, parent: u32) -> Result<(), Error> {
+        self.add_entry(b".", self.inode.inum)?;
+        self.add_entry(b"..", parent)
+    }
+
+    /// `link` without the check, which a new directory would fail.
+    fn add_entry(&mut self, name: &[u8], inum: u32) -> Result<(), Error> {
         if self.find(name)?.is_some() {
             return Err(Error::AlreadyExists);
         }

@@ -201,8 +201,7 @@ fn create(
     let linked = (|| {
         if kind == InodeKind::Dir {
             // "." and ".." first; "." does not count as a link.
-            guard.link(b".", inode.inum())?;
-            guard.link(b"..", dir.inum())?;
+            guard.link_dots(dir.inum())?;
         }
         dir_guard.link(name, inode.inum())?;
         if kind == InodeKind::Dir {

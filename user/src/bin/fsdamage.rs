@@ -239,6 +239,7 @@ fn name_for_a_missing_inode() -> CheckResult {
 fn directory_without_dot() -> CheckResult {
     ensure_eq!(open(c"nodot/inner", O_RDONLY), -1, "open of nodot/inner");
     ensure_eq!(mkdir(c"nodot/new"), -1, "mkdir nodot/new");
+    ensure_eq!(link(c"README", c"nodot/readme"), -1, "link into nodot");
     ensure_eq!(unlink(c"nodot"), -1, "unlink of nodot");
     let fd = open(c"nodot", O_RDONLY);
     ensure!(fd >= 0, "open of the directory nodot failed");
