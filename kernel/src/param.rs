@@ -24,8 +24,9 @@ pub use abi::memlayout::USER_STACK_PAGES;
 /// so it lives in abi).
 pub use abi::syscall::MAXARG;
 
-/// Longest path or argument string `exec` accepts, with its NUL.
-pub const MAXPATH: usize = 128;
+/// Longest path, or argument string of `exec`, with its NUL (part of the
+/// user contract, so it lives in abi).
+pub use abi::syscall::MAXPATH;
 
 /// Bytes of a process name kept for debugging (Ctrl-P, fault messages).
 pub const PROC_NAME_LEN: usize = 16;

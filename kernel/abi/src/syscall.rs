@@ -36,3 +36,7 @@ pub const SYS_SHM_WAKE: usize = 27;
 /// Most arguments `exec` passes to a program (argv[0] included); one more
 /// and exec fails with -1.
 pub const MAXARG: usize = 32;
+
+/// Longest path a system call accepts, and longest argument string `exec`
+/// accepts, counting the NUL: a longer one fails with -1, never cut short.
+pub const MAXPATH: usize = 128;

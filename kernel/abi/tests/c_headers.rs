@@ -26,9 +26,11 @@ use abi::shm::{NSHM, NSHMPROC, NSHMWAIT, SHM_MAXPAGES, SHM_MAXSIZE, SHM_NAME_MAX
 use abi::stat::{Stat, T_DEVICE, T_DIR, T_FILE};
 use abi::syscall::*;
 
-/// `abi::syscall`: every system call's C name and number, and `MAXARG`.
+/// `abi::syscall`: every system call's C name and number, `MAXARG` and
+/// `MAXPATH`.
 const SYSCALLS: &[(&str, usize)] = &[
     ("MAXARG", MAXARG),
+    ("MAXPATH", MAXPATH),
     ("SYS_fork", SYS_FORK),
     ("SYS_exit", SYS_EXIT),
     ("SYS_wait", SYS_WAIT),

@@ -45,6 +45,8 @@ int uptime(void);
 
 // exec passes at most MAXARG arguments, argv[0] included (abi::syscall).
 #define MAXARG 32
+// The longest path, or argument string of exec, counting its NUL.
+#define MAXPATH 128
 
 // This kernel's exit and wait carry a status, as in Unix: the parent's
 // wait_status stores the child's exit_status (or -1 for a child that was
