@@ -111,7 +111,7 @@ static int capture_start(int fd) {
 }
 
 // Returns 1 if exactly `expected` was written to the captured descriptor.
-// The output must fit in the pipe (512 bytes), since nobody reads it
+// The output must fit in the pipe (PIPESIZE, 4096 bytes; 512 here is plenty),
 // while it is written.
 static int capture_check(const char *what, const char *expected) {
   close(captured_fd);
