@@ -111,8 +111,8 @@ static int capture_start(int fd) {
 }
 
 // Returns 1 if exactly `expected` was written to the captured descriptor.
-// The output must fit in the pipe (PIPESIZE, 4096 bytes; 512 here is plenty),
-// while it is written.
+// The output must fit in `got` (512 bytes), well inside the pipe (4096),
+// since nobody reads the pipe while it is written.
 static int capture_check(const char *what, const char *expected) {
   close(captured_fd);
   dup(saved_fd);
