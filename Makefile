@@ -10,6 +10,9 @@
 #   make test SUITES="shmtest usertests"   run only those suites (the list
 #                   is at the top of tools/test.sh)
 #   make bench      benchmarks at 1, 2 and 4 CPUs -> docs/performance.csv and .png
+#   make soak       syscallfuzz, usertests and shmtest in rounds for SOAK_TIME
+#                   seconds (default 600) at SOAK_CPUS CPUs (default 4), with
+#                   free pages and inodes checked after every round
 #   make lab-shm    the shared-memory lab: this tree without the solution, in LAB_DIR
 #   make clean      remove everything built
 
@@ -84,7 +87,7 @@ GDBPORT := $(shell expr `id -u` % 5000 + 25000)
 # A recipe that fails leaves no half-written target behind for the next make.
 .DELETE_ON_ERROR:
 
-.PHONY: all setup kernel FORCE qemu qemu-nox qemu-gdb qemu-nox-gdb gdb asm test bench lab-shm clean
+.PHONY: all setup kernel FORCE qemu qemu-nox qemu-gdb qemu-nox-gdb gdb asm test bench soak lab-shm clean
 
 all: $(ISO) $(FS_IMG)
 
@@ -194,6 +197,17 @@ bench: $(BUILD)/.bench-setup-done $(BENCH_ISOS) $(FS_IMG)
 	@QEMU="$(QEMU)" QEMUOPTS="$(QEMUOPTS)" BUILD="$(BUILD)" FS_IMG="$(FS_IMG)" \
 		TIMEOUT="$(TEST_TIMEOUT)" tools/bench.sh
 	/usr/bin/python3 tools/plot.py docs/performance.csv docs/performance.png
+
+# A soak run, not part of `make test` (it takes its own time): one boot in
+# which the test programs run in rounds, each round checked for leaks
+# (tools/soak.sh).
+SOAK_TIME ?= 600
+SOAK_CPUS ?= 4
+
+soak: $(BUILD)/test-soak.iso $(FS_IMG)
+	@QEMU="$(QEMU)" QEMUOPTS="$(QEMUOPTS)" BUILD="$(BUILD)" MKFS="$(MKFS)" \
+		FS_FILES="$(BUILD)/README $(USER_IMAGES) $(C_PROGRAMS)" \
+		SOAK_TIME="$(SOAK_TIME)" SOAK_CPUS="$(SOAK_CPUS)" tools/soak.sh
 
 # A teacher's lab kit: a copy of the tree without the shared-memory
 # solution (stubs that compile and fail), with a handout, LAB-SHM.md.

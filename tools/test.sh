@@ -367,11 +367,53 @@ report_ctest() {
 # Its random instruction sequences each end with a trap line, an exit or
 # the watchdog's kill: the console must show at least as many trap lines
 # (in any format, virtual-8086 ones too) as the program counted traps.
+# Its coverage check prints a line per system call; every number in
+# kernel/abi/src/syscall.rs must have one. And the console must show
+# nothing the run does not explain (see FUZZ_LINES).
 queue_syscallfuzz() {
     for cpus in 2 4 1; do queue "syscallfuzz-$cpus" boot "syscallfuzz-$cpus" test-syscallfuzz.iso "$cpus"; done
 }
+
+# Every line a syscallfuzz boot may print from the kernel's banner on, as
+# extended regular expressions that must match the whole line: the boot
+# messages (main.rs), init's and the test runner's, the program's verdicts
+# and reports, the kernel's trap line for each child it kills (the random
+# instruction sequences: trap.rs), and its rate-limited note about system
+# call numbers no call has (syscall.rs). Anything else, a panic or a
+# warning or a mangled line, fails the suite: a run that is expected to be
+# noisy still shows only the noise that is expected.
+FUZZ_LINES=(
+    ''
+    'xv6-rs: a Rust rewrite of xv6 for x86_64'
+    'physical memory map:'
+    '  0x[0-9a-f]+-0x[0-9a-f]+ +[0-9]+ KiB  [a-zA-Z0-9 ]+'
+    'xv6-rs: NX on, SMEP [a-zA-Z ()]+, SMAP [a-zA-Z ()]+, UMIP [a-zA-Z ()]+; x87\+SSE(\+AVX)? saved with (FXSAVE|XSAVE)'
+    'cpu [0-9]+: started \(APIC id [0-9]+\)'
+    'xv6-rs: [0-9]+ CPUs? running, [0-9]+ pages \([0-9]+ MiB\) free'
+    'init: starting syscallfuzz'
+    '(PASS|FAIL) [a-z0-9_]+(: .*)?'
+    'syscallfuzz: coverage [a-z_]+(\([0-9]+\))? ok=[0-9]+ err=[0-9]+'
+    'syscallfuzz: [0-9]+ fuzz rounds: [0-9]+ made all their calls, the watchdog stopped [0-9]+'
+    'syscallfuzz: [0-9]+ random instruction sequences: [0-9]+ killed by a trap, [0-9]+ by the watchdog, [0-9]+ ran through, [0-9]+ exited otherwise'
+    'syscallfuzz: [0-9]+ passed, [0-9]+ failed'
+    'pid [0-9]+ syscallfuzz: trap [0-9]+ err [0-9]+ on cpu [0-9]+ rip 0x[0-9a-f]+( addr 0x[0-9a-f]+)?--kill proc'
+    'pid [0-9]+ syscallfuzz: trap [0-9]+ in virtual-8086 mode on cpu [0-9]+ rip 0x[0-9a-f]+--kill proc'
+    '[0-9]+ syscallfuzz: unknown sys call [0-9]+( \([0-9]+ more since the last line\))?'
+    'init: syscallfuzz exited with status -?[0-9]+'
+    'ktest: user test program exited with status -?[0-9]+'
+)
+
+# unexpected_lines LOG PATTERN...: the lines of LOG, from the kernel's
+# banner on, that match none of the PATTERNs (whole-line EREs).
+unexpected_lines() {
+    local log=$1
+    shift
+    tr -d '\r' <"$log" | sed -n '/^xv6-rs: a Rust rewrite of xv6/,$p' |
+        grep -Evx -f <(printf '%s\n' "$@")
+}
+
 report_syscallfuzz() {
-    local want got
+    local want got number missing unexpected
     for cpus in 1 2 4; do
         suite syscallfuzz "$cpus"
         expect_text "syscallfuzz-summary-$cpus" "$log" "^syscallfuzz: [0-9]* passed, 0 failed"
@@ -381,6 +423,23 @@ report_syscallfuzz() {
             pass "syscallfuzz-trap-lines-$cpus"
         else
             fail "syscallfuzz-trap-lines-$cpus" "${want:-no} sequences killed by a trap, $got trap lines ($log)"
+        fi
+        missing=
+        for number in $(sed -n 's/^pub const SYS_[A-Z_]*: usize = \([0-9]*\);/\1/p' kernel/abi/src/syscall.rs); do
+            grep -q "^syscallfuzz: coverage [a-z_]*($number) ok=[0-9]* err=[0-9]*" "$log" ||
+                missing="$missing $number"
+        done
+        if [ -z "$missing" ]; then
+            pass "syscallfuzz-coverage-lines-$cpus"
+        else
+            fail "syscallfuzz-coverage-lines-$cpus" "no coverage line for system call$missing ($log)"
+        fi
+        unexpected=$(unexpected_lines "$log" "${FUZZ_LINES[@]}")
+        if [ -z "$unexpected" ]; then
+            pass "syscallfuzz-console-expected-$cpus"
+        else
+            fail "syscallfuzz-console-expected-$cpus" \
+                "$(echo "$unexpected" | wc -l) unexpected lines, the first: '$(echo "$unexpected" | head -1)' ($log)"
         fi
         expect_exit "syscallfuzz-exit-code-$cpus" "$EXIT_PASSED"
     done

@@ -17,6 +17,18 @@
 //! Handlers never dereference user pointers: pointer arguments come out of
 //! `Args` as `UserAddr`, and only vm.rs's copy helpers reach the memory
 //! behind them, in the address space they are given, after checking it.
+//!
+//! A number no call has is an ordinary error, -1 like any other. xv6 also
+//! prints `PID NAME: unknown sys call N`, and so do we, because that line
+//! is how a student who added a call but forgot its entry in the table
+//! below finds out. But a program can make millions of such calls (a
+//! fuzzer does, on purpose), and a console flooded with them hides every
+//! other message. So the line is rate-limited, the way Linux's
+//! `printk_ratelimit` limits its messages: at most one per
+//! [`QUIET_TICKS`], and the next one printed says how many were not.
+//! The first unknown call always prints.
+
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use abi::syscall::*;
 
@@ -24,7 +36,7 @@ use crate::error::Error;
 use crate::proc;
 use crate::trap::TrapFrame;
 use crate::vm::{self, AddressSpace, UserAddr};
-use crate::{shm, sysfile, sysproc};
+use crate::{shm, sysfile, sysproc, trap};
 
 /// The arguments of a system call, from the caller's trap frame.
 pub struct Args<'a> {
@@ -118,13 +130,49 @@ pub fn syscall(frame: &TrapFrame) -> isize {
         SYS_SHM_WAIT => shm::sys_wait(&args, me),
         SYS_SHM_WAKE => shm::sys_wake(&args, me),
         _ => {
-            let (pid, name) = proc::current().pid_and_name();
-            println!("{pid} {name}: unknown sys call {number}");
+            report_unknown(number);
             Err(Error::InvalidArgument)
         }
     };
     match result {
         Ok(value) => value as isize,
         Err(_) => -1,
+    }
+}
+
+/// Ticks (10 seconds) between two `unknown sys call` lines.
+const QUIET_TICKS: u64 = 1000;
+
+/// The tick from which the next `unknown sys call` line may print, and how
+/// many unknown calls have gone unreported since the last line.
+static NEXT_REPORT: AtomicU64 = AtomicU64::new(0);
+static UNREPORTED: AtomicU64 = AtomicU64::new(0);
+
+/// Prints the `unknown sys call` line for `number`, unless one was printed
+/// less than [`QUIET_TICKS`] ago; then only counts it.
+fn report_unknown(number: usize) {
+    let now = trap::ticks();
+    let next = NEXT_REPORT.load(Ordering::Relaxed);
+    // Of two CPUs that both find the time has come, the exchange lets one
+    // print; the other counts its call.
+    let turn = now >= next
+        && NEXT_REPORT
+            .compare_exchange(
+                next,
+                now + QUIET_TICKS,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            )
+            .is_ok();
+    if !turn {
+        UNREPORTED.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
+    let (pid, name) = proc::current().pid_and_name();
+    match UNREPORTED.swap(0, Ordering::Relaxed) {
+        0 => println!("{pid} {name}: unknown sys call {number}"),
+        more => {
+            println!("{pid} {name}: unknown sys call {number} ({more} more since the last line)")
+        }
     }
 }
