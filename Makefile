@@ -204,10 +204,9 @@ bench: $(BUILD)/.bench-setup-done $(BENCH_ISOS) $(FS_IMG)
 SOAK_TIME ?= 600
 SOAK_CPUS ?= 4
 
-soak: $(BUILD)/test-soak.iso $(FS_IMG)
-	@QEMU="$(QEMU)" QEMUOPTS="$(QEMUOPTS)" BUILD="$(BUILD)" MKFS="$(MKFS)" \
-		FS_FILES="$(BUILD)/README $(USER_IMAGES) $(C_PROGRAMS)" \
-		SOAK_TIME="$(SOAK_TIME)" SOAK_CPUS="$(SOAK_CPUS)" tools/soak.sh
+soak: $(KERNEL) tools/mkiso.sh $(FS_IMG)
+	@QEMU="$(QEMU)" QEMUOPTS="$(QEMUOPTS)" BUILD="$(BUILD)" KERNEL="$(KERNEL)" MKFS="$(MKFS)" \
+		FS_IMG="$(FS_IMG)" SOAK_TIME="$(SOAK_TIME)" SOAK_CPUS="$(SOAK_CPUS)" tools/soak.sh
 
 # A teacher's lab kit: a copy of the tree without the shared-memory
 # solution (stubs that compile and fail), with a handout, LAB-SHM.md.

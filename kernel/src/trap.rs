@@ -197,6 +197,18 @@ fn timer_tick() {
 }
 
 /// An exception: in user mode the process dies, in the kernel we panic.
+/// The " addr ..." part of a user trap line: only page faults have one.
+struct FaultAddress(Option<usize>);
+
+impl core::fmt::Display for FaultAddress {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0 {
+            Some(address) => write!(f, " addr {address:#x}"),
+            None => Ok(()),
+        }
+    }
+}
+
 fn exception(frame: &TrapFrame) {
     // After a panic, the panicking CPU stops the others with an NMI.
     if frame.vector == T_NMI && crate::console::panicked() {
@@ -207,17 +219,16 @@ fn exception(frame: &TrapFrame) {
         // SAFETY: reading cr2 has no side effects.
         let cr2 = unsafe { x86::controlregs::cr2() };
         let (pid, name) = p.pid_and_name();
-        print!(
-            "pid {pid} {name}: trap {} err {} on cpu {} rip {:#x}",
+        // One println, so that the line stays whole when other CPUs print
+        // (console.rs keeps whole lines apart, not the pieces of one).
+        let address = FaultAddress((frame.vector == T_PAGE_FAULT).then_some(cr2));
+        println!(
+            "pid {pid} {name}: trap {} err {} on cpu {} rip {:#x}{address}--kill proc",
             frame.vector,
             frame.error_code,
             mycpu().index,
             frame.rip
         );
-        if frame.vector == T_PAGE_FAULT {
-            print!(" addr {cr2:#x}");
-        }
-        println!("--kill proc");
         p.set_killed();
         return;
     }

@@ -27,11 +27,10 @@
 //! It prints one line per round and, at the end, `PASS soak` or
 //! `FAIL soak: why`, and exits with 0 only if every round passed.
 //!
-//! The time comes from the command line, or else from the file
-//! `/soaktime` (one number of seconds: the kernel's command line cannot
-//! pass arguments to a test program, so `make soak` puts the file on the
-//! disk), or else is [`DEFAULT_SECONDS`]. A round that starts before the
-//! time is up runs to its end, so a soak lasts a little longer than asked.
+//! The time comes from the command line (`make soak` boots a kernel
+//! command line `test=user:soak,SECONDS`), or else is [`DEFAULT_SECONDS`].
+//! A round that starts before the time is up runs to its end, so a soak
+//! lasts a little longer than asked.
 
 #![no_std]
 #![no_main]
@@ -44,7 +43,7 @@ use alloc::vec::Vec;
 use core::ffi::CStr;
 
 use abi::fcntl::{O_CREATE, O_RDWR};
-use ulib::testing::{countfree, read_file, reserve_heap};
+use ulib::testing::{countfree, reserve_heap};
 use ulib::{
     Args, chdir, close, eprintln, exec_args, exit, fork, mkdir, open, println, sleep, unlink,
     uptime, wait,
@@ -70,12 +69,7 @@ const RECOUNTS: usize = 5;
 const RECOUNT_TICKS: i32 = 50;
 
 fn main(args: Args) -> i32 {
-    let seconds = match args.get(1) {
-        Some(arg) => parse(arg),
-        None => read_file(c"/soaktime")
-            .ok()
-            .map_or(Some(DEFAULT_SECONDS), |text| parse(&text)),
-    };
+    let seconds = args.get(1).map_or(Some(DEFAULT_SECONDS), parse);
     let Some(seconds) = seconds.filter(|_| args.len() <= 2) else {
         eprintln!("usage: soak [SECONDS]");
         return 2;
