@@ -22,4 +22,4 @@ pub mod check;
 pub mod image;
 
 pub use builder::{BuildError, InputFile, build, read_inputs};
-pub use check::{Problem, Summary, check};
+pub use check::{Problem, Summary, check, check_after_recovery};

@@ -1,0 +1,27 @@
+//! crashrun: starts `crashtest run`, for the crash test's boots.
+//!
+//! The kernel's command line can name the program a test boot runs
+//! (`test=user:crashrun`, tools/cmdline/test-crashrun) but not its arguments,
+//! so this launcher adds them: it becomes `crashtest run`, with the
+//! seed and length `make test` uses. It prints with a plain `write`, not
+//! `println!`, to stay a few blocks small on a small disk.
+
+#![no_std]
+#![no_main]
+
+use core::ptr;
+
+use ulib::{Args, STDERR, exec, write};
+
+ulib::entry!(main);
+
+fn main(_args: Args) -> i32 {
+    let argv = [
+        c"crashtest".as_ptr().cast(),
+        c"run".as_ptr().cast(),
+        ptr::null(),
+    ];
+    exec(c"/crashtest", &argv);
+    write(STDERR, b"crashrun: cannot exec /crashtest\n");
+    1
+}
