@@ -12,7 +12,8 @@
 //! - [`image`]: a disk held in memory, with accessors for blocks, inodes, the
 //!   bitmap and file contents;
 //! - [`builder`]: validating the inputs and laying out a new image;
-//! - [`check`]: checking an image, pass by pass, and reporting every problem.
+//! - [`check`]: checking an image, pass by pass, as it is or as the kernel
+//!   will see it once it has recovered its log, and reporting every problem.
 //!
 //! The command line (`main.rs`) only parses arguments, reads and writes
 //! files, and prints; all decisions are made here, where they are tested.
