@@ -9,6 +9,7 @@
 #   make test       run every test; the last line says "N passed, M failed"
 #   make test SUITES="shmtest usertests"   run only those suites (the list
 #                   is at the top of tools/test.sh)
+#   make test SUITES=crash CRASH_SEED=N   replay the power cuts of seed N
 #   make bench      benchmarks at 1, 2 and 4 CPUs -> docs/performance.csv and .png
 #   make soak       syscallfuzz, usertests and shmtest in rounds for SOAK_TIME
 #                   seconds (default 600) at SOAK_CPUS CPUs (default 4), with
@@ -24,6 +25,10 @@ TEST_TIMEOUT ?= 120
 # (empty: 2 on a machine with at least 2 cores, else 1).
 SUITES ?=
 TEST_JOBS ?=
+# The crash suite's power cuts: how many, and the seed that places them
+# (empty: a new seed each run, which the suite prints).
+CRASH_CUTS ?= 30
+CRASH_SEED ?=
 
 BUILD := build
 
@@ -182,7 +187,8 @@ test: $(TEST_ISOS) $(FS_IMG)
 		BUILD="$(BUILD)" KERNEL="$(KERNEL)" CARGO_BARE="$(CARGO_BARE)" CARGO_USER="$(CARGO_USER)" \
 		FS_IMG="$(FS_IMG)" MKFS="$(MKFS)" \
 		USER_RUSTFLAGS="$(USER_RUSTFLAGS)" USER_TARGET_DIR="$(USER_TARGET_DIR)" \
-		SUITES="$(SUITES)" JOBS="$(TEST_JOBS)" tools/test.sh
+		SUITES="$(SUITES)" JOBS="$(TEST_JOBS)" CRASH_CUTS="$(CRASH_CUTS)" CRASH_SEED="$(CRASH_SEED)" \
+		tools/test.sh
 
 # Benchmarks, not part of `make test` (they take their own time): boots
 # the benchmark images at 1, 2 and 4 CPUs, REPS times each (default 3),

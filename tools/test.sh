@@ -2,7 +2,8 @@
 # The test harness behind `make test`. The Makefile has built the ISOs and
 # passes QEMU, QEMUOPTS, CPUS, TIMEOUT, BUILD, KERNEL, CARGO_BARE (the
 # kernel's cargo flags), CARGO_USER (the user programs'), FS_IMG, MKFS,
-# USER_RUSTFLAGS, USER_TARGET_DIR, and SUITES and JOBS (below).
+# USER_RUSTFLAGS, USER_TARGET_DIR, SUITES and JOBS (below), and CRASH_SEED
+# and CRASH_CUTS (the crash suite's).
 #
 # Every check prints "PASS name" or "FAIL name: why". In-OS checks are the
 # PASS/FAIL lines the kernel and the test programs print on the serial
@@ -23,6 +24,13 @@
 #                  and 4 CPUs, and on -cpu max at 2 and 4
 #   usertests      the file system and the userland (xv6's usertests), at 1
 #                  and 2 CPUs; the disk must be consistent afterwards
+#   crash          power cuts (tools/crashtest.sh): a file-system workload
+#                  killed with SIGKILL at CRASH_CUTS (default 30) moments
+#                  chosen from CRASH_SEED (default: a new one each run,
+#                  printed), each followed by mkfs --check and a boot that
+#                  checks every finished system call is on disk and no
+#                  unfinished one is half there; and the workload run
+#                  whole
 #   shmtest        shared memory, one check per rule of docs/shm.md, at 1, 2
 #                  and 4 CPUs
 #   synctest       waiting on shared memory (shm_wait, shm_wake) and the
@@ -81,9 +89,9 @@ INODESTART_OFFSET=24
 DINODE_SIZE=64
 ADDRS_OFFSET=12
 
-ALL_SUITES="host ktest proctest isolationtest usertests shmtest synctest ctest syscallfuzz bench lab session damage failures"
+ALL_SUITES="host ktest proctest isolationtest usertests crash shmtest synctest ctest syscallfuzz bench lab session damage failures"
 # The order in which the suites' boots are queued: longest first.
-QUEUE_ORDER="lab syscallfuzz usertests isolationtest ktest proctest shmtest synctest ctest bench session damage failures"
+QUEUE_ORDER="lab syscallfuzz usertests isolationtest ktest proctest shmtest synctest ctest crash bench session damage failures"
 
 SUITES=${SUITES:-$ALL_SUITES}
 for name in $SUITES; do
@@ -316,6 +324,59 @@ report_usertests() {
         check "fs-consistent-after-usertests-$cpus" "mkfs --check ${log%.log}.img found problems" \
             "$MKFS" --check "${log%.log}.img"
     done
+}
+
+# Power cuts. Each cut is one job of the queue, tools/crashtest.sh, which
+# boots the workload (crashtest run), kills QEMU at a moment chosen from
+# CRASH_SEED and the cut's number, checks the image with
+# `mkfs --check --recover`, boots `crashtest check` on it, judges what it
+# found, and checks the image again; its verdict, with where the cut fell,
+# is in $logs/crash-cut-NN.log. The same seed cuts at the same steps
+# after the same delays again (the instant within them depends on the
+# host's timing).
+CRASH_CUTS=${CRASH_CUTS:-30}
+CRASH_SEED=${CRASH_SEED:-$(($(date +%s) % 1000000))}
+crash_names() {
+    echo crash-whole
+    seq -f 'crash-cut-%02g' 1 "$CRASH_CUTS"
+}
+queue_crash() {
+    local name index=0
+    local run=(env BUILD="$BUILD" FS_IMG="$FS_IMG" MKFS="$MKFS" QEMU="$QEMU" QEMUOPTS="$QEMUOPTS"
+        CPUS="$CPUS" TIMEOUT="$TIMEOUT" tools/crashtest.sh)
+    for name in $(crash_names); do
+        if [ "$name" = crash-whole ]; then
+            queue "$name" "${run[@]}" whole "$logs/$name"
+        else
+            index=$((index + 1))
+            queue "$name" "${run[@]}" cut "$logs/$name" "$CRASH_SEED" "$index" "$CRASH_CUTS"
+        fi
+    done
+}
+report_crash() {
+    echo "== crash: $CRASH_CUTS power cuts from CRASH_SEED=$CRASH_SEED"
+    local name result failed_before=$failed
+    for name in $(crash_names); do
+        await "$name"
+        # The verdict's middle lines say where the cut fell and what the
+        # disk held; the last is PASS or FAIL and why.
+        echo "  $name: $(sed '1d;$d' "$log" | grep -v '^end ' | paste -sd '|' | sed 's/|/; /g')"
+        result=$(tail -n 1 "$log")
+        case $result in
+            PASS) pass "$name" ;;
+            "FAIL "*) fail "$name" "${result#FAIL }" ;;
+            *) fail "$name" "tools/crashtest.sh left no verdict (it exited with $status; see $log)" ;;
+        esac
+    done
+    # How long the suite took: from the first job's start to the last
+    # one's end, and the jobs' time added up.
+    for name in $(crash_names); do cat "$logs/$name.log"; done | awk '
+        $1 == "start" { if (first == "" || $2 < first) first = $2; begun = $2 }
+        $1 == "end" { if ($2 > last) last = $2; total += $2 - begun }
+        END { printf "  crash: %.0f s from the first boot to the last, %.0f s of jobs in all\n", last - first, total }'
+    if [ "$failed" -gt "$failed_before" ]; then
+        echo "  (replay these cuts: make test SUITES=crash CRASH_SEED=$CRASH_SEED CRASH_CUTS=$CRASH_CUTS)"
+    fi
 }
 
 # Shared memory: init runs shmtest, one check per rule of docs/shm.md,

@@ -23,7 +23,7 @@ use core::cell::UnsafeCell;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use abi::fs::{BSIZE, MAXOPBLOCKS};
+use abi::fs::WRITE_PIECE;
 use abi::stat::{InodeKind, Stat};
 
 use crate::console;
@@ -135,10 +135,9 @@ impl File {
                     return Err(Error::IsDirectory);
                 }
                 // Write a few blocks at a time, each piece in its own log
-                // operation, so that no operation exceeds MAXOPBLOCKS: the
-                // inode, an indirect block, and two blocks of slop for
-                // writes that straddle block boundaries.
-                let max_piece = ((MAXOPBLOCKS - 1 - 1 - 2) / 2) * BSIZE;
+                // operation, so that no operation exceeds MAXOPBLOCKS (see
+                // WRITE_PIECE).
+                let max_piece = WRITE_PIECE;
                 let mut done = 0;
                 while done < n {
                     let piece = (n - done).min(max_piece);

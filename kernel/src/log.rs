@@ -35,7 +35,7 @@
 //!   file-system system call is one operation (link, unlink, mkdir, mknod,
 //!   chdir, open, and close when it drops the last reference to a removed
 //!   file), except `write`: file.rs splits a write into pieces of at most
-//!   three blocks (3072 bytes), one operation each, so a crash during a
+//!   `abi::fs::WRITE_PIECE` bytes (3072), one operation each, so a crash during a
 //!   big write can leave its first pieces written and not the rest, as a
 //!   short write would.
 //! - **Durable when committed.** An operation is on disk once the commit

@@ -11,9 +11,18 @@
 //!    disk that fits in the image. If the layout does not add up, nothing
 //!    else can be located and the check stops there. A bad magic number
 //!    alone does not stop it.
-//! 2. **Log.** The log must be empty: a committed transaction that was not
-//!    yet installed means the rest of the disk is not the file system the
-//!    kernel will see after recovery.
+//! 2. **Log.** [`check`] wants the log empty: a committed transaction that
+//!    was not yet installed means the rest of the disk is not the file
+//!    system the kernel will see after recovery. [`check_after_recovery`]
+//!    instead does what the kernel's recovery does (kernel/src/log.rs), in
+//!    memory: it copies each block of a committed transaction to its home,
+//!    and checks the result. A machine that stops in the middle of a commit
+//!    leaves exactly that, so this is the check for a disk after a power
+//!    cut. It first checks the header's claims, which recovery would act
+//!    on blindly: no more blocks than the log area holds after its header
+//!    (nor than a header can name), and every home block past the log,
+//!    among the inodes, the bitmap or the data, the only blocks an
+//!    operation writes. If the header is wrong, nothing is installed.
 //! 3. **Inodes.** Every inode's type is free, `T_DIR`, `T_FILE` or
 //!    `T_DEVICE`. Every block address (direct, indirect, and in the indirect
 //!    block) is in the data area and used by one inode only. A file or
@@ -43,7 +52,7 @@ use std::collections::{HashSet, VecDeque};
 use std::fmt;
 
 use abi::fs::{
-    BSIZE, DirEntry, DiskInode, FSMAGIC, LogHeader, MAXFILE, NDIRECT, NINDIRECT, ROOTINO,
+    BSIZE, DirEntry, DiskInode, FSMAGIC, LOGSIZE, LogHeader, MAXFILE, NDIRECT, NINDIRECT, ROOTINO,
     SuperBlock,
 };
 use abi::stat::{T_DEVICE, T_DIR, T_FILE};
@@ -57,6 +66,18 @@ pub struct Summary {
     pub inodes: u32,
     /// Blocks in use, metadata included.
     pub blocks_used: u32,
+    /// Blocks of a committed transaction that [`check_after_recovery`]
+    /// installed before checking; always 0 for [`check`].
+    pub installed_from_log: u32,
+}
+
+/// What pass 2 does with a committed transaction in the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LogRule {
+    /// Report it: the image is not yet the file system the kernel sees.
+    MustBeEmpty,
+    /// Install it first, as the kernel's recovery will.
+    Recover,
 }
 
 /// One inconsistency. Inode and block numbers are as on disk.
@@ -66,6 +87,8 @@ pub enum Problem {
     BadMagic { found: u32 },
     BadLayout { reason: String },
     LogNotEmpty { n: u32 },
+    LogTooLong { n: u32, capacity: u32 },
+    LogHomeOutOfRange { index: u32, block: u32 },
     BadKind { inum: u32, kind: u16 },
     BlockOutOfRange { inum: u32, block: u32 },
     BlockUsedTwice { block: u32, first: u32, second: u32 },
@@ -105,6 +128,15 @@ impl fmt::Display for Problem {
                 f,
                 "log: holds a committed transaction of {n} blocks not yet installed \
                  (boot xv6 to recover it, then check again)"
+            ),
+            Problem::LogTooLong { n, capacity } => write!(
+                f,
+                "log: the header claims {n} blocks, but the log holds at most {capacity}"
+            ),
+            Problem::LogHomeOutOfRange { index, block } => write!(
+                f,
+                "log: logged block {index} belongs at block {block}, which is not \
+                 an inode, bitmap or data block"
             ),
             Problem::BadKind { inum, kind } => write!(f, "inode {inum}: invalid type {kind}"),
             Problem::BlockOutOfRange { inum, block } => {
@@ -196,8 +228,20 @@ impl fmt::Display for Problem {
     }
 }
 
-/// Checks an image, returning what it holds, or every problem found.
+/// Checks an image, returning what it holds, or every problem found. The
+/// log must be empty.
 pub fn check(bytes: &[u8]) -> Result<Summary, Vec<Problem>> {
+    check_with(bytes, LogRule::MustBeEmpty)
+}
+
+/// Checks an image as the kernel will see it once it has mounted it: with
+/// a committed transaction in the log installed first (in memory; `bytes`
+/// are not changed).
+pub fn check_after_recovery(bytes: &[u8]) -> Result<Summary, Vec<Problem>> {
+    check_with(bytes, LogRule::Recover)
+}
+
+fn check_with(bytes: &[u8], log_rule: LogRule) -> Result<Summary, Vec<Problem>> {
     let mut problems = Vec::new();
     let Some(sb) = check_superblock(bytes, &mut problems) else {
         return Err(problems);
@@ -209,7 +253,7 @@ pub fn check(bytes: &[u8]) -> Result<Summary, Vec<Problem>> {
         inodes: Vec::new(),
         owners: vec![None; sb.size as usize],
     };
-    checker.check_log();
+    let installed_from_log = checker.check_log(log_rule);
     checker.check_inodes();
     let blocks_used = checker.check_bitmap();
     checker.check_tree();
@@ -218,6 +262,7 @@ pub fn check(bytes: &[u8]) -> Result<Summary, Vec<Problem>> {
         Ok(Summary {
             inodes: checker.inodes.iter().flatten().count() as u32,
             blocks_used,
+            installed_from_log,
         })
     } else {
         Err(checker.problems)
@@ -268,12 +313,47 @@ struct Checker {
 }
 
 impl Checker {
-    /// Pass 2.
-    fn check_log(&mut self) {
+    /// Pass 2. Returns how many blocks it installed from the log.
+    fn check_log(&mut self, rule: LogRule) -> u32 {
         let header = LogHeader::decode(self.image.block(self.sb.logstart));
-        if header.n != 0 {
-            self.problems.push(Problem::LogNotEmpty { n: header.n });
+        if header.n == 0 {
+            return 0;
         }
+        if rule == LogRule::MustBeEmpty {
+            self.problems.push(Problem::LogNotEmpty { n: header.n });
+            return 0;
+        }
+        // As the kernel's log::init: the blocks after the header, as many
+        // as a header can name.
+        let capacity = (self.sb.nlog - 1).min(LOGSIZE as u32);
+        if header.n > capacity {
+            self.problems.push(Problem::LogTooLong {
+                n: header.n,
+                capacity,
+            });
+            return 0;
+        }
+        let homes = &header.blocks[..header.n as usize];
+        let before = self.problems.len();
+        for (index, &block) in homes.iter().enumerate() {
+            if block < self.sb.inodestart || block >= self.sb.size {
+                self.problems.push(Problem::LogHomeOutOfRange {
+                    index: index as u32,
+                    block,
+                });
+            }
+        }
+        if self.problems.len() > before {
+            return 0;
+        }
+        for (index, &home) in homes.iter().enumerate() {
+            let logged = self
+                .image
+                .block(self.sb.logstart + 1 + index as u32)
+                .to_vec();
+            self.image.block_mut(home).copy_from_slice(&logged);
+        }
+        header.n
     }
 
     /// Pass 3: types, block addresses and sizes of every inode.
@@ -559,6 +639,131 @@ mod tests {
         image.write_inode(ROOTINO, &root);
     }
 
+    /// Writes `blocks`, each a home block number and its new contents, to
+    /// the log as a committed transaction: blocks, then the header.
+    fn commit_to_log(image: &mut Image, blocks: &[(u32, Vec<u8>)]) {
+        let logstart = image.superblock().logstart;
+        let mut header = LogHeader {
+            n: blocks.len() as u32,
+            ..LogHeader::default()
+        };
+        for (i, (home, data)) in blocks.iter().enumerate() {
+            image
+                .block_mut(logstart + 1 + i as u32)
+                .copy_from_slice(data);
+            header.blocks[i] = *home;
+        }
+        header.encode(image.block_mut(logstart));
+    }
+
+    /// The blocks in which `after` differs from `before`, with `after`'s
+    /// contents: the transaction that turns one into the other.
+    fn changed_blocks(before: &Image, after: &Image) -> Vec<(u32, Vec<u8>)> {
+        (0..FSSIZE)
+            .filter(|&b| before.block(b) != after.block(b))
+            .map(|b| (b, after.block(b).to_vec()))
+            .collect()
+    }
+
+    #[test]
+    fn recovery_installs_a_committed_transaction_before_checking() {
+        // The transaction of a mkdir: the bitmap, two inode blocks, the
+        // root's entries and the new directory's.
+        let mut after = sample();
+        add_subdirectory(&mut after);
+        let transaction = changed_blocks(&sample(), &after);
+        let n = transaction.len() as u32;
+        assert_eq!(n, 5);
+
+        // Committed, none of it installed: the old file system, sound, but
+        // not what the kernel will mount.
+        let mut image = sample();
+        commit_to_log(&mut image, &transaction);
+        let bytes = image.into_bytes();
+        assert_eq!(check(&bytes), Err(vec![Problem::LogNotEmpty { n }]));
+        assert_eq!(
+            check_after_recovery(&bytes),
+            Ok(Summary {
+                inodes: 5,
+                blocks_used: 46 + 1 + 1 + 4 + 16 + 1,
+                installed_from_log: n,
+            })
+        );
+
+        // Half installed, as a power cut during the install leaves it: the
+        // root names the new directory, whose inode is still free.
+        let mut image = sample();
+        commit_to_log(&mut image, &transaction);
+        let root_entries = image.inode(ROOTINO).addrs[0];
+        let (_, data) = transaction
+            .iter()
+            .find(|(home, _)| *home == root_entries)
+            .unwrap();
+        image.block_mut(root_entries).copy_from_slice(data);
+        let bytes = image.into_bytes();
+        let found = check(&bytes).unwrap_err();
+        assert!(
+            found.contains(&Problem::DanglingEntry {
+                dir: ROOTINO,
+                name: "sub".into(),
+                inum: 20
+            }),
+            "{found:?}"
+        );
+        assert_eq!(check_after_recovery(&bytes).map(|s| s.inodes), Ok(5));
+    }
+
+    #[test]
+    fn recovery_installs_nothing_from_a_header_that_lies() {
+        let logstart = sample().superblock().logstart;
+        let capacity = (sample().superblock().nlog - 1).min(LOGSIZE as u32);
+        let header_problems = |header: LogHeader| {
+            let mut image = sample();
+            header.encode(image.block_mut(logstart));
+            check_after_recovery(&image.into_bytes()).unwrap_err()
+        };
+
+        let too_long = LogHeader {
+            n: capacity + 1,
+            ..LogHeader::default()
+        };
+        assert_eq!(
+            header_problems(too_long),
+            [Problem::LogTooLong {
+                n: capacity + 1,
+                capacity
+            }]
+        );
+
+        // Installing these would zero the superblock and write past the
+        // disk; each is reported instead, and the image checked as it is.
+        let mut wild = LogHeader {
+            n: 3,
+            ..LogHeader::default()
+        };
+        wild.blocks[..3].copy_from_slice(&[1, sample().superblock().inodestart, FSSIZE]);
+        assert_eq!(
+            header_problems(wild),
+            [
+                Problem::LogHomeOutOfRange { index: 0, block: 1 },
+                Problem::LogHomeOutOfRange {
+                    index: 2,
+                    block: FSSIZE
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn recovery_of_an_empty_log_checks_the_image_as_it_is() {
+        let bytes = sample().into_bytes();
+        assert_eq!(check_after_recovery(&bytes), check(&bytes));
+        let mut image = sample();
+        image.set_bitmap_bit(image.inode(3).addrs[1], false);
+        let bytes = image.into_bytes();
+        assert_eq!(check_after_recovery(&bytes), check(&bytes));
+    }
+
     #[test]
     fn a_built_image_passes() {
         let summary = check(&sample().into_bytes()).unwrap();
@@ -567,7 +772,8 @@ mod tests {
             summary,
             Summary {
                 inodes: 4,
-                blocks_used: 46 + 1 + 1 + 4 + 16
+                blocks_used: 46 + 1 + 1 + 4 + 16,
+                installed_from_log: 0,
             }
         );
         assert_eq!(check(&build(&[], FSSIZE).unwrap()).map(|s| s.inodes), Ok(1));

@@ -12,7 +12,8 @@
 //! - [`image`]: a disk held in memory, with accessors for blocks, inodes, the
 //!   bitmap and file contents;
 //! - [`builder`]: validating the inputs and laying out a new image;
-//! - [`check`]: checking an image, pass by pass, and reporting every problem;
+//! - [`check`]: checking an image, pass by pass, as it is or as the kernel
+//!   will see it once it has recovered its log, and reporting every problem;
 //! - [`damage`]: damaging an image on purpose, for the kernel's tests.
 //!
 //! The command line (`main.rs`) only parses arguments, reads and writes
@@ -24,4 +25,4 @@ pub mod damage;
 pub mod image;
 
 pub use builder::{BuildError, InputFile, build, read_inputs};
-pub use check::{Problem, Summary, check};
+pub use check::{Problem, Summary, check, check_after_recovery};

@@ -3,8 +3,17 @@
 //! ```text
 //! mkfs IMAGE FILE...    build a fresh FSSIZE-block image holding FILE...
 //! mkfs --check IMAGE    check an image; exit 1 if anything is wrong
+//! mkfs --check --recover IMAGE
+//!                       check it as the kernel will see it after mounting
+//!                       it: with a committed transaction in the log
+//!                       installed first (in memory; IMAGE is not changed)
 //! mkfs --damage IMAGE   for tests: add damaged files to IMAGE (damage.rs)
 //! ```
+//!
+//! Plain `--check` wants an empty log, as every clean shutdown leaves it.
+//! `--recover` is for a disk whose machine stopped at any moment, a power
+//! cut in the crash test say, which may have stopped in the middle of a
+//! commit.
 //!
 //! A new image is built entirely in memory and written to a temporary file
 //! that is then renamed over IMAGE, so a refusal or a failed write never
@@ -18,21 +27,27 @@ use std::process::ExitCode;
 use abi::fs::FSSIZE;
 
 const USAGE: &str =
-    "usage: mkfs IMAGE FILE...\n       mkfs --check IMAGE\n       mkfs --damage IMAGE";
+    "usage: mkfs IMAGE FILE...\n       mkfs --check [--recover] IMAGE\n       mkfs --damage IMAGE";
 
 fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
     match args.as_slice() {
-        [flag, image] if flag == "--check" => check(Path::new(image)),
-        [flag, image] if flag == "--damage" => damage(Path::new(image)),
-        [image, files @ ..] if !image.as_encoded_bytes().starts_with(b"-") => {
-            make(Path::new(image), files)
+        [flag, image] if flag == "--check" && !is_flag(image) => check(Path::new(image), false),
+        [flag, recover, image] if flag == "--check" && recover == "--recover" => {
+            check(Path::new(image), true)
         }
+        [flag, image] if flag == "--damage" && !is_flag(image) => damage(Path::new(image)),
+        [image, files @ ..] if !is_flag(image) => make(Path::new(image), files),
         _ => {
             eprintln!("{USAGE}");
             ExitCode::from(2)
         }
     }
+}
+
+/// Does `arg` look like a flag rather than a file name?
+fn is_flag(arg: &OsString) -> bool {
+    arg.as_encoded_bytes().starts_with(b"-")
 }
 
 fn make(image: &Path, files: &[OsString]) -> ExitCode {
@@ -64,7 +79,8 @@ fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     result
 }
 
-fn check(image: &Path) -> ExitCode {
+/// Checks `image`; after recovering its log in memory first if `recover`.
+fn check(image: &Path, recover: bool) -> ExitCode {
     let bytes = match fs::read(image) {
         Ok(bytes) => bytes,
         Err(error) => {
@@ -72,8 +88,20 @@ fn check(image: &Path) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match mkfs::check(&bytes) {
+    let checked = if recover {
+        mkfs::check_after_recovery(&bytes)
+    } else {
+        mkfs::check(&bytes)
+    };
+    match checked {
         Ok(summary) => {
+            if summary.installed_from_log > 0 {
+                println!(
+                    "{}: log: {} committed blocks installed in memory for the check",
+                    image.display(),
+                    summary.installed_from_log
+                );
+            }
             println!(
                 "{}: ok ({} inodes, {} blocks used)",
                 image.display(),

@@ -48,6 +48,12 @@ pub const FSSIZE: u32 = 2000;
 pub const MAXOPBLOCKS: usize = 10;
 /// Number of log blocks, header included: room for three maximal operations.
 pub const LOGSIZE: usize = MAXOPBLOCKS * 3;
+/// The most bytes of a `write` one log operation carries; a bigger write
+/// is split into pieces of this size, each atomic on its own. Half of what
+/// is left of MAXOPBLOCKS after the inode, an indirect block and two
+/// blocks for a piece that straddles block boundaries (a bitmap block per
+/// new data block is the other half): 3072 bytes.
+pub const WRITE_PIECE: usize = ((MAXOPBLOCKS - 1 - 1 - 2) / 2) * BSIZE;
 /// Number of inodes in the default image.
 pub const NINODES: u32 = 200;
 /// Inode number of the root directory.
