@@ -125,10 +125,11 @@ $(MKFS): $(BUILD)/.setup-done FORCE
 # $(C_PROGRAMS). Their rules live in user/c/c.mk.
 include user/c/c.mk
 
-# What goes into the file system: each program without its debug info.
+# What goes into the file system: each program without its debug info and
+# symbols (gdb reads both from the unstripped copy in target/).
 $(BUILD)/user/%: $(USER_DIR)/%
 	@mkdir -p $(@D)
-	strip --strip-debug -o $@ $<
+	strip --strip-all -o $@ $<
 
 # The file system: every user program, and the README to read in the shell.
 $(FS_IMG): $(MKFS) $(USER_IMAGES) $(C_PROGRAMS) README.md
