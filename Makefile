@@ -80,7 +80,10 @@ USER_IMAGES := $(patsubst $(USER_DIR)/%,$(BUILD)/user/%,$(USER_PROGRAMS))
 # Every QEMU flag lives here. TCG (software emulation) is QEMU's default and
 # the only accelerator that works on our CI machines.
 QEMU := qemu-system-x86_64
-QEMUOPTS = -smp $(CPUS) -m $(MEM) -no-reboot \
+# The machine boots from the CD at once (-boot d: the BIOS tries no floppy
+# or hard disk first) and has no network card, which the kernel has no
+# driver for (-nic none: the BIOS spends no time on the card's boot ROM).
+QEMUOPTS = -smp $(CPUS) -m $(MEM) -no-reboot -boot d -nic none \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 # The file system is the IDE primary slave (disk 1); the ISO is a CD on the
 # secondary channel.

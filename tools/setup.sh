@@ -4,7 +4,7 @@
 # 1. The pinned Rust nightly named in rust-toolchain.toml. Cargo on these
 #    machines does not install it by itself (RUSTUP_AUTO_INSTALL=0), so we ask
 #    rustup to; it returns at once when the toolchain is already there.
-# 2. QEMU, GRUB's tools, xorriso, mtools, and gcc (with binutils) for the
+# 2. QEMU, GRUB's tools, xorriso, and gcc (with binutils) for the
 #    C user programs. As root on Debian/Ubuntu we
 #    install them with apt-get; otherwise we stop with the one command to run.
 #
@@ -44,13 +44,12 @@ need() {
     command -v "$1" >/dev/null 2>&1 || missing="$missing $2"
 }
 need qemu-system-x86_64 qemu-system-x86
-need grub-mkrescue grub-common
+need grub-mkimage grub-common
 need grub-file grub-common
 need xorriso xorriso
-need mformat mtools
 need strip binutils
 need gcc gcc
-# grub-mkrescue builds a BIOS-bootable ISO only with the i386-pc modules.
+# grub-mkimage builds a BIOS boot image only with the i386-pc modules.
 [ -d /usr/lib/grub/i386-pc ] || missing="$missing grub-pc-bin"
 
 [ -z "$missing" ] && exit 0
