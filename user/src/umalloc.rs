@@ -23,12 +23,19 @@
 //! ```
 //!
 //! - **Allocating** walks the list from `freep` for the first block big
-//!   enough ("first fit") and carves the allocation from the block's *end*,
-//!   so a block that is split keeps its place and header in the list. When an
-//!   allocation needs more than 16-byte alignment, it is placed at the
-//!   highest suitably aligned address that fits; the bytes between its end
-//!   and the end of the free block become part of it (at most `align - 16`
-//!   of them), so every byte stays in exactly one block. If a whole lap finds
+//!   enough ("first fit") and carves the allocation from the block's
+//!   *start*; what is left of the block moves up, with its header, to just
+//!   after the allocation. (K&R carve from the end, which keeps the header
+//!   where it is; but then the leftover of each growth sits below that
+//!   growth's allocations, far from the next growth, and never merges with
+//!   it: allocating many blocks of a size that does not divide the growth
+//!   leaves one sliver per growth on the list, and every later search walks
+//!   them all. Carved from the start, the leftover ends at the break and
+//!   merges with the next growth.) An allocation that needs more than
+//!   16-byte alignment is carved from the end instead, at the highest
+//!   suitably aligned address that fits; the bytes between its end and the
+//!   end of the free block become part of it (at most `align - 16` of
+//!   them), so every byte stays in exactly one block. If a whole lap finds
 //!   nothing, `morecore` grows the heap with `sbrk` and the walk goes on.
 //! - **Freeing** puts the block back at its place in address order and
 //!   merges it with the free block just before and just after it when they
@@ -179,9 +186,10 @@ impl Umalloc {
 }
 
 /// Tries to carve an allocation of `units` units (header included), whose
-/// memory is aligned to `align`, from the end of free block `p`, which
-/// follows `prev` on the list. Returns the allocation's memory, or `None` if
-/// it does not fit in `p`.
+/// memory is aligned to `align`, from free block `p`, which follows `prev`
+/// on the list: from its start, or from its end for an alignment above
+/// [`UNIT`] (module doc). Returns the allocation's memory, or `None` if it
+/// does not fit in `p`.
 ///
 /// # Safety
 /// `p` must be a free block on the list and `prev` the block before it;
@@ -191,6 +199,30 @@ unsafe fn carve(prev: *mut Header, p: *mut Header, units: usize, align: usize) -
     let size = unsafe { (*p).units };
     if size < units {
         return None;
+    }
+    if align == UNIT {
+        // Every header is UNIT-aligned, so the memory after it is too.
+        // SAFETY: p and prev are valid headers on the list; the rest's
+        // header, `units` units into p's block, lies inside it when
+        // anything is left, and the block is ours to divide.
+        unsafe {
+            let next = (*p).next;
+            if size == units {
+                (*prev).next = next;
+            } else {
+                let rest = p.add(units);
+                rest.write(Header {
+                    next,
+                    units: size - units,
+                });
+                (*prev).next = rest;
+            }
+            p.write(Header {
+                next: ptr::null_mut(),
+                units,
+            });
+            return Some(p.add(1).cast());
+        }
     }
     let start = p.addr();
     let end = start + size * UNIT;

@@ -11,8 +11,14 @@
 // `base`, a header of size 0, sits in the list so that it is never empty.
 //
 //   malloc(n): walk the list for the first block of at least the units
-//   needed. An exact fit is unlinked; a bigger block gives up its tail
-//   and keeps its place in the list. If no block is big enough, grow the
+//   needed. An exact fit is unlinked; a bigger block gives up its head,
+//   and what is left moves up, with its header, to just after it. (K&R
+//   give up the tail, which keeps the header in place; but then what is
+//   left of each growth of the heap stays below that growth's blocks and
+//   never merges with the next growth, and allocating many blocks of an
+//   awkward size leaves one such sliver per growth for every search to
+//   walk past. Given from the head, the rest ends at the break and merges
+//   with the next growth.) If no block is big enough, grow the
 //   heap with sbrk (at least MIN_GROW units, so that small requests do not
 //   each cost a system call), put the new memory on the list, and search
 //   again.
@@ -106,8 +112,10 @@ void *malloc(uint n) {
       if (block->units == units) {
         before->next = block->next;
       } else {
-        block->units -= units;
-        block += block->units;
+        struct header *rest = block + units;
+        rest->units = block->units - units;
+        rest->next = block->next;
+        before->next = rest;
         block->units = units;
       }
       free_list = before;
