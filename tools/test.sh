@@ -745,6 +745,7 @@ DAMAGE_LINES=(
     "faraway|^fs: directory inode 1: entry 'faraway' names inode [0-9]*, but the disk has"
     "nodot|^fs: directory inode [0-9]*: its first entry is not '.'"
     "badbitmap|^fs: inode [0-9]* uses block [0-9]*, but the bitmap marks it free"
+    "badbitmap-at-mount|^fs: inode [0-9]* uses block [0-9]*, but the bitmap marks it free; it will not be handed out"
     "log|^log: the header on disk is damaged"
 )
 report_damage() {

@@ -56,12 +56,11 @@
 //!   (`check_in_use`), or it would be freed twice; a file's blocks are all
 //!   checked before any is freed, so a damaged file is refused whole.
 //!
-//! A disk error (ide.rs) fails the call the same way. What is not caught
-//! here: a used block that the bitmap marks free is handed out again by
-//! `balloc`, and two files then share it (`mkfs --check` finds that);
-//! finding it first would take a scan of every inode at mount. The
-//! superblock is checked once, at mount, and a bad one is refused there
-//! (`init`).
+//! A disk error (ide.rs) fails the call the same way. Two things are found
+//! once, at mount: a superblock that cannot be right, which is refused
+//! there (`init`), and used blocks that the bitmap marks free, which
+//! `balloc` would give to a second file: `scan_inodes` reports them and
+//! keeps `balloc` off them.
 
 use abi::fs::{
     BPB, BSIZE, DIRSIZ, DirEntry, DiskInode, MAXFILE, NDIRECT, NINDIRECT, ROOTINO, SuperBlock,
@@ -112,25 +111,65 @@ pub fn init(device: u32) {
     );
     let sb = SUPERBLOCK.call_once(|| sb);
     log::init(device, sb);
-    free_orphans(device);
+    scan_inodes(device);
 }
 
-/// Frees the inodes a crash left with no links. A file removed while it
-/// was open keeps its inode (and blocks) until the last close; if the
-/// machine stops first, the disk holds an inode that no directory names
-/// and nothing can ever free. After recovery nothing is open, so any
-/// allocated inode with no links is such an orphan: dropping a reference
-/// to it frees it, as its last close would have.
-fn free_orphans(device: u32) {
+/// The blocks `balloc` must not hand out although the bitmap says they are
+/// free: blocks that an inode uses (found by `scan_inodes` at mount).
+static RESERVED: SpinLock<BlockSet> = SpinLock::new("reserved", BlockSet([0; SCANNED_BLOCKS / 64]));
+
+/// The most blocks `scan_inodes` keeps track of (a 64 Ki-bit set, 8 KiB);
+/// a larger disk has its first `SCANNED_BLOCKS` blocks checked.
+const SCANNED_BLOCKS: usize = 1 << 16;
+
+/// A set of block numbers below `SCANNED_BLOCKS`, as bits.
+struct BlockSet([u64; SCANNED_BLOCKS / 64]);
+
+impl BlockSet {
+    fn contains(&self, block: u32) -> bool {
+        let block = block as usize;
+        block < SCANNED_BLOCKS && self.0[block / 64] & (1 << (block % 64)) != 0
+    }
+
+    fn insert(&mut self, block: u32) {
+        let block = block as usize;
+        if block < SCANNED_BLOCKS {
+            self.0[block / 64] |= 1 << (block % 64);
+        }
+    }
+}
+
+/// Reads every inode once, at mount, for two things that only a look at
+/// all of them finds:
+///
+/// - **Orphans.** A file removed while it was open keeps its inode (and
+///   blocks) until the last close; if the machine stops first, the disk
+///   holds an inode that no directory names and nothing can ever free.
+///   After recovery nothing is open, so any allocated inode with no links
+///   is such an orphan: dropping a reference to it frees it, as its last
+///   close would have.
+/// - **Used blocks the bitmap calls free.** `balloc` would hand such a
+///   block to a second file, which would overwrite the first file's data.
+///   Each is reported once, here, and kept in `RESERVED`, which `balloc`
+///   skips. (The bitmap is not repaired: freeing the file still fails, by
+///   `check_in_use`, as for any damage.)
+///
+/// The scan reads the inode blocks and each file's indirect block: a few
+/// dozen blocks for the default disk. Addresses outside the data area are
+/// left for `check_address` to report when they are used.
+fn scan_inodes(device: u32) {
     let sb = superblock();
-    for inum in ROOTINO + 1..sb.ninodes {
+    for inum in ROOTINO..sb.ninodes {
         let Ok(buf) = bread(device, inode_block(inum, sb)) else {
-            continue; // ide.rs said why; such an inode cannot be freed anyway
+            continue; // ide.rs said why; the inode's calls will fail too
         };
         let offset = inode_offset(inum);
         let disk = DiskInode::decode(&buf.data()[offset..offset + DiskInode::SIZE]);
         drop(buf);
-        if disk.kind != 0 && disk.nlink == 0 {
+        if disk.kind == 0 {
+            continue;
+        }
+        if disk.nlink == 0 && inum != ROOTINO {
             log::begin_op();
             let inode = iget(device, inum);
             // Reading it in (`lock`) is what lets the last drop free it.
@@ -141,8 +180,48 @@ fn free_orphans(device: u32) {
             }
             drop(inode);
             log::end_op();
+            continue;
+        }
+        let _ = each_address(device, &disk, |block| {
+            if check_in_use_quietly(device, block) == Ok(false) && !RESERVED.lock().contains(block)
+            {
+                println!(
+                    "fs: inode {inum} uses block {block}, but the bitmap marks it free; it will \
+                     not be handed out"
+                );
+                RESERVED.lock().insert(block);
+            }
+        });
+    }
+}
+
+/// Calls `f` with each block address of `disk` that is in the data area:
+/// its direct blocks, its indirect block and the blocks that lists.
+fn each_address(device: u32, disk: &DiskInode, mut f: impl FnMut(u32)) -> Result<(), Error> {
+    let sb = superblock();
+    let in_data = |block: u32| (sb.datastart()..sb.size).contains(&block);
+    for &block in disk.addrs[..NDIRECT].iter().filter(|&&b| in_data(b)) {
+        f(block);
+    }
+    let indirect = disk.addrs[NDIRECT];
+    if in_data(indirect) {
+        f(indirect);
+        let buf = bread(device, indirect)?;
+        for entry in buf.data().chunks_exact(4) {
+            let block = u32::from_le_bytes(entry.try_into().expect("4 bytes"));
+            if in_data(block) {
+                f(block);
+            }
         }
     }
+    Ok(())
+}
+
+/// Does the bitmap mark `block` in use?
+fn check_in_use_quietly(device: u32, block: u32) -> Result<bool, Error> {
+    let bitmap = bread(device, bitmap_block(block, superblock()))?;
+    let (byte, mask) = bitmap_position(block);
+    Ok(bitmap.data()[byte] & mask != 0)
 }
 
 // ---------------------------------------------------------------- damage
@@ -193,7 +272,7 @@ fn balloc(device: u32) -> Result<Option<u32>, Error> {
         let last = (base + BPB as u32).min(sb.size);
         for block in base.max(sb.datastart())..last {
             let (byte, mask) = bitmap_position(block);
-            if bitmap.data()[byte] & mask == 0 {
+            if bitmap.data()[byte] & mask == 0 && !RESERVED.lock().contains(block) {
                 bitmap.data_mut()[byte] |= mask;
                 log::write(&bitmap);
                 drop(bitmap);
@@ -210,9 +289,7 @@ fn balloc(device: u32) -> Result<Option<u32>, Error> {
 /// Does the bitmap mark `block` in use? Inode `inum` uses it: if the bitmap
 /// says it is free, the two disagree, and freeing it would free it twice.
 fn check_in_use(device: u32, inum: u32, block: u32) -> Result<(), Error> {
-    let bitmap = bread(device, bitmap_block(block, superblock()))?;
-    let (byte, mask) = bitmap_position(block);
-    if bitmap.data()[byte] & mask == 0 {
+    if !check_in_use_quietly(device, block)? {
         return Err(damaged(format_args!(
             "inode {inum} uses block {block}, but the bitmap marks it free"
         )));

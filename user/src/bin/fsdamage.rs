@@ -254,23 +254,35 @@ fn directory_without_dot() -> CheckResult {
     Ok(())
 }
 
-/// `badbitmap`'s blocks are marked free in the bitmap: the file reads, but
-/// removing or truncating it (which would free its blocks a second time)
-/// is refused, and the file is still whole afterwards.
+/// `badbitmap`'s blocks are marked free in the bitmap, and they are the
+/// first blocks the bitmap calls free: the file reads; a new file does not
+/// get its blocks (the mount kept them back); removing or truncating it
+/// (which would free its blocks a second time) is refused; and the file is
+/// still whole afterwards.
 fn blocks_the_bitmap_calls_free() -> CheckResult {
-    let data = read_file(c"badbitmap")?;
-    ensure_eq!(data.len(), 2 * BSIZE, "badbitmap's length");
-    ensure!(data.iter().enumerate().all(|(i, &b)| b == pattern(i)));
+    let whole = |data: &[u8]| {
+        data.len() == 2 * BSIZE && data.iter().enumerate().all(|(i, &b)| b == pattern(i))
+    };
+    ensure!(
+        whole(&read_file(c"badbitmap")?),
+        "badbitmap did not read back"
+    );
+    make_file(c"fsdamage.new", &[0x5a; 8 * BSIZE])?;
+    let intact = whole(&read_file(c"badbitmap")?);
+    ensure_eq!(unlink(c"fsdamage.new"), 0);
+    ensure!(
+        intact,
+        "a new file was given badbitmap's blocks and overwrote them"
+    );
     ensure_eq!(unlink(c"badbitmap"), -1, "unlink of badbitmap");
     ensure_eq!(
         open(c"badbitmap", O_RDWR | O_TRUNC),
         -1,
         "open with O_TRUNC"
     );
-    ensure_eq!(
-        read_file(c"badbitmap")?.len(),
-        2 * BSIZE,
-        "badbitmap's length after"
+    ensure!(
+        whole(&read_file(c"badbitmap")?),
+        "badbitmap is not whole after"
     );
     Ok(())
 }
