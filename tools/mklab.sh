@@ -13,6 +13,9 @@
 #     // LAB shm: end
 #
 # In this tree the markers are comments, so the normal build is untouched.
+# A stub may also be an attribute: at the top of shm.rs and before
+# vm.rs's map_shared, the lab's copy allows the imports and helpers that
+# only the solution uses, so that the lab builds without warnings.
 set -eu
 
 dest=${1:?usage: mklab.sh DEST}

@@ -678,6 +678,11 @@ report_lab() {
         return
     fi
     pass lab-builds
+    if [ -e "$log.build" ] && grep -q "^warning" "$log.build"; then
+        fail lab-no-warnings "the lab builds with warnings (see $log.build)"
+    else
+        pass lab-no-warnings
+    fi
     local summary
     summary=$(tr -d '\r' <"$log" | sed -n 's/^shmtest: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
     if [ -n "$summary" ] && [ "$summary" -gt 0 ]; then

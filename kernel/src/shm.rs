@@ -1,3 +1,7 @@
+// LAB shm: solution begins
+// LAB shm: stub
+// #![allow(unused_imports, dead_code)] // the lab: what only the solution uses
+// LAB shm: end
 //! Shared memory: named objects that processes map into their address
 //! spaces, as docs/shm.md describes.
 //!

@@ -538,6 +538,10 @@ impl AddressSpace {
     /// Maps the physical page `pa`, which this address space does not own
     /// (shared memory), at user address `va`: user-accessible, never
     /// executable, writable if asked.
+    // LAB shm: solution begins
+    // LAB shm: stub
+    // #[allow(dead_code)] // the lab: the solution calls it
+    // LAB shm: end
     pub fn map_shared(&mut self, va: usize, pa: usize, writable: bool) -> Result<(), MapError> {
         let mut flags = PTFlags::US | PTFlags::XD | SHARED;
         flags.set(PTFlags::RW, writable);
