@@ -9,8 +9,9 @@
 # system calls, one at a time, printing "crash: step K call ..." before
 # each and "crash: step K ret R" after it; `crashtest check`, booted on the
 # disk afterwards, prints the steps whose state the disk matches. Both run
-# with the seed and length built into the program (the kernel command line
-# cannot pass arguments); SEED here only chooses where the cuts fall.
+# with the program's default seed and length (the kernel command lines
+# are `test=user:crashtest,run` and `test=user:crashtest,check`); SEED here
+# only chooses where the cuts fall.
 #
 # A cut: boot `crashtest run` on a fresh copy of fs.img; when step K's
 # `call` line arrives, wait D ms and kill QEMU with SIGKILL, which stops
