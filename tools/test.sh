@@ -738,20 +738,24 @@ u32_at() {
     od -An -t u4 -j "$2" -N 4 "$1" | tr -d ' '
 }
 # The line the kernel prints for each kind of damage (kernel/src/fs.rs and
-# log.rs), one pattern per name of damage.rs's table.
+# log.rs), one entry per name of damage.rs's table: NAME|WHEN|PATTERN,
+# where WHEN says whether the line must come from the mount (before init
+# starts fsdamage) or from fsdamage's own calls, which must each report the
+# damage they meet even when the mount's scan of the inodes reported it
+# already.
 DAMAGE_LINES=(
-    "badaddr|^fs: inode [0-9]*: block 1 of the file is block [0-9]*, outside the data blocks"
-    "badmeta|^fs: inode [0-9]*: block 0 of the file is block 1, outside the data blocks"
-    "badind|^fs: inode [0-9]*: block 13 of the file is block [0-9]*, outside the data blocks"
-    "badsize|^fs: inode [0-9]*: size 3072 but no block for byte 1024"
-    "hugesize|^fs: inode [0-9]*: size [0-9]* is more than a file can hold"
-    "badtype|^fs: inode [0-9]* has type 9, which is no kind of inode"
-    "ghost|^fs: inode [0-9]* is in use, but it is free on disk"
-    "faraway|^fs: directory inode 1: entry 'faraway' names inode [0-9]*, but the disk has"
-    "nodot|^fs: directory inode [0-9]*: its first entry is not '.'"
-    "badbitmap|^fs: inode [0-9]* uses block [0-9]*, but the bitmap marks it free"
-    "badbitmap-at-mount|^fs: inode [0-9]* uses block [0-9]*, but the bitmap marks it free; it will not be handed out"
-    "log|^log: the header on disk is damaged"
+    "badaddr|calls|^fs: inode [0-9]*: block 1 of the file is block [0-9]*, outside the data blocks"
+    "badmeta|calls|^fs: inode [0-9]*: block 0 of the file is block 1, outside the data blocks"
+    "badind|calls|^fs: inode [0-9]*: block 13 of the file is block [0-9]*, outside the data blocks"
+    "badsize|calls|^fs: inode [0-9]*: size 3072 but no block for byte 1024"
+    "hugesize|calls|^fs: inode [0-9]*: size [0-9]* is more than a file can hold"
+    "badtype|calls|^fs: inode [0-9]* has type 9, which is no kind of inode"
+    "ghost|calls|^fs: inode [0-9]* is in use, but it is free on disk"
+    "faraway|calls|^fs: directory inode 1: entry 'faraway' names inode [0-9]*, but the disk has"
+    "nodot|calls|^fs: directory inode [0-9]*: its first entry is not '.'"
+    "badbitmap|calls|^fs: inode [0-9]* uses block [0-9]*, but the bitmap marks it free"
+    "badbitmap-at-mount|mount|^fs: inode [0-9]* uses block [0-9]*, but the bitmap marks it free; it will not be handed out"
+    "log|mount|^log: the header on disk is damaged"
 )
 report_damage() {
     echo "== a damaged disk (CPUS=$CPUS)"
@@ -763,11 +767,14 @@ report_damage() {
     await fsdamage
     in_os_results "$log"
     expect_text fsdamage-summary "$log" "^fsdamage: [0-9]* passed, 0 failed"
-    local entry name pattern
+    # The log split where init starts fsdamage: the mount's lines, then
+    # the calls'.
+    sed '/^init: starting fsdamage/,$d' "$log" >"$logs/fsdamage.mount"
+    sed -n '/^init: starting fsdamage/,$p' "$log" >"$logs/fsdamage.calls"
+    local entry name when pattern
     for entry in "${DAMAGE_LINES[@]}"; do
-        name=${entry%%|*}
-        pattern=${entry#*|}
-        expect_text "damage-reported-$name" "$log" "$pattern"
+        IFS='|' read -r name when pattern <<<"$entry"
+        expect_text "damage-reported-$name" "$logs/fsdamage.$when" "$pattern"
     done
     if grep -q "^panic" "$log"; then
         fail damage-no-panic "the kernel panicked (see $log)"
@@ -779,9 +786,8 @@ report_damage() {
     else
         fail damage-shell-and-exec "the shell's pipeline or echo printed nothing after the damage (see $log)"
     fi
-    dd if="$logs/fsdamage.img" bs=$BSIZE skip=$SUPERBLOCK_BLOCK count=1 status=none |
-        cmp -s - "$logs/fsdamage.superblock"
-    if [ $? = 0 ]; then
+    if dd if="$logs/fsdamage.img" bs=$BSIZE skip=$SUPERBLOCK_BLOCK count=1 status=none |
+        cmp -s - "$logs/fsdamage.superblock"; then
         pass damage-superblock-unchanged
     else
         fail damage-superblock-unchanged "block $SUPERBLOCK_BLOCK changed: a write through badmeta reached it"

@@ -155,8 +155,8 @@ impl BlockSet {
 ///   `check_in_use`, as for any damage.)
 ///
 /// The scan reads the inode blocks and each file's indirect block: a few
-/// dozen blocks for the default disk. Addresses outside the data area are
-/// left for `check_address` to report when they are used.
+/// dozen blocks for the default disk. An address outside the data area is
+/// reported here (`check_address`), and again whenever a call uses it.
 fn scan_inodes(device: u32) {
     let sb = superblock();
     for inum in ROOTINO..sb.ninodes {
@@ -182,43 +182,54 @@ fn scan_inodes(device: u32) {
             log::end_op();
             continue;
         }
-        let _ = each_address(device, &disk, |block| {
-            if check_in_use_quietly(device, block) == Ok(false) && !RESERVED.lock().contains(block)
-            {
+        // A bad address ends the walk of this inode (with its line): there
+        // is nothing after it worth keeping back.
+        let _ = each_block(device, inum, &disk, |block| {
+            if !bitmap_marks_used(device, block)? && !RESERVED.lock().contains(block) {
                 println!(
                     "fs: inode {inum} uses block {block}, but the bitmap marks it free; it will \
                      not be handed out"
                 );
                 RESERVED.lock().insert(block);
             }
+            Ok(())
         });
     }
 }
 
-/// Calls `f` with each block address of `disk` that is in the data area:
-/// its direct blocks, its indirect block and the blocks that lists.
-fn each_address(device: u32, disk: &DiskInode, mut f: impl FnMut(u32)) -> Result<(), Error> {
-    let sb = superblock();
-    let in_data = |block: u32| (sb.datastart()..sb.size).contains(&block);
-    for &block in disk.addrs[..NDIRECT].iter().filter(|&&b| in_data(b)) {
-        f(block);
+/// Calls `f` with every block inode `inum` (read as `disk`) has: its
+/// direct blocks, the blocks its indirect block lists, and the indirect
+/// block itself, each address checked first (`check_address`); stops at
+/// the first error, a bad address or `f`'s.
+fn each_block(
+    device: u32,
+    inum: u32,
+    disk: &DiskInode,
+    mut f: impl FnMut(u32) -> Result<(), Error>,
+) -> Result<(), Error> {
+    for (n, &address) in disk.addrs[..NDIRECT].iter().enumerate() {
+        if address != 0 {
+            f(check_address(inum, address, Some(n))?)?;
+        }
     }
     let indirect = disk.addrs[NDIRECT];
-    if in_data(indirect) {
-        f(indirect);
+    if indirect != 0 {
+        let indirect = check_address(inum, indirect, None)?;
         let buf = bread(device, indirect)?;
-        for entry in buf.data().chunks_exact(4) {
-            let block = u32::from_le_bytes(entry.try_into().expect("4 bytes"));
-            if in_data(block) {
-                f(block);
+        for (index, entry) in buf.data().chunks_exact(4).enumerate() {
+            let address = u32::from_le_bytes(entry.try_into().expect("4 bytes"));
+            if address != 0 {
+                f(check_address(inum, address, Some(NDIRECT + index))?)?;
             }
         }
+        drop(buf);
+        f(indirect)?;
     }
     Ok(())
 }
 
 /// Does the bitmap mark `block` in use?
-fn check_in_use_quietly(device: u32, block: u32) -> Result<bool, Error> {
+fn bitmap_marks_used(device: u32, block: u32) -> Result<bool, Error> {
     let bitmap = bread(device, bitmap_block(block, superblock()))?;
     let (byte, mask) = bitmap_position(block);
     Ok(bitmap.data()[byte] & mask != 0)
@@ -232,11 +243,6 @@ fn check_in_use_quietly(device: u32, block: u32) -> Result<bool, Error> {
 fn damaged(what: fmt::Arguments) -> Error {
     println!("fs: {what}");
     Error::Corrupt
-}
-
-/// A directory entry's name, for a message.
-fn printable(name: &[u8]) -> &str {
-    core::str::from_utf8(name).unwrap_or("(not UTF-8)")
 }
 
 /// Checks a block address that inode `inum` holds: a file's blocks and its
@@ -289,19 +295,27 @@ fn balloc(device: u32) -> Result<Option<u32>, Error> {
 /// Does the bitmap mark `block` in use? Inode `inum` uses it: if the bitmap
 /// says it is free, the two disagree, and freeing it would free it twice.
 fn check_in_use(device: u32, inum: u32, block: u32) -> Result<(), Error> {
-    if !check_in_use_quietly(device, block)? {
-        return Err(damaged(format_args!(
-            "inode {inum} uses block {block}, but the bitmap marks it free"
-        )));
+    if !bitmap_marks_used(device, block)? {
+        return Err(marked_free(inum, block));
     }
     Ok(())
 }
 
-/// Frees data block `block` of inode `inum`.
+/// The damage of a block that inode `inum` uses and the bitmap calls free.
+fn marked_free(inum: u32, block: u32) -> Error {
+    damaged(format_args!(
+        "inode {inum} uses block {block}, but the bitmap marks it free"
+    ))
+}
+
+/// Frees data block `block` of inode `inum`; refuses a block the bitmap
+/// already calls free (freeing it would hide the damage).
 fn bfree(device: u32, inum: u32, block: u32) -> Result<(), Error> {
-    check_in_use(device, inum, block)?;
     let mut bitmap = bread(device, bitmap_block(block, superblock()))?;
     let (byte, mask) = bitmap_position(block);
+    if bitmap.data()[byte] & mask == 0 {
+        return Err(marked_free(inum, block));
+    }
     bitmap.data_mut()[byte] &= !mask;
     log::write(&bitmap);
     Ok(())
@@ -607,36 +621,13 @@ impl InodeGuard<'_> {
         Ok(block)
     }
 
-    /// Calls `f` with every block the file has: its direct blocks, its
-    /// indirect block and the blocks that lists, each address checked.
-    fn each_block(&self, mut f: impl FnMut(u32) -> Result<(), Error>) -> Result<(), Error> {
-        let (device, inum) = (self.inode.device, self.inode.inum);
-        for (n, &address) in self.data.disk.addrs[..NDIRECT].iter().enumerate() {
-            if address != 0 {
-                f(check_address(inum, address, Some(n))?)?;
-            }
-        }
-        let indirect = self.data.disk.addrs[NDIRECT];
-        if indirect != 0 {
-            let indirect = check_address(inum, indirect, None)?;
-            let buf = bread(device, indirect)?;
-            for (index, entry) in buf.data().chunks_exact(4).enumerate() {
-                let address = u32::from_le_bytes(entry.try_into().expect("4 bytes"));
-                if address != 0 {
-                    f(check_address(inum, address, Some(NDIRECT + index))?)?;
-                }
-            }
-            drop(buf);
-            f(indirect)?;
-        }
-        Ok(())
-    }
-
     /// Checks that the file's blocks can be freed: every address in the
     /// data area, and every block marked in use in the bitmap.
     pub fn check_blocks(&self) -> Result<(), Error> {
         let (device, inum) = (self.inode.device, self.inode.inum);
-        self.each_block(|block| check_in_use(device, inum, block))
+        each_block(device, inum, &self.data.disk, |block| {
+            check_in_use(device, inum, block)
+        })
     }
 
     /// Frees every block of the file and sets its size to 0. The blocks
@@ -645,7 +636,9 @@ impl InodeGuard<'_> {
     pub fn truncate(&mut self) -> Result<(), Error> {
         self.check_blocks()?;
         let (device, inum) = (self.inode.device, self.inode.inum);
-        self.each_block(|block| bfree(device, inum, block))?;
+        each_block(device, inum, &self.data.disk, |block| {
+            bfree(device, inum, block)
+        })?;
         self.data.disk.addrs = [0; NDIRECT + 1];
         self.data.disk.size = 0;
         self.update()
@@ -782,7 +775,7 @@ impl InodeGuard<'_> {
                         "directory inode {}: entry '{}' names inode {inum}, but the disk has \
                          {ninodes} inodes",
                         self.inode.inum,
-                        printable(name)
+                        name.escape_ascii()
                     )));
                 }
                 return Ok(Some((iget(self.inode.device, inum), offset)));

@@ -220,11 +220,6 @@ fn report_error(what: &str, blockno: u32) {
     );
 }
 
-/// Has the command just finished failed? Waits for the drive first.
-fn command_failed() -> bool {
-    !wait_ready()
-}
-
 /// Waits until the drive is ready to move data (DRQ) after a command that
 /// has some; false if it reports an error instead.
 fn wait_for_data() -> bool {
@@ -325,7 +320,8 @@ pub fn interrupt() {
         return; // a stray interrupt
     };
     let request = queue.requests[slot].expect("the active request is queued");
-    let ok = if command_failed() {
+    // wait_ready is false if the drive ended the command with an error.
+    let ok = if !wait_ready() {
         report_error(
             if request.write { "write" } else { "read" },
             request.blockno,

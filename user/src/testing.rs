@@ -66,7 +66,8 @@
 //! [`fill_shm_table`] shows that every slot of the kernel's shared-memory
 //! table is free; [`make_file`], [`read_file`] and [`dir_names`] make and
 //! read back files in one call; [`current_break`] and [`grow_heap`] are
-//! the two uses of `sbrk` that are always sound.
+//! the two uses of `sbrk` that are always sound; [`file_system_works`]
+//! shows a file system still takes new files and directories.
 //!
 //! # Leaks
 //!
@@ -95,7 +96,9 @@ use abi::stat::Stat;
 
 use crate::shm::Shm;
 use crate::string::Text;
-use crate::{PGSIZE, close, exit, fork, fstat, open, pipe, println, read, sbrk, wait, write};
+use crate::{
+    PGSIZE, close, exit, fork, fstat, mkdir, open, pipe, println, read, sbrk, unlink, wait, write,
+};
 
 /// `format!`, for the macros below: they expand in the test programs,
 /// which may not have imported it.
@@ -614,6 +617,32 @@ pub fn make_file(path: &CStr, data: &[u8]) -> CheckResult {
     let written = write_all(fd, data);
     close(fd);
     written
+}
+
+/// Shows the file system takes new work: makes the file `NAME.file` of a
+/// few blocks and the directory `NAME.dir` holding a small file, reads both
+/// back and removes all three. `name` is a path without the suffixes.
+pub fn file_system_works(name: &str) -> CheckResult {
+    let path = |suffix: &str| CString::new(format!("{name}{suffix}")).expect("a path has no NUL");
+    let (file, dir, inner) = (path(".file"), path(".dir"), path(".dir/f"));
+    let data: Vec<u8> = (0..5000).map(|i| (i % 251) as u8).collect();
+    make_file(&file, &data)?;
+    ensure!(
+        read_file(&file)? == data,
+        "a new file read back differently"
+    );
+    ensure!(unlink(&file) == 0, "cannot remove a new file");
+    ensure!(mkdir(&dir) == 0, "cannot make a directory");
+    make_file(&inner, b"inside")?;
+    ensure!(
+        read_file(&inner)? == b"inside",
+        "a file in a new directory read back differently"
+    );
+    ensure!(
+        unlink(&inner) == 0 && unlink(&dir) == 0,
+        "cannot remove a new directory"
+    );
+    Ok(())
 }
 
 /// Reads what is left of `fd`, to the end.

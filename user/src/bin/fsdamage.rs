@@ -28,7 +28,7 @@ use alloc::vec::Vec;
 use abi::fcntl::{O_RDONLY, O_RDWR, O_TRUNC};
 use abi::fs::BSIZE;
 use abi::stat::Stat;
-use ulib::testing::{Check, CheckResult, make_file, read_file, run_checks};
+use ulib::testing::{Check, CheckResult, file_system_works, make_file, read_file, run_checks};
 use ulib::{
     Args, STDIN, chdir, close, dup, ensure, ensure_eq, exec_args, exit, fork, fstat, link, mkdir,
     open, pipe, println, read, unlink, wait, write,
@@ -295,19 +295,7 @@ fn other_files_still_work() -> CheckResult {
         echo.starts_with(b"\x7fELF"),
         "echo does not read back as an ELF file"
     );
-    let data: Vec<u8> = (0..5000).map(|i| (i * 7) as u8).collect();
-    make_file(c"fsdamage.tmp", &data)?;
-    ensure!(
-        read_file(c"fsdamage.tmp")? == data,
-        "a new file did not read back"
-    );
-    ensure_eq!(unlink(c"fsdamage.tmp"), 0);
-    ensure_eq!(mkdir(c"fsdamage.dir"), 0);
-    make_file(c"fsdamage.dir/f", b"inside")?;
-    ensure_eq!(read_file(c"fsdamage.dir/f")?, b"inside".to_vec());
-    ensure_eq!(unlink(c"fsdamage.dir/f"), 0);
-    ensure_eq!(unlink(c"fsdamage.dir"), 0);
-    Ok(())
+    file_system_works("fsdamage")
 }
 
 /// exec still loads programs from the disk.
