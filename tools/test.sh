@@ -824,6 +824,7 @@ queue_failures() {
     queue panic boot panic test-panic.iso
     queue pagefault boot pagefault test-pagefault.iso
     queue relock boot relock test-relock.iso
+    queue sleeprelock boot sleeprelock test-sleeprelock.iso
     queue stackoverflow boot stackoverflow test-stackoverflow.iso
     queue cpustackoverflow boot cpustackoverflow test-cpustackoverflow.iso
     queue smap boot smap test-smap.iso "$CPUS" "" "-cpu max"
@@ -866,6 +867,11 @@ report_failures() {
     await relock
     expect_text relock-names-lock "$log" "^panic: acquire: lock 'deliberately relocked' already held by this CPU"
     expect_exit relock-exit-code "$EXIT_FAILED"
+
+    echo "== a sleep lock taken twice by its holder"
+    await sleeprelock
+    expect_text sleeprelock-names-lock "$log" "^panic: sleep lock 'deliberately relocked' taken again by its holder"
+    expect_exit sleeprelock-exit-code "$EXIT_FAILED"
 
     echo "== kernel stack overflow"
     stack_overflow_report stackoverflow

@@ -139,26 +139,31 @@ impl BlockSet {
     }
 }
 
-/// Reads every inode once, at mount, for two things that only a look at
-/// all of them finds:
+/// Reads every inode once, at mount, for what only a look at all of them
+/// finds:
 ///
 /// - **Orphans.** A file removed while it was open keeps its inode (and
 ///   blocks) until the last close; if the machine stops first, the disk
 ///   holds an inode that no directory names and nothing can ever free.
-///   After recovery nothing is open, so any allocated inode with no links
-///   is such an orphan: dropping a reference to it frees it, as its last
-///   close would have.
+///   After recovery nothing is open, so an allocated inode with no links
+///   that no directory names is such an orphan: it is freed, as its last
+///   close would have. One with no links that a directory does name is
+///   damage, not an orphan: freeing it would leave the name pointing at a
+///   free inode (and at whatever reuses it), so it is reported and kept.
 /// - **Used blocks the bitmap calls free.** `balloc` would hand such a
 ///   block to a second file, which would overwrite the first file's data.
 ///   Each is reported once, here, and kept in `RESERVED`, which `balloc`
 ///   skips. (The bitmap is not repaired: freeing the file still fails, by
 ///   `check_in_use`, as for any damage.)
 ///
-/// The scan reads the inode blocks and each file's indirect block: a few
-/// dozen blocks for the default disk. An address outside the data area is
-/// reported here (`check_address`), and again whenever a call uses it.
+/// The scan reads the inode blocks, each file's indirect block and each
+/// directory's entries: a few dozen blocks for the default disk. An
+/// address outside the data area is reported here (`check_address`), and
+/// again whenever a call uses it.
 fn scan_inodes(device: u32) {
     let sb = superblock();
+    let mut named = InodeSet::default();
+    let mut no_links = InodeSet::default();
     for inum in ROOTINO..sb.ninodes {
         let Ok(buf) = bread(device, inode_block(inum, sb)) else {
             continue; // ide.rs said why; the inode's calls will fail too
@@ -170,21 +175,12 @@ fn scan_inodes(device: u32) {
             continue;
         }
         if disk.nlink == 0 && inum != ROOTINO {
-            log::begin_op();
-            let inode = iget(device, inum);
-            // Reading it in (`lock`) is what lets the last drop free it.
-            if inode.lock().is_ok() {
-                println!(
-                    "fs: inode {inum} has no links (removed while open, before a crash): freed"
-                );
-            }
-            drop(inode);
-            log::end_op();
-            continue;
+            no_links.insert(inum);
         }
+        let is_dir = InodeKind::from_disk(disk.kind) == Some(InodeKind::Dir);
         // A bad address ends the walk of this inode (with its line): there
         // is nothing after it worth keeping back.
-        let _ = each_block(device, inum, &disk, |block| {
+        let _ = each_block(device, inum, &disk, |block, index| {
             if !bitmap_marks_used(device, block)? && !RESERVED.lock().contains(block) {
                 println!(
                     "fs: inode {inum} uses block {block}, but the bitmap marks it free; it will \
@@ -192,38 +188,109 @@ fn scan_inodes(device: u32) {
                 );
                 RESERVED.lock().insert(block);
             }
+            if is_dir && let Some(index) = index {
+                note_names(device, block, index, disk.size, &mut named)?;
+            }
             Ok(())
         });
     }
+    for inum in ROOTINO..sb.ninodes {
+        if !no_links.contains(inum) {
+            continue;
+        }
+        if named.contains(inum) {
+            println!("fs: inode {inum} has no links, but a directory names it; it is kept");
+            continue;
+        }
+        log::begin_op();
+        let inode = iget(device, inum);
+        // Reading it in (`lock`) and marking it unlinked is what lets the
+        // last drop free it.
+        if let Ok(mut guard) = inode.lock() {
+            guard.unlink_all();
+            println!("fs: inode {inum} has no links (removed while open, before a crash): freed");
+        }
+        drop(inode);
+        log::end_op();
+    }
 }
 
-/// Calls `f` with every block inode `inum` (read as `disk`) has: its
-/// direct blocks, the blocks its indirect block lists, and the indirect
-/// block itself, each address checked first (`check_address`); stops at
-/// the first error, a bad address or `f`'s.
+/// Adds to `named` the inodes that the entries of a directory's block
+/// `index` (at disk block `block`; the directory is `size` bytes long)
+/// name, but for "." and "..", which name the directory and its parent.
+fn note_names(
+    device: u32,
+    block: u32,
+    index: usize,
+    size: u32,
+    named: &mut InodeSet,
+) -> Result<(), Error> {
+    let start = index * BSIZE;
+    let end = (size as usize).min(start + BSIZE);
+    if end <= start {
+        return Ok(());
+    }
+    let buf = bread(device, block)?;
+    for bytes in buf.data()[..end - start].chunks_exact(DirEntry::SIZE) {
+        let entry = DirEntry::decode(bytes);
+        if entry.inum != 0 && entry.name() != b"." && entry.name() != b".." {
+            named.insert(u32::from(entry.inum));
+        }
+    }
+    Ok(())
+}
+
+/// A set of inode numbers, as bits (the disk has at most `NINODE`).
+#[derive(Default)]
+struct InodeSet([u64; NINODE.div_ceil(64)]);
+
+impl InodeSet {
+    fn contains(&self, inum: u32) -> bool {
+        let inum = inum as usize;
+        inum < NINODE && self.0[inum / 64] & (1 << (inum % 64)) != 0
+    }
+
+    fn insert(&mut self, inum: u32) {
+        let inum = inum as usize;
+        if inum < NINODE {
+            self.0[inum / 64] |= 1 << (inum % 64);
+        }
+    }
+}
+
+/// Calls `f` with every block inode `inum` (read as `disk`) has, and its
+/// place in the file: its direct blocks, the blocks its indirect block
+/// lists, and the indirect block itself (place `None`), each address
+/// checked first (`check_address`); stops at the first error, a bad
+/// address or `f`'s.
 fn each_block(
     device: u32,
     inum: u32,
     disk: &DiskInode,
-    mut f: impl FnMut(u32) -> Result<(), Error>,
+    mut f: impl FnMut(u32, Option<usize>) -> Result<(), Error>,
 ) -> Result<(), Error> {
     for (n, &address) in disk.addrs[..NDIRECT].iter().enumerate() {
         if address != 0 {
-            f(check_address(inum, address, Some(n))?)?;
+            f(check_address(inum, address, Some(n))?, Some(n))?;
         }
     }
     let indirect = disk.addrs[NDIRECT];
     if indirect != 0 {
         let indirect = check_address(inum, indirect, None)?;
         let buf = bread(device, indirect)?;
-        for (index, entry) in buf.data().chunks_exact(4).enumerate() {
-            let address = u32::from_le_bytes(entry.try_into().expect("4 bytes"));
-            if address != 0 {
-                f(check_address(inum, address, Some(NDIRECT + index))?)?;
-            }
+        // Copied out, so that `f` may read blocks of its own.
+        let mut addresses = [0u32; NINDIRECT];
+        for (address, entry) in addresses.iter_mut().zip(buf.data().chunks_exact(4)) {
+            *address = u32::from_le_bytes(entry.try_into().expect("4 bytes"));
         }
         drop(buf);
-        f(indirect)?;
+        for (index, &address) in addresses.iter().enumerate() {
+            if address != 0 {
+                let n = NDIRECT + index;
+                f(check_address(inum, address, Some(n))?, Some(n))?;
+            }
+        }
+        f(indirect, None)?;
     }
     Ok(())
 }
@@ -363,6 +430,13 @@ static ITABLE: SpinLock<[Slot; NINODE]> = SpinLock::new(
 pub struct InodeData {
     /// Has the inode been read from disk into this slot?
     valid: bool,
+    /// Did the kernel itself take the inode's last link away (`unlink`, a
+    /// `create` that failed, or the mount's scan, which found no directory
+    /// naming it)? Only then is a link count of 0 true, and the last
+    /// reference frees the inode. A count of 0 read from the disk for an
+    /// inode a directory names is damage, and such an inode is never freed
+    /// (module doc, "Damaged disks").
+    unlinked: bool,
     pub disk: DiskInode,
 }
 
@@ -371,6 +445,7 @@ static INODES: [SleepLock<InodeData>; NINODE] = [const {
         "inode",
         InodeData {
             valid: false,
+            unlinked: false,
             disk: DiskInode {
                 kind: 0,
                 major: 0,
@@ -486,7 +561,25 @@ impl Inode {
     /// (`check_inode`); then the slot stays unread, and the next `lock`
     /// tries again.
     pub fn lock(&self) -> Result<InodeGuard<'_>, Error> {
-        let mut data = INODES[self.slot].lock();
+        self.read_in(INODES[self.slot].lock())
+    }
+
+    /// `lock`, but only if nobody holds the inode's lock now: `Ok(None)`,
+    /// without waiting, if anyone does. For taking a child's lock while
+    /// holding its parent's (see sleeplock.rs, "No silent deadlock").
+    pub fn try_lock(&self) -> Result<Option<InodeGuard<'_>>, Error> {
+        match INODES[self.slot].try_lock() {
+            None => Ok(None),
+            Some(data) => self.read_in(data).map(Some),
+        }
+    }
+
+    /// Makes a guard of the slot's locked contents, reading the inode from
+    /// disk first if the slot does not have it.
+    fn read_in(
+        &self,
+        mut data: SleepLockGuard<'static, InodeData>,
+    ) -> Result<InodeGuard<'_>, Error> {
         if !data.valid {
             let buf = bread(self.device, inode_block(self.inum, superblock()))?;
             let offset = inode_offset(self.inum);
@@ -495,6 +588,7 @@ impl Inode {
             check_inode(self.inum, &disk)?;
             data.disk = disk;
             data.valid = true;
+            data.unlinked = false;
         }
         Ok(InodeGuard { inode: self, data })
     }
@@ -514,8 +608,8 @@ impl Clone for Inode {
 
 impl Drop for Inode {
     /// Drops a reference (xv6's `iput`). The last reference to an inode
-    /// with no links left frees it on disk: so drop inodes inside a log
-    /// operation.
+    /// whose last link the kernel took away (`InodeData::unlinked`) frees
+    /// it on disk: so drop inodes inside a log operation.
     fn drop(&mut self) {
         let mut table = ITABLE.lock();
         if table[self.slot].references == 1 {
@@ -523,7 +617,7 @@ impl Drop for Inode {
             // sleep lock: taking it under the table's spin lock cannot
             // sleep, nor releasing it wake anyone (module doc).
             let data = INODES[self.slot].lock();
-            if data.valid && data.disk.nlink == 0 {
+            if data.valid && data.unlinked {
                 // No links and no other references: free it. Nobody can
                 // find this inode meanwhile: it is in no directory, and the
                 // reference we still hold keeps the slot.
@@ -545,6 +639,11 @@ impl Drop for Inode {
 }
 
 impl InodeGuard<'_> {
+    /// The inode's number.
+    pub fn inum(&self) -> u32 {
+        self.inode.inum
+    }
+
     /// What the inode is.
     pub fn kind(&self) -> InodeKind {
         InodeKind::from_disk(self.data.disk.kind).expect("`lock` checked the inode's type")
@@ -562,8 +661,59 @@ impl InodeGuard<'_> {
         self.data.disk.nlink
     }
 
-    pub fn set_nlink(&mut self, nlink: u16) {
+    /// Counts one more link: a new name, or a new subdirectory's `..`.
+    /// The count was read from the disk. A count of 0 on an inode that
+    /// has a name is damage. A directory's count cannot be near its limit
+    /// (it is one plus its subdirectories, fewer than the disk's inodes),
+    /// so reaching the limit is damage too; a file may have that many
+    /// names, and gets no more. Call `update` after.
+    pub fn add_link(&mut self) -> Result<(), Error> {
+        let nlink = self.data.disk.nlink;
+        if nlink == 0 {
+            return Err(damaged(format_args!(
+                "inode {} has a name but no links",
+                self.inode.inum
+            )));
+        }
+        self.data.disk.nlink = match nlink.checked_add(1) {
+            Some(more) => more,
+            None if self.kind() == InodeKind::Dir => {
+                return Err(damaged(format_args!(
+                    "directory inode {}: link count {nlink} cannot grow",
+                    self.inode.inum
+                )));
+            }
+            None => return Err(Error::OutOfResources),
+        };
+        Ok(())
+    }
+
+    /// Counts one link fewer. A count already 0 is damage (something named
+    /// an inode that has no links). When the count reaches 0, the last
+    /// reference frees the inode. Call `update` after.
+    pub fn remove_link(&mut self) -> Result<(), Error> {
+        let inum = self.inode.inum;
+        let nlink = self.data.disk.nlink.checked_sub(1).ok_or_else(|| {
+            damaged(format_args!("inode {inum} has a name but no links"))
+        })?;
         self.data.disk.nlink = nlink;
+        self.data.unlinked = nlink == 0;
+        Ok(())
+    }
+
+    /// Takes every link away at once: a directory whose name is removed
+    /// (it is empty, and a directory has one name: its other links are its
+    /// subdirectories' `..`), or a new inode whose creation failed. The
+    /// last reference frees the inode. Call `update` after.
+    pub fn unlink_all(&mut self) {
+        self.data.disk.nlink = 0;
+        self.data.unlinked = true;
+    }
+
+    /// A new inode's first link. Call `update` after.
+    pub fn set_first_link(&mut self) {
+        self.data.disk.nlink = 1;
+        self.data.unlinked = false;
     }
 
     pub fn set_device(&mut self, major: u16, minor: u16) {
@@ -625,7 +775,7 @@ impl InodeGuard<'_> {
     /// data area, and every block marked in use in the bitmap.
     pub fn check_blocks(&self) -> Result<(), Error> {
         let (device, inum) = (self.inode.device, self.inode.inum);
-        each_block(device, inum, &self.data.disk, |block| {
+        each_block(device, inum, &self.data.disk, |block, _| {
             check_in_use(device, inum, block)
         })
     }
@@ -636,7 +786,7 @@ impl InodeGuard<'_> {
     pub fn truncate(&mut self) -> Result<(), Error> {
         self.check_blocks()?;
         let (device, inum) = (self.inode.device, self.inode.inum);
-        each_block(device, inum, &self.data.disk, |block| {
+        each_block(device, inum, &self.data.disk, |block, _| {
             bfree(device, inum, block)
         })?;
         self.data.disk.addrs = [0; NDIRECT + 1];
@@ -755,9 +905,65 @@ impl InodeGuard<'_> {
 
     /// Looks for `name` in this directory, after checking the directory's
     /// start (`check_dir`); returns the inode and the offset of its entry.
+    /// In a removed directory only "." is found: its ".." names a parent
+    /// that may be gone (or reused), and it holds nothing else.
     pub fn lookup(&mut self, name: &[u8]) -> Result<Option<(Inode, u32)>, Error> {
         self.check_dir()?;
+        if self.data.unlinked && name != b"." {
+            return Err(Error::NotFound);
+        }
         self.find(name)
+    }
+
+    /// Checks that this directory may take a new name: not a removed one
+    /// (as in Unix, creating in it fails as if it were not there), and not
+    /// one whose link count on disk is 0 while a name still leads here
+    /// (damage: the count would say it is free to go).
+    pub fn check_accepts_names(&self) -> Result<(), Error> {
+        if self.data.unlinked {
+            return Err(Error::NotFound);
+        }
+        if self.data.disk.nlink == 0 {
+            return Err(damaged(format_args!(
+                "directory inode {} has a link count of 0 but a name",
+                self.inode.inum
+            )));
+        }
+        Ok(())
+    }
+
+    /// Checks that this directory's ".." names `parent`, in which `name`
+    /// names this directory. A directory has one name, in its parent: an
+    /// entry anywhere else that names it (a second name, or one that makes
+    /// a cycle, naming an ancestor) is damage, and removing the directory
+    /// through it would leave its true name pointing at a freed inode.
+    pub fn check_parent(&mut self, parent: u32, name: &[u8]) -> Result<(), Error> {
+        self.check_dir()?;
+        let dotdot = u32::from(self.entry_at(DirEntry::SIZE as u32)?.inum);
+        if dotdot != parent {
+            return Err(damaged(format_args!(
+                "directory inode {}: its '..' is inode {dotdot}, but directory inode {parent} \
+                 names it '{}'",
+                self.inode.inum,
+                name.escape_ascii()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Checks that this directory's link count allows removing one of its
+    /// subdirectories: at least 2 (its own name, and the subdirectory's
+    /// ".."). A lower count read from the disk is damage: counting it
+    /// down would free the directory while its name still leads to it.
+    pub fn check_subdirectory_link(&self) -> Result<(), Error> {
+        let nlink = self.data.disk.nlink;
+        if nlink < 2 {
+            return Err(damaged(format_args!(
+                "directory inode {}: link count {nlink} is too low for a subdirectory",
+                self.inode.inum
+            )));
+        }
+        Ok(())
     }
 
     /// `lookup` without the check: `add_entry` uses it on a new directory,
@@ -775,6 +981,17 @@ impl InodeGuard<'_> {
                         "directory inode {}: entry '{}' names inode {inum}, but the disk has \
                          {ninodes} inodes",
                         self.inode.inum,
+                        name.escape_ascii()
+                    )));
+                }
+                // Only "." names the directory itself (and the root's "..",
+                // the root being its own parent). Any other such entry
+                // would lead a caller that holds this directory's lock to
+                // lock it again.
+                let own_parent = name == b".." && inum == ROOTINO;
+                if inum == self.inode.inum && name != b"." && !own_parent {
+                    return Err(damaged(format_args!(
+                        "directory inode {inum}: entry '{}' names the directory itself",
                         name.escape_ascii()
                     )));
                 }
@@ -831,10 +1048,11 @@ impl InodeGuard<'_> {
     }
 
     /// Adds the entry `name` -> `inum` to this directory, after checking
-    /// it (`check_dir`). Fails if the name is there already or the disk is
-    /// full.
+    /// it (`check_dir`, `check_accepts_names`). Fails if the name is there
+    /// already or the disk is full.
     pub fn link(&mut self, name: &[u8], inum: u32) -> Result<(), Error> {
         self.check_dir()?;
+        self.check_accepts_names()?;
         self.add_entry(name, inum)
     }
 

@@ -11,8 +11,8 @@
 //!   so does init, with its status; the kernel then ends QEMU with success
 //!   if that status is 0;
 //! - `test=panic` panics on purpose, `test=pagefault` reads an unmapped
-//!   address in the kernel, `test=relock` takes a lock twice and
-//!   `test=stackoverflow` overflows a process's kernel stack and
+//!   address in the kernel, `test=relock` takes a spin lock twice and
+//!   `test=sleeprelock` a sleep lock, `test=stackoverflow` overflows a process's kernel stack and
 //!   `test=cpustackoverflow` the boot CPU's own stack, and `test=smap` and
 //!   `test=smep` read and run a user page from the kernel (run with
 //!   `-cpu max`, whose CPU has SMAP and SMEP), so the harness can check
@@ -97,6 +97,7 @@ pub fn run(request: &str) -> ! {
         "panic" => panic!("deliberate panic requested by the test harness"),
         "pagefault" => crate::trap::page_fault(),
         "relock" => crate::spinlock::relock(),
+        "sleeprelock" => crate::sleeplock::relock(),
         "stackoverflow" => crate::proc::overflow_kernel_stack(),
         "cpustackoverflow" => crate::proc::overflow_cpu_stack(),
         "smap" => crate::vm::touch_user_page(crate::vm::UserTouch::Read),

@@ -12,7 +12,7 @@ use abi::stat::InodeKind;
 
 use crate::error::{Error, SysResult};
 use crate::file::{self, File, Kind};
-use crate::fs::{self, Inode};
+use crate::fs::{self, Inode, InodeGuard};
 use crate::log;
 use crate::param::MAXPATH;
 use crate::pipe::{self, Pipe};
@@ -106,8 +106,7 @@ pub fn link(args: &Args, me: &mut Private) -> SysResult {
         if guard.kind() == InodeKind::Dir {
             return Err(Error::IsDirectory);
         }
-        let nlink = guard.nlink().checked_add(1).ok_or(Error::OutOfResources)?;
-        guard.set_nlink(nlink);
+        guard.add_link()?;
         guard.update()?;
         drop(guard);
         let linked = fs::namei_parent(new, cwd).and_then(|(dir, name)| {
@@ -118,11 +117,12 @@ pub fn link(args: &Args, me: &mut Private) -> SysResult {
             dir.lock()?.link(name, inode.inum())
         });
         if linked.is_err() {
-            // Undo the count. The inode was read a moment ago, so locking
-            // it again cannot fail; if writing it back does, the disk said
+            // Undo the count (it was at least 1 before, so this cannot take
+            // it to 0). The inode was read a moment ago, so locking it
+            // again cannot fail; if writing it back does, the disk said
             // so, and the error that matters is the first.
             if let Ok(mut guard) = inode.lock() {
-                guard.set_nlink(guard.nlink() - 1);
+                let _ = guard.remove_link();
                 let _ = guard.update();
             }
         }
@@ -132,6 +132,14 @@ pub fn link(args: &Args, me: &mut Private) -> SysResult {
 
 /// unlink(path): removes a name; the file goes when its last link and
 /// last open reference are gone.
+///
+/// The directory is locked, then the inode its entry names: parent before
+/// child, the order every path walk keeps. A damaged disk can break that
+/// order (an entry naming an ancestor, which another process may hold
+/// while it waits for this directory), so the child is only tried: if it
+/// is busy, the directory is let go before waiting for the child, and the
+/// lookup starts again. (An entry naming the directory itself is refused
+/// by the lookup.)
 pub fn unlink(args: &Args, me: &mut Private) -> SysResult {
     let mut buf = [0; MAXPATH];
     let path = path_arg(me, args, 0, &mut buf)?;
@@ -140,33 +148,61 @@ pub fn unlink(args: &Args, me: &mut Private) -> SysResult {
         if name == b"." || name == b".." {
             return Err(Error::InvalidArgument);
         }
-        let mut dir_guard = dir.lock()?;
-        let (inode, offset) = dir_guard.lookup(name)?.ok_or(Error::NotFound)?;
-        let mut guard = inode.lock()?;
-        if guard.nlink() < 1 {
-            // Only a damaged disk has a name for an inode with no links.
-            println!("fs: inode {} has a name but no links", inode.inum());
-            return Err(Error::Corrupt);
+        loop {
+            let mut dir_guard = dir.lock()?;
+            let (inode, offset) = dir_guard.lookup(name)?.ok_or(Error::NotFound)?;
+            let Some(guard) = inode.try_lock()? else {
+                drop(dir_guard);
+                drop(inode.lock()?);
+                continue;
+            };
+            return remove_entry(dir_guard, offset, name, guard);
         }
-        if guard.kind() == InodeKind::Dir && !guard.is_empty_dir()? {
+    })
+}
+
+/// The rest of `unlink`, with the directory and the inode its entry
+/// `name` (at `offset`) names both locked. Every check comes before the
+/// first change, so a refused call changes nothing.
+fn remove_entry(
+    mut dir_guard: InodeGuard<'_>,
+    offset: u32,
+    name: &[u8],
+    mut guard: InodeGuard<'_>,
+) -> SysResult {
+    let is_dir = guard.kind() == InodeKind::Dir;
+    if is_dir {
+        guard.check_parent(dir_guard.inum(), name)?;
+        if !guard.is_empty_dir()? {
             return Err(Error::NotEmpty);
         }
-        if guard.nlink() == 1 {
-            // The last link: the blocks are freed when the last reference
-            // goes. Refuse now if they cannot be, while nothing changed.
-            guard.check_blocks()?;
-        }
-        dir_guard.erase_entry(offset)?;
-        if guard.kind() == InodeKind::Dir {
-            // The child's ".." no longer counts as a link to the parent.
-            dir_guard.set_nlink(dir_guard.nlink() - 1);
-            dir_guard.update()?;
-        }
+        dir_guard.check_subdirectory_link()?;
+    } else if guard.nlink() == 0 {
+        // Counting it down would fail anyway; fail before changing anything.
+        return guard.remove_link().map(|()| 0);
+    }
+    let last_link = is_dir || guard.nlink() == 1;
+    if last_link {
+        // The blocks are freed when the last reference goes. Refuse now if
+        // they cannot be, while nothing changed.
+        guard.check_blocks()?;
+    }
+    dir_guard.erase_entry(offset)?;
+    if is_dir {
+        // The child's ".." no longer counts as a link to the parent
+        // (checked above: this leaves at least 1).
+        dir_guard.remove_link()?;
+        dir_guard.update()?;
         drop(dir_guard);
-        guard.set_nlink(guard.nlink() - 1);
-        guard.update()?;
-        Ok(0)
-    })
+        // Empty, it has no other link: whatever its count said, none is
+        // left.
+        guard.unlink_all();
+    } else {
+        drop(dir_guard);
+        guard.remove_link()?;
+    }
+    guard.update()?;
+    Ok(0)
 }
 
 /// Creates `path` (relative to `cwd`) as an inode of `kind` (for a
@@ -193,34 +229,49 @@ fn create(
             Err(Error::AlreadyExists)
         };
     }
-    let inode = fs::ialloc(dir.device(), kind)?;
-    let mut guard = inode.lock()?;
-    guard.set_device(major, minor);
-    guard.set_nlink(1);
-    guard.update()?;
-    let linked = (|| {
-        if kind == InodeKind::Dir {
-            // "." and ".." first; "." does not count as a link.
-            guard.link_dots(dir.inum())?;
-        }
-        dir_guard.link(name, inode.inum())?;
-        if kind == InodeKind::Dir {
-            // The new directory's ".." links to the parent.
-            dir_guard.set_nlink(dir_guard.nlink() + 1);
-            dir_guard.update()?;
-        }
-        Ok(())
-    })();
-    if let Err(error) = linked {
-        // Undo: no links, so dropping the last reference frees it. (If
-        // the disk fails to take that, it said so; the first error is the
-        // one to return.)
-        guard.set_nlink(0);
-        let _ = guard.update();
-        return Err(error);
+    dir_guard.check_accepts_names()?;
+    if kind == InodeKind::Dir {
+        // The new directory's ".." will link to the parent: counted first,
+        // in memory only, so that a count that cannot grow stops the call
+        // before anything is made.
+        dir_guard.add_link()?;
     }
-    drop(guard);
-    Ok(inode)
+    let made = (|| {
+        let inode = fs::ialloc(dir.device(), kind)?;
+        let mut guard = inode.lock()?;
+        guard.set_device(major, minor);
+        guard.set_first_link();
+        guard.update()?;
+        let linked = (|| {
+            if kind == InodeKind::Dir {
+                // "." and ".." first; "." does not count as a link.
+                guard.link_dots(dir.inum())?;
+            }
+            dir_guard.link(name, inode.inum())?;
+            if kind == InodeKind::Dir {
+                // The parent's raised count goes to the disk.
+                dir_guard.update()?;
+            }
+            Ok(())
+        })();
+        if let Err(error) = linked {
+            // Undo: no links, so dropping the last reference frees it. (If
+            // the disk fails to take that, it said so; the first error is
+            // the one to return.)
+            guard.unlink_all();
+            let _ = guard.update();
+            return Err(error);
+        }
+        drop(guard);
+        Ok(inode)
+    })();
+    if made.is_err() && kind == InodeKind::Dir {
+        // Give back the count taken above (the directory's entry may have
+        // written it to the disk, so write it again).
+        let _ = dir_guard.remove_link();
+        let _ = dir_guard.update();
+    }
+    made
 }
 
 pub fn open(args: &Args, me: &mut Private) -> SysResult {

