@@ -10,6 +10,8 @@
 #   make test SUITES="shmtest usertests"   run only those suites (the list
 #                   is at the top of tools/test.sh)
 #   make test SUITES=crash CRASH_SEED=N   replay the power cuts of seed N
+#   make fuzz-disk  disks damaged at random, SEEDS="N ..." (default 20 new
+#                   seeds); the kernel must neither panic nor hang
 #   make bench      benchmarks at 1, 2 and 4 CPUs -> docs/performance.csv and .png
 #   make soak       syscallfuzz, usertests and shmtest in rounds for SOAK_TIME
 #                   seconds (default 600) at SOAK_CPUS CPUs (default 4), with
@@ -25,6 +27,8 @@ TEST_TIMEOUT ?= 120
 # (empty: 2 on a machine with at least 2 cores, else 1).
 SUITES ?=
 TEST_JOBS ?=
+# The fuzzdisk suite's seeds (empty: 1 2 3 4; see fuzz-disk below).
+DISK_SEEDS ?=
 # The crash suite's power cuts: how many, and the seed that places them
 # (empty: a new seed each run, which the suite prints).
 CRASH_CUTS ?= 30
@@ -95,7 +99,7 @@ GDBPORT := $(shell expr `id -u` % 5000 + 25000)
 # A recipe that fails leaves no half-written target behind for the next make.
 .DELETE_ON_ERROR:
 
-.PHONY: all setup kernel FORCE qemu qemu-nox qemu-gdb qemu-nox-gdb gdb asm test bench soak lab-shm clean
+.PHONY: all setup kernel FORCE qemu qemu-nox qemu-gdb qemu-nox-gdb gdb asm test fuzz-disk bench soak lab-shm clean
 
 all: $(ISO) $(FS_IMG)
 
@@ -192,7 +196,15 @@ test: $(TEST_ISOS) $(FS_IMG)
 		FS_IMG="$(FS_IMG)" MKFS="$(MKFS)" \
 		USER_RUSTFLAGS="$(USER_RUSTFLAGS)" USER_TARGET_DIR="$(USER_TARGET_DIR)" \
 		SUITES="$(SUITES)" JOBS="$(TEST_JOBS)" CRASH_CUTS="$(CRASH_CUTS)" CRASH_SEED="$(CRASH_SEED)" \
-		tools/test.sh
+		DISK_SEEDS="$(DISK_SEEDS)" tools/test.sh
+
+# Disks damaged at random, more of them than `make test` tries: the
+# fuzzdisk suite with the seeds SEEDS (default: 20 new ones, printed, so
+# that a failure can be replayed with SEEDS=N).
+SEEDS ?= $(shell od -An -N80 -tu4 /dev/urandom)
+
+fuzz-disk:
+	@$(MAKE) --no-print-directory test SUITES=fuzzdisk DISK_SEEDS="$(SEEDS)"
 
 # Benchmarks, not part of `make test` (they take their own time): boots
 # the benchmark images at 1, 2 and 4 CPUs, REPS times each (default 3),

@@ -49,7 +49,12 @@
 #   damage         a disk damaged on purpose (mkfs --damage): each system
 #                  call that meets the damage fails and the console names
 #                  the inode or block, and the kernel, the other files and
-#                  the shell keep working
+#                  the shell keep working; a directory cycle raced by two
+#                  processes at 4 CPUs
+#   fuzzdisk       disks damaged at random (mkfs --damage-random) from the
+#                  seeds DISK_SEEDS (default 1 2 3 4): fsdamage walks,
+#                  reads and removes everything, and the kernel must
+#                  neither panic nor hang
 #   failures       boots that must fail, and say why: a panic, a kernel page
 #                  fault, a lock taken twice, a kernel stack and a CPU stack
 #                  overflowing, SMAP and SMEP stopping the kernel, no file
@@ -89,9 +94,11 @@ INODESTART_OFFSET=24
 DINODE_SIZE=64
 ADDRS_OFFSET=12
 
-ALL_SUITES="host ktest proctest isolationtest usertests crash shmtest synctest ctest syscallfuzz bench lab session damage failures"
+ALL_SUITES="host ktest proctest isolationtest usertests crash shmtest synctest ctest syscallfuzz bench lab session damage fuzzdisk failures"
 # The order in which the suites' boots are queued: longest first.
-QUEUE_ORDER="lab syscallfuzz usertests isolationtest ktest proctest shmtest synctest ctest crash bench session damage failures"
+QUEUE_ORDER="lab syscallfuzz usertests isolationtest ktest proctest shmtest synctest ctest crash bench session damage fuzzdisk failures"
+# The seeds of the fuzzdisk suite's damage.
+DISK_SEEDS=${DISK_SEEDS:-1 2 3 4}
 
 SUITES=${SUITES:-$ALL_SUITES}
 for name in $SUITES; do
@@ -718,6 +725,10 @@ queue_damage() {
     dd if="$logs/fsdamage.img" of="$logs/fsdamage.superblock" bs=$BSIZE skip=$SUPERBLOCK_BLOCK \
         count=1 status=none
     queue fsdamage boot fsdamage test-fsdamage.iso "$CPUS" "$logs/fsdamage.img"
+    # The cycle again, at 4 CPUs, raced by two processes.
+    cp "$FS_IMG" "$logs/fsdamagecycle.img"
+    "$MKFS" --damage "$logs/fsdamagecycle.img" >/dev/null 2>&1
+    queue fsdamagecycle boot fsdamagecycle test-fsdamagecycle.iso 4 "$logs/fsdamagecycle.img"
 
     # A failing disk: every read of the README's first block fails, as
     # QEMU's blkdebug driver makes it (errno 5, EIO, which the IDE drive
@@ -742,7 +753,8 @@ u32_at() {
 # where WHEN says whether the line must come from the mount (before init
 # starts fsdamage) or from fsdamage's own calls, which must each report the
 # damage they meet even when the mount's scan of the inodes reported it
-# already.
+# already. In PATTERN, {inum} stands for the inode `mkfs --damage` says
+# it damaged for NAME (the name up to a '-').
 DAMAGE_LINES=(
     "badaddr|calls|^fs: inode [0-9]*: block 1 of the file is block [0-9]*, outside the data blocks"
     "badmeta|calls|^fs: inode [0-9]*: block 0 of the file is block 1, outside the data blocks"
@@ -756,6 +768,14 @@ DAMAGE_LINES=(
     "badbitmap|calls|^fs: inode [0-9]* uses block [0-9]*, but the bitmap marks it free"
     "badbitmap-at-mount|mount|^fs: inode [0-9]* uses block [0-9]*, but the bitmap marks it free; it will not be handed out"
     "log|mount|^log: the header on disk is damaged"
+    "loop|calls|^fs: directory inode 1: entry 'loop' names the directory itself"
+    "cycle|calls|^fs: directory inode [0-9]*: its '..' is inode {inum}, but directory inode [0-9]* names it 'up'"
+    "nlink0-at-mount|mount|^fs: inode {inum} has no links, but a directory names it; it is kept"
+    "nlink0-mkdir|calls|^fs: directory inode {inum} has a link count of 0 but a name"
+    "nlink0-unlink|calls|^fs: directory inode {inum}: link count 0 is too low for a subdirectory"
+    "nlink1|calls|^fs: directory inode {inum}: link count 1 is too low for a subdirectory"
+    "toolow|calls|^fs: directory inode {inum}: link count 1 is too low for a subdirectory"
+    "maxlink|calls|^fs: directory inode {inum}: link count 65535 cannot grow"
 )
 report_damage() {
     echo "== a damaged disk (CPUS=$CPUS)"
@@ -771,10 +791,11 @@ report_damage() {
     # the calls'.
     sed '/^init: starting fsdamage/,$d' "$log" >"$logs/fsdamage.mount"
     sed -n '/^init: starting fsdamage/,$p' "$log" >"$logs/fsdamage.calls"
-    local entry name when pattern
+    local entry name when pattern inum
     for entry in "${DAMAGE_LINES[@]}"; do
         IFS='|' read -r name when pattern <<<"$entry"
-        expect_text "damage-reported-$name" "$logs/fsdamage.$when" "$pattern"
+        inum=$(sed -n "s/.*damaged ${name%%-*}: inode \([0-9]*\),.*/\1/p" "$logs/fsdamage.damage")
+        expect_text "damage-reported-$name" "$logs/fsdamage.$when" "${pattern//\{inum\}/$inum}"
     done
     if grep -q "^panic" "$log"; then
         fail damage-no-panic "the kernel panicked (see $log)"
@@ -805,6 +826,18 @@ report_damage() {
         fail damage-orphan-freed "the orphan inode ${orphan:-?} was not freed at mount (see $log, $logs/fsdamage.check-after)"
     fi
 
+    echo "== a directory cycle raced by two processes (CPUS=4)"
+    await fsdamagecycle
+    in_os_results "$log"
+    expect_text fsdamagecycle-summary "$log" "^fsdamage: [0-9]* passed, 0 failed"
+    expect_text fsdamagecycle-reported "$log" "^fs: directory inode [0-9]*: its '..' is inode [0-9]*, but directory inode [0-9]* names it 'up'"
+    if grep -q "^panic" "$log"; then
+        fail fsdamagecycle-no-panic "the kernel panicked (see $log)"
+    else
+        pass fsdamagecycle-no-panic
+    fi
+    expect_exit fsdamagecycle-exit-code "$EXIT_PASSED"
+
     echo "== a disk that fails to read a block (CPUS=$CPUS)"
     await fsdiskerror
     in_os_results "$log"
@@ -817,6 +850,49 @@ report_damage() {
         pass fsdiskerror-no-panic
     fi
     expect_exit fsdiskerror-exit-code "$EXIT_PASSED"
+}
+
+# Disks damaged at random: for each seed of DISK_SEEDS, `mkfs
+# --damage-random` adds a tree to a copy of fs.img and flips bits of its
+# metadata, and fsdamage walks, reads and removes everything it can. The
+# calls may fail (the console says why); the kernel must not panic, hang
+# or kill the program, and the walk must end.
+queue_fuzzdisk() {
+    local seed
+    for seed in $DISK_SEEDS; do
+        cp "$FS_IMG" "$logs/fuzzdisk-$seed.img"
+        "$MKFS" --damage-random "$seed" "$logs/fuzzdisk-$seed.img" >"$logs/fuzzdisk-$seed.damage" 2>&1
+        queue "fuzzdisk-$seed" boot "fuzzdisk-$seed" test-fsdamagewalk.iso "$CPUS" "$logs/fuzzdisk-$seed.img"
+    done
+}
+report_fuzzdisk() {
+    local seed replay
+    for seed in $DISK_SEEDS; do
+        echo "== a disk damaged at random, seed $seed (CPUS=$CPUS)"
+        replay="replay: make fuzz-disk SEEDS=$seed CPUS=$CPUS; the damage: $logs/fuzzdisk-$seed.damage"
+        if grep -q "damaged at random, seed $seed" "$logs/fuzzdisk-$seed.damage"; then
+            pass "fuzzdisk-$seed-damaged"
+        else
+            fail "fuzzdisk-$seed-damaged" "mkfs --damage-random failed (see $logs/fuzzdisk-$seed.damage)"
+        fi
+        await "fuzzdisk-$seed"
+        if grep -q "^fsdamage: walk done" "$log"; then
+            pass "fuzzdisk-$seed-walk-ended"
+        else
+            fail "fuzzdisk-$seed-walk-ended" "the walk did not end (QEMU exit $status; see $log; $replay)"
+        fi
+        if grep -q "^panic" "$log"; then
+            fail "fuzzdisk-$seed-no-panic" "the kernel panicked (see $log; $replay)"
+        else
+            pass "fuzzdisk-$seed-no-panic"
+        fi
+        if grep -q "^pid [0-9]* fsdamage: trap" "$log"; then
+            fail "fuzzdisk-$seed-no-trap" "the walk was killed by a trap (see $log; $replay)"
+        else
+            pass "fuzzdisk-$seed-no-trap"
+        fi
+        expect_exit "fuzzdisk-$seed-exit-code" "$EXIT_PASSED"
+    done
 }
 
 # Boots that must fail, and say why.

@@ -54,13 +54,37 @@
 //!   name inodes the disk has (`find`);
 //! - the bitmap, before blocks are freed: each must be marked in use
 //!   (`check_in_use`), or it would be freed twice; a file's blocks are all
-//!   checked before any is freed, so a damaged file is refused whole.
+//!   checked before any is freed, so a damaged file is refused whole;
+//! - a directory entry that names its own directory (any name but ".",
+//!   and the root's ".."): locking what it names would lock the directory
+//!   a second time (`find`); and one that names a directory whose ".."
+//!   is not the directory holding the entry: a second name or a cycle,
+//!   which `unlink` must not remove the directory through
+//!   (`check_parent`). A cycle can also turn the parent-before-child lock
+//!   order around, so `unlink` only tries the child's lock (sysfile.rs);
+//! - link counts, where they are used, with checked arithmetic:
+//!   `add_link` refuses a count of 0 on an inode that has a name, and a
+//!   directory's count at its limit (it is one plus the subdirectories);
+//!   `remove_link` refuses to count below 0; removing a subdirectory needs
+//!   its parent's count to be at least 2 (`check_subdirectory_link`), so
+//!   a count that is too low never frees a directory that is still named;
+//!   and a directory with a count of 0 that a name leads to takes no new
+//!   name (`check_accepts_names`).
 //!
-//! A disk error (ide.rs) fails the call the same way. Two things are found
+//! What "no links" means, which decides when an inode is freed, is one
+//! rule: the kernel saw the last link go (`InodeData::unlinked`: `unlink`,
+//! a `create` that failed, or the mount's scan, below). A count of 0 read
+//! from the disk is not enough: an inode with a count of 0 that a
+//! directory names is damage, and is kept. A removed directory (unlinked,
+//! and some process's current directory) takes no new name, as in Unix,
+//! and finds nothing but ".", not even "..": its parent may be gone.
+//!
+//! A disk error (ide.rs) fails the call the same way. Some things are found
 //! once, at mount: a superblock that cannot be right, which is refused
-//! there (`init`), and used blocks that the bitmap marks free, which
-//! `balloc` would give to a second file: `scan_inodes` reports them and
-//! keeps `balloc` off them.
+//! there (`init`); used blocks that the bitmap marks free, which `balloc`
+//! would give to a second file: `scan_inodes` reports them and keeps
+//! `balloc` off them; and inodes with no links, which it frees if no
+//! directory names them (a crash's orphans) and keeps if one does.
 
 use abi::fs::{
     BPB, BSIZE, DIRSIZ, DirEntry, DiskInode, MAXFILE, NDIRECT, NINDIRECT, ROOTINO, SuperBlock,
@@ -693,9 +717,12 @@ impl InodeGuard<'_> {
     /// reference frees the inode. Call `update` after.
     pub fn remove_link(&mut self) -> Result<(), Error> {
         let inum = self.inode.inum;
-        let nlink = self.data.disk.nlink.checked_sub(1).ok_or_else(|| {
-            damaged(format_args!("inode {inum} has a name but no links"))
-        })?;
+        let nlink = self
+            .data
+            .disk
+            .nlink
+            .checked_sub(1)
+            .ok_or_else(|| damaged(format_args!("inode {inum} has a name but no links")))?;
         self.data.disk.nlink = nlink;
         self.data.unlinked = nlink == 0;
         Ok(())

@@ -19,6 +19,12 @@
 //! | `faraway`   | a name for an inode number the disk does not have       |
 //! | `nodot`     | a directory (holding `inner`) whose `.` entry is gone   |
 //! | `badbitmap` | a file whose blocks the bitmap marks free               |
+//! | `loop`      | a name in the root for the root itself                  |
+//! | `cycle`     | directories `ab/c`, where `c/up` names `ab`: a cycle    |
+//! | `nlink0`    | a directory (holding `sub`) with a link count of 0      |
+//! | `nlink1`    | a directory (holding `sub`) with a link count of 1      |
+//! | `toolow`    | a directory (holding `a` and `b`) with a count of 2     |
+//! | `maxlink`   | a directory with a link count of 65535                  |
 //!
 //! and, besides, an orphan: a file with no name and no links, as a crash
 //! leaves a file that was removed while it was open (the kernel frees it
@@ -26,6 +32,9 @@
 //! block over the superblock, so the kernel must discard it at mount. The
 //! damaged files hold the bytes of [`pattern`], so that a test can check
 //! the part it can still read.
+//!
+//! (A directory's true link count is one for its name plus one for each
+//! subdirectory's `..`: `nlink1` should have 2, `toolow` 3.)
 //!
 //! New inodes and blocks come from the free ones, as the kernel would take
 //! them. `mkfs --check` must find every one of these problems.
@@ -53,6 +62,53 @@ pub fn damage(image: &mut Image) -> Result<Vec<String>, NoRoom> {
     };
     damager.run()?;
     Ok(damager.done)
+}
+
+/// How many bits [`damage_random`] flips.
+pub const RANDOM_FLIPS: usize = 12;
+
+/// The programs a boot needs to run the random-damage walk (`init` starts
+/// `fsdamage` on the `console`): [`damage_random`] spares their inodes
+/// and their entries in the root, so that every seed tests the kernel
+/// meeting damage rather than a boot with nothing to run.
+const SPARED: [&str; 3] = ["init", "fsdamage", "console"];
+
+/// For `mkfs --damage-random SEED IMAGE`: adds a tree of directories and
+/// files to `image` (so that there is more than the root to damage), then
+/// flips [`RANDOM_FLIPS`] bits chosen from `seed` in the metadata: the
+/// inodes in use, the directories' entries, the bitmap's bits for the data
+/// blocks, and the log header. The same seed damages the same image the
+/// same way. Returns a line per change, for the log.
+pub fn damage_random(image: &mut Image, seed: u64) -> Result<Vec<String>, NoRoom> {
+    let mut damager = Damager {
+        image,
+        done: Vec::new(),
+    };
+    damager.populate()?;
+    let mut random = SplitMix(seed);
+    for _ in 0..RANDOM_FLIPS {
+        damager.flip_one(&mut random);
+    }
+    Ok(damager.done)
+}
+
+/// splitmix64: a small generator that gives the same numbers for the same
+/// seed everywhere.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A number below `n` (which is not 0).
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
 }
 
 struct Damager<'a> {
@@ -127,6 +183,36 @@ impl Damager<'_> {
             format!("a directory holding inode {inner}, without '.'"),
         );
 
+        self.link(ROOT, "loop", ROOT)?;
+        self.done
+            .push(format!("loop: names inode {ROOT}, the root itself"));
+
+        let cycle = self.dir_in(ROOT, "cycle")?;
+        let ab = self.dir_in(cycle, "ab")?;
+        let c = self.dir_in(ab, "c")?;
+        self.link(c, "up", ab)?;
+        self.note(
+            cycle,
+            format!("directories ab (inode {ab}) and ab/c (inode {c}), and c/up names ab"),
+        );
+
+        for (name, nlink) in [("nlink0", 0), ("nlink1", 1)] {
+            let dir = self.dir_in(ROOT, name)?;
+            self.dir_in(dir, "sub")?;
+            self.edit(dir, |inode| inode.nlink = nlink);
+            self.note(dir, format!("holding sub, with a link count of {nlink}"));
+        }
+
+        let toolow = self.dir_in(ROOT, "toolow")?;
+        self.dir_in(toolow, "a")?;
+        self.dir_in(toolow, "b")?;
+        self.edit(toolow, |inode| inode.nlink -= 1);
+        self.note(toolow, "holding a and b, with a link count of 2".into());
+
+        let maxlink = self.dir_in(ROOT, "maxlink")?;
+        self.edit(maxlink, |inode| inode.nlink = u16::MAX);
+        self.note(maxlink, format!("a link count of {}", u16::MAX));
+
         // Made in the root, then its name taken away, as unlink would.
         let inum = self.file("orphan", 2)?;
         self.edit(inum, |inode| inode.nlink = 0);
@@ -155,6 +241,90 @@ impl Damager<'_> {
         self.done
             .push("log: a committed header that installs over the superblock".into());
         Ok(())
+    }
+
+    /// The tree that `damage_random` damages: `tree/dN` (N = 0..3), each
+    /// holding files of 1 to 14 blocks (the largest with an indirect
+    /// block) and a subdirectory with one more file.
+    fn populate(&mut self) -> Result<(), NoRoom> {
+        let tree = self.dir_in(ROOT, "tree")?;
+        for n in 0..3 {
+            let dir = self.dir_in(tree, &format!("d{n}"))?;
+            for (i, blocks) in [1, 3, NDIRECT + 2].into_iter().enumerate() {
+                self.file_in(dir, &format!("f{i}"), blocks)?;
+            }
+            let sub = self.dir_in(dir, "sub")?;
+            self.file_in(sub, "g", 2)?;
+        }
+        Ok(())
+    }
+
+    /// Flips one bit of the metadata (`damage_random`), and says where.
+    fn flip_one(&mut self, random: &mut SplitMix) {
+        let sb = *self.image.superblock();
+        let spared: Vec<u32> = self
+            .image
+            .dir_entries(&self.image.inode(ROOT))
+            .into_iter()
+            .filter(|entry| SPARED.iter().any(|name| entry.name() == name.as_bytes()))
+            .map(|entry| u32::from(entry.inum))
+            .collect();
+        let (block, byte, what) = match random.below(4) {
+            0 => {
+                let inodes: Vec<u32> = (ROOT + 1..sb.ninodes)
+                    .filter(|&inum| self.image.inode(inum).kind != 0 && !spared.contains(&inum))
+                    .collect();
+                let inum = inodes[random.below(inodes.len())];
+                let byte = abi::fs::inode_offset(inum) + random.below(DiskInode::SIZE);
+                (
+                    abi::fs::inode_block(inum, &sb),
+                    byte,
+                    format!("inode {inum}"),
+                )
+            }
+            1 => {
+                // An entry of a directory; in the root, not one of the
+                // first two nor a spared program's.
+                let dirs: Vec<u32> = (ROOT..sb.ninodes)
+                    .filter(|&inum| self.image.inode(inum).kind == T_DIR)
+                    .collect();
+                let dir = dirs[random.below(dirs.len())];
+                let inode = self.image.inode(dir);
+                let entries = self.image.dir_entries(&inode);
+                let allowed: Vec<usize> = (0..entries.len())
+                    .filter(|&i| {
+                        dir != ROOT || (i >= 2 && !spared.contains(&u32::from(entries[i].inum)))
+                    })
+                    .collect();
+                let index = allowed[random.below(allowed.len())];
+                let offset = index * DirEntry::SIZE + random.below(DirEntry::SIZE);
+                let block = self.image.file_block(&inode, offset / BSIZE);
+                (
+                    block,
+                    offset % BSIZE,
+                    format!("directory inode {dir}, entry {index}"),
+                )
+            }
+            2 => {
+                let data =
+                    sb.datastart() + random.below((sb.size - sb.datastart()) as usize) as u32;
+                let (byte, _) = abi::fs::bitmap_position(data);
+                (
+                    abi::fs::bitmap_block(data, &sb),
+                    byte,
+                    format!("the bitmap, near block {data}"),
+                )
+            }
+            _ => {
+                let byte = random.below(4 * (1 + abi::fs::LOGSIZE));
+                (sb.logstart, byte, "the log header".into())
+            }
+        };
+        let bit = random.below(8);
+        self.image.block_mut(block)[byte] ^= 1 << bit;
+        self.done.push(format!(
+            "{what}: block {block}, byte {byte}, bit {bit} flipped"
+        ));
     }
 
     /// Records what was done to inode `inum`, naming the entry for it.
@@ -186,6 +356,17 @@ impl Damager<'_> {
         self.append(inum, &data)?;
         self.link(dir, name, inum)?;
         Ok(inum)
+    }
+
+    /// A new, empty directory named `name` in directory `parent`, with its
+    /// "." and ".." and the links a good disk has.
+    fn dir_in(&mut self, parent: u32, name: &str) -> Result<u32, NoRoom> {
+        let dir = self.inode(T_DIR)?;
+        self.link(dir, ".", dir)?;
+        self.link(dir, "..", parent)?;
+        self.link(parent, name, dir)?;
+        self.edit(parent, |inode| inode.nlink += 1);
+        Ok(dir)
     }
 
     /// A new inode of `kind` with one link.
@@ -351,6 +532,47 @@ mod tests {
         assert!(has(
             &|p| matches!(p, Problem::Unreachable { inum } if *inum == orphan)
         ));
+        for name in ["nlink0", "nlink1", "toolow", "maxlink"] {
+            let inum = inum_of(&done, name);
+            assert!(
+                has(&|p| matches!(p, Problem::WrongNlink { inum: i, .. } if *i == inum)),
+                "{name}: {problems:?}"
+            );
+        }
+        assert!(has(
+            &|p| matches!(p, Problem::DirectoryLinkedTwice { inum } if *inum == ROOT)
+        ));
+    }
+
+    #[test]
+    fn random_damage_depends_on_the_seed_alone() {
+        let image = || {
+            let files = [InputFile {
+                path: "init".into(),
+                data: b"a program".to_vec(),
+            }];
+            Image::open(build(&files, abi::fs::FSSIZE).expect("a small image builds"))
+        };
+        let damaged = |seed| {
+            let mut image = image();
+            let done = damage_random(&mut image, seed).expect("there is room");
+            (image.into_bytes(), done)
+        };
+        let (first, lines) = damaged(7);
+        assert_eq!(
+            lines.iter().filter(|l| l.contains("flipped")).count(),
+            RANDOM_FLIPS
+        );
+        assert_eq!(damaged(7).0, first, "the same seed, another image");
+        assert_ne!(damaged(8).0, first, "another seed, the same image");
+        // The flips changed the image beyond the tree it added.
+        let mut undamaged = image();
+        let mut damager = Damager {
+            image: &mut undamaged,
+            done: Vec::new(),
+        };
+        damager.populate().expect("there is room");
+        assert_ne!(undamaged.into_bytes(), first);
     }
 
     #[test]

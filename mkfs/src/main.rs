@@ -8,6 +8,9 @@
 //!                       it: with a committed transaction in the log
 //!                       installed first (in memory; IMAGE is not changed)
 //! mkfs --damage IMAGE   for tests: add damaged files to IMAGE (damage.rs)
+//! mkfs --damage-random SEED IMAGE
+//!                       for tests: add a tree to IMAGE and flip bits of its
+//!                       metadata, chosen from SEED (damage.rs)
 //! ```
 //!
 //! Plain `--check` wants an empty log, as every clean shutdown leaves it.
@@ -26,8 +29,7 @@ use std::process::ExitCode;
 
 use abi::fs::FSSIZE;
 
-const USAGE: &str =
-    "usage: mkfs IMAGE FILE...\n       mkfs --check [--recover] IMAGE\n       mkfs --damage IMAGE";
+const USAGE: &str = "usage: mkfs IMAGE FILE...\n       mkfs --check [--recover] IMAGE\n       mkfs --damage IMAGE\n       mkfs --damage-random SEED IMAGE";
 
 fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
@@ -36,7 +38,16 @@ fn main() -> ExitCode {
         [flag, recover, image] if flag == "--check" && recover == "--recover" => {
             check(Path::new(image), true)
         }
-        [flag, image] if flag == "--damage" && !is_flag(image) => damage(Path::new(image)),
+        [flag, image] if flag == "--damage" && !is_flag(image) => damage(Path::new(image), None),
+        [flag, seed, image] if flag == "--damage-random" && !is_flag(image) => {
+            match seed.to_str().and_then(|seed| seed.parse().ok()) {
+                Some(seed) => damage(Path::new(image), Some(seed)),
+                None => {
+                    eprintln!("mkfs: the seed must be a number\n{USAGE}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         [image, files @ ..] if !is_flag(image) => make(Path::new(image), files),
         _ => {
             eprintln!("{USAGE}");
@@ -120,7 +131,8 @@ fn check(image: &Path, recover: bool) -> ExitCode {
     }
 }
 
-fn damage(path: &Path) -> ExitCode {
+/// `--damage` (no seed) or `--damage-random SEED`.
+fn damage(path: &Path, seed: Option<u64>) -> ExitCode {
     let bytes = match fs::read(path) {
         Ok(bytes) => bytes,
         Err(error) => {
@@ -129,7 +141,11 @@ fn damage(path: &Path) -> ExitCode {
         }
     };
     let mut image = mkfs::image::Image::open(bytes);
-    let done = match mkfs::damage::damage(&mut image) {
+    let done = match seed {
+        None => mkfs::damage::damage(&mut image),
+        Some(seed) => mkfs::damage::damage_random(&mut image, seed),
+    };
+    let done = match done {
         Ok(done) => done,
         Err(mkfs::damage::NoRoom) => {
             eprintln!("mkfs: {} has no room for the damaged files", path.display());
@@ -139,6 +155,9 @@ fn damage(path: &Path) -> ExitCode {
     if let Err(error) = write_whole(path, &image.into_bytes()) {
         eprintln!("mkfs: cannot write {}: {error}", path.display());
         return ExitCode::FAILURE;
+    }
+    if let Some(seed) = seed {
+        println!("{}: damaged at random, seed {seed}", path.display());
     }
     for line in done {
         println!("{}: damaged {line}", path.display());

@@ -645,6 +645,73 @@ pub fn file_system_works(name: &str) -> CheckResult {
     Ok(())
 }
 
+/// The free inodes and data blocks of the file system, as a program can
+/// count them: by taking them all. In the new directory `scratch` (a path
+/// from the root), it makes empty files until the kernel refuses one, then
+/// fills files until a write comes back short, and removes everything
+/// again. The directory's own inode and block count too. Two counts that
+/// agree, taken before and after some work, show that the work leaked
+/// nothing.
+pub fn count_free(scratch: &CStr) -> Result<(usize, usize), String> {
+    use abi::fs::{BSIZE, MAXFILE, NDIRECT};
+    ensure!(
+        mkdir(scratch) == 0,
+        "cannot make {}",
+        Text(scratch.to_bytes())
+    );
+    let name = |i: usize| {
+        CString::new(format!("{}/{i}", Text(scratch.to_bytes()))).expect("a path has no NUL")
+    };
+    let mut inodes = 1;
+    loop {
+        let fd = open(&name(inodes), O_CREATE | O_RDWR);
+        if fd < 0 {
+            break;
+        }
+        close(fd);
+        inodes += 1;
+    }
+    // The last inode is not needed for the blocks: give it back, then fill
+    // files (each up to the largest a file can be) with the blocks.
+    ensure!(inodes > 1, "no free inode for a file to count the blocks");
+    ensure!(
+        unlink(&name(inodes - 1)) == 0,
+        "cannot remove a counting file"
+    );
+    let mut blocks = 1; // the directory's block
+    let chunk = [0u8; 16 * BSIZE];
+    let mut file = 1;
+    'fill: while file < inodes {
+        let fd = open(&name(file), O_RDWR);
+        ensure!(fd >= 0, "cannot reopen a counting file");
+        let mut size = 0;
+        while size < MAXFILE * BSIZE {
+            let want = chunk.len().min(MAXFILE * BSIZE - size);
+            let n = write(fd, &chunk[..want]);
+            if n > 0 {
+                size += n as usize;
+            }
+            if n != want as isize {
+                close(fd);
+                blocks += size.div_ceil(BSIZE) + usize::from(size > NDIRECT * BSIZE);
+                break 'fill;
+            }
+        }
+        close(fd);
+        blocks += MAXFILE + 1;
+        file += 1;
+    }
+    for i in 1..inodes - 1 {
+        ensure!(unlink(&name(i)) == 0, "cannot remove a counting file");
+    }
+    ensure!(
+        unlink(scratch) == 0,
+        "cannot remove {}",
+        Text(scratch.to_bytes())
+    );
+    Ok((inodes, blocks))
+}
+
 /// Reads what is left of `fd`, to the end.
 pub fn read_to_end(fd: i32) -> Result<Vec<u8>, String> {
     let mut data = Vec::new();

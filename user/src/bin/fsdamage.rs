@@ -13,6 +13,18 @@
 //! The damaged files hold the bytes of `pattern` (the same function as in
 //! damage.rs), so a check can tell the good part from garbage.
 //!
+//! Directories are damaged too: a name for a directory itself, a cycle,
+//! and link counts too low or at their limit. The first check counts the
+//! free inodes and blocks, and the last counts them again: the damage must
+//! not make the kernel lose any.
+//!
+//! `fsdamage cycle` runs only the cycle's check, which the harness boots
+//! at 4 CPUs: two processes remove names through the cycle at once.
+//!
+//! `fsdamage walk` is for disks damaged at random (`mkfs --damage-random`):
+//! it reads every file it can reach and removes every name it can, and
+//! whatever fails, it must end, with the kernel still running.
+//!
 //! `fsdamage disk-error` is the same idea one layer down: the harness boots
 //! it with QEMU's `blkdebug` driver failing every read of the README's
 //! first block, as a failing disk would. Reading the README must fail with
@@ -23,12 +35,19 @@
 
 extern crate alloc;
 
+use alloc::ffi::CString;
 use alloc::vec::Vec;
+use core::ffi::CStr;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use abi::fcntl::{O_RDONLY, O_RDWR, O_TRUNC};
 use abi::fs::BSIZE;
-use abi::stat::Stat;
-use ulib::testing::{Check, CheckResult, file_system_works, make_file, read_file, run_checks};
+use abi::stat::{Stat, T_DIR, T_FILE};
+use abi::syscall::MAXPATH;
+use ulib::testing::{
+    Check, CheckResult, count_free, dir_names, file_system_works, make_file, read_file, run_checks,
+    spawn, stat, wait_all,
+};
 use ulib::{
     Args, STDIN, chdir, close, dup, ensure, ensure_eq, exec_args, exit, fork, fstat, link, mkdir,
     open, pipe, println, read, unlink, wait, write,
@@ -42,6 +61,7 @@ fn pattern(offset: usize) -> u8 {
 }
 
 const CHECKS: &[Check] = &[
+    ("count_free_before", count_free_before),
     ("address_past_the_disk", address_past_the_disk),
     (
         "write_to_an_address_past_the_disk",
@@ -59,9 +79,26 @@ const CHECKS: &[Check] = &[
     ("name_for_a_missing_inode", name_for_a_missing_inode),
     ("directory_without_dot", directory_without_dot),
     ("blocks_the_bitmap_calls_free", blocks_the_bitmap_calls_free),
+    (
+        "entry_naming_its_own_directory",
+        entry_naming_its_own_directory,
+    ),
+    ("directory_cycle", directory_cycle),
+    ("directory_link_count_0", directory_link_count_0),
+    ("directory_link_count_1", directory_link_count_1),
+    ("directory_count_one_too_low", directory_count_one_too_low),
+    ("directory_count_at_its_limit", directory_count_at_its_limit),
     ("other_files_still_work", other_files_still_work),
     ("programs_still_run", programs_still_run),
     ("the_shell_still_works", the_shell_still_works),
+    ("nothing_leaked", nothing_leaked),
+];
+
+/// The checks of `fsdamage cycle`.
+const CYCLE_CHECKS: &[Check] = &[
+    ("directory_cycle", directory_cycle),
+    ("cycle_raced_by_two_processes", cycle_raced_by_two_processes),
+    ("other_files_still_work", other_files_still_work),
 ];
 
 /// The checks of `fsdamage disk-error`.
@@ -78,9 +115,11 @@ const DISK_ERROR_CHECKS: &[Check] = &[
 fn main(args: Args) -> i32 {
     match args.get(1) {
         None => run_checks("fsdamage", CHECKS),
+        Some(b"cycle") => run_checks("fsdamage", CYCLE_CHECKS),
+        Some(b"walk") => walk_everything(),
         Some(b"disk-error") => run_checks("fsdamage", DISK_ERROR_CHECKS),
         Some(_) => {
-            ulib::eprintln!("usage: fsdamage [disk-error]");
+            ulib::eprintln!("usage: fsdamage [cycle | walk | disk-error]");
             2
         }
     }
@@ -339,4 +378,224 @@ fn the_shell_still_works() -> CheckResult {
     println!();
     ensure_eq!(status, 0, "the shell's exit status");
     Ok(())
+}
+
+// ------------------------------------------------------------ directories
+
+/// The free inodes and blocks when the checks began (`count_free_before`).
+static FREE_BEFORE: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
+
+/// Where the counts take the disk's free inodes and blocks.
+const SCRATCH: &CStr = c"/fsdamage.count";
+
+fn count_free_before() -> CheckResult {
+    let (inodes, blocks) = count_free(SCRATCH)?;
+    FREE_BEFORE[0].store(inodes, Ordering::Relaxed);
+    FREE_BEFORE[1].store(blocks, Ordering::Relaxed);
+    Ok(())
+}
+
+/// The free inodes and blocks are what they were before the checks, but
+/// for `toolow/a`, which one check removes (an inode and its block).
+fn nothing_leaked() -> CheckResult {
+    let before = (
+        FREE_BEFORE[0].load(Ordering::Relaxed),
+        FREE_BEFORE[1].load(Ordering::Relaxed),
+    );
+    ensure!(before.0 > 0, "the first count did not run");
+    let after = count_free(SCRATCH)?;
+    ensure_eq!(
+        after,
+        (before.0 + 1, before.1 + 1),
+        "free (inodes, blocks) after the checks, with toolow/a removed"
+    );
+    Ok(())
+}
+
+/// Whether `path` is a directory that opens.
+fn is_dir(path: &CStr) -> bool {
+    stat(path).is_ok_and(|st| st.kind == T_DIR)
+}
+
+/// `loop` in the root names the root itself. Removing it would lock the
+/// root twice; every call refuses it instead.
+fn entry_naming_its_own_directory() -> CheckResult {
+    ensure_eq!(unlink(c"loop"), -1, "unlink of loop");
+    ensure_eq!(open(c"loop", O_RDONLY), -1, "open of loop");
+    ensure_eq!(chdir(c"loop"), -1, "chdir loop");
+    ensure_eq!(mkdir(c"loop/x"), -1, "mkdir loop/x");
+    ensure!(is_dir(c"/"), "the root is no longer a directory");
+    Ok(())
+}
+
+/// `cycle/ab/c/up` names `cycle/ab`. Removing `up` would remove `ab`'s
+/// second name (it is refused as damage: `ab`'s `..` is `cycle`, not
+/// `c`); removing `c` fails as `c` is not empty.
+fn directory_cycle() -> CheckResult {
+    ensure_eq!(unlink(c"cycle/ab/c/up"), -1, "unlink of cycle/ab/c/up");
+    ensure_eq!(unlink(c"cycle/ab/c"), -1, "unlink of cycle/ab/c");
+    ensure!(
+        is_dir(c"cycle/ab/c/up/c"),
+        "the cycle's directories are gone"
+    );
+    Ok(())
+}
+
+/// Two processes, again and again, at once: one removes `cycle/ab/c/up`
+/// (which locks `c`, then `ab`) while the other removes `cycle/ab/c`
+/// (which locks `ab`, then `c`). Parent-before-child order cannot keep
+/// them apart here; both must finish.
+fn cycle_raced_by_two_processes() -> CheckResult {
+    const ROUNDS: usize = 40;
+    let racer = |path: &'static CStr| {
+        spawn(move || {
+            for _ in 0..ROUNDS {
+                if unlink(path) != -1 {
+                    return 1;
+                }
+            }
+            0
+        })
+    };
+    let pids = [racer(c"cycle/ab/c/up")?, racer(c"cycle/ab/c")?];
+    let statuses = wait_all(&pids)?;
+    ensure_eq!(statuses, [0, 0], "the racers' exit statuses");
+    ensure!(
+        is_dir(c"cycle/ab/c/up/c"),
+        "the cycle's directories are gone"
+    );
+    Ok(())
+}
+
+/// `nlink0` holds `sub` but has a link count of 0: the mount kept it (a
+/// directory names it), it takes no new name, and removing `sub` (which
+/// would count it below 0) is refused; everything in it stays.
+fn directory_link_count_0() -> CheckResult {
+    ensure_eq!(mkdir(c"nlink0/new"), -1, "mkdir nlink0/new");
+    ensure_eq!(unlink(c"nlink0/sub"), -1, "unlink of nlink0/sub");
+    ensure!(is_dir(c"nlink0/sub"), "nlink0/sub is gone");
+    ensure!(is_dir(c"nlink0"), "nlink0 is gone");
+    Ok(())
+}
+
+/// `nlink1` holds `sub` but has a link count of 1: removing `sub` would
+/// take it to 0 and free it while the root still names it.
+fn directory_link_count_1() -> CheckResult {
+    ensure_eq!(unlink(c"nlink1/sub"), -1, "unlink of nlink1/sub");
+    ensure!(is_dir(c"nlink1/sub"), "nlink1/sub is gone");
+    ensure!(is_dir(c"nlink1"), "nlink1 is gone");
+    Ok(())
+}
+
+/// `toolow` holds `a` and `b` with a count of 2, one too low: `a` goes
+/// (the count is 1 then), and `b` is refused; `toolow` is not freed.
+fn directory_count_one_too_low() -> CheckResult {
+    ensure_eq!(unlink(c"toolow/a"), 0, "unlink of toolow/a");
+    ensure_eq!(unlink(c"toolow/b"), -1, "unlink of toolow/b");
+    ensure!(is_dir(c"toolow/b"), "toolow/b is gone");
+    ensure!(is_dir(c"toolow"), "toolow is gone");
+    Ok(())
+}
+
+/// `maxlink` has a link count of 65535: a new subdirectory would overflow
+/// it. The mkdir is refused before anything is made.
+fn directory_count_at_its_limit() -> CheckResult {
+    ensure_eq!(mkdir(c"maxlink/x"), -1, "mkdir maxlink/x");
+    ensure_eq!(open(c"maxlink/x", O_RDONLY), -1, "open of maxlink/x");
+    ensure!(is_dir(c"maxlink"), "maxlink is gone");
+    Ok(())
+}
+
+// ------------------------------------------------------------ the walk
+
+/// How deep the walk goes: a damaged disk may hold a cycle.
+const WALK_DEPTH: usize = 6;
+
+#[derive(Default)]
+struct Walk {
+    dirs: usize,
+    files: usize,
+    bytes: usize,
+    failed: usize,
+    removed: usize,
+}
+
+/// `fsdamage walk`: reads everything reachable from the root, then
+/// removes every name it can, deepest first. Failures are expected on a
+/// damaged disk (the kernel prints why); the walk only has to end.
+fn walk_everything() -> i32 {
+    let mut walk = Walk::default();
+    read_tree(c"/", 0, &mut walk);
+    remove_tree(c"/", 0, &mut walk);
+    println!(
+        "fsdamage: walked {} directories and {} files ({} bytes), removed {} names; {} calls \
+         failed",
+        walk.dirs, walk.files, walk.bytes, walk.removed, walk.failed
+    );
+    println!("fsdamage: walk done");
+    0
+}
+
+/// The paths of the entries of directory `dir`, "." and ".." left out.
+fn children(dir: &CStr, walk: &mut Walk) -> Vec<CString> {
+    let Ok(names) = dir_names(dir) else {
+        walk.failed += 1;
+        return Vec::new();
+    };
+    let prefix = if dir.to_bytes() == b"/" {
+        b"".as_slice()
+    } else {
+        dir.to_bytes()
+    };
+    names
+        .into_iter()
+        .filter(|name| name.to_bytes() != b"." && name.to_bytes() != b"..")
+        .filter_map(|name| {
+            let mut path = prefix.to_vec();
+            path.push(b'/');
+            path.extend_from_slice(name.to_bytes());
+            (path.len() < MAXPATH).then(|| CString::new(path).expect("names hold no NUL"))
+        })
+        .collect()
+}
+
+fn read_tree(dir: &CStr, depth: usize, walk: &mut Walk) {
+    walk.dirs += 1;
+    for path in children(dir, walk) {
+        match stat(&path) {
+            Ok(st) if st.kind == T_DIR => {
+                if depth < WALK_DEPTH {
+                    read_tree(&path, depth + 1, walk);
+                }
+            }
+            // A device (the console) would wait for input: not read.
+            Ok(st) if st.kind != T_FILE => {}
+            Ok(_) => {
+                walk.files += 1;
+                let fd = open(&path, O_RDONLY);
+                if fd < 0 {
+                    walk.failed += 1;
+                    continue;
+                }
+                let (data, failed) = read_until_error(fd);
+                close(fd);
+                walk.bytes += data.len();
+                walk.failed += usize::from(failed);
+            }
+            Err(_) => walk.failed += 1,
+        }
+    }
+}
+
+fn remove_tree(dir: &CStr, depth: usize, walk: &mut Walk) {
+    for path in children(dir, walk) {
+        if depth < WALK_DEPTH && is_dir(&path) {
+            remove_tree(&path, depth + 1, walk);
+        }
+        if unlink(&path) == 0 {
+            walk.removed += 1;
+        } else {
+            walk.failed += 1;
+        }
+    }
 }

@@ -100,9 +100,9 @@ use abi::syscall::{
 };
 use ulib::string::Text;
 use ulib::testing::{
-    BAD_POINTERS, Check as Test, CheckResult as TestResult, Pipe, countfree, create, current_break,
-    dir_names, expect_killed, expect_status, grab_all_memory, grow_heap, in_child, join_all,
-    make_file, probe_read, probe_write, read_file, read_to_end, receive_verdict,
+    BAD_POINTERS, Check as Test, CheckResult as TestResult, Pipe, count_free, countfree, create,
+    current_break, dir_names, expect_killed, expect_status, grab_all_memory, grow_heap, in_child,
+    join_all, make_file, probe_read, probe_write, read_file, read_to_end, receive_verdict,
     run_checks_in_children, send_verdict, spawn, spawn_check, stat, wait_all, wait_for, write_all,
 };
 use ulib::usys::{syscall1, syscall2, syscall3};
@@ -149,6 +149,7 @@ const TESTS: &[Test] = &[
     ("dotdot", dotdot),
     ("subdir", subdir),
     ("rmdot", rmdot),
+    ("removeddir", removeddir),
     ("dirfile", dirfile),
     ("iputtest", iputtest),
     ("exitiputtest", exitiputtest),
@@ -1459,6 +1460,56 @@ fn rmdot() -> TestResult {
     ensure!(unlink(c"dots/.") < 0, "unlink dots/. succeeded");
     ensure!(unlink(c"dots/..") < 0, "unlink dots/.. succeeded");
     ensure!(unlink(c"dots") == 0);
+    Ok(())
+}
+
+/// A directory removed while it is the current one takes no new name, as
+/// in Unix: creating a file, a directory, a device or a link in it fails
+/// (else the new inodes would be lost with it), and so does `..`, whose
+/// parent may be gone or reused. `/` still works, and once the process
+/// leaves, the directory's inode is free: nothing leaked.
+fn removeddir() -> TestResult {
+    let before = count_free(c"/rmdir.count")?;
+    let readme_links = stat(c"README")?.nlink;
+    ensure!(mkdir(c"/removeddir") == 0);
+    ensure!(chdir(c"/removeddir") == 0);
+    ensure!(
+        unlink(c"/removeddir") == 0,
+        "unlink of the current directory failed"
+    );
+    ensure!(
+        open(c"f", O_CREATE | O_RDWR) < 0,
+        "a file was made in a removed directory"
+    );
+    ensure!(
+        mkdir(c"sub") < 0,
+        "a directory was made in a removed directory"
+    );
+    ensure!(
+        mknod(c"dev", 1, 1) < 0,
+        "a device was made in a removed directory"
+    );
+    ensure!(
+        link(c"/README", c"x") < 0,
+        "a link was made in a removed directory"
+    );
+    ensure!(
+        chdir(c"..") < 0,
+        "chdir .. from a removed directory succeeded"
+    );
+    let dot = open(c".", O_RDONLY);
+    ensure!(dot >= 0, "open . in a removed directory failed");
+    close(dot);
+    ensure!(chdir(c"/") == 0, "chdir / from a removed directory failed");
+    ensure!(
+        stat(c"README")?.nlink == readme_links,
+        "README's link count changed"
+    );
+    let after = count_free(c"/rmdir.count")?;
+    ensure!(
+        before == after,
+        "free (inodes, blocks): {before:?} before, {after:?} after"
+    );
     Ok(())
 }
 
