@@ -557,16 +557,19 @@ session_boot() {
     tr -d '\r' <"$session.raw" >"$session.log"
     return 0
 }
-# wait_for PATTERN COUNT: waits (up to 60 s) until the session's log has
-# COUNT lines matching PATTERN.
+# wait_for PATTERN COUNT: waits until the session's log has COUNT lines
+# matching PATTERN, or QEMU has ended. There is no deadline of its own: a
+# starved host may take any time to print a prompt, and typing the next
+# line before it would mix two commands' output. A hang ends at QEMU's
+# timeout (TIMEOUT), and the report then finds the output missing.
 wait_for() {
-    local tries=0 count
-    while [ $tries -lt 600 ]; do
+    local count
+    while :; do
         [ -e "$session.raw" ] && tr -d '\r' <"$session.raw" >"$session.log"
         count=$(grep -c -- "$1" "$session.log" 2>/dev/null)
         [ "${count:-0}" -ge "$2" ] && return
+        kill -0 "$qemu_pid" 2>/dev/null || return
         sleep 0.1
-        tries=$((tries + 1))
     done
 }
 # type_line LINE: types a command and waits for the prompt after it.
@@ -1016,8 +1019,8 @@ report_host() {
 
 # ---------------------------------------------------------------------------
 # The run: the host checks first (the incremental-build check runs make,
-# which must not race the boots' copies of fs.img; and timing checks in
-# the boots do better without cargo competing for the CPUs), then every
+# which must not race the boots' copies of fs.img; and the boots finish
+# sooner without cargo competing for the CPUs), then every
 # boot, in the background, while the suites report in order.
 
 if selected host; then

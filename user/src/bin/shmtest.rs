@@ -1095,8 +1095,12 @@ fn wake_wakes_waiter() -> CheckResult {
         ensure_eq!(shm_wait(va, 0), 0, "shm_wait in the child");
         Ok(())
     })?;
+    // The child may not be asleep yet: try a tick at a time. The bound is
+    // only a hang-breaker, far past the few ticks the child needs, because
+    // a host that starves the virtual CPUs can run it many ticks late.
+    const PATIENCE_TICKS: i32 = 3000;
     let mut woken = 0;
-    for _ in 0..200 {
+    for _ in 0..PATIENCE_TICKS {
         woken = shm_wake(va, 1);
         if woken != 0 {
             break;

@@ -89,10 +89,18 @@ fn mapped<'a>(shm: &'a Shm, name: &str) -> Result<Mapping<'a>, String> {
     shm.map_rw().map_err(|e| format!("{name}: {e}"))
 }
 
-/// Waits (a tick at a time, for at most `ticks`) until the word at
-/// `offset` of `mapping` reaches `want`.
-fn wait_for_word(mapping: &Mapping<'_>, offset: usize, want: u32, ticks: i32) -> CheckResult {
-    for _ in 0..ticks {
+/// How many ticks [`wait_for_word`] waits before it gives up: only a
+/// hang-breaker, so that a process that never arrives fails the check
+/// instead of hanging the program. It is far longer than any arrival takes
+/// (a few ticks), because a host that starves the virtual CPUs can run a
+/// child many ticks late; the check asserts that the child arrives, not
+/// how soon.
+const PATIENCE_TICKS: i32 = 3000;
+
+/// Waits (a tick at a time, for at most [`PATIENCE_TICKS`]) until the word
+/// at `offset` of `mapping` reaches `want`.
+fn wait_for_word(mapping: &Mapping<'_>, offset: usize, want: u32) -> CheckResult {
+    for _ in 0..PATIENCE_TICKS {
         if mapping.load_u32(offset) >= want {
             return Ok(());
         }
@@ -140,9 +148,10 @@ fn reap(count: usize) -> usize {
 }
 
 /// Wakes one waiter on `address`, trying a tick at a time (it may not be
-/// asleep yet); returns how many were woken in the end (0 or 1).
+/// asleep yet, for up to [`PATIENCE_TICKS`]); returns how many were woken
+/// in the end (0 or 1).
 fn wake_one_eventually(address: usize) -> i32 {
-    for _ in 0..200 {
+    for _ in 0..PATIENCE_TICKS {
         let woken = shm_wake(address, 1);
         if woken != 0 {
             return woken;
@@ -178,7 +187,7 @@ fn waiter_woken_by_other_process() -> CheckResult {
     let shm = object("st-woken", PGSIZE)?;
     let mapping = mapped(&shm, "st-woken")?;
     spawn_waiters(mapping, 1)?;
-    wait_for_word(&mapping, ARRIVED, 1, 200)?;
+    wait_for_word(&mapping, ARRIVED, 1)?;
     let woken = wake_one_eventually(mapping.address() + WORD);
     let failed = reap(1);
     if woken == 1 && failed == 0 {
@@ -194,7 +203,7 @@ fn wake_count_limits() -> CheckResult {
     let shm = object("st-count", PGSIZE)?;
     let mapping = mapped(&shm, "st-count")?;
     spawn_waiters(mapping, 3)?;
-    wait_for_word(&mapping, ARRIVED, 3, 200)?;
+    wait_for_word(&mapping, ARRIVED, 3)?;
     // Time for the last to arrive to get into the kernel.
     sleep(10);
     let address = mapping.address() + WORD;
@@ -281,7 +290,7 @@ fn killed_waiter_leaves_nothing() -> CheckResult {
     let shm = object("st-kill", PGSIZE)?;
     let mapping = mapped(&shm, "st-kill")?;
     let pids = spawn_waiters(mapping, 1)?;
-    wait_for_word(&mapping, ARRIVED, 1, 200)?;
+    wait_for_word(&mapping, ARRIVED, 1)?;
     sleep(5);
     kill(pids[0]);
     match wait_for(pids[0])? {
@@ -299,7 +308,7 @@ fn closed_object_while_waiting() -> CheckResult {
     let shm = object("st-closed", PGSIZE)?;
     let mapping = mapped(&shm, "st-closed")?;
     let pids = spawn_waiters(mapping, 1)?;
-    wait_for_word(&mapping, ARRIVED, 1, 200)?;
+    wait_for_word(&mapping, ARRIVED, 1)?;
     sleep(5);
     let closer = spawn(|| {
         let Ok(other) = Shm::open("st-closed") else {
@@ -327,7 +336,7 @@ fn waiter_table_full() -> CheckResult {
     let shm = object("st-full", PGSIZE)?;
     let mapping = mapped(&shm, "st-full")?;
     spawn_waiters(mapping, NSHMWAIT)?;
-    wait_for_word(&mapping, ARRIVED, NSHMWAIT as u32, 400)?;
+    wait_for_word(&mapping, ARRIVED, NSHMWAIT as u32)?;
     sleep(20);
     let address = mapping.address() + WORD;
     let extra = shm_wait(address, 0);
