@@ -11,7 +11,7 @@
 // and that main's return value becomes the exit status.
 
 #include "types.h"
-#include "user.h"
+#include "user/user.h"
 
 int main(int argc, char *argv[]) {
   printf("argc %d\n", argc);

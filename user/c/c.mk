@@ -3,10 +3,12 @@
 # file in and it is there after `make qemu-nox`.
 #
 #   user/c/include/  the headers programs include: xv6's user.h, types.h,
-#                    stat.h, fcntl.h, fs.h, syscall.h, and the paths
-#                    xv6-riscv's programs use (kernel/types.h,
-#                    kernel/stat.h, kernel/fcntl.h, kernel/fs.h,
-#                    user/user.h), which lead to the same files
+#                    stat.h, fcntl.h, fs.h, syscall.h, param.h, traps.h,
+#                    memlayout.h, and the paths xv6-riscv's programs use
+#                    (kernel/types.h, kernel/stat.h, kernel/fcntl.h,
+#                    kernel/fs.h, user/user.h), which lead to the same
+#                    files; user/user.h gives xv6-riscv's printf (user.h
+#                    says why)
 #   user/c/lib/      the C runtime, written here: start-up (start.c), the
 #                    system-call stubs (usys.c), strings and small I/O
 #                    (ulib.c), printf.c, malloc (umalloc.c); linked into
@@ -58,9 +60,20 @@ C_LDFLAGS := -static -nostdlib -no-pie
 C_RUNTIME := $(patsubst $(C_DIR)/lib/%.c,$(C_BUILD)/lib/%.o,$(wildcard $(C_DIR)/lib/*.c))
 
 # The runtime must be warning-free; see ulib.c for the loop flag.
+#
+# Then every function the runtime defines becomes a weak symbol, as a C
+# library's are: a program that defines printf, strlen or malloc itself
+# links, and its (strong) definition is the one used, even when the
+# linker takes the runtime's object file that holds the weak one for
+# another function in it (fprintf, strcpy, free). Without this, ld reports
+# the name as defined twice; ctest checks it with ownlibc.c. Only the
+# definitions (nm --defined-only) are weakened: a weak reference would
+# not make ld take the object file that defines it (objcopy --weaken
+# would turn start.o's call of exit_status into a call of address 0).
 $(C_BUILD)/lib/%.o: $(C_DIR)/lib/%.c $(BUILD)/.setup-done
 	@mkdir -p $(@D)
 	$(CC) $(C_CFLAGS) -Werror -fno-tree-loop-distribute-patterns -c -o $@ $<
+	objcopy $$(nm --defined-only --extern-only --just-symbols $@ | sed 's/^/--weaken-symbol=/') $@
 
 # start.o comes first and outside the archive: it holds the entry point,
 # which nothing else refers to, so ld would not take it from an archive.

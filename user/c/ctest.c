@@ -22,7 +22,7 @@
 //   the duration of one call (`capture_start`, `capture_check`), and what
 //   came through is compared with what should have.
 // - exec: other programs run in a child whose standard output is a pipe
-//   (`run`): args (C), shmget and shmput (Rust), and copies of argsgnu
+//   (`run`): args and ownlibc (C), shmget and shmput (Rust), and copies of argsgnu
 //   with one program header or field changed, which exec must run or
 //   refuse as kernel/src/exec.rs says.
 // - malloc: sbrk(0), the end of the heap, must not move while blocks are
@@ -32,7 +32,7 @@
 #include "stat.h"
 #include "fcntl.h"
 #include "fs.h"
-#include "user.h"
+#include "user/user.h"
 
 // What a child that `run` started exits with when its exec failed.
 #define EXEC_FAILED 127
@@ -868,12 +868,33 @@ static const char *printf_long_output(void) {
   return 0;
 }
 
+// xv6-public's printf(fd, fmt, ...), which a program that includes
+// "user.h" calls as printf. This file includes "user/user.h", where
+// printf is xv6-riscv's, so it reaches the other one by its linker name.
+void xv6_public_printf(int fd, const char *fmt, ...) __asm__("printf");
+
 static const char *fprintf_and_xv6_printf(void) {
   PRINTS(2, "to stderr 2", fprintf(2, "to stderr %d", 2));
   PRINTS(1, "to stdout 1", fprintf(1, "to stdout %d", 1));
-  // xv6-public's form, printf(fd, fmt, ...), is fprintf (see user.h).
-  PRINTS(1, "xv6 style 1", printf(1, "xv6 style %d", 1));
-  PRINTS(2, "xv6 style 2", printf(2, "xv6 style %s", "2"));
+  PRINTS(1, "xv6 style 1", xv6_public_printf(1, "xv6 style %d", 1));
+  PRINTS(2, "xv6 style 2", xv6_public_printf(2, "xv6 style %s", "2"));
+  return 0;
+}
+
+// A program's own printf and strlen replace the library's, even where
+// the program also uses functions that share an object file with them
+// (see ownlibc.c): it links, and its own are the ones called.
+static const char *own_definitions_win(void) {
+  char out[256];
+  char *argv[] = {"ownlibc", 0};
+  int status = run(argv, out, sizeof(out));
+  const char *expected = "ownlibc's printf: %d is not formatted\n"
+                         "the library's fprintf: 42 copied, strlen called 1 time(s)\n";
+  if (strcmp(out, expected) != 0) {
+    show("ownlibc", out, expected);
+    return "ownlibc's own definitions were not the ones called (see above)";
+  }
+  CHECK(status == 0, "ownlibc did not exit with status 0");
   return 0;
 }
 
@@ -1195,6 +1216,7 @@ static const struct check {
     {"printf_unknown", printf_unknown},
     {"printf_long_output", printf_long_output},
     {"fprintf_and_xv6_printf", fprintf_and_xv6_printf},
+    {"own_definitions_win", own_definitions_win},
     {"string_functions", string_functions},
     {"memory_functions", memory_functions},
     {"gets_lines", gets_lines},

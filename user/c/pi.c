@@ -16,7 +16,7 @@
 // few units in the last place.
 
 #include "types.h"
-#include "user.h"
+#include "user/user.h"
 
 // Machin's formula, pi = 16 atan(1/5) - 4 atan(1/239), with atan(x) as
 // its series x - x^3/3 + x^5/5 - ..., which for these small x gains more

@@ -23,7 +23,7 @@
 
 #include "types.h"
 #include "fcntl.h"
-#include "user.h"
+#include "user/user.h"
 
 #define NAME "shared_buf"
 

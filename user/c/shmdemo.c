@@ -18,7 +18,7 @@
 
 #include "types.h"
 #include "fcntl.h"
-#include "user.h"
+#include "user/user.h"
 
 #define MAX_WORKERS 32  // the process table has 64 slots
 

@@ -9,6 +9,8 @@
 //! - [`device`]: major device numbers;
 //! - [`fs`]: the on-disk layout of the file system;
 //! - [`memlayout`]: the user address space, and where the kernel is;
+//! - [`param`]: the kernel's limits (xv6's param.h);
+//! - [`traps`]: interrupt and exception vectors (xv6's traps.h);
 //! - [`shm`]: the limits and address window of shared memory.
 //!
 //! It is `no_std` and has no dependencies, so it builds for the kernel's
@@ -20,6 +22,8 @@ pub mod device;
 pub mod fcntl;
 pub mod fs;
 pub mod memlayout;
+pub mod param;
 pub mod shm;
 pub mod stat;
 pub mod syscall;
+pub mod traps;

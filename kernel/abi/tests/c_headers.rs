@@ -2,7 +2,7 @@
 //!
 //! C programs cannot use this crate, so `user/c/include` restates its
 //! numbers and layouts in C (`syscall.h`, `fcntl.h`, `stat.h`, `fs.h`,
-//! `user.h`), readable the way xv6's headers are. This test holds that
+//! `param.h`, `traps.h`, `memlayout.h`, `user.h`), readable the way xv6's headers are. This test holds that
 //! second copy to the first: it writes a C file that includes the headers
 //! and states, as one `_Static_assert` each, every number below as this
 //! crate has it, and the size and offset of every field of `struct stat`
@@ -21,10 +21,15 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use abi::fcntl::*;
-use abi::fs::{BSIZE, DIRSIZ, DirEntry, MAXFILE, NDIRECT, NINDIRECT, ROOTINO};
+use abi::fs::{
+    BSIZE, DIRSIZ, DirEntry, FSSIZE, LOGSIZE, MAXFILE, MAXOPBLOCKS, NDIRECT, NINDIRECT, ROOTINO,
+};
+use abi::memlayout::{DIRECT_MAP, KERNBASE, PGSIZE, USER_BASE, USER_STACK_PAGES, USER_TOP};
+use abi::param::*;
 use abi::shm::{NSHM, NSHMPROC, NSHMWAIT, SHM_MAXPAGES, SHM_MAXSIZE, SHM_NAME_MAX, SHMBASE};
 use abi::stat::{Stat, T_DEVICE, T_DIR, T_FILE};
 use abi::syscall::*;
+use abi::traps::*;
 
 /// `abi::syscall`: every system call's C name and number, `MAXARG` and
 /// `MAXPATH`.
@@ -100,6 +105,68 @@ const SHM: &[(&str, usize)] = &[
     ("SHMBASE", SHMBASE),
 ];
 
+/// `abi::param`, as `param.h` has it: xv6 gives the kernel stack's size in
+/// bytes (`KSTACKSIZE`), this kernel in pages.
+const PARAM: &[(&str, usize)] = &[
+    ("NCPU", NCPU),
+    ("NPROC", NPROC),
+    ("KSTACKSIZE", KSTACK_PAGES * PGSIZE),
+    ("NFILE", NFILE),
+    ("NINODE", NINODE),
+    ("NBUF", NBUF),
+    ("ROOTDEV", ROOTDEV as usize),
+];
+
+/// The rest of `param.h`, whose numbers live with the call or the disk
+/// layout they limit.
+const PARAM_ELSEWHERE: &[(&str, usize)] = &[
+    ("NOFILE", NOFILE),
+    ("MAXARG", MAXARG),
+    ("MAXOPBLOCKS", MAXOPBLOCKS),
+    ("LOGSIZE", LOGSIZE),
+    ("FSSIZE", FSSIZE as usize),
+];
+
+/// `abi::traps`; `traps.h` keeps xv6's abbreviations.
+const TRAPS: &[(&str, usize)] = &[
+    ("T_DIVIDE", T_DIVIDE as usize),
+    ("T_DEBUG", T_DEBUG as usize),
+    ("T_NMI", T_NMI as usize),
+    ("T_BRKPT", T_BREAKPOINT as usize),
+    ("T_OFLOW", T_OVERFLOW as usize),
+    ("T_BOUND", T_BOUND as usize),
+    ("T_ILLOP", T_ILLEGAL_OPCODE as usize),
+    ("T_DEVICE", T_DEVICE_NOT_AVAILABLE as usize),
+    ("T_DBLFLT", T_DOUBLE_FAULT as usize),
+    ("T_TSS", T_INVALID_TSS as usize),
+    ("T_SEGNP", T_SEGMENT_NOT_PRESENT as usize),
+    ("T_STACK", T_STACK_FAULT as usize),
+    ("T_GPFLT", T_GENERAL_PROTECTION as usize),
+    ("T_PGFLT", T_PAGE_FAULT as usize),
+    ("T_FPERR", T_FPU_ERROR as usize),
+    ("T_ALIGN", T_ALIGNMENT as usize),
+    ("T_MCHK", T_MACHINE_CHECK as usize),
+    ("T_SIMDERR", T_SIMD_ERROR as usize),
+    ("T_SYSCALL", T_SYSCALL as usize),
+    ("T_IRQ0", T_IRQ0 as usize),
+    ("IRQ_TIMER", IRQ_TIMER as usize),
+    ("IRQ_COM1", IRQ_COM1 as usize),
+    ("IRQ_IDE", IRQ_IDE as usize),
+    ("T_WAKEUP", T_WAKEUP as usize),
+    ("T_SPURIOUS", T_SPURIOUS as usize),
+];
+
+/// `abi::memlayout`, as `memlayout.h` has it (`SHMBASE` with the shared
+/// memory's limits, below).
+const MEMLAYOUT: &[(&str, usize)] = &[
+    ("PGSIZE", PGSIZE),
+    ("USER_BASE", USER_BASE),
+    ("USER_STACK_PAGES", USER_STACK_PAGES),
+    ("USER_TOP", USER_TOP),
+    ("DIRECT_MAP", DIRECT_MAP),
+    ("KERNBASE", KERNBASE),
+];
+
 /// Where `DirEntry::encode` puts the inode number and the name, found by
 /// encoding an entry and looking for its bytes, so that the layout checked
 /// is the one written to disk.
@@ -125,13 +192,26 @@ fn dirent_offsets() -> (usize, usize) {
 fn assertions() -> String {
     let mut c = String::from(
         "#include <stddef.h>\n#include \"types.h\"\n#include \"stat.h\"\n#include \"fcntl.h\"\n\
-         #include \"fs.h\"\n#include \"syscall.h\"\n#include \"user.h\"\n",
+         #include \"fs.h\"\n#include \"syscall.h\"\n#include \"param.h\"\n#include \"traps.h\"\n\
+         #include \"memlayout.h\"\n#include \"user.h\"\n",
     );
     let mut assert = |claim: String| {
         writeln!(c, "_Static_assert({claim}, \"abi says: {claim}\");").unwrap();
     };
-    for (name, value) in [SYSCALLS, FCNTL, STAT, FS, SHM].concat() {
-        assert(format!("{name} == {value}"));
+    let tables = [
+        SYSCALLS,
+        FCNTL,
+        STAT,
+        FS,
+        SHM,
+        PARAM,
+        PARAM_ELSEWHERE,
+        TRAPS,
+        MEMLAYOUT,
+    ];
+    for (name, value) in tables.concat() {
+        // Unsigned: the kernel's addresses do not fit in a signed long.
+        assert(format!("{name} == {value}UL"));
     }
     let st = Stat::default();
     assert(format!("sizeof(struct stat) == {}", size_of::<Stat>()));
@@ -200,6 +280,8 @@ fn tables_cover_abi() {
         ("syscall.rs", "", SYSCALLS),
         ("fcntl.rs", "", FCNTL),
         ("stat.rs", "T_", STAT),
+        ("param.rs", "", PARAM),
+        ("traps.rs", "", TRAPS),
     ] {
         assert_eq!(
             constants_in(file, prefix),

@@ -96,19 +96,40 @@ int atoi(const char *s);
 int memcmp(const void *a, const void *b, uint n);
 void *memcpy(void *dst, const void *src, uint n);
 
-// printf.c: formatted output. printf writes to standard output (fd 1),
-// fprintf to the file descriptor it is given. The formats are xv6's:
-// %d (int), %u (unsigned), %x (hex), %p (pointer), %s (string), %c
-// (character), %% (a percent sign); an l or ll before d, u or x takes a
-// 64-bit long. There are no widths, precisions or floating point.
-void printf(const char *fmt, ...);
+// printf.c: formatted output. fprintf writes to the file descriptor it
+// is given. The formats are xv6's: %d (int), %u (unsigned), %x (hex), %p
+// (pointer), %s (string), %c (character), %% (a percent sign); an l or ll
+// before d, u or x takes a 64-bit long. There are no widths, precisions
+// or floating point.
 void fprintf(int fd, const char *fmt, ...);
 
-// xv6-public's printf takes the file descriptor first: printf(1, "hi\n").
-// So that its programs compile unchanged, printf chooses by the type of
-// its first argument: an int means xv6-public's form, which is fprintf.
-#define printf(first, ...) \
-  _Generic((first), int: fprintf, default: printf)((first), ##__VA_ARGS__)
+// printf is where the two xv6s disagree: xv6-public's takes the file
+// descriptor first, printf(1, "hi\n"); xv6-riscv's writes to standard
+// output, printf("hi\n"). A C function has one type, and a program may
+// define printf itself (xv6-public's forktest does, to stay small), so
+// the choice cannot be made call by call with a macro that looks at the
+// first argument: a function-like printf macro expands inside the
+// program's own definition too, which then does not compile. The choice
+// is made per program instead, by the path it includes, which is how
+// each xv6 spells this header:
+//
+//   #include "user.h"       printf(int fd, const char *fmt, ...), xv6-public's
+//   #include "user/user.h"  printf(const char *fmt, ...), xv6-riscv's; the
+//                           programs in user/c use this one
+//
+// They are two functions of the library. In C both are called printf;
+// the linker knows xv6-riscv's by the name printf_stdout, which the asm
+// label below gives it, so a program's own definition of printf, of
+// either kind, is named like the library's and replaces it.
+//
+// Every function of the library is a weak symbol (c.mk), so a program
+// that defines printf, fprintf, strlen, malloc or any other of them
+// links, and its definition wins, as with any C library.
+#ifdef XV6_RISCV_USER_H
+void printf(const char *fmt, ...) __asm__("printf_stdout");
+#else
+void printf(int fd, const char *fmt, ...);
+#endif
 
 // umalloc.c: the heap, grown with sbrk. Blocks are 16-byte aligned.
 void *malloc(uint n);

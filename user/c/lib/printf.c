@@ -25,9 +25,9 @@
 #include "types.h"
 #include "user.h"
 
-// user.h makes printf a macro that also accepts xv6-public's printf(fd,
-// ...); here we define the function itself.
-#undef printf
+// This file defines both printfs (see user.h): xv6-public's, which
+// user.h declares, and xv6-riscv's, under its linker name.
+void printf_stdout(const char *fmt, ...);
 
 struct output {
   int fd;
@@ -142,7 +142,17 @@ void fprintf(int fd, const char *fmt, ...) {
   va_end(args);
 }
 
-void printf(const char *fmt, ...) {
+// xv6-public's printf: fprintf under xv6-public's name.
+void printf(int fd, const char *fmt, ...) {
+  va_list args;
+  va_start(args, fmt);
+  format(fd, fmt, args);
+  va_end(args);
+}
+
+// xv6-riscv's printf, which programs that include user/user.h call as
+// printf.
+void printf_stdout(const char *fmt, ...) {
   va_list args;
   va_start(args, fmt);
   format(1, fmt, args);

@@ -222,7 +222,8 @@ const INVALID_CALL_ACCEPTED: i32 = 0x0BAD_CA11;
 const FUZZDIR: &CStr = c"/fuzzdir";
 
 /// The names a fuzz child can give a file or directory: the last element
-/// of every path in [`PATHS`] that the kernel accepts.
+/// of every path in [`PATHS`] that the kernel accepts, cut to `DIRSIZ`
+/// bytes.
 const NAMES: [&[u8]; 3] = [b"fa", b"fb", b"fourteen_chars"];
 
 /// Bytes of the buffer a fuzz child lends the kernel.
@@ -446,8 +447,9 @@ const NUMBERS: [usize; 15] = [
     1 << 63,
 ];
 
-/// Paths; the kernel refuses the 15-byte and the 100-byte name (longer
-/// than `DIRSIZ`) and makes nothing for `.`, `..`, `/` or the empty path.
+/// Paths; the kernel cuts the 15-byte and the 100-byte name (longer than
+/// `DIRSIZ`) to their first 14 bytes, `fourteen_chars`, as xv6 does, and
+/// makes nothing for `.`, `..`, `/` or the empty path.
 const PATHS: [&CStr; 12] = [
     c"fa",
     c"fb",
@@ -455,12 +457,12 @@ const PATHS: [&CStr; 12] = [
     c"fb/fa",
     c"fa/",
     c"fourteen_chars",
-    c"fifteen_chars__",
+    c"fourteen_chars_",
     c".",
     c"..",
     c"",
     c"/",
-    c"a123456789b123456789c123456789d123456789e123456789f123456789g123456789h123456789i123456789j123456789",
+    c"fourteen_chars456789c123456789d123456789e123456789f123456789g123456789h123456789i123456789j123456789",
 ];
 
 /// The paths `chdir` may get, with how many levels each goes down: every

@@ -9,26 +9,12 @@
 //! the `syscall` instruction, which uses no vector at all, gets a made-up
 //! one in the trap frame (`T_SYSCALL`, also set in trapasm.S) so that
 //! `trap` can tell it apart.
+//!
+//! The numbers themselves are in `abi::traps`, because a program sees them
+//! in the kernel's line about a process it kills (and C programs include
+//! them as xv6's traps.h).
 
-/// Exceptions `trap` treats specially.
-pub const T_NMI: u64 = 2;
-pub const T_DOUBLE_FAULT: u64 = 8;
-pub const T_PAGE_FAULT: u64 = 14;
-
-/// First vector of the device interrupts.
-pub const T_IRQ0: u8 = 32;
-/// The local APIC timer's IRQ number (it has no ISA IRQ: the number only
-/// places its vector).
-pub const IRQ_TIMER: u8 = 0;
-/// COM1, the serial console (uart.rs).
-pub const IRQ_COM1: u8 = 4;
-/// The primary IDE controller (ide.rs).
-pub const IRQ_IDE: u8 = 14;
-
-/// The vector syscall_entry (trapasm.S) puts in a system call's frame.
-pub const T_SYSCALL: u64 = 0x80;
-/// Sent by one CPU to wake another from `hlt` when it made a process
-/// runnable (see `proc::kick_idle_cpu`); its handler has nothing to do.
-pub const T_WAKEUP: u8 = 0xF0;
-/// The local APIC's spurious-interrupt vector; needs no EOI.
-pub const T_SPURIOUS: u8 = 0xFF;
+pub use abi::traps::{
+    IRQ_COM1, IRQ_IDE, IRQ_TIMER, T_DOUBLE_FAULT, T_IRQ0, T_NMI, T_PAGE_FAULT, T_SPURIOUS,
+    T_SYSCALL, T_WAKEUP,
+};
