@@ -25,7 +25,7 @@ MEM ?= 512M
 # Only a hang-breaker: the longest boot (syscallfuzz) takes about a minute
 # on an idle host and several on a loaded one, whose starved virtual CPUs
 # run far slower; a run that passes given time must not fail here.
-TEST_TIMEOUT ?= 600
+TEST_TIMEOUT ?= 300
 # The test suites to run (empty: all), and how many QEMU boots run at once
 # (empty: 2 on a machine with at least 2 cores, else 1).
 SUITES ?=

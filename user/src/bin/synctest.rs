@@ -337,9 +337,8 @@ fn waiter_table_full() -> CheckResult {
     let mapping = mapped(&shm, "st-full")?;
     spawn_waiters(mapping, NSHMWAIT)?;
     wait_for_word(&mapping, ARRIVED, NSHMWAIT as u32)?;
-    sleep(20);
+    let extra = extra_waiter(mapping)?;
     let address = mapping.address() + WORD;
-    let extra = shm_wait(address, 0);
     let woken = shm_wake(address, NSHMWAIT as i32 + 1);
     let failed = reap(NSHMWAIT);
     if extra == -1 && woken == NSHMWAIT as i32 && failed == 0 {
@@ -350,6 +349,42 @@ fn waiter_table_full() -> CheckResult {
              the wake woke {woken}; {failed} waiters failed"
         ))
     }
+}
+
+/// Where `extra_waiter`'s probe waits, and where it says how it ended.
+const PROBE: usize = 128;
+const PROBE_RESULT: usize = 192;
+/// The probe's results: refused at once, or seated (and woken by us).
+const REFUSED: u32 = 1;
+const SEATED: u32 = 2;
+
+/// What `shm_wait` gives one waiter more than the table holds, once the
+/// table is full: -1 (or 0 if the table never filled). The waiters note
+/// their arrival before they sleep, so the table may not be full yet, and
+/// how soon it is depends on the host. So a child probes, on a word of its
+/// own: refused at once, the table is full; seated, the table had room,
+/// and we wake it and probe again a tick later. No guess of how long the
+/// waiters take to fall asleep, and no sleeper of ours left behind.
+fn extra_waiter(mapping: Mapping<'_>) -> Result<i32, String> {
+    let probe = mapping.address() + PROBE;
+    for _ in 0..PATIENCE_TICKS {
+        mapping.store_u32(PROBE_RESULT, 0);
+        let pid = spawn(move || {
+            let seated = shm_wait(probe, 0) == 0;
+            mapping.store_u32(PROBE_RESULT, if seated { SEATED } else { REFUSED });
+            0
+        })?;
+        while mapping.load_u32(PROBE_RESULT) == 0 {
+            shm_wake(probe, 1);
+            sleep(1);
+        }
+        wait_for(pid)?;
+        if mapping.load_u32(PROBE_RESULT) == REFUSED {
+            return Ok(-1);
+        }
+        sleep(1);
+    }
+    Ok(0)
 }
 
 // ---------------------------------------------------------------------------
