@@ -779,6 +779,8 @@ DAMAGE_LINES=(
     "nlink1|calls|^fs: directory inode {inum}: link count 1 is too low for a subdirectory"
     "toolow|calls|^fs: directory inode {inum}: link count 1 is too low for a subdirectory"
     "maxlink|calls|^fs: directory inode {inum}: link count 65535 cannot grow"
+    "sharedb-at-mount|mount|^fs: inode {inum} uses block [0-9]*, which another inode uses too; neither will free it"
+    "sharedb|calls|^fs: inode {inum} uses block [0-9]*, which another inode uses too"
 )
 report_damage() {
     echo "== a damaged disk (CPUS=$CPUS)"

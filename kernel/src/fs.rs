@@ -142,6 +142,14 @@ pub fn init(device: u32) {
 /// free: blocks that an inode uses (found by `scan_inodes` at mount).
 static RESERVED: SpinLock<BlockSet> = SpinLock::new("reserved", BlockSet([0; SCANNED_BLOCKS / 64]));
 
+/// The blocks that two inodes use (found by `scan_inodes`): neither may
+/// free one, or the other would be left using a free block.
+static SHARED: SpinLock<BlockSet> = SpinLock::new("shared", BlockSet([0; SCANNED_BLOCKS / 64]));
+
+/// The blocks `scan_inodes` has seen used so far, to find those used
+/// twice. Only the mount's scan touches it.
+static SEEN: SpinLock<BlockSet> = SpinLock::new("seen", BlockSet([0; SCANNED_BLOCKS / 64]));
+
 /// The most blocks `scan_inodes` keeps track of (a 64 Ki-bit set, 8 KiB);
 /// a larger disk has its first `SCANNED_BLOCKS` blocks checked.
 const SCANNED_BLOCKS: usize = 1 << 16;
@@ -179,6 +187,10 @@ impl BlockSet {
 ///   Each is reported once, here, and kept in `RESERVED`, which `balloc`
 ///   skips. (The bitmap is not repaired: freeing the file still fails, by
 ///   `check_in_use`, as for any damage.)
+/// - **Blocks two inodes use.** Freeing one file would free the block
+///   under the other, and `balloc` would hand it to a third. Each is
+///   reported once, here, and kept in `SHARED`: `check_in_use` refuses to
+///   free it, so both files are refused whole when they would be freed.
 ///
 /// The scan reads the inode blocks, each file's indirect block and each
 /// directory's entries: a few dozen blocks for the default disk. An
@@ -211,6 +223,19 @@ fn scan_inodes(device: u32) {
                      not be handed out"
                 );
                 RESERVED.lock().insert(block);
+            }
+            let seen_before = {
+                let mut seen = SEEN.lock();
+                let before = seen.contains(block);
+                seen.insert(block);
+                before
+            };
+            if seen_before && !SHARED.lock().contains(block) {
+                println!(
+                    "fs: inode {inum} uses block {block}, which another inode uses too; neither \
+                     will free it"
+                );
+                SHARED.lock().insert(block);
             }
             if is_dir && let Some(index) = index {
                 note_names(device, block, index, disk.size, &mut named)?;
@@ -383,11 +408,17 @@ fn balloc(device: u32) -> Result<Option<u32>, Error> {
     Ok(None)
 }
 
-/// Does the bitmap mark `block` in use? Inode `inum` uses it: if the bitmap
-/// says it is free, the two disagree, and freeing it would free it twice.
+/// Checks that inode `inum` may free `block`, which it uses: the bitmap
+/// must mark it in use (else the two disagree, and freeing it would free
+/// it twice), and no other inode may use it (`SHARED`).
 fn check_in_use(device: u32, inum: u32, block: u32) -> Result<(), Error> {
     if !bitmap_marks_used(device, block)? {
         return Err(marked_free(inum, block));
+    }
+    if SHARED.lock().contains(block) {
+        return Err(damaged(format_args!(
+            "inode {inum} uses block {block}, which another inode uses too"
+        )));
     }
     Ok(())
 }

@@ -25,6 +25,8 @@
 //! | `nlink1`    | a directory (holding `sub`) with a link count of 1      |
 //! | `toolow`    | a directory (holding `a` and `b`) with a count of 2     |
 //! | `maxlink`   | a directory with a link count of 65535                  |
+//! | `shareda`   | a file of two blocks, whose first block ...             |
+//! | `sharedb`   | ... is this one-block file's block too                  |
 //!
 //! and, besides, an orphan: a file with no name and no links, as a crash
 //! leaves a file that was removed while it was open (the kernel frees it
@@ -212,6 +214,17 @@ impl Damager<'_> {
         let maxlink = self.dir_in(ROOT, "maxlink")?;
         self.edit(maxlink, |inode| inode.nlink = u16::MAX);
         self.note(maxlink, format!("a link count of {}", u16::MAX));
+
+        let shareda = self.file("shareda", 2)?;
+        let sharedb = self.file("sharedb", 1)?;
+        let block = self.image.inode(shareda).addrs[0];
+        let own = self.image.inode(sharedb).addrs[0];
+        self.image.set_bitmap_bit(own, false);
+        self.edit(sharedb, |inode| inode.addrs[0] = block);
+        self.note(
+            sharedb,
+            format!("block 0 at block {block}, shareda's block 0"),
+        );
 
         // Made in the root, then its name taken away, as unlink would.
         let inum = self.file("orphan", 2)?;
@@ -542,6 +555,11 @@ mod tests {
         assert!(has(
             &|p| matches!(p, Problem::DirectoryLinkedTwice { inum } if *inum == ROOT)
         ));
+        let sharedb = inum_of(&done, "sharedb");
+        assert!(
+            has(&|p| matches!(p, Problem::BlockUsedTwice { second, .. } if *second == sharedb)),
+            "{problems:?}"
+        );
     }
 
     #[test]

@@ -88,6 +88,7 @@ const CHECKS: &[Check] = &[
     ("directory_link_count_1", directory_link_count_1),
     ("directory_count_one_too_low", directory_count_one_too_low),
     ("directory_count_at_its_limit", directory_count_at_its_limit),
+    ("block_of_two_files", block_of_two_files),
     ("other_files_still_work", other_files_still_work),
     ("programs_still_run", programs_still_run),
     ("the_shell_still_works", the_shell_still_works),
@@ -446,7 +447,7 @@ fn directory_cycle() -> CheckResult {
 /// (which locks `ab`, then `c`). Parent-before-child order cannot keep
 /// them apart here; both must finish.
 fn cycle_raced_by_two_processes() -> CheckResult {
-    const ROUNDS: usize = 40;
+    const ROUNDS: usize = 400;
     let racer = |path: &'static CStr| {
         spawn(move || {
             for _ in 0..ROUNDS {
@@ -598,4 +599,35 @@ fn remove_tree(dir: &CStr, depth: usize, walk: &mut Walk) {
             walk.failed += 1;
         }
     }
+}
+
+/// `shareda` and `sharedb` both use one block: both read it, and neither
+/// can be removed or truncated (which would free the block under the
+/// other); both are whole afterwards.
+fn block_of_two_files() -> CheckResult {
+    let pattern_of = |len: usize| -> Vec<u8> { (0..len).map(pattern).collect() };
+    ensure!(
+        read_file(c"shareda")? == pattern_of(2 * BSIZE),
+        "shareda did not read back"
+    );
+    ensure!(
+        read_file(c"sharedb")? == pattern_of(BSIZE),
+        "sharedb did not read back"
+    );
+    ensure_eq!(unlink(c"sharedb"), -1, "unlink of sharedb");
+    ensure_eq!(unlink(c"shareda"), -1, "unlink of shareda");
+    ensure_eq!(
+        open(c"sharedb", O_RDWR | O_TRUNC),
+        -1,
+        "open of sharedb with O_TRUNC"
+    );
+    ensure!(
+        read_file(c"shareda")? == pattern_of(2 * BSIZE),
+        "shareda is not whole after"
+    );
+    ensure!(
+        read_file(c"sharedb")? == pattern_of(BSIZE),
+        "sharedb is not whole after"
+    );
+    Ok(())
 }
