@@ -12,6 +12,7 @@ use core::fmt::{self, Write};
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::Error;
+use crate::proc::WaitChannel;
 use crate::spinlock::SpinLock;
 use crate::vm::{self, AddressSpace, UserAddr};
 use crate::{cga, uart};
@@ -106,8 +107,8 @@ const fn ctrl(key: u8) -> u8 {
 const BACKSPACE: u8 = 0x08;
 const DELETE: u8 = 0x7F;
 
-fn input_channel() -> usize {
-    &INPUT as *const SpinLock<Input> as usize
+fn input_channel() -> WaitChannel {
+    WaitChannel::of(&INPUT)
 }
 
 /// Erases the last character on the terminal: back, blank, back.

@@ -48,6 +48,7 @@ mod file;
 mod fs;
 mod ide;
 mod kalloc;
+#[cfg(feature = "ktest")]
 mod ktest;
 mod log;
 mod memlayout;
@@ -61,8 +62,10 @@ mod spinlock;
 mod syscall;
 mod sysfile;
 mod sysproc;
+mod sysshm;
 mod trap;
 mod uart;
+#[cfg(feature = "ktest")]
 mod verdict;
 mod vm;
 
@@ -82,8 +85,9 @@ extern "C" fn kernel_entry(boot_info_phys: usize) -> ! {
     // SAFETY: entry.S passes GRUB's boot-information address, and nothing
     // writes to that memory (the page allocator skips it).
     unsafe { multiboot::init(boot_info_phys) }; // what GRUB tells us
-    // Test mode is known from here on, so a panic while booting ends a
-    // test run at once with the failure code.
+    // The test kernel knows from here on whether this boot is a test run,
+    // so a panic while booting ends it at once with the failure code.
+    #[cfg(feature = "ktest")]
     let test_request = ktest::init(multiboot::command_line());
     print_memory_map();
 
@@ -105,7 +109,7 @@ extern "C" fn kernel_entry(boot_info_phys: usize) -> ! {
     uart::enable_interrupts(); // typed characters arrive as interrupts
     proc::init(); // kernel stacks of the process table
     ide::init(); // the disk with the file system
-    mp::start_others(); // the other CPUs
+    mp::start_others(cpu_running); // the other CPUs, each ending in cpu_running
     let cpus = cpu::started_count();
     println!(
         "xv6-rs: {cpus} CPU{} running, {} pages ({} MiB) free",
@@ -114,13 +118,15 @@ extern "C" fn kernel_entry(boot_info_phys: usize) -> ! {
         (kalloc::free_pages() * param::PGSIZE) >> 20
     );
 
-    // In test mode, the kernel's own tests run here (and end QEMU), or a
+    // In a test run, the kernel's own tests run here (and end QEMU), or a
     // user test program runs under init.
     // `test=user:PROGRAM,ARG,...` runs PROGRAM with its arguments (commas,
     // since the command line's words are separated by spaces).
     let mut init_argv: [&[u8]; proc::INIT_MAXARG] = [b""; proc::INIT_MAXARG];
     init_argv[0] = b"init";
+    #[cfg_attr(not(feature = "ktest"), expect(unused_mut))]
     let mut init_argc = 1;
+    #[cfg(feature = "ktest")]
     if let Some(request) = test_request {
         match request.strip_prefix("user:") {
             Some(command) => {
@@ -140,7 +146,7 @@ extern "C" fn kernel_entry(boot_info_phys: usize) -> ! {
 }
 
 /// Every CPU ends its start-up here: it reports in and runs processes.
-pub fn cpu_running(cpu: &Cpu) -> ! {
+fn cpu_running(cpu: &Cpu) -> ! {
     if cpu.index != 0 {
         println!("cpu {}: started (APIC id {})", cpu.index, lapic::id());
     }
@@ -160,4 +166,29 @@ fn print_memory_map() {
             multiboot::area_type_name(area)
         );
     }
+}
+
+/// A kernel panic: stop the other CPUs, print the message and where it
+/// came from, then stop this one too.
+///
+/// In a test run the run ends with QEMU's failure code instead, so that a
+/// panicking test is reported at once rather than by a timeout.
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    arch::interrupts_off();
+    console::print_panic(format_args!("\npanic: {}\n", info.message()));
+    lapic::stop_other_cpus();
+    if let Some(location) = info.location() {
+        console::print_panic(format_args!(
+            "  at {}:{}:{}\n",
+            location.file(),
+            location.line(),
+            location.column()
+        ));
+    }
+    #[cfg(feature = "ktest")]
+    if arch::debug_exit::armed() {
+        arch::debug_exit::exit(arch::debug_exit::QemuExit::Failure);
+    }
+    arch::halt_forever()
 }

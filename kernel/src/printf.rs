@@ -1,4 +1,4 @@
-//! `print!` and `println!` for the kernel, and the panic handler.
+//! `print!` and `println!` for the kernel.
 //!
 //! The macros format straight to the console (no buffer, no allocation), so
 //! they work from the first line of `main` and inside interrupt handlers.
@@ -20,28 +20,4 @@ macro_rules! println {
     ($($arg:tt)*) => {
         $crate::console::print(format_args!("{}\n", format_args!($($arg)*)))
     };
-}
-
-/// A kernel panic: stop the other CPUs, print the message and where it
-/// came from, then stop this one too.
-///
-/// In test mode the run ends with QEMU's failure code instead, so that a
-/// panicking test is reported at once rather than by a timeout.
-#[panic_handler]
-fn panic(info: &core::panic::PanicInfo) -> ! {
-    crate::arch::interrupts_off();
-    crate::console::print_panic(format_args!("\npanic: {}\n", info.message()));
-    crate::arch::lapic::stop_other_cpus();
-    if let Some(location) = info.location() {
-        crate::console::print_panic(format_args!(
-            "  at {}:{}:{}\n",
-            location.file(),
-            location.line(),
-            location.column()
-        ));
-    }
-    if crate::ktest::enabled() {
-        crate::ktest::exit_qemu(crate::ktest::QemuExit::Failure);
-    }
-    crate::arch::halt_forever()
 }
