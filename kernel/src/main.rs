@@ -79,7 +79,7 @@ use cpu::Cpu;
 #[unsafe(no_mangle)]
 extern "C" fn kernel_entry(boot_info_phys: usize) -> ! {
     cpu::init_this_cpu(0); // %gs -> the boot CPU's per-CPU state; locks work from here
-    console::init(); // COM1 and the CGA screen, so we can say what happens
+    printf::init(); // COM1 and the CGA screen, so we can say what happens
     println!();
     println!("xv6-rs: a Rust rewrite of xv6 for x86_64");
     // SAFETY: entry.S passes GRUB's boot-information address, and nothing
@@ -176,10 +176,10 @@ fn print_memory_map() {
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
     arch::interrupts_off();
-    console::print_panic(format_args!("\npanic: {}\n", info.message()));
+    printf::print_panic(format_args!("\npanic: {}\n", info.message()));
     lapic::stop_other_cpus();
     if let Some(location) = info.location() {
-        console::print_panic(format_args!(
+        printf::print_panic(format_args!(
             "  at {}:{}:{}\n",
             location.file(),
             location.line(),

@@ -172,7 +172,7 @@ impl core::fmt::Display for FaultAddress {
 
 fn exception(frame: &TrapFrame) {
     // After a panic, the panicking CPU stops the others with an NMI.
-    if frame.vector == T_NMI && crate::console::panicked() {
+    if frame.vector == T_NMI && crate::printf::panicked() {
         arch::halt_forever();
     }
     if frame.is_from_user() {
