@@ -8,28 +8,40 @@
 //! ## Layers
 //!
 //! Lowest first; a module uses only modules of its own layer or below.
+//! This is what the `use` lines and paths of the sources say, not a wish.
 //!
 //! 1. **Facts**: `param` (every limit), `memlayout` (every address),
-//!    `error` (why a system call failed), `verdict` (an in-kernel test's
-//!    result), `arch::traps` (every interrupt vector); and the crates
-//!    `abi` (what user programs and mkfs share) and `shmtable` (the
-//!    shared-memory bookkeeping, tested on the host).
+//!    `error` (why a system call failed), and in `arch`: `traps` (every
+//!    interrupt vector) and `trapframe` (the registers a trap saves); in
+//!    the test kernel only (the `ktest` feature), `verdict` (an in-kernel
+//!    test's result) and `arch::debug_exit` (how a test run ends QEMU);
+//!    and the crates `abi` (what user programs and mkfs share) and `shmtable`
+//!    (the shared-memory bookkeeping, tested on the host).
 //! 2. **The CPU**: `multiboot` (what GRUB tells us), `cpu` (per-CPU
 //!    state), and in `arch`: `gdt`, `idt`, `syscall` (the MSRs), `fpu`,
-//!    `protect` (SMEP, SMAP, UMIP), `acpi`.
+//!    `acpi`.
 //! 3. **Locks and memory**: `spinlock`, `kalloc` (pages), `vm` (page
-//!    tables, user copies), `cga`.
-//! 4. **Interrupt controllers and the other CPUs**: `arch::lapic`,
-//!    `arch::ioapic`, `arch::mp`.
-//! 5. **Processes, and everything that sleeps**: `proc` (the scheduler,
-//!    sleep and wakeup) and its users, which call `sleep` and are called
-//!    back by `fork`, `exit` and `exec`: `sleeplock`, `uart`, `console`,
-//!    `ide`, `bio`, `log`, `fs`, `pipe`, `file`, `shm`, `exec`, `trap`,
-//!    `syscall`, `sysproc`, `sysfile`. These form one knot, as in xv6:
-//!    `proc` needs files and shared memory to fork and exit, and they need
+//!    tables, user copies), `cga` (the screen).
+//! 4. **Interrupt controllers and the serial port**: `arch::lapic`,
+//!    `arch::ioapic`, `uart`.
+//! 5. **Printing, and the CPUs' last steps**: `printf` (`println!`, which
+//!    never sleeps, so every layer above may print), `arch::protect`
+//!    (SMEP, SMAP, UMIP, and its report) and `arch::mp` (the other CPUs,
+//!    which it sends to the function `main` names).
+//! 6. **Processes, and everything that sleeps**: `proc` (the scheduler,
+//!    sleep and wakeup) and the modules that call `sleep`: `sleeplock`,
+//!    `ide`, `bio`, `log`, `fs`, `file`, `pipe`, `console` (the device's
+//!    input); and those that `fork`, `exit` and `exec` call back: `file`,
+//!    `fs`, `log`, `shm`, `exec`. These form one knot, as in xv6: `proc`
+//!    needs files and shared memory to fork and exit, and they need
 //!    `proc` to wait.
-//! 6. **The top**: `ktest` (test runs), `printf` (which panics through
-//!    the console), and this file.
+//! 7. **System calls**: `syscall` (dispatch, and `Args`, the arguments
+//!    that the handlers fetch) and the handlers, `sysproc`, `sysfile` and
+//!    `sysshm`, which fetch their arguments and call the subsystems.
+//! 8. **Traps**: `trap`, where every interrupt, exception and system call
+//!    enters, and which hands each to the layer that deals with it.
+//! 9. **The top**: this file (start-up and the panic handler) and, in the
+//!    test kernel only, `ktest` (test runs).
 
 #![no_std]
 #![no_main]

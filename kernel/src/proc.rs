@@ -61,8 +61,7 @@
 //! The registers and the saved area only ever change together with
 //! interrupts off (in `sched`, before `forkret` lets its lock go, and in
 //! `reset_fpu`): a timer interrupt in between would make `sched` save one
-//! over the other. (Both halves of that rule were found by isolationtest
-//! failing once in a dozen runs.)
+//! over the other.
 //!
 //! Eager switching costs one save and one restore per switch whether or
 //! not the process used the registers; fpu.rs says why that beats lazy

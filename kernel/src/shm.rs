@@ -7,11 +7,12 @@
 //!
 //! ## The design
 //!
-//! One global `SharedMemoryTable` of `NSHM` slots holds the objects: each
-//! has a name, a size in pages, the physical pages themselves and a
-//! reference count. Every process has `NSHMPROC` shared-memory descriptors
-//! (`Private::shm`), each naming a slot and saying whether the process has
-//! it mapped. The rules about slots and descriptors (name checks, lowest
+//! One global table, `TABLE` (a `shmtable::Table` under a spin lock), of
+//! `NSHM` slots holds the objects: each has a name, a size in pages, the
+//! physical pages themselves and a reference count. Every process has a
+//! descriptor table of `NSHMPROC` shared-memory descriptors
+//! (`Private::shm`, a `shmtable::Descriptors`), each naming a slot and
+//! saying whether the process has it mapped. The rules about slots and descriptors (name checks, lowest
 //! free slot and descriptor, sizing once, counting references) are plain
 //! Rust in the `shmtable` crate, unit-tested on the host; this module adds
 //! the lock, the pages and the page tables.
@@ -35,10 +36,15 @@
 //! mapping lives as long as its descriptor: closing it unmaps the pages
 //! (and flushes their TLB entries) first.
 //!
+//! The functions here are the subsystem, which any caller may use: they
+//! take what they work on (the process's private state, a descriptor
+//! number, a user address) as arguments. The system calls that fetch
+//! those from a trap frame are in sysshm.rs.
+//!
 //! ## Locking
 //!
 //! `TABLE`'s spin lock guards the whole table, and every call holds it from
-//! start to finish, so the four calls are atomic with respect to each other
+//! start to finish, so the calls that use it are atomic with respect to each other
 //! on every CPU (two processes racing to size an object: exactly one wins).
 //! A process's descriptors and page table are its own private state, but
 //! they are also changed under the table lock, so that what the table
