@@ -251,10 +251,12 @@ impl Proc {
     /// This is the one way to reach them, and the rule for it is Rust's
     /// own: no two references at once. The process's kernel thread takes
     /// the reference where it enters the kernel on the process's behalf
-    /// (`syscall::syscall`, `trap`, `forkret`) and passes it down to every
+    /// (`syscall::syscall`, `forkret`) and passes it down to every
     /// function that needs it; nothing below those boundaries calls this.
-    /// The slot's creator (while it is Used) and its reaper (once it is a
-    /// Zombie, whose thread never runs again) are the only others.
+    /// `exit` takes it too, for the last time, and lets it go before the
+    /// process becomes a Zombie. The slot's creator (while it is Used) and
+    /// its reaper (once it is a Zombie, whose thread never runs again) are
+    /// the only others.
     ///
     /// # Safety
     /// The caller must be at one of those boundaries, or own the slot while
