@@ -64,6 +64,14 @@ CARGO_KERNEL := $(filter-out --release,$(CARGO_BARE)) --profile $(KERNEL_PROFILE
 
 KERNEL := target/x86_64-xv6/$(KERNEL_PROFILE)/kernel
 
+# The test kernel: the same sources with the `ktest` feature, which adds
+# the in-kernel tests, the deliberate faults and the exit device that
+# ends a test run (kernel/src/ktest.rs). It has its own target directory,
+# so that neither build overwrites the other's binary; only the test
+# images boot it, and build/xv6.iso's kernel has none of it.
+KTEST_TARGET_DIR := target/ktest
+KTEST_KERNEL := $(KTEST_TARGET_DIR)/x86_64-xv6/$(KERNEL_PROFILE)/kernel
+
 # User programs: the standard x86_64 ABI with SSE (the kernel saves every
 # process's FPU/SSE registers) and the small code model (they live at low
 # addresses). Their own target, so they get their own `core`.
@@ -121,6 +129,9 @@ kernel: $(KERNEL)
 $(KERNEL): $(BUILD)/.setup-done FORCE
 	cargo build -p kernel $(CARGO_KERNEL)
 
+$(KTEST_KERNEL): $(BUILD)/.setup-done FORCE
+	cargo build -p kernel $(CARGO_KERNEL) --features ktest --target-dir $(KTEST_TARGET_DIR)
+
 # One cargo call builds every user program (a grouped target: make runs
 # the recipe once for all of them).
 $(USER_PROGRAMS) &: $(BUILD)/.setup-done FORCE
@@ -146,10 +157,16 @@ $(FS_IMG): $(MKFS) $(USER_IMAGES) $(C_PROGRAMS) README.md
 	cp README.md $(BUILD)/README
 	$(MKFS) $@ $(BUILD)/README $(USER_IMAGES) $(C_PROGRAMS)
 
-# One ISO per kernel command line: $(BUILD)/<name>.iso boots with the
-# command line in tools/cmdline/<name> (the normal image has none).
-$(BUILD)/%.iso: $(KERNEL) tools/mkiso.sh
-	@tools/mkiso.sh $@ $(KERNEL) "$(if $(filter xv6 xv6-debug,$*),,$(shell cat tools/cmdline/$*))"
+# The normal image: the kernel without test hooks, no command line.
+$(ISO): $(KERNEL) tools/mkiso.sh
+	@tools/mkiso.sh $@ $(KERNEL) ""
+
+# One test image per kernel command line: $(BUILD)/<name>.iso boots the
+# test kernel with the command line in tools/cmdline/<name>.
+TEST_IMAGES := $(patsubst tools/cmdline/%,$(BUILD)/%.iso,$(wildcard tools/cmdline/*))
+
+$(TEST_IMAGES): $(BUILD)/%.iso: $(KTEST_KERNEL) tools/mkiso.sh tools/cmdline/%
+	@tools/mkiso.sh $@ $(KTEST_KERNEL) "$(shell cat tools/cmdline/$*)"
 
 qemu: $(ISO) $(FS_IMG)
 	@$(QEMU) -display help 2>/dev/null | grep -qx 'gtk\|sdl' || { \
@@ -191,11 +208,12 @@ asm: $(KERNEL) $(USER_PROGRAMS) $(C_PROGRAMS)
 
 # The harness needs the normal ISO and the test ISOs; it runs QEMU itself
 # with these flags.
-TEST_ISOS := $(ISO) $(patsubst tools/cmdline/%,$(BUILD)/%.iso,$(wildcard tools/cmdline/*))
+TEST_ISOS := $(ISO) $(TEST_IMAGES)
 
 test: $(TEST_ISOS) $(FS_IMG)
 	@QEMU="$(QEMU)" QEMUOPTS="$(QEMUOPTS)" CPUS="$(CPUS)" TIMEOUT="$(TEST_TIMEOUT)" \
-		BUILD="$(BUILD)" KERNEL="$(KERNEL)" CARGO_BARE="$(CARGO_BARE)" CARGO_USER="$(CARGO_USER)" \
+		BUILD="$(BUILD)" KERNEL="$(KERNEL)" KTEST_KERNEL="$(KTEST_KERNEL)" \
+		KTEST_TARGET_DIR="$(KTEST_TARGET_DIR)" CARGO_BARE="$(CARGO_BARE)" CARGO_USER="$(CARGO_USER)" \
 		FS_IMG="$(FS_IMG)" MKFS="$(MKFS)" \
 		USER_RUSTFLAGS="$(USER_RUSTFLAGS)" USER_TARGET_DIR="$(USER_TARGET_DIR)" \
 		SUITES="$(SUITES)" JOBS="$(TEST_JOBS)" CRASH_CUTS="$(CRASH_CUTS)" CRASH_SEED="$(CRASH_SEED)" \
@@ -229,8 +247,8 @@ bench: $(BUILD)/.bench-setup-done $(BENCH_ISOS) $(FS_IMG)
 SOAK_TIME ?= 600
 SOAK_CPUS ?= 4
 
-soak: $(KERNEL) tools/mkiso.sh $(FS_IMG)
-	@QEMU="$(QEMU)" QEMUOPTS="$(QEMUOPTS)" BUILD="$(BUILD)" KERNEL="$(KERNEL)" MKFS="$(MKFS)" \
+soak: $(KTEST_KERNEL) tools/mkiso.sh $(FS_IMG)
+	@QEMU="$(QEMU)" QEMUOPTS="$(QEMUOPTS)" BUILD="$(BUILD)" KERNEL="$(KTEST_KERNEL)" MKFS="$(MKFS)" \
 		FS_IMG="$(FS_IMG)" SOAK_TIME="$(SOAK_TIME)" SOAK_CPUS="$(SOAK_CPUS)" tools/soak.sh
 
 # A teacher's lab kit: a copy of the tree without the shared-memory

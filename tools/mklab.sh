@@ -65,7 +65,9 @@ job is to write them.
   descriptors are kept) and the types.
 - `kernel/src/shm.rs`: the opening doc (the design, the locking, where an
   object appears in memory) and the helpers that are there for you
-  (`od_arg`, `word_arg`, `free_page`).
+  (`free_page`, `close_descriptor`, `word_at`);
+  `kernel/src/sysshm.rs` fetches each call's arguments and calls your
+  functions.
 - `kernel/src/vm.rs`: `AddressSpace::map_shared`, `unmap`, `check`.
 
 ## What to write
@@ -75,7 +77,7 @@ Each function below has a stub that you replace:
 - in `kernel/shmtable/src/lib.rs`: `Table::open`, `Table::trunc`,
   `Table::close`, `Descriptors::alloc`, `Descriptors::get`,
   `Descriptors::remove`;
-- in `kernel/src/shm.rs`: `sys_open`, `sys_trunc`, `sys_map`, `sys_close`,
+- in `kernel/src/shm.rs`: `open`, `trunc`, `map`, `close`,
   `close_all` (exit and exec) and `fork`.
 
 ## How you are graded

@@ -8,8 +8,8 @@
 # (`test=user:soak,SECONDS`), with a copy of fs.img, which afterwards must
 # be consistent.
 #
-# The Makefile passes QEMU, QEMUOPTS, BUILD, KERNEL, MKFS, FS_IMG,
-# SOAK_TIME and SOAK_CPUS. The boot may take SOAK_TIME plus
+# The Makefile passes QEMU, QEMUOPTS, BUILD, KERNEL (the test kernel, which
+# reads the command line), MKFS, FS_IMG, SOAK_TIME and SOAK_CPUS. The boot may take SOAK_TIME plus
 # ROUND_SECONDS (the last round runs to its end) before it counts as hung.
 # The last line is "PASS soak" or "FAIL soak: why"; the exit status is
 # non-zero on a failure.

@@ -1,6 +1,8 @@
 #!/bin/bash
 # The test harness behind `make test`. The Makefile has built the ISOs and
-# passes QEMU, QEMUOPTS, CPUS, TIMEOUT, BUILD, KERNEL, CARGO_BARE (the
+# passes QEMU, QEMUOPTS, CPUS, TIMEOUT, BUILD, KERNEL (the kernel of
+# xv6.iso), KTEST_KERNEL and KTEST_TARGET_DIR (the test kernel, built with
+# the `ktest` feature, and its cargo target directory), CARGO_BARE (the
 # kernel's cargo flags), CARGO_USER (the user programs'), FS_IMG, MKFS,
 # USER_RUSTFLAGS, USER_TARGET_DIR, SUITES and JOBS (below), and CRASH_SEED
 # and CRASH_CUTS (the crash suite's).
@@ -987,6 +989,13 @@ report_failures() {
 # ---------------------------------------------------------------------------
 # The host suite, which boots nothing.
 
+# test_hooks_only_in TEST_KERNEL KERNEL: the test runner and the deliberate
+# faults are symbols of TEST_KERNEL and not of KERNEL.
+TEST_HOOKS='ktest::run|test_every_page_once|touch_user_page|overflow_kernel_stack|debug_exit::exit'
+test_hooks_only_in() {
+    nm -C "$1" | grep -Eq "$TEST_HOOKS" && ! nm -C "$2" | grep -Eq "$TEST_HOOKS"
+}
+
 report_host() {
     echo "== host checks"
     check multiboot2-header "grub-file rejects $KERNEL" grub-file --is-x86-multiboot2 "$KERNEL"
@@ -994,6 +1003,12 @@ report_host() {
     # shellcheck disable=SC2086 # CARGO_BARE is a list of flags
     check clippy-kernel "clippy reports warnings: run make and fix them" \
         cargo clippy -p kernel $CARGO_BARE -- -D warnings
+    # shellcheck disable=SC2086 # CARGO_BARE is a list of flags
+    check clippy-kernel-ktest "clippy reports warnings in the test kernel (--features ktest)" \
+        cargo clippy -p kernel $CARGO_BARE --features ktest --target-dir "$KTEST_TARGET_DIR" -- -D warnings
+    # The test hooks are in the test kernel and nowhere else.
+    check test-hooks-only-in-test-kernel "xv6.iso's kernel has test hooks, or the test kernel lacks them" \
+        test_hooks_only_in "$KTEST_KERNEL" "$KERNEL"
     local iso_before fs_before
     iso_before=$(stat -c %Y "$BUILD/xv6.iso")
     fs_before=$(stat -c %Y "$FS_IMG")

@@ -1,78 +1,18 @@
-//! The console: what the kernel prints goes to the serial port and to the
-//! CGA screen; what is typed on the serial port comes in, line by line,
-//! through the console device (major 1), with xv6's line editing.
+//! The console device (major 1): what is typed on the serial port comes
+//! in, line by line, with xv6's line editing; what a program writes goes
+//! out through printf.rs, like the kernel's own messages, to the serial
+//! port and the CGA screen.
 //!
-//! Whole `print!` calls are serialised by one lock, so lines from different
-//! CPUs never interleave mid-line. A panic bypasses the lock (the panicking
-//! CPU may hold it) and sets `PANICKED`, after which every other CPU that
-//! tries to print stops there, so the panic message is the last thing on
-//! the screen (the panicking CPU also stops the others with an NMI).
-
-use core::fmt::{self, Write};
-use core::sync::atomic::{AtomicBool, Ordering};
+//! Typed bytes arrive from COM1's interrupt (trap.rs calls [`input`]);
+//! a reader sleeps until a whole line is there. This is the half of the
+//! console that sleeps, so it sits with the processes (main.rs's layers);
+//! printing never sleeps and sits far below.
 
 use crate::error::Error;
+use crate::printf::{print, write_bytes};
+use crate::proc::WaitChannel;
 use crate::spinlock::SpinLock;
 use crate::vm::{self, AddressSpace, UserAddr};
-use crate::{cga, uart};
-
-/// Set once a CPU has panicked.
-static PANICKED: AtomicBool = AtomicBool::new(false);
-
-/// Serialises whole formatted writes.
-static PRINT_LOCK: SpinLock<()> = SpinLock::new("console", ());
-
-/// Brings up the output devices.
-pub fn init() {
-    uart::init();
-    cga::init();
-}
-
-/// Writes one byte to every output device.
-fn putc(byte: u8) {
-    uart::putc(byte);
-    cga::putc(byte);
-}
-
-struct Console;
-
-impl Write for Console {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        s.bytes().for_each(putc);
-        Ok(())
-    }
-}
-
-/// Backs the `print!` and `println!` macros.
-pub fn print(args: fmt::Arguments) {
-    if PANICKED.load(Ordering::Relaxed) {
-        crate::arch::halt_forever();
-    }
-    let _guard = PRINT_LOCK.lock();
-    // Console::write_str never fails.
-    let _ = Console.write_fmt(args);
-}
-
-/// Writes raw bytes (a user program's output) to the console.
-pub fn write_bytes(bytes: &[u8]) {
-    if PANICKED.load(Ordering::Relaxed) {
-        crate::arch::halt_forever();
-    }
-    let _guard = PRINT_LOCK.lock();
-    bytes.iter().copied().for_each(putc);
-}
-
-/// Has a CPU panicked?
-pub fn panicked() -> bool {
-    PANICKED.load(Ordering::Relaxed)
-}
-
-/// Prints a panic message without taking the print lock, and freezes the
-/// output of every other CPU.
-pub fn print_panic(args: fmt::Arguments) {
-    PANICKED.store(true, Ordering::Relaxed);
-    let _ = Console.write_fmt(args);
-}
 
 /// Typed characters waiting to be read, with xv6's line editing. `read`
 /// only sees whole lines: the bytes before `edit`. Guarded by its lock;
@@ -106,8 +46,8 @@ const fn ctrl(key: u8) -> u8 {
 const BACKSPACE: u8 = 0x08;
 const DELETE: u8 = 0x7F;
 
-fn input_channel() -> usize {
-    &INPUT as *const SpinLock<Input> as usize
+fn input_channel() -> WaitChannel {
+    WaitChannel::of(&INPUT)
 }
 
 /// Erases the last character on the terminal: back, blank, back.

@@ -52,15 +52,14 @@
 use x86::bits64::paging::PTFlags;
 
 use crate::arch::gdt::{USER_CODE, USER_DATA};
-use crate::error::{Error, SysResult};
+use crate::arch::trapframe::TrapFrame;
+use crate::error::Error;
 use crate::fs::{self, Inode, InodeGuard, Target};
 use crate::kalloc::{kalloc, kfree};
 use crate::log;
 use crate::memlayout::{SHMBASE, phys_to_virt};
-use crate::param::{MAXARG, MAXPATH, PGSIZE, USER_STACK_PAGES};
-use crate::proc::{self, Name, Private, Proc};
-use crate::syscall::Args;
-use crate::trap::TrapFrame;
+use crate::param::{MAXARG, PGSIZE, USER_STACK_PAGES};
+use crate::proc::{Name, Private, Proc};
 use crate::vm::{self, AddressSpace, UserAddr};
 
 const ELF_MAGIC: [u8; 4] = *b"\x7fELF";
@@ -360,9 +359,15 @@ fn push_arguments(image: &Image, argv: &[&[u8]]) -> Result<(usize, usize), Error
 }
 
 /// Loads the program `path` into the calling process `p`, whose private
-/// fields are `private`, with arguments `argv`, replacing its image. On
-/// error, the process is unchanged.
-pub fn load_into(p: &Proc, private: &mut Private, path: &[u8], argv: &[&[u8]]) -> SysResult {
+/// fields are `private`, with arguments `argv`, replacing its image.
+/// Returns the registers the new program starts with, for the caller to
+/// put in the process's trap frame. On error, the process is unchanged.
+pub fn load_into(
+    p: &Proc,
+    private: &mut Private,
+    path: &[u8],
+    argv: &[&[u8]],
+) -> Result<TrapFrame, Error> {
     if argv.len() > MAXARG {
         return Err(Error::InvalidArgument);
     }
@@ -400,7 +405,7 @@ pub fn load_into(p: &Proc, private: &mut Private, path: &[u8], argv: &[&[u8]]) -
     // general ones: nothing of the old program's state survives exec.
     p.reset_fpu();
 
-    let frame = TrapFrame {
+    Ok(TrapFrame {
         rip: image.entry as u64,
         cs: u64::from(USER_CODE.bits()),
         rflags: USER_RFLAGS,
@@ -409,11 +414,7 @@ pub fn load_into(p: &Proc, private: &mut Private, path: &[u8], argv: &[&[u8]]) -
         rdi: argv.len() as u64,
         rsi: argv_addr as u64,
         ..TrapFrame::default()
-    };
-    // SAFETY: the trap frame lives on the calling process's own kernel
-    // stack, which trapret pops on the way out of this system call.
-    unsafe { p.trap_frame().write(frame) };
-    Ok(argv.len())
+    })
 }
 
 /// Opens `path` (relative to the directory `cwd`) and loads it.
@@ -425,61 +426,4 @@ fn load_file(path: &[u8], cwd: &Inode) -> Result<Image, Error> {
     }
     let mut file = ElfFile { inode: guard };
     load_image(&mut file)
-}
-
-/// exec(path, argv): `argv` is a user array of string pointers ending in a
-/// null pointer. Returns argc, which lands in rax of the new image (the
-/// program finds argc in rdi).
-pub fn sys_exec(args: &Args, me: &mut Private) -> SysResult {
-    // The path and the argument strings are gathered in one page.
-    let page = kalloc().ok_or(Error::OutOfResources)?;
-    // SAFETY: a fresh page from kalloc, ours until we free it below.
-    let buffer = unsafe { core::slice::from_raw_parts_mut(phys_to_virt(page) as *mut u8, PGSIZE) };
-    let result =
-        gather_arguments(args, me.space(), buffer).and_then(|(path_len, ranges, count)| {
-            let mut argv: [&[u8]; MAXARG] = [&[]; MAXARG];
-            for (slot, range) in argv.iter_mut().zip(&ranges[..count]) {
-                *slot = &buffer[range.clone()];
-            }
-            load_into(proc::current(), me, &buffer[..path_len], &argv[..count])
-        });
-    // SAFETY: the page was ours and nothing refers to it any more.
-    unsafe { kfree(page) };
-    result
-}
-
-/// Where `gather_arguments` put the path (its length; it starts at 0) and
-/// each argument string, and how many arguments there are.
-type Gathered = (usize, [core::ops::Range<usize>; MAXARG], usize);
-
-/// Copies exec's path and argument strings from the caller's memory
-/// `space` into `buffer`.
-fn gather_arguments(
-    args: &Args,
-    space: &AddressSpace,
-    buffer: &mut [u8],
-) -> Result<Gathered, Error> {
-    let path_len = args.str(0, space, &mut buffer[..MAXPATH])?.len();
-    let mut ranges: [core::ops::Range<usize>; MAXARG] = core::array::from_fn(|_| 0..0);
-    let mut used = MAXPATH;
-    let argv = args.addr(1);
-    // Up to MAXARG strings, then the null pointer: MAXARG + 1 pointers are
-    // read, and a string where the null pointer should be is one too many.
-    for i in 0..=MAXARG {
-        let mut pointer = [0u8; 8];
-        let at = argv.0.checked_add(i * 8).ok_or(Error::BadAddress)?;
-        vm::copy_in(space, &mut pointer, UserAddr(at))?;
-        let pointer = u64::from_ne_bytes(pointer) as usize;
-        if pointer == 0 {
-            return Ok((path_len, ranges, i));
-        }
-        if i == MAXARG || used >= buffer.len() {
-            return Err(Error::InvalidArgument);
-        }
-        let end = (used + MAXPATH).min(buffer.len());
-        let len = vm::copy_in_str(space, &mut buffer[used..end], UserAddr(pointer))?;
-        ranges[i] = used..used + len;
-        used += len + 1;
-    }
-    unreachable!("the loop returns at i == MAXARG at the latest")
 }

@@ -34,7 +34,7 @@ use crate::arch::ioapic;
 use crate::cpu::mycpu;
 use crate::error::Error;
 use crate::param::NBUF;
-use crate::proc;
+use crate::proc::{self, WaitChannel};
 use crate::spinlock::SpinLock;
 use abi::fs::BSIZE;
 
@@ -265,7 +265,7 @@ fn finish(queue: &mut Queue, slot: usize, ok: bool) {
         request.done = true;
         request.failed = !ok;
     }
-    proc::wakeup(&queue.requests[slot] as *const Option<Request> as usize);
+    proc::wakeup(WaitChannel::of(&queue.requests[slot]));
 }
 
 /// Reads (`write` false) or writes block `blockno` of `device` to or from
@@ -300,7 +300,7 @@ pub fn rw(device: u32, blockno: u32, data: &mut [u8; BSIZE], write: bool) -> Res
         failed: false,
     });
     start_next(&mut queue);
-    let channel = &queue.requests[slot] as *const Option<Request> as usize;
+    let channel = WaitChannel::of(&queue.requests[slot]);
     while !queue.requests[slot].is_some_and(|request| request.done) {
         queue = proc::sleep(channel, queue);
     }

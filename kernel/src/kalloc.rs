@@ -170,6 +170,7 @@ pub fn free_pages() -> usize {
     free.count + untouched
 }
 
+#[cfg(feature = "ktest")]
 /// Test: the allocator hands out every free page exactly once, and after
 /// all are freed the count is what it was; then, since all of them have
 /// now been through `kfree`, a second round finds every page poisoned.
@@ -178,6 +179,7 @@ pub fn test_every_page_once() -> crate::verdict::TestResult {
     take_every_page_once(true)
 }
 
+#[cfg(feature = "ktest")]
 /// One round of [`test_every_page_once`]: takes every page, checking the
 /// poison if `poisoned`, then frees them all.
 ///

@@ -1,5 +1,8 @@
-//! Test mode: the kernel checks itself and ends QEMU with the verdict.
+//! Test runs: the kernel checks itself and ends QEMU with the verdict.
 //!
+//! This module, like every test hook it calls, is compiled only into the
+//! test kernel (the `ktest` cargo feature; the Makefile builds it for the
+//! test images), so the kernel of `build/xv6.iso` has none of them.
 //! `make test` boots images whose kernel command line (in grub.cfg) asks for
 //! a test run:
 //!
@@ -12,32 +15,19 @@
 //!   if that status is 0;
 //! - `test=panic` panics on purpose, `test=pagefault` reads an unmapped
 //!   address in the kernel, `test=relock` takes a spin lock twice and
-//!   `test=sleeprelock` a sleep lock, `test=stackoverflow` overflows a process's kernel stack and
-//!   `test=cpustackoverflow` the boot CPU's own stack, and `test=smap` and
+//!   `test=sleeprelock` a sleep lock, `test=stackoverflow` overflows a
+//!   process's kernel stack and `test=cpustackoverflow` the boot CPU's
+//!   own stack, and `test=smap` and
 //!   `test=smep` read and run a user page from the kernel (run with
 //!   `-cpu max`, whose CPU has SMAP and SMEP), so the harness can check
 //!   each report.
 //!
-//! QEMU's `isa-debug-exit` device (I/O port 0xF4) ends the run: writing `v`
-//! makes QEMU exit with status `(v << 1) | 1`, so success is 33 and failure 35.
-//! A kernel that hangs is caught by the harness's timeout.
+//! QEMU's `isa-debug-exit` device (arch/x86_64/debug_exit.rs) ends the
+//! run, with 33 for success and 35 for failure. A kernel that hangs is
+//! caught by the harness's timeout.
 
-use core::sync::atomic::{AtomicBool, Ordering};
-
-use x86::io::outl;
-
+use crate::arch::debug_exit::{self, QemuExit};
 use crate::verdict::TestResult;
-
-/// The I/O port of QEMU's isa-debug-exit device (see the Makefile).
-const DEBUG_EXIT_PORT: u16 = 0xF4;
-
-/// The value written to isa-debug-exit at the end of a test run.
-#[derive(Clone, Copy)]
-#[repr(u32)]
-pub enum QemuExit {
-    Success = 0x10,
-    Failure = 0x11,
-}
 
 /// A named in-kernel test.
 type Test = (&'static str, fn() -> TestResult);
@@ -68,10 +58,8 @@ fn all_cpus_started() -> TestResult {
     }
 }
 
-static ENABLED: AtomicBool = AtomicBool::new(false);
-
 /// Reads the kernel command line and returns what test run, if any, it asks
-/// for.
+/// for; if it asks for one, arms the exit device.
 pub fn init(command_line: &str) -> Option<&str> {
     let request =
         command_line
@@ -81,13 +69,10 @@ pub fn init(command_line: &str) -> Option<&str> {
                 _ if word == "test" => Some("all"),
                 _ => None,
             });
-    ENABLED.store(request.is_some(), Ordering::Relaxed);
+    if request.is_some() {
+        debug_exit::arm();
+    }
     request
-}
-
-/// Whether the kernel runs in test mode.
-pub fn enabled() -> bool {
-    ENABLED.load(Ordering::Relaxed)
 }
 
 /// Runs the test run named on the command line and ends QEMU.
@@ -104,7 +89,7 @@ pub fn run(request: &str) -> ! {
         "smep" => crate::vm::touch_user_page(crate::vm::UserTouch::Execute),
         _ => {
             println!("ktest: unknown test run '{request}'");
-            exit_qemu(QemuExit::Failure)
+            debug_exit::exit(QemuExit::Failure)
         }
     }
 }
@@ -121,28 +106,9 @@ fn run_all() -> ! {
         }
     }
     println!("ktest: {} passed, {failed} failed", TESTS.len() - failed);
-    exit_qemu(if failed == 0 {
+    debug_exit::exit(if failed == 0 {
         QemuExit::Success
     } else {
         QemuExit::Failure
     })
-}
-
-/// Init exited in test mode with the status of the user test program.
-pub fn user_test_finished(status: i32) -> ! {
-    println!("ktest: user test program exited with status {status}");
-    exit_qemu(if status == 0 {
-        QemuExit::Success
-    } else {
-        QemuExit::Failure
-    })
-}
-
-/// Ends QEMU with `code`.
-pub fn exit_qemu(code: QemuExit) -> ! {
-    // SAFETY: port 0xF4 is QEMU's isa-debug-exit device, which the Makefile
-    // always configures; writing to it ends the virtual machine.
-    unsafe { outl(DEBUG_EXIT_PORT, code as u32) };
-    // Without the device (a real machine) there is nothing to exit to.
-    crate::arch::halt_forever()
 }

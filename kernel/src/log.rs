@@ -66,7 +66,7 @@ use abi::fs::{LOGSIZE, LogHeader, MAXOPBLOCKS, SuperBlock};
 
 use crate::bio::{self, Buf, bread};
 use crate::error::Error;
-use crate::proc;
+use crate::proc::{self, WaitChannel};
 use crate::spinlock::SpinLock;
 
 struct Log {
@@ -98,8 +98,8 @@ static LOG: SpinLock<Log> = SpinLock::new(
     },
 );
 
-fn channel() -> usize {
-    &LOG as *const SpinLock<Log> as usize
+fn channel() -> WaitChannel {
+    WaitChannel::of(&LOG)
 }
 
 /// Finds the log on `device` (from its superblock `sb`) and recovers from

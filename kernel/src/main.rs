@@ -8,28 +8,40 @@
 //! ## Layers
 //!
 //! Lowest first; a module uses only modules of its own layer or below.
+//! This is what the `use` lines and paths of the sources say, not a wish.
 //!
 //! 1. **Facts**: `param` (every limit), `memlayout` (every address),
-//!    `error` (why a system call failed), `verdict` (an in-kernel test's
-//!    result), `arch::traps` (every interrupt vector); and the crates
-//!    `abi` (what user programs and mkfs share) and `shmtable` (the
-//!    shared-memory bookkeeping, tested on the host).
+//!    `error` (why a system call failed), and in `arch`: `traps` (every
+//!    interrupt vector) and `trapframe` (the registers a trap saves); in
+//!    the test kernel only (the `ktest` feature), `verdict` (an in-kernel
+//!    test's result) and `arch::debug_exit` (how a test run ends QEMU);
+//!    and the crates `abi` (what user programs and mkfs share) and `shmtable`
+//!    (the shared-memory bookkeeping, tested on the host).
 //! 2. **The CPU**: `multiboot` (what GRUB tells us), `cpu` (per-CPU
 //!    state), and in `arch`: `gdt`, `idt`, `syscall` (the MSRs), `fpu`,
-//!    `protect` (SMEP, SMAP, UMIP), `acpi`.
+//!    `acpi`.
 //! 3. **Locks and memory**: `spinlock`, `kalloc` (pages), `vm` (page
-//!    tables, user copies), `cga`.
-//! 4. **Interrupt controllers and the other CPUs**: `arch::lapic`,
-//!    `arch::ioapic`, `arch::mp`.
-//! 5. **Processes, and everything that sleeps**: `proc` (the scheduler,
-//!    sleep and wakeup) and its users, which call `sleep` and are called
-//!    back by `fork`, `exit` and `exec`: `sleeplock`, `uart`, `console`,
-//!    `ide`, `bio`, `log`, `fs`, `pipe`, `file`, `shm`, `exec`, `trap`,
-//!    `syscall`, `sysproc`, `sysfile`. These form one knot, as in xv6:
-//!    `proc` needs files and shared memory to fork and exit, and they need
+//!    tables, user copies), `cga` (the screen).
+//! 4. **Interrupt controllers and the serial port**: `arch::lapic`,
+//!    `arch::ioapic`, `uart`.
+//! 5. **Printing, and the CPUs' last steps**: `printf` (`println!`, which
+//!    never sleeps, so every layer above may print), `arch::protect`
+//!    (SMEP, SMAP, UMIP, and its report) and `arch::mp` (the other CPUs,
+//!    which it sends to the function `main` names).
+//! 6. **Processes, and everything that sleeps**: `proc` (the scheduler,
+//!    sleep and wakeup) and the modules that call `sleep`: `sleeplock`,
+//!    `ide`, `bio`, `log`, `fs`, `file`, `pipe`, `console` (the device's
+//!    input); and those that `fork`, `exit` and `exec` call back: `file`,
+//!    `fs`, `log`, `shm`, `exec`. These form one knot, as in xv6: `proc`
+//!    needs files and shared memory to fork and exit, and they need
 //!    `proc` to wait.
-//! 6. **The top**: `ktest` (test runs), `printf` (which panics through
-//!    the console), and this file.
+//! 7. **System calls**: `syscall` (dispatch, and `Args`, the arguments
+//!    that the handlers fetch) and the handlers, `sysproc`, `sysfile` and
+//!    `sysshm`, which fetch their arguments and call the subsystems.
+//! 8. **Traps**: `trap`, where every interrupt, exception and system call
+//!    enters, and which hands each to the layer that deals with it.
+//! 9. **The top**: this file (start-up and the panic handler) and, in the
+//!    test kernel only, `ktest` (test runs).
 
 #![no_std]
 #![no_main]
@@ -48,6 +60,7 @@ mod file;
 mod fs;
 mod ide;
 mod kalloc;
+#[cfg(feature = "ktest")]
 mod ktest;
 mod log;
 mod memlayout;
@@ -61,8 +74,10 @@ mod spinlock;
 mod syscall;
 mod sysfile;
 mod sysproc;
+mod sysshm;
 mod trap;
 mod uart;
+#[cfg(feature = "ktest")]
 mod verdict;
 mod vm;
 
@@ -76,14 +91,15 @@ use cpu::Cpu;
 #[unsafe(no_mangle)]
 extern "C" fn kernel_entry(boot_info_phys: usize) -> ! {
     cpu::init_this_cpu(0); // %gs -> the boot CPU's per-CPU state; locks work from here
-    console::init(); // COM1 and the CGA screen, so we can say what happens
+    printf::init(); // COM1 and the CGA screen, so we can say what happens
     println!();
     println!("xv6-rs: a Rust rewrite of xv6 for x86_64");
     // SAFETY: entry.S passes GRUB's boot-information address, and nothing
     // writes to that memory (the page allocator skips it).
     unsafe { multiboot::init(boot_info_phys) }; // what GRUB tells us
-    // Test mode is known from here on, so a panic while booting ends a
-    // test run at once with the failure code.
+    // The test kernel knows from here on whether this boot is a test run,
+    // so a panic while booting ends it at once with the failure code.
+    #[cfg(feature = "ktest")]
     let test_request = ktest::init(multiboot::command_line());
     print_memory_map();
 
@@ -105,7 +121,7 @@ extern "C" fn kernel_entry(boot_info_phys: usize) -> ! {
     uart::enable_interrupts(); // typed characters arrive as interrupts
     proc::init(); // kernel stacks of the process table
     ide::init(); // the disk with the file system
-    mp::start_others(); // the other CPUs
+    mp::start_others(cpu_running); // the other CPUs, each ending in cpu_running
     let cpus = cpu::started_count();
     println!(
         "xv6-rs: {cpus} CPU{} running, {} pages ({} MiB) free",
@@ -114,13 +130,15 @@ extern "C" fn kernel_entry(boot_info_phys: usize) -> ! {
         (kalloc::free_pages() * param::PGSIZE) >> 20
     );
 
-    // In test mode, the kernel's own tests run here (and end QEMU), or a
+    // In a test run, the kernel's own tests run here (and end QEMU), or a
     // user test program runs under init.
     // `test=user:PROGRAM,ARG,...` runs PROGRAM with its arguments (commas,
     // since the command line's words are separated by spaces).
     let mut init_argv: [&[u8]; proc::INIT_MAXARG] = [b""; proc::INIT_MAXARG];
     init_argv[0] = b"init";
+    #[cfg_attr(not(feature = "ktest"), expect(unused_mut))]
     let mut init_argc = 1;
+    #[cfg(feature = "ktest")]
     if let Some(request) = test_request {
         match request.strip_prefix("user:") {
             Some(command) => {
@@ -140,7 +158,7 @@ extern "C" fn kernel_entry(boot_info_phys: usize) -> ! {
 }
 
 /// Every CPU ends its start-up here: it reports in and runs processes.
-pub fn cpu_running(cpu: &Cpu) -> ! {
+fn cpu_running(cpu: &Cpu) -> ! {
     if cpu.index != 0 {
         println!("cpu {}: started (APIC id {})", cpu.index, lapic::id());
     }
@@ -160,4 +178,29 @@ fn print_memory_map() {
             multiboot::area_type_name(area)
         );
     }
+}
+
+/// A kernel panic: stop the other CPUs, print the message and where it
+/// came from, then stop this one too.
+///
+/// In a test run the run ends with QEMU's failure code instead, so that a
+/// panicking test is reported at once rather than by a timeout.
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    arch::interrupts_off();
+    printf::print_panic(format_args!("\npanic: {}\n", info.message()));
+    lapic::stop_other_cpus();
+    if let Some(location) = info.location() {
+        printf::print_panic(format_args!(
+            "  at {}:{}:{}\n",
+            location.file(),
+            location.line(),
+            location.column()
+        ));
+    }
+    #[cfg(feature = "ktest")]
+    if arch::debug_exit::armed() {
+        arch::debug_exit::exit(arch::debug_exit::QemuExit::Failure);
+    }
+    arch::halt_forever()
 }

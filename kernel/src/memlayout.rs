@@ -32,7 +32,8 @@
 //!  0x0000_0000_0000_0000  +-------------------------------+
 //! ```
 //!
-//! The physical side: the kernel image is loaded at 1 MiB (`KERNEL_PHYS_START`);
+//! The physical side: the kernel image is loaded at 1 MiB (kernel.ld's
+//! `kernel_phys_start`);
 //! the first MiB holds the BIOS data, the CGA text buffer and the trampoline
 //! that starts the other CPUs, so the page allocator never hands it out.
 //!

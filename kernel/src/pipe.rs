@@ -32,7 +32,7 @@ use core::ptr::NonNull;
 use crate::error::Error;
 use crate::kalloc::{kalloc, kfree};
 use crate::memlayout::{phys_to_virt, virt_to_phys};
-use crate::proc;
+use crate::proc::{self, WaitChannel};
 use crate::spinlock::SpinLock;
 use crate::vm::{self, AddressSpace, UserAddr};
 
@@ -98,10 +98,10 @@ impl Pipe {
         let mut state = this.state.lock();
         if writable {
             state.write_open = false;
-            proc::wakeup(&state.nread as *const u32 as usize);
+            proc::wakeup(WaitChannel::of(&state.nread));
         } else {
             state.read_open = false;
-            proc::wakeup(&state.nwrite as *const u32 as usize);
+            proc::wakeup(WaitChannel::of(&state.nwrite));
         }
         let both_closed = !state.read_open && !state.write_open;
         let data = state.data;
@@ -137,8 +137,8 @@ impl Pipe {
             // A write that fits in the ring waits for room for all of it.
             let wanted = if n <= PIPESIZE { n } else { 1 };
             if free < wanted {
-                proc::wakeup(&state.nread as *const u32 as usize);
-                state = proc::sleep(&state.nwrite as *const u32 as usize, state);
+                proc::wakeup(WaitChannel::of(&state.nread));
+                state = proc::sleep(WaitChannel::of(&state.nwrite), state);
                 continue;
             }
             let len = free.min(n - done);
@@ -153,7 +153,7 @@ impl Pipe {
             vm::copy_in(space, &mut ring[..len - first], UserAddr(at + first))?;
             state.nwrite = state.nwrite.wrapping_add(len as u32);
             done += len;
-            proc::wakeup(&state.nread as *const u32 as usize);
+            proc::wakeup(WaitChannel::of(&state.nread));
         }
         Ok(done)
     }
@@ -166,7 +166,7 @@ impl Pipe {
             if proc::current().killed() {
                 return Err(Error::Interrupted);
             }
-            state = proc::sleep(&state.nread as *const u32 as usize, state);
+            state = proc::sleep(WaitChannel::of(&state.nread), state);
         }
         let available = state.nwrite.wrapping_sub(state.nread) as usize;
         let len = available.min(n);
@@ -182,7 +182,7 @@ impl Pipe {
         vm::copy_out(space, UserAddr(rest), &ring[..len - first])?;
         state.nread = state.nread.wrapping_add(len as u32);
         let done = len;
-        proc::wakeup(&state.nwrite as *const u32 as usize);
+        proc::wakeup(WaitChannel::of(&state.nwrite));
         Ok(done)
     }
 }

@@ -61,8 +61,7 @@
 //! The registers and the saved area only ever change together with
 //! interrupts off (in `sched`, before `forkret` lets its lock go, and in
 //! `reset_fpu`): a timer interrupt in between would make `sched` save one
-//! over the other. (Both halves of that rule were found by isolationtest
-//! failing once in a dozen runs.)
+//! over the other.
 //!
 //! Eager switching costs one save and one restore per switch whether or
 //! not the process used the registers; fpu.rs says why that beats lazy
@@ -82,7 +81,10 @@ use shmtable::Descriptors;
 use spin::Once;
 use x86::bits64::paging::PTFlags;
 
+#[cfg(feature = "ktest")]
+use crate::arch::debug_exit::{self, QemuExit};
 use crate::arch::fpu::FpuState;
+use crate::arch::trapframe::TrapFrame;
 use crate::arch::traps::T_WAKEUP;
 use crate::arch::{self, gdt, lapic};
 use crate::cpu::{self, Cpu, mycpu};
@@ -92,7 +94,6 @@ use crate::kalloc::kalloc;
 use crate::memlayout::KSTACKS;
 use crate::param::{KSTACK_PAGES, NOFILE, NPROC, PGSIZE, PROC_NAME_LEN, ROOTDEV};
 use crate::spinlock::{SpinLock, SpinLockGuard};
-use crate::trap::TrapFrame;
 use crate::vm::{self, AddressSpace, PageTableRoot};
 
 global_asm!(include_str!("arch/x86_64/swtch.S"), options(att_syntax));
@@ -117,8 +118,8 @@ pub enum State {
 /// Guarded by `Proc::lock`.
 pub struct Shared {
     pub state: State,
-    /// What the process sleeps on, if Sleeping: any address-sized token.
-    pub channel: usize,
+    /// What the process sleeps on, if Sleeping.
+    pub channel: Option<WaitChannel>,
     /// Set by `kill`; the process exits at its next return to user space
     /// or wake-up.
     pub killed: bool,
@@ -222,7 +223,7 @@ impl Proc {
                 "proc",
                 Shared {
                     state: State::Unused,
-                    channel: 0,
+                    channel: None,
                     killed: false,
                     exit_status: 0,
                     pid: 0,
@@ -250,10 +251,12 @@ impl Proc {
     /// This is the one way to reach them, and the rule for it is Rust's
     /// own: no two references at once. The process's kernel thread takes
     /// the reference where it enters the kernel on the process's behalf
-    /// (`syscall::syscall`, `trap`, `forkret`) and passes it down to every
+    /// (`syscall::syscall`, `forkret`) and passes it down to every
     /// function that needs it; nothing below those boundaries calls this.
-    /// The slot's creator (while it is Used) and its reaper (once it is a
-    /// Zombie, whose thread never runs again) are the only others.
+    /// `exit` takes it too, for the last time, and lets it go before the
+    /// process becomes a Zombie. The slot's creator (while it is Used) and
+    /// its reaper (once it is a Zombie, whose thread never runs again) are
+    /// the only others.
     ///
     /// # Safety
     /// The caller must be at one of those boundaries, or own the slot while
@@ -292,8 +295,11 @@ impl Proc {
     }
 
     /// The trap frame at the top of the kernel stack: the user registers
-    /// saved on entry to the kernel.
-    pub fn trap_frame(&self) -> *mut TrapFrame {
+    /// saved on entry to the kernel. Only proc.rs writes through it, while
+    /// no code runs on the stack (alloc_process, fork) or before any has
+    /// borrowed the frame (forkret); everything else gets the frame lent
+    /// by `trap`.
+    fn trap_frame(&self) -> *mut TrapFrame {
         (self.kernel_stack_top() - size_of::<TrapFrame>()) as *mut TrapFrame
     }
 
@@ -417,7 +423,9 @@ fn alloc_process() -> Option<(&'static Proc, SpinLockGuard<'static, Shared>)> {
 /// held, on a Zombie or on a Used slot whose creation failed.
 fn free_process(p: &Proc, shared: &mut Shared) {
     // SAFETY: the slot is a Zombie or Used and its lock is held: its own
-    // thread will never run again (or never ran).
+    // thread will never run again (or never ran), and it holds no
+    // reference to these fields (`exit` lets its borrow go before the
+    // process becomes a Zombie).
     let private = unsafe { p.private() };
     // Dropping the address space frees its memory; it is not active on
     // any CPU (a zombie's CPU went back to the kernel's page table).
@@ -426,7 +434,7 @@ fn free_process(p: &Proc, shared: &mut Shared) {
     shared.page_table = None;
     shared.state = State::Unused;
     shared.pid = 0;
-    shared.channel = 0;
+    shared.channel = None;
     shared.killed = false;
 }
 
@@ -483,16 +491,20 @@ fn start_init(p: &Proc) {
     let private = unsafe { p.private() };
     private.cwd = Some(root);
     let (argv, argc) = INIT_ARGV.get().expect("user_init stored init's arguments");
-    if let Err(error) = crate::exec::load_into(p, private, b"/init", &argv[..*argc]) {
-        panic!("cannot start /init: {error:?}");
-    }
-    // load_into wrote the new trap frame; trapret returns to it.
+    let frame = match crate::exec::load_into(p, private, b"/init", &argv[..*argc]) {
+        Ok(frame) => frame,
+        Err(error) => panic!("cannot start /init: {error:?}"),
+    };
+    // SAFETY: the frame is at the top of this kernel stack, below which
+    // only trapret's return address lies: no code has borrowed it, and
+    // trapret pops it once forkret returns.
+    unsafe { p.trap_frame().write(frame) };
 }
 
 /// Creates a child that is a copy of the calling process, whose private
-/// fields are `parent_private`. Returns the child's pid to the parent; the
-/// child sees 0.
-pub fn fork(parent_private: &Private) -> Option<i32> {
+/// fields are `parent_private` and whose registers are `parent_frame`.
+/// Returns the child's pid to the parent; the child sees 0.
+pub fn fork(parent_private: &Private, parent_frame: &TrapFrame) -> Option<i32> {
     let parent = current();
     // Read before taking the child's lock: a process lock is the last
     // lock taken (module doc), so never two at once.
@@ -527,26 +539,42 @@ pub fn fork(parent_private: &Private) -> Option<i32> {
     // the trap frame, the FPU/SSE ones straight from this CPU, which holds
     // the parent's (the kernel never changes them).
     child_switch.fpu.save();
-    // SAFETY: both frames are on kernel stacks: the parent's is ours, the
-    // child's is not in use.
-    unsafe {
-        child.trap_frame().write(*parent.trap_frame());
-        (*child.trap_frame()).rax = 0;
-    }
+    let child_frame = TrapFrame {
+        rax: 0,
+        ..*parent_frame
+    };
+    // SAFETY: the child is Used: no code runs on its kernel stack and
+    // nothing refers to its trap frame, which lies inside that stack.
+    unsafe { child.trap_frame().write(child_frame) };
 
     WAIT_LOCK.lock()[child.index()] = Some(parent.index());
     make_runnable(&mut child.lock.lock());
     Some(pid)
 }
 
-/// Ends the calling process, whose private fields are `private`, with
-/// `status`. Its children go to init; its parent is woken to collect the
-/// status. Never returns.
-pub fn exit(private: &mut Private, status: i32) -> ! {
+/// Ends the calling process with `status`. Its children go to init; its
+/// parent is woken to collect the status. Never returns.
+///
+/// # Safety
+/// The caller must be `trap`, in the process's own thread, with no
+/// reference to the process's [`Private`] fields or to its trap frame
+/// live anywhere on its stack: this call never returns, so such a
+/// reference would outlive the process, while its parent's `wait` takes
+/// the private fields to free them and a new process in the slot
+/// rewrites the trap frame.
+pub unsafe fn exit(status: i32) -> ! {
     let p = current();
     if p.index() == INIT_INDEX {
-        if crate::ktest::enabled() {
-            crate::ktest::user_test_finished(status);
+        // In a test run, init exits when the test program it ran does,
+        // with its status (ktest.rs): that ends the run.
+        #[cfg(feature = "ktest")]
+        if debug_exit::armed() {
+            println!("ktest: user test program exited with status {status}");
+            debug_exit::exit(if status == 0 {
+                QemuExit::Success
+            } else {
+                QemuExit::Failure
+            });
         }
         panic!("init exiting");
     }
@@ -554,20 +582,26 @@ pub fn exit(private: &mut Private, status: i32) -> ! {
     // Shared memory, files and the current directory go first, while the
     // address space still exists (shared pages are unmapped before the
     // page table is torn down), and without locks held (closing a file may
-    // sleep for the disk).
-    crate::shm::close_all(private);
-    crate::file::close_all(&mut private.files, &mut private.cwd);
+    // sleep for the disk). The borrow of the private fields ends with this
+    // block, before the process becomes a Zombie that its parent may free.
+    {
+        // SAFETY: the caller is at a boundary of the process's own thread
+        // and holds no other reference (the contract above).
+        let private = unsafe { p.private() };
+        crate::shm::close_all(private);
+        crate::file::close_all(&mut private.files, &mut private.cwd);
+    }
 
     let mut parents = WAIT_LOCK.lock();
     // Give any children to init, and wake init in case one is a zombie.
     for parent in parents.iter_mut() {
         if *parent == Some(p.index()) {
             *parent = Some(INIT_INDEX);
-            wakeup(&PROCS[INIT_INDEX] as *const Proc as usize);
+            wakeup(WaitChannel::of(&PROCS[INIT_INDEX]));
         }
     }
     let parent = parents[p.index()].expect("a process other than init has a parent");
-    wakeup(&PROCS[parent] as *const Proc as usize);
+    wakeup(WaitChannel::of(&PROCS[parent]));
 
     let mut shared = p.lock.lock();
     shared.exit_status = status;
@@ -605,7 +639,7 @@ pub fn wait<E>(mut report: impl FnMut(i32) -> Result<(), E>) -> Result<i32, Wait
         if p.killed() {
             return Err(WaitError::Killed);
         }
-        parents = sleep(p as *const Proc as usize, parents);
+        parents = sleep(WaitChannel::of(p), parents);
     }
 }
 
@@ -635,6 +669,23 @@ pub fn kill(pid: i32) -> bool {
     false
 }
 
+/// Timer ticks since boot, counted by CPU 0 at 100 Hz (`tick`). The
+/// `sleep(n)` system call sleeps on this lock's channel and is woken
+/// every tick.
+pub static TICKS: SpinLock<u64> = SpinLock::new("ticks", 0);
+
+/// Ticks since boot.
+pub fn ticks() -> u64 {
+    *TICKS.lock()
+}
+
+/// Counts one timer tick and wakes the processes sleeping on `TICKS`.
+pub fn tick() {
+    let mut ticks = TICKS.lock();
+    *ticks += 1;
+    wakeup(WaitChannel::of(&TICKS));
+}
+
 /// Gives up the CPU for one scheduling round.
 pub fn yield_cpu() {
     let p = current();
@@ -660,13 +711,30 @@ const _: () = assert!(NPROC <= 64, "SLEEPERS has one bit per process slot");
 
 /// The `SLEEPERS` bucket of `channel`. Channels are addresses, mostly of
 /// fields a few bytes or a page apart: mix both kinds of bits.
-fn bucket(channel: usize) -> &'static AtomicU64 {
-    &SLEEPERS[((channel >> 3) ^ (channel >> 12)) % SLEEP_BUCKETS]
+fn bucket(channel: WaitChannel) -> &'static AtomicU64 {
+    let address = channel.0;
+    &SLEEPERS[((address >> 3) ^ (address >> 12)) % SLEEP_BUCKETS]
+}
+
+/// What a sleeping process waits for: the object whose condition it waits
+/// on, named by its address. A channel is made only from a reference to
+/// that object ([`WaitChannel::of`]), so a sleeper and its waker agree on
+/// it by naming the same object, and two different objects that are alive
+/// at once never share a channel. The address is only compared, never
+/// dereferenced.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct WaitChannel(usize);
+
+impl WaitChannel {
+    /// The channel of `object`: a pipe's counter, a lock, a disk request.
+    pub fn of<T>(object: &T) -> WaitChannel {
+        WaitChannel(core::ptr::from_ref(object).addr())
+    }
 }
 
 /// Atomically releases `guard`'s lock and sleeps on `channel`; reacquires
 /// the lock when woken.
-pub fn sleep<'a, T>(channel: usize, guard: SpinLockGuard<'a, T>) -> SpinLockGuard<'a, T> {
+pub fn sleep<'a, T>(channel: WaitChannel, guard: SpinLockGuard<'a, T>) -> SpinLockGuard<'a, T> {
     let p = current();
     let lock = guard.spinlock();
     let bit = 1u64 << p.index();
@@ -676,10 +744,10 @@ pub fn sleep<'a, T>(channel: usize, guard: SpinLockGuard<'a, T>) -> SpinLockGuar
     let mut shared = p.lock.lock();
     bucket(channel).fetch_or(bit, Ordering::SeqCst);
     drop(guard);
-    shared.channel = channel;
+    shared.channel = Some(channel);
     shared.state = State::Sleeping;
     let mut shared = sched(shared);
-    shared.channel = 0;
+    shared.channel = None;
     drop(shared);
     bucket(channel).fetch_and(!bit, Ordering::SeqCst);
     lock.lock()
@@ -687,7 +755,7 @@ pub fn sleep<'a, T>(channel: usize, guard: SpinLockGuard<'a, T>) -> SpinLockGuar
 
 /// Wakes every process sleeping on `channel`. The caller holds the lock
 /// that guards the condition the sleepers wait for.
-pub fn wakeup(channel: usize) {
+pub fn wakeup(channel: WaitChannel) {
     let me = myproc().map(|p| p.index());
     let mut maybe = bucket(channel).load(Ordering::SeqCst);
     while maybe != 0 {
@@ -697,7 +765,7 @@ pub fn wakeup(channel: usize) {
             continue;
         }
         let mut shared = PROCS[index].lock.lock();
-        if shared.state == State::Sleeping && shared.channel == channel {
+        if shared.state == State::Sleeping && shared.channel == Some(channel) {
             make_runnable(&mut shared);
         }
     }
@@ -810,23 +878,26 @@ fn idle(cpu: &Cpu) {
     cpu.idle.store(false, Ordering::Relaxed);
 }
 
-/// Prints the process table (Ctrl-P on the console). Takes no locks, so
-/// that it works even when the kernel is wedged.
+/// Prints the process table (Ctrl-P on the console). Each slot is read
+/// under its lock, taken with a try-lock: a slot whose lock is held
+/// (maybe by a CPU that is stuck) prints as `?` instead of waiting, so
+/// that Ctrl-P still works when the kernel is wedged.
 pub fn dump() {
     println!();
     for p in &PROCS {
-        // SAFETY: a racy read for debugging only: the state is a plain
-        // enum and pid an integer, so a stale value is all we risk.
-        let (state, pid, name) = unsafe {
-            let shared = &*p.lock.data_ptr();
-            (shared.state, shared.pid, shared.name)
+        let Some(shared) = p.lock.try_lock() else {
+            println!("? (slot {} is locked)", p.index());
+            continue;
         };
+        let (state, pid, name) = (shared.state, shared.pid, shared.name);
+        drop(shared);
         if state != State::Unused {
             println!("{pid} {state:?} {name}");
         }
     }
 }
 
+#[cfg(feature = "ktest")]
 /// Deliberately overflows a kernel stack: runs an endless recursion on the
 /// kernel stack of the last process slot (unused in kernel test mode). It
 /// must run into the guard page and be reported as a double fault, taken on
@@ -849,6 +920,7 @@ pub fn overflow_kernel_stack() -> ! {
     }
 }
 
+#[cfg(feature = "ktest")]
 /// Deliberately overflows this CPU's own stack (the one its scheduler runs
 /// on), which must run into the guard page below it (`mp::stack_guard_pages`)
 /// and be reported as a double fault, like a process's kernel stack.
@@ -856,6 +928,7 @@ pub fn overflow_cpu_stack() -> ! {
     endless_recursion()
 }
 
+#[cfg(feature = "ktest")]
 /// Recurses until the stack runs out; the fault ends it.
 fn endless_recursion() -> ! {
     #[allow(unconditional_recursion)] // the point of the tests above

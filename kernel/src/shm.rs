@@ -7,11 +7,12 @@
 //!
 //! ## The design
 //!
-//! One global `SharedMemoryTable` of `NSHM` slots holds the objects: each
-//! has a name, a size in pages, the physical pages themselves and a
-//! reference count. Every process has `NSHMPROC` shared-memory descriptors
-//! (`Private::shm`), each naming a slot and saying whether the process has
-//! it mapped. The rules about slots and descriptors (name checks, lowest
+//! One global table, `TABLE` (a `shmtable::Table` under a spin lock), of
+//! `NSHM` slots holds the objects: each has a name, a size in pages, the
+//! physical pages themselves and a reference count. Every process has a
+//! descriptor table of `NSHMPROC` shared-memory descriptors
+//! (`Private::shm`, a `shmtable::Descriptors`), each naming a slot and
+//! saying whether the process has it mapped. The rules about slots and descriptors (name checks, lowest
 //! free slot and descriptor, sizing once, counting references) are plain
 //! Rust in the `shmtable` crate, unit-tested on the host; this module adds
 //! the lock, the pages and the page tables.
@@ -35,10 +36,15 @@
 //! mapping lives as long as its descriptor: closing it unmaps the pages
 //! (and flushes their TLB entries) first.
 //!
+//! The functions here are the subsystem, which any caller may use: they
+//! take what they work on (the process's private state, a descriptor
+//! number, a user address) as arguments. The system calls that fetch
+//! those from a trap frame are in sysshm.rs.
+//!
 //! ## Locking
 //!
 //! `TABLE`'s spin lock guards the whole table, and every call holds it from
-//! start to finish, so the four calls are atomic with respect to each other
+//! start to finish, so the calls that use it are atomic with respect to each other
 //! on every CPU (two processes racing to size an object: exactly one wins).
 //! A process's descriptors and page table are its own private state, but
 //! they are also changed under the table lock, so that what the table
@@ -83,11 +89,10 @@ use shmtable::{Access, Descriptors, ShmError, Table};
 use crate::error::{Error, SysResult};
 use crate::kalloc::{kalloc_zeroed, kfree};
 use crate::memlayout::phys_to_virt;
-use crate::param::{NSHMWAIT, PGSIZE, SHM_NAME_MAX};
-use crate::proc::{self, Private};
+use crate::param::{NSHMWAIT, PGSIZE};
+use crate::proc::{self, Private, WaitChannel};
 use crate::spinlock::SpinLock;
-use crate::syscall::Args;
-use crate::vm;
+use crate::vm::{self, UserAddr};
 
 /// The objects; pages are named by their physical addresses.
 static TABLE: SpinLock<Table> = SpinLock::new("shm", Table::new());
@@ -114,14 +119,10 @@ fn free_page(page: usize) {
     unsafe { kfree(page) };
 }
 
-/// shm_open(name): a descriptor for the object called `name`, created if
-/// needed.
-pub fn sys_open(args: &Args, me: &mut Private) -> SysResult {
+/// shm_open: a descriptor of `me` for the object called `name`, created
+/// if needed.
+pub fn open(me: &mut Private, name: &[u8]) -> SysResult {
     // LAB shm: solution begins
-    // One byte more than the longest name, for the NUL: a longer name has
-    // no NUL within the buffer and is refused, not cut.
-    let mut buffer = [0u8; SHM_NAME_MAX + 1];
-    let name = args.str(0, me.space(), &mut buffer)?;
     let descriptors = &mut me.shm;
     let mut table = TABLE.lock();
     if !descriptors.has_free() {
@@ -130,41 +131,31 @@ pub fn sys_open(args: &Args, me: &mut Private) -> SysResult {
     let slot = table.open(name)?;
     Ok(descriptors.alloc(slot).expect("a descriptor is free"))
     // LAB shm: stub
-    // let _ = (args, me);
+    // let _ = (me, name);
     // Err(Error::OutOfResources)
     // LAB shm: end
 }
 
-/// Descriptor argument `n`: a C `int`, so anything, negative included;
-/// a number that is not a descriptor is refused by the table.
-fn od_arg(args: &Args, n: usize) -> Result<usize, Error> {
-    usize::try_from(args.int(n)).map_err(|_| Error::BadDescriptor)
-}
-
-/// shm_trunc(od, size): gives the object its size and zeroed pages, once.
-pub fn sys_trunc(args: &Args, me: &mut Private) -> SysResult {
+/// shm_trunc: gives the object of descriptor `od` its size, `size`
+/// bytes, and zeroed pages, once; returns the size.
+pub fn trunc(me: &Private, od: usize, size: i64) -> SysResult {
     // LAB shm: solution begins
-    let od = od_arg(args, 0)?;
-    // The size is a C int: sign-extend the low 32 bits.
-    let size = i64::from(args.int(1));
     let descriptors = &me.shm;
     let mut table = TABLE.lock();
     let descriptor = descriptors.get(od)?;
     let bytes = table.trunc(descriptor.slot, size, kalloc_zeroed, free_page)?;
     Ok(bytes)
     // LAB shm: stub
-    // let _ = (args, me);
+    // let _ = (me, od, size);
     // Err(Error::InvalidArgument)
     // LAB shm: end
 }
 
-/// shm_map(od, &va, flags): maps the whole object at its slot's address
-/// and stores that address in `*va`.
-pub fn sys_map(args: &Args, private: &mut Private) -> SysResult {
+/// shm_map: maps the whole object of descriptor `od` into `private`'s
+/// address space at its slot's address, with `access`, and stores that
+/// address at the user address `va_pointer`.
+pub fn map(private: &mut Private, od: usize, va_pointer: UserAddr, access: Access) -> SysResult {
     // LAB shm: solution begins
-    let od = od_arg(args, 0)?;
-    let va_pointer = args.addr(1);
-    let access = Access::from_flags(i64::from(args.int(2)))?;
     let table = TABLE.lock();
     let descriptor = private.shm.get(od)?;
     let slot = descriptor.slot;
@@ -193,21 +184,20 @@ pub fn sys_map(args: &Args, private: &mut Private) -> SysResult {
     private.shm.set_mapped(od, access)?;
     Ok(0)
     // LAB shm: stub
-    // let _ = (args, private);
+    // let _ = (private, od, va_pointer, access);
     // Err(Error::InvalidArgument)
     // LAB shm: end
 }
 
-/// shm_close(od): unmaps (if mapped) and frees the descriptor, dropping a
+/// shm_close: unmaps (if mapped) and frees descriptor `od`, dropping a
 /// reference to the object.
-pub fn sys_close(args: &Args, private: &mut Private) -> SysResult {
+pub fn close(private: &mut Private, od: usize) -> SysResult {
     // LAB shm: solution begins
-    let od = od_arg(args, 0)?;
     let mut table = TABLE.lock();
     close_descriptor(private, &mut table, od)?;
     Ok(0)
     // LAB shm: stub
-    // let _ = (args, private);
+    // let _ = (private, od);
     // Err(Error::BadDescriptor)
     // LAB shm: end
 }
@@ -313,15 +303,10 @@ static WAITERS: SpinLock<WaitTable> = SpinLock::new(
     },
 );
 
-/// What `sleep` and `wakeup` call the waiter in entry `i`.
-fn waiter_channel(i: usize) -> usize {
-    &WAITERS as *const SpinLock<WaitTable> as usize + i
-}
-
-/// The physical address of the aligned 32-bit word at user address
-/// argument `n`, which must lie in shared memory the caller maps.
-fn word_arg(args: &Args, n: usize, me: &Private) -> Result<usize, Error> {
-    let va = args.addr(n).0;
+/// The physical address of the aligned 32-bit word at user address `va`,
+/// which must lie in shared memory that `me` maps.
+fn word_at(me: &Private, va: UserAddr) -> Result<usize, Error> {
+    let va = va.0;
     if !va.is_multiple_of(size_of::<u32>()) {
         return Err(Error::InvalidArgument);
     }
@@ -331,19 +316,18 @@ fn word_arg(args: &Args, n: usize, me: &Private) -> Result<usize, Error> {
 /// The word at physical address `word`, read as the atomic it is to the
 /// processes that share it.
 fn load_word(word: usize) -> u32 {
-    // SAFETY: `word` is an aligned word of an object's page (word_arg),
+    // SAFETY: `word` is an aligned word of an object's page (word_at),
     // which lives while the caller holds its reference; the kernel reads
     // it through the direct map, like any process's atomic access.
     let word = unsafe { AtomicU32::from_ptr(phys_to_virt(word) as *mut u32) };
     word.load(Ordering::SeqCst)
 }
 
-/// shm_wait(addr, expected): sleeps while the word at `addr` holds
-/// `expected`, until a shm_wake on it. 0 when woken; -1 at once if the
-/// word differs, and for a bad address, a full table or a kill.
-pub fn sys_wait(args: &Args, me: &mut Private) -> SysResult {
-    let word = word_arg(args, 0, me)?;
-    let expected = args.int(1) as u32;
+/// shm_wait: sleeps while the word at `va` holds `expected`, until a
+/// shm_wake on it. 0 when woken; an error at once if the word differs,
+/// and for a bad address, a full table or a kill.
+pub fn wait(me: &Private, va: UserAddr, expected: u32) -> SysResult {
+    let word = word_at(me, va)?;
     let p = proc::current();
     let mut table = WAITERS.lock();
     if load_word(word) != expected {
@@ -368,20 +352,19 @@ pub fn sys_wait(args: &Args, me: &mut Private) -> SysResult {
         if p.killed() {
             break Err(Error::Interrupted);
         }
-        table = proc::sleep(waiter_channel(i), table);
+        table = proc::sleep(WaitChannel::of(&table.entries[i]), table);
     };
     table.entries[i] = None;
     result
 }
 
-/// shm_wake(addr, n): wakes up to `n` (at least 1) processes waiting on
-/// the word at `addr`, oldest first; returns how many.
-pub fn sys_wake(args: &Args, me: &mut Private) -> SysResult {
-    let word = word_arg(args, 0, me)?;
-    let n = usize::try_from(args.int(1))
-        .ok()
-        .filter(|&n| n >= 1)
-        .ok_or(Error::InvalidArgument)?;
+/// shm_wake: wakes up to `n` (at least 1) processes waiting on the word
+/// at `va`, oldest first; returns how many.
+pub fn wake(me: &Private, va: UserAddr, n: usize) -> SysResult {
+    let word = word_at(me, va)?;
+    if n == 0 {
+        return Err(Error::InvalidArgument);
+    }
     let mut table = WAITERS.lock();
     let mut woken = 0;
     while woken < n {
@@ -398,7 +381,7 @@ pub fn sys_wake(args: &Args, me: &mut Private) -> SysResult {
         if let Some(waiter) = table.entries[i].as_mut() {
             waiter.woken = true;
         }
-        proc::wakeup(waiter_channel(i));
+        proc::wakeup(WaitChannel::of(&table.entries[i]));
         woken += 1;
     }
     Ok(woken)

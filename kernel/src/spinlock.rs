@@ -82,11 +82,25 @@ impl<T> SpinLock<T> {
         pop_off();
     }
 
-    /// A raw pointer to the data, for debugging dumps that must not take
-    /// the lock (Ctrl-P). Reading through it is a data race the caller
-    /// accepts.
-    pub fn data_ptr(&self) -> *mut T {
-        self.inner.as_mut_ptr()
+    /// Takes the lock if it is free, without spinning: `None` if another
+    /// CPU, or this one, holds it. For code that must not wait, such as
+    /// Ctrl-P's dump of the process table on a kernel that may be wedged.
+    pub fn try_lock(&self) -> Option<SpinLockGuard<'_, T>> {
+        push_off();
+        let inner = if self.holding() {
+            None
+        } else {
+            self.inner.try_lock()
+        };
+        let Some(inner) = inner else {
+            pop_off();
+            return None;
+        };
+        self.holder.store(mycpu().index, Ordering::Relaxed);
+        Some(SpinLockGuard {
+            lock: self,
+            inner: ManuallyDrop::new(inner),
+        })
     }
 
     /// Whether this CPU holds the lock. Call with interrupts off.
@@ -150,6 +164,7 @@ pub fn pop_off() {
     }
 }
 
+#[cfg(feature = "ktest")]
 /// Test: interrupts stay off while any guard lives and come back on only
 /// when the outermost guard drops.
 pub fn test_interrupt_nesting() -> crate::verdict::TestResult {
@@ -181,6 +196,7 @@ pub fn test_interrupt_nesting() -> crate::verdict::TestResult {
     Ok(())
 }
 
+#[cfg(feature = "ktest")]
 /// Deliberately takes a lock twice on one CPU: must panic with its name.
 pub fn relock() -> ! {
     static LOCK: SpinLock<()> = SpinLock::new("deliberately relocked", ());

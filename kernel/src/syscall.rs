@@ -2,10 +2,11 @@
 //!
 //! A user program puts the call's number in `rax` and up to six arguments
 //! in `rdi`, `rsi`, `rdx`, `r10`, `r8`, `r9` (the numbers live in the `abi`
-//! crate, shared with the user library). `syscall` finds the handler, which
-//! reads its arguments from the trap frame with [`Args`] and returns a
-//! [`SysResult`]; here, at the boundary, an error becomes -1 in `rax`, as
-//! xv6 programs expect.
+//! crate, shared with the user library). `syscall` copies the arguments out
+//! of the trap frame into [`Args`], finds the handler (in `sysproc`,
+//! `sysfile` or `sysshm`), and writes what it returns, a [`SysResult`],
+//! into `rax`: here, at the boundary, an error becomes -1, as xv6 programs
+//! expect.
 //!
 //! This is also where a system call takes hold of the calling process's
 //! private state (`proc::Private`: its address space, files, current
@@ -13,6 +14,15 @@
 //! handler as `me: &mut Private`. A handler passes it, or the part it
 //! needs, down to whatever it calls; nothing below reaches for the
 //! process's state by itself, so there is never a second reference to it.
+//! The trap frame is lent the same way: `trap` hands its one
+//! `&mut TrapFrame` to `syscall`, which lends it to the two calls that need
+//! the caller's registers, `fork` (the child's copy) and `exec` (the new
+//! program's).
+//!
+//! `exit` has no handler: it never returns, and a call that never returns
+//! would keep the borrows above alive for ever, while the parent's `wait`
+//! frees the same process. So `syscall` returns [`Outcome::Exit`] instead,
+//! its borrows end, and `trap` calls `proc::exit` with none left.
 //!
 //! Handlers never dereference user pointers: pointer arguments come out of
 //! `Args` as `UserAddr`, and only vm.rs's copy helpers reach the memory
@@ -32,30 +42,33 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use abi::syscall::*;
 
+use crate::arch::trapframe::TrapFrame;
 use crate::error::Error;
 use crate::proc;
-use crate::trap::TrapFrame;
 use crate::vm::{self, AddressSpace, UserAddr};
-use crate::{shm, sysfile, sysproc, trap};
+use crate::{sysfile, sysproc, sysshm};
 
-/// The arguments of a system call, from the caller's trap frame.
-pub struct Args<'a> {
-    frame: &'a TrapFrame,
+/// The arguments of a system call, copied from the caller's trap frame.
+pub struct Args {
+    registers: [u64; 6],
 }
 
-impl Args<'_> {
+impl Args {
+    /// The arguments in `frame`, in the order of the calling convention.
+    fn of(frame: &TrapFrame) -> Args {
+        Args {
+            registers: [
+                frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9,
+            ],
+        }
+    }
+
     /// The raw value of argument `n` (0..6).
     pub fn raw(&self, n: usize) -> u64 {
-        let frame = self.frame;
-        match n {
-            0 => frame.rdi,
-            1 => frame.rsi,
-            2 => frame.rdx,
-            3 => frame.r10,
-            4 => frame.r8,
-            5 => frame.r9,
-            _ => panic!("system calls have six arguments"),
-        }
+        *self
+            .registers
+            .get(n)
+            .expect("system calls have six arguments")
     }
 
     /// Argument `n` as a C `int`.
@@ -92,21 +105,32 @@ impl Args<'_> {
     }
 }
 
-/// Dispatches the system call described by `frame`; returns what goes back
-/// in `rax`.
-pub fn syscall(frame: &TrapFrame) -> isize {
+/// What becomes of the calling process once `syscall` returns.
+pub enum Outcome {
+    /// It goes back to user mode, with the call's result in `rax`.
+    Resume,
+    /// It called `exit` with this status; `trap` ends it.
+    Exit(i32),
+}
+
+/// Carries out the system call described by `frame` and puts its result in
+/// `frame.rax`.
+pub fn syscall(frame: &mut TrapFrame) -> Outcome {
     let number = frame.rax as usize;
-    let args = Args { frame };
+    let args = Args::of(frame);
+    if number == SYS_EXIT {
+        return Outcome::Exit(args.int(0));
+    }
     // SAFETY: a system call is a boundary where the process's own kernel
     // thread enters the kernel (see `Proc::private`); this borrow is the
-    // only one, and the handlers get it lent.
+    // only one, the handlers get it lent, and it ends when this function
+    // returns.
     let me = unsafe { proc::current().private() };
     let result = match number {
-        SYS_FORK => sysproc::fork(me),
-        SYS_EXIT => sysproc::exit(&args, me),
+        SYS_FORK => sysproc::fork(me, frame),
         SYS_WAIT => sysproc::wait(&args, me),
         SYS_KILL => sysproc::kill(&args),
-        SYS_EXEC => crate::exec::sys_exec(&args, me),
+        SYS_EXEC => sysproc::exec(&args, me, frame),
         SYS_GETPID => sysproc::getpid(),
         SYS_SBRK => sysproc::sbrk(&args, me),
         SYS_SLEEP => sysproc::sleep(&args),
@@ -123,21 +147,22 @@ pub fn syscall(frame: &TrapFrame) -> isize {
         SYS_LINK => sysfile::link(&args, me),
         SYS_MKDIR => sysfile::mkdir(&args, me),
         SYS_CLOSE => sysfile::close(&args, me),
-        SYS_SHM_OPEN => shm::sys_open(&args, me),
-        SYS_SHM_TRUNC => shm::sys_trunc(&args, me),
-        SYS_SHM_MAP => shm::sys_map(&args, me),
-        SYS_SHM_CLOSE => shm::sys_close(&args, me),
-        SYS_SHM_WAIT => shm::sys_wait(&args, me),
-        SYS_SHM_WAKE => shm::sys_wake(&args, me),
+        SYS_SHM_OPEN => sysshm::open(&args, me),
+        SYS_SHM_TRUNC => sysshm::trunc(&args, me),
+        SYS_SHM_MAP => sysshm::map(&args, me),
+        SYS_SHM_CLOSE => sysshm::close(&args, me),
+        SYS_SHM_WAIT => sysshm::wait(&args, me),
+        SYS_SHM_WAKE => sysshm::wake(&args, me),
         _ => {
             report_unknown(number);
             Err(Error::InvalidArgument)
         }
     };
-    match result {
-        Ok(value) => value as isize,
-        Err(_) => -1,
-    }
+    frame.rax = match result {
+        Ok(value) => value as u64,
+        Err(_) => u64::MAX, // -1
+    };
+    Outcome::Resume
 }
 
 /// Ticks (10 seconds) between two `unknown sys call` lines.
@@ -151,7 +176,7 @@ static UNREPORTED: AtomicU64 = AtomicU64::new(0);
 /// Prints the `unknown sys call` line for `number`, unless one was printed
 /// less than [`QUIET_TICKS`] ago; then only counts it.
 fn report_unknown(number: usize) {
-    let now = trap::ticks();
+    let now = proc::ticks();
     let next = NEXT_REPORT.load(Ordering::Relaxed);
     // Of two CPUs that both find the time has come, the exchange lets one
     // print; the other counts its call.

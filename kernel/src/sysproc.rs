@@ -1,24 +1,25 @@
-//! System calls about processes: fork, exit, wait, kill, getpid, sbrk,
-//! sleep and uptime.
+//! System calls about processes: fork, exec, wait, kill, getpid, sbrk,
+//! sleep and uptime. (`exit` never returns, so `syscall` and `trap` carry
+//! it out themselves: see syscall.rs.)
 
 use x86::bits64::paging::PTFlags;
 
+use crate::arch::trapframe::TrapFrame;
 use crate::error::{Error, SysResult};
-use crate::memlayout::SHMBASE;
-use crate::param::PGSIZE;
-use crate::proc::{self, Private, WaitError};
+use crate::exec;
+use crate::kalloc::{kalloc, kfree};
+use crate::memlayout::{SHMBASE, phys_to_virt};
+use crate::param::{MAXARG, MAXPATH, PGSIZE};
+use crate::proc::{self, Private, WaitChannel, WaitError};
 use crate::syscall::Args;
-use crate::trap;
-use crate::vm;
+use crate::vm::{self, AddressSpace, UserAddr};
 
-pub fn fork(me: &mut Private) -> SysResult {
-    proc::fork(me)
+/// fork(): the child resumes with a copy of the caller's registers,
+/// `frame`, and sees 0.
+pub fn fork(me: &mut Private, frame: &TrapFrame) -> SysResult {
+    proc::fork(me, frame)
         .map(|pid| pid as usize)
         .ok_or(Error::OutOfResources)
-}
-
-pub fn exit(args: &Args, me: &mut Private) -> SysResult {
-    proc::exit(me, args.int(0))
 }
 
 /// wait(&status): a null pointer means "don't report the status".
@@ -81,17 +82,76 @@ pub fn sbrk(args: &Args, private: &mut Private) -> SysResult {
 pub fn sleep(args: &Args) -> SysResult {
     let wanted = u64::try_from(args.int(0)).map_err(|_| Error::InvalidArgument)?;
     let p = proc::current();
-    let mut ticks = trap::TICKS.lock();
+    let mut ticks = proc::TICKS.lock();
     let start = *ticks;
     while *ticks - start < wanted {
         if p.killed() {
             return Err(Error::Interrupted);
         }
-        ticks = proc::sleep(trap::ticks_channel(), ticks);
+        ticks = proc::sleep(WaitChannel::of(&proc::TICKS), ticks);
     }
     Ok(0)
 }
 
 pub fn uptime() -> SysResult {
-    Ok(trap::ticks() as usize)
+    Ok(proc::ticks() as usize)
+}
+
+/// exec(path, argv): `argv` is a user array of string pointers ending in a
+/// null pointer. The new program's registers replace the caller's in
+/// `frame`; returns argc, which lands in rax of the new image (the program
+/// finds argc in rdi).
+pub fn exec(args: &Args, me: &mut Private, frame: &mut TrapFrame) -> SysResult {
+    // The path and the argument strings are gathered in one page.
+    let page = kalloc().ok_or(Error::OutOfResources)?;
+    // SAFETY: a fresh page from kalloc, ours until we free it below.
+    let buffer = unsafe { core::slice::from_raw_parts_mut(phys_to_virt(page) as *mut u8, PGSIZE) };
+    let result =
+        gather_arguments(args, me.space(), buffer).and_then(|(path_len, ranges, count)| {
+            let mut argv: [&[u8]; MAXARG] = [&[]; MAXARG];
+            for (slot, range) in argv.iter_mut().zip(&ranges[..count]) {
+                *slot = &buffer[range.clone()];
+            }
+            *frame = exec::load_into(proc::current(), me, &buffer[..path_len], &argv[..count])?;
+            Ok(count)
+        });
+    // SAFETY: the page was ours and nothing refers to it any more.
+    unsafe { kfree(page) };
+    result
+}
+
+/// Where `gather_arguments` put the path (its length; it starts at 0) and
+/// each argument string, and how many arguments there are.
+type Gathered = (usize, [core::ops::Range<usize>; MAXARG], usize);
+
+/// Copies exec's path and argument strings from the caller's memory
+/// `space` into `buffer`.
+fn gather_arguments(
+    args: &Args,
+    space: &AddressSpace,
+    buffer: &mut [u8],
+) -> Result<Gathered, Error> {
+    let path_len = args.str(0, space, &mut buffer[..MAXPATH])?.len();
+    let mut ranges: [core::ops::Range<usize>; MAXARG] = core::array::from_fn(|_| 0..0);
+    let mut used = MAXPATH;
+    let argv = args.addr(1);
+    // Up to MAXARG strings, then the null pointer: MAXARG + 1 pointers are
+    // read, and a string where the null pointer should be is one too many.
+    for i in 0..=MAXARG {
+        let mut pointer = [0u8; 8];
+        let at = argv.0.checked_add(i * 8).ok_or(Error::BadAddress)?;
+        vm::copy_in(space, &mut pointer, UserAddr(at))?;
+        let pointer = u64::from_ne_bytes(pointer) as usize;
+        if pointer == 0 {
+            return Ok((path_len, ranges, i));
+        }
+        if i == MAXARG || used >= buffer.len() {
+            return Err(Error::InvalidArgument);
+        }
+        let end = (used + MAXPATH).min(buffer.len());
+        let len = vm::copy_in_str(space, &mut buffer[used..end], UserAddr(pointer))?;
+        ranges[i] = used..used + len;
+        used += len + 1;
+    }
+    unreachable!("the loop returns at i == MAXARG at the latest")
 }

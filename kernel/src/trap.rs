@@ -38,6 +38,7 @@ use core::sync::atomic::Ordering;
 
 use x86::bits64::rflags::RFlags;
 
+use crate::arch::trapframe::TrapFrame;
 use crate::arch::traps::{
     IRQ_COM1, IRQ_IDE, IRQ_TIMER, T_DOUBLE_FAULT, T_IRQ0, T_NMI, T_PAGE_FAULT, T_SPURIOUS,
     T_SYSCALL, T_WAKEUP,
@@ -46,87 +47,50 @@ use crate::arch::{self, lapic, protect};
 use crate::cpu::mycpu;
 use crate::memlayout::{KERNBASE, USER_TOP};
 use crate::proc::{self, myproc};
-use crate::spinlock::SpinLock;
+use crate::syscall::{Outcome, syscall};
 
 /// Bits of a page fault's error code.
 const PF_PRESENT: u64 = 1 << 0;
 const PF_WRITE: u64 = 1 << 1;
 const PF_INSTRUCTION_FETCH: u64 = 1 << 4;
 
-/// The registers of interrupted code, as trapasm.S saves them.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default)]
-pub struct TrapFrame {
-    pub r15: u64,
-    pub r14: u64,
-    pub r13: u64,
-    pub r12: u64,
-    pub r11: u64,
-    pub r10: u64,
-    pub r9: u64,
-    pub r8: u64,
-    pub rdi: u64,
-    pub rsi: u64,
-    pub rbp: u64,
-    pub rdx: u64,
-    pub rcx: u64,
-    pub rbx: u64,
-    pub rax: u64,
-    pub vector: u64,
-    pub error_code: u64,
-    // Pushed by the CPU.
-    pub rip: u64,
-    pub cs: u64,
-    pub rflags: u64,
-    pub rsp: u64,
-    pub ss: u64,
-}
-
-impl TrapFrame {
-    /// Did the trap interrupt user code: ring 3, or virtual-8086 mode
-    /// (see [`TrapFrame::is_virtual_8086`])?
-    pub fn is_from_user(&self) -> bool {
-        self.cs & 3 == 3 || self.is_virtual_8086()
-    }
-
-    /// Did the trap interrupt virtual-8086 code? A real x86_64 CPU never
-    /// runs it in 64-bit mode, but QEMU's software CPU lets a user-mode
-    /// `iret` set RFLAGS.VM (the random-instruction fuzzer found this).
-    /// The process's segment registers then hold real-mode values that no
-    /// return to 64-bit code could restore, so `trap` kills it.
-    pub fn is_virtual_8086(&self) -> bool {
-        self.rflags & RFlags::FLAGS_VM.bits() != 0
-    }
-}
-
-/// Timer ticks since boot, counted by CPU 0 at 100 Hz. Processes in
-/// `sleep(n)` sleep on this lock's address and are woken every tick.
-pub static TICKS: SpinLock<u64> = SpinLock::new("ticks", 0);
-
-/// Ticks since boot.
-pub fn ticks() -> u64 {
-    *TICKS.lock()
-}
-
-/// The channel that `sleep(n)` sleeps on.
-pub fn ticks_channel() -> usize {
-    &TICKS as *const SpinLock<u64> as usize
-}
-
-/// Called by trapasm.S with interrupts off.
+/// Called by trapasm.S with interrupts off, with the frame it has just
+/// pushed on this CPU's current kernel stack.
+///
+/// Everything is done by [`handle`], which gets the frame as the one
+/// `&mut TrapFrame` of this trap. A process that is to end comes back from
+/// it with its exit status, and only then, with no borrow of the frame or
+/// of the process left, does it exit: `exit` never returns, and the frame
+/// and the process's private state are reused once it has gone.
 #[unsafe(no_mangle)]
-extern "C" fn trap(frame: &mut TrapFrame) {
+extern "C" fn trap(frame: *mut TrapFrame) {
+    // SAFETY: trapasm.S passes the frame it pushed on this kernel stack;
+    // nothing else refers to it until trapret pops it, after we return.
+    let exit_status = handle(unsafe { &mut *frame });
+    if let Some(status) = exit_status {
+        // SAFETY: `handle` has returned, so its borrows of the frame and of
+        // the process's private state have ended, and this function holds
+        // only the raw pointer.
+        unsafe { proc::exit(status) }
+    }
+}
+
+/// Handles the trap described by `frame`. Returns the exit status if the
+/// interrupted process is to end: it called `exit`, or it was killed.
+fn handle(frame: &mut TrapFrame) -> Option<i32> {
     // The interrupted code's AC flag must not switch SMAP off for the
     // kernel (protect.rs); iretq gives the code its own flags back.
     protect::clear_access_flag();
     let vector = frame.vector;
     if vector == T_SYSCALL {
         if proc::current().killed() {
-            exit_killed();
+            return Some(KILLED_STATUS);
         }
         // The system call may sleep or take a while: let interrupts in.
         arch::interrupts_on();
-        frame.rax = crate::syscall::syscall(frame) as u64;
+        if let Outcome::Exit(status) = syscall(frame) {
+            return Some(status);
+        }
     } else if vector < u64::from(T_IRQ0) {
         exception(frame);
     } else if vector == u64::from(T_IRQ0 + IRQ_TIMER) {
@@ -137,7 +101,10 @@ extern "C" fn trap(frame: &mut TrapFrame) {
             proc::yield_cpu();
         }
     } else if vector == u64::from(T_IRQ0 + IRQ_COM1) {
-        crate::uart::interrupt();
+        // Every byte typed goes to the console's line editing.
+        while let Some(byte) = crate::uart::receive() {
+            crate::console::input(byte);
+        }
         lapic::eoi();
     } else if vector == u64::from(T_IRQ0 + IRQ_IDE) {
         crate::ide::interrupt();
@@ -169,30 +136,24 @@ extern "C" fn trap(frame: &mut TrapFrame) {
         // A process killed while in the kernel dies here rather than going
         // back to user code.
         if proc::current().killed() {
-            exit_killed();
+            return Some(KILLED_STATUS);
         }
         // User code never runs with an I/O privilege level that would let
         // it use ports or turn interrupts off (gdt.rs). Nothing sets IOPL
         // today; this keeps it so if anything ever writes a frame's flags.
         frame.rflags &= !RFlags::FLAGS_IOPL3.bits();
     }
+    None
 }
 
-/// Ends the calling process, which was killed, with status -1.
-fn exit_killed() -> ! {
-    // SAFETY: `trap` is a boundary where the process's own thread enters
-    // the kernel (see `Proc::private`), and it calls this outside any
-    // system call: nothing else borrows the process's fields.
-    proc::exit(unsafe { proc::current().private() }, -1)
-}
+/// The exit status of a process that was killed.
+const KILLED_STATUS: i32 = -1;
 
 fn timer_tick() {
     let cpu = mycpu();
     cpu.ticks.fetch_add(1, Ordering::Relaxed);
     if cpu.index == 0 {
-        let mut ticks = TICKS.lock();
-        *ticks += 1;
-        proc::wakeup(ticks_channel());
+        proc::tick();
     }
 }
 
@@ -211,7 +172,7 @@ impl core::fmt::Display for FaultAddress {
 
 fn exception(frame: &TrapFrame) {
     // After a panic, the panicking CPU stops the others with an NMI.
-    if frame.vector == T_NMI && crate::console::panicked() {
+    if frame.vector == T_NMI && crate::printf::panicked() {
         arch::halt_forever();
     }
     if frame.is_from_user() {
@@ -372,6 +333,7 @@ pub fn print_backtrace(rip: u64, rbp: u64) {
     }
 }
 
+#[cfg(feature = "ktest")]
 /// Test: the timer ticks on every running CPU, and the global tick count
 /// advances.
 ///
@@ -387,7 +349,7 @@ pub fn test_ticks_every_cpu() -> crate::verdict::TestResult {
     let cpus = crate::cpu::all();
     let before: [u64; crate::param::NCPU] =
         core::array::from_fn(|i| cpus[i].ticks.load(Ordering::Relaxed));
-    let global_before = ticks();
+    let global_before = proc::ticks();
     let all_ticked = || {
         cpus.iter().zip(before).all(|(cpu, before)| {
             !cpu.started.load(Ordering::Acquire)
@@ -408,12 +370,13 @@ pub fn test_ticks_every_cpu() -> crate::verdict::TestResult {
         lapic::pit_wait(10_000);
         waited_ms += 10;
     }
-    if ticks() <= global_before {
+    if proc::ticks() <= global_before {
         return Err("the global tick counter did not advance");
     }
     Ok(())
 }
 
+#[cfg(feature = "ktest")]
 /// Deliberately reads an unmapped address in the kernel: the report must
 /// name the page fault, cr2, the registers and a backtrace.
 pub fn page_fault() -> ! {

@@ -53,13 +53,8 @@ pub fn enable_interrupts() {
     }
 }
 
-/// COM1's interrupt: hands every received byte to the console.
-pub fn interrupt() {
-    loop {
-        let byte = match PORT.lock().as_mut().map(|port| port.try_receive_byte()) {
-            Some(Ok(byte)) => byte,
-            _ => break,
-        };
-        crate::console::input(byte);
-    }
+/// The next byte received, if one has arrived: COM1's interrupt handler
+/// (trap.rs) calls this until it returns `None`.
+pub fn receive() -> Option<u8> {
+    PORT.lock().as_mut()?.try_receive_byte().ok()
 }

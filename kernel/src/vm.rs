@@ -353,6 +353,7 @@ pub fn map_mmio(pa: usize, size: usize) -> usize {
     phys_to_virt(pa)
 }
 
+#[cfg(feature = "ktest")]
 /// Test: the kernel image is mapped with the permissions its sections need,
 /// and nothing is both writable and executable.
 pub fn test_kernel_permissions() -> crate::verdict::TestResult {
@@ -387,6 +388,7 @@ pub fn test_kernel_permissions() -> crate::verdict::TestResult {
     Ok(())
 }
 
+#[cfg(feature = "ktest")]
 /// How [`touch_user_page`] breaks the rule that the kernel reaches user
 /// memory only through the copy helpers.
 #[derive(Clone, Copy)]
@@ -397,6 +399,7 @@ pub enum UserTouch {
     Execute,
 }
 
+#[cfg(feature = "ktest")]
 /// Deliberately touches a user page from kernel mode, outside the copy
 /// helpers: the kernel bug that SMAP and SMEP exist to catch. Builds an
 /// address space with one user page holding a `ret` instruction, loads
@@ -412,7 +415,7 @@ pub fn touch_user_page(how: UserTouch) -> ! {
         .map_new(VA, VA + PGSIZE, PTFlags::RW)
         .expect("touch_user_page: no memory");
     copy_out(&space, UserAddr(VA), &[RET]).expect("the page was just mapped");
-    space.activate();
+    space.root().activate();
     match how {
         UserTouch::Read => {
             // SAFETY: not safe at all, on purpose: a kernel-mode read of a
@@ -492,11 +495,6 @@ impl AddressSpace {
         Some(AddressSpace {
             table: PageTable { pml4 },
         })
-    }
-
-    /// Loads this address space on this CPU.
-    pub fn activate(&self) {
-        self.root().activate();
     }
 
     /// The root of its page table, for the scheduler (proc.rs).

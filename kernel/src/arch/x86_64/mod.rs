@@ -2,6 +2,8 @@
 //! interrupt controllers, and starting the other CPUs.
 
 pub mod acpi;
+#[cfg(feature = "ktest")]
+pub mod debug_exit;
 pub mod fpu;
 pub mod gdt;
 pub mod idt;
@@ -10,6 +12,7 @@ pub mod lapic;
 pub mod mp;
 pub mod protect;
 pub mod syscall;
+pub mod trapframe;
 pub mod traps;
 
 use core::arch::global_asm;

@@ -5,16 +5,19 @@
 //! writes the new CPU's stack, entry point and index into the parameter
 //! block at the end of that page, and wakes the CPU with INIT-SIPI-SIPI
 //! (lapic.rs). The CPU climbs to 64-bit mode, calls [`ap_entry`], sets up its
-//! own per-CPU state, GDT, IDT and local APIC, and reports in by setting
-//! `Cpu::started`. The boot CPU waits for that before starting the next one,
-//! since they all share one trampoline page.
+//! own per-CPU state, GDT, IDT and local APIC, and goes on to the function
+//! that the caller of [`start_others`] named (main.rs's `cpu_running`),
+//! which reports in by setting `Cpu::started`. The boot CPU waits for that
+//! before starting the next one, since they all share one trampoline page.
 
 use core::arch::global_asm;
 use core::cell::UnsafeCell;
 use core::sync::atomic::Ordering;
 
+use spin::Once;
+
 use super::{acpi, gdt, idt, lapic};
-use crate::cpu::{self, mycpu};
+use crate::cpu::{self, Cpu, mycpu};
 use crate::memlayout::phys_to_virt;
 use crate::param::{KSTACK_PAGES, NCPU, PGSIZE};
 
@@ -79,8 +82,14 @@ pub fn stack_guard_pages() -> [usize; NCPU + 1] {
 /// How long to wait for a CPU to report in, in milliseconds.
 const START_TIMEOUT_MS: u32 = 1000;
 
-/// Starts every CPU the ACPI tables list, one after the other.
-pub fn start_others() {
+/// Where each started CPU goes once it is set up (see [`start_others`]).
+static THEN: Once<fn(&'static Cpu) -> !> = Once::new();
+
+/// Starts every CPU the ACPI tables list, one after the other. Each one,
+/// once set up, calls `then` with its own `Cpu`, and must set
+/// `Cpu::started` there: the boot CPU waits for that.
+pub fn start_others(then: fn(&'static Cpu) -> !) {
+    THEN.call_once(|| then);
     let code_start = &raw const trampoline_start as usize;
     let code_len = &raw const trampoline_end as usize - code_start;
     assert!(code_len <= PARAMS_OFFSET, "trampoline too large");
@@ -131,5 +140,6 @@ extern "C" fn ap_entry(index: usize) -> ! {
     super::fpu::init_this_cpu(); // x87/SSE/AVX for user programs
     super::protect::init_this_cpu(); // SMEP, SMAP, UMIP
     lapic::init(); // this CPU's interrupt controller and timer
-    crate::cpu_running(mycpu())
+    let then = THEN.get().expect("start_others stored where CPUs go");
+    then(mycpu())
 }
