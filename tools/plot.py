@@ -7,7 +7,7 @@ Two panels:
      and the kernel's pipe with 4 KiB writes, per CPU count.
 Each point is the median of the repetitions; the error bars span the
 smallest to the largest. It also prints a Markdown table of the medians,
-for README's Performance section.
+for docs/performance.md.
 
 Run with the system's Python (Debian's python3-matplotlib):
     /usr/bin/python3 tools/plot.py docs/performance.csv docs/performance.png
@@ -96,7 +96,7 @@ def main(csv_path, png_path):
     figure.tight_layout()
     figure.savefig(png_path, dpi=110)
 
-    # The medians, for README.
+    # The medians, for docs/performance.md.
     print("| benchmark | unit | " + " | ".join(f"{c} CPU(s)" for c in cpu_counts) + " |")
     print("| --- | --- |" + " --- |" * len(cpu_counts))
     shown = [
