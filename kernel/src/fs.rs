@@ -140,33 +140,44 @@ pub fn init(device: u32) {
 
 /// The blocks `balloc` must not hand out although the bitmap says they are
 /// free: blocks that an inode uses (found by `scan_inodes` at mount).
-static RESERVED: SpinLock<BlockSet> = SpinLock::new("reserved", BlockSet([0; SCANNED_BLOCKS / 64]));
+static RESERVED: SpinLock<BlockSet> = SpinLock::new("reserved", BitSet::new());
 
 /// The blocks that two inodes use (found by `scan_inodes`): neither may
 /// free one, or the other would be left using a free block.
-static SHARED: SpinLock<BlockSet> = SpinLock::new("shared", BlockSet([0; SCANNED_BLOCKS / 64]));
+static SHARED: SpinLock<BlockSet> = SpinLock::new("shared", BitSet::new());
 
 /// The blocks `scan_inodes` has seen used so far, to find those used
 /// twice. Only the mount's scan touches it.
-static SEEN: SpinLock<BlockSet> = SpinLock::new("seen", BlockSet([0; SCANNED_BLOCKS / 64]));
+static SEEN: SpinLock<BlockSet> = SpinLock::new("seen", BitSet::new());
 
 /// The most blocks `scan_inodes` keeps track of (a 64 Ki-bit set, 8 KiB);
 /// a larger disk has its first `SCANNED_BLOCKS` blocks checked.
 const SCANNED_BLOCKS: usize = 1 << 16;
 
-/// A set of block numbers below `SCANNED_BLOCKS`, as bits.
-struct BlockSet([u64; SCANNED_BLOCKS / 64]);
+/// A set of block numbers below `SCANNED_BLOCKS`.
+type BlockSet = BitSet<{ SCANNED_BLOCKS / 64 }>;
 
-impl BlockSet {
-    fn contains(&self, block: u32) -> bool {
-        let block = block as usize;
-        block < SCANNED_BLOCKS && self.0[block / 64] & (1 << (block % 64)) != 0
+/// A set of inode numbers (the disk has at most `NINODE`).
+type InodeSet = BitSet<{ NINODE.div_ceil(64) }>;
+
+/// A set of numbers below `64 * WORDS`, as bits; a number past the end is
+/// never in it, and inserting one does nothing.
+struct BitSet<const WORDS: usize>([u64; WORDS]);
+
+impl<const WORDS: usize> BitSet<WORDS> {
+    const fn new() -> Self {
+        BitSet([0; WORDS])
     }
 
-    fn insert(&mut self, block: u32) {
-        let block = block as usize;
-        if block < SCANNED_BLOCKS {
-            self.0[block / 64] |= 1 << (block % 64);
+    fn contains(&self, n: u32) -> bool {
+        let n = n as usize;
+        n < 64 * WORDS && self.0[n / 64] & (1 << (n % 64)) != 0
+    }
+
+    fn insert(&mut self, n: u32) {
+        let n = n as usize;
+        if n < 64 * WORDS {
+            self.0[n / 64] |= 1 << (n % 64);
         }
     }
 }
@@ -198,8 +209,8 @@ impl BlockSet {
 /// again whenever a call uses it.
 fn scan_inodes(device: u32) {
     let sb = superblock();
-    let mut named = InodeSet::default();
-    let mut no_links = InodeSet::default();
+    let mut named = InodeSet::new();
+    let mut no_links = InodeSet::new();
     for inum in ROOTINO..sb.ninodes {
         let Ok(buf) = bread(device, inode_block(inum, sb)) else {
             continue; // ide.rs said why; the inode's calls will fail too
@@ -287,24 +298,6 @@ fn note_names(
         }
     }
     Ok(())
-}
-
-/// A set of inode numbers, as bits (the disk has at most `NINODE`).
-#[derive(Default)]
-struct InodeSet([u64; NINODE.div_ceil(64)]);
-
-impl InodeSet {
-    fn contains(&self, inum: u32) -> bool {
-        let inum = inum as usize;
-        inum < NINODE && self.0[inum / 64] & (1 << (inum % 64)) != 0
-    }
-
-    fn insert(&mut self, inum: u32) {
-        let inum = inum as usize;
-        if inum < NINODE {
-            self.0[inum / 64] |= 1 << (inum % 64);
-        }
-    }
 }
 
 /// Calls `f` with every block inode `inum` (read as `disk`) has, and its
