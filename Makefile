@@ -7,8 +7,8 @@
 #   make qemu-gdb / make qemu-nox-gdb   the same, waiting for gdb; then `make gdb`
 #   make asm        disassembly listings: build/kernel.asm, build/asm/NAME.asm
 #   make test       run every test; the last line says "N passed, M failed"
-#   make test SUITES="shmtest usertests"   run only those suites (the list
-#                   is at the top of tools/test.sh)
+#   make test SUITES="shmtest usertests"   run only those suites
+#                   (`make suites` lists them)
 #   make test SUITES=crash CRASH_SEED=N   replay the power cuts of seed N
 #   make fuzz-disk  disks damaged at random, SEEDS="N ..." (default 20 new
 #                   seeds); the kernel must neither panic nor hang
@@ -18,6 +18,10 @@
 #                   free pages and inodes checked after every round
 #   make lab-shm    the shared-memory lab: this tree without the solution, in LAB_DIR
 #   make clean      remove everything built
+#
+# The test runner, the benchmarks, the soak run, the labs and the boot
+# images are one Rust program of the workspace, xtask/ (cargo builds it
+# like everything else); this file passes it its paths and QEMU's flags.
 
 CPUS ?= 2
 MEM ?= 512M
@@ -110,13 +114,21 @@ GDBPORT := $(shell expr `id -u` % 5000 + 25000)
 # A recipe that fails leaves no half-written target behind for the next make.
 .DELETE_ON_ERROR:
 
-.PHONY: all setup kernel FORCE qemu qemu-nox qemu-gdb qemu-nox-gdb gdb asm test fuzz-disk bench soak lab-shm clean
+.PHONY: all setup kernel FORCE qemu qemu-nox qemu-gdb qemu-nox-gdb gdb asm test suites fuzz-disk bench soak lab-shm clean
 
 all: $(ISO) $(FS_IMG)
 
-# Installs the pinned toolchain and the system packages, once.
-$(BUILD)/.setup-done: tools/setup.sh rust-toolchain.toml
-	@tools/setup.sh
+# The project's own tools (xtask/src/main.rs lists its commands).
+XTASK := cargo run -q -p xtask --
+
+# Installs what the build needs, once: the pinned Rust toolchain named in
+# rust-toolchain.toml (cargo on these machines does not install it by
+# itself), then, through xtask, the system packages (QEMU, GRUB's tools,
+# xorriso, binutils, gcc) that are missing.
+$(BUILD)/.setup-done: rust-toolchain.toml xtask/src/setup.rs
+	@command -v rustup >/dev/null || { echo "error: rustup is not installed. Install it from https://rustup.rs and run make again." >&2; exit 1; }
+	@rustup toolchain install >/dev/null
+	@$(XTASK) setup
 	@mkdir -p $(BUILD) && touch $@
 
 setup: $(BUILD)/.setup-done
@@ -157,16 +169,17 @@ $(FS_IMG): $(MKFS) $(USER_IMAGES) $(C_PROGRAMS) README.md
 	cp README.md $(BUILD)/README
 	$(MKFS) $@ $(BUILD)/README $(USER_IMAGES) $(C_PROGRAMS)
 
-# The normal image: the kernel without test hooks, no command line.
-$(ISO): $(KERNEL) tools/mkiso.sh
-	@tools/mkiso.sh $@ $(KERNEL) ""
+# The normal image: the kernel without test hooks.
+$(ISO): $(KERNEL) xtask/src/iso.rs
+	@$(XTASK) iso $@ $(KERNEL)
 
-# One test image per kernel command line: $(BUILD)/<name>.iso boots the
-# test kernel with the command line in tools/cmdline/<name>.
-TEST_IMAGES := $(patsubst tools/cmdline/%,$(BUILD)/%.iso,$(wildcard tools/cmdline/*))
+# The test image: the test kernel, for every test. Which test a boot runs
+# reaches the kernel through QEMU's fw_cfg, not the image
+# (kernel/abi/src/testrun.rs).
+TEST_ISO := $(BUILD)/test.iso
 
-$(TEST_IMAGES): $(BUILD)/%.iso: $(KTEST_KERNEL) tools/mkiso.sh tools/cmdline/%
-	@tools/mkiso.sh $@ $(KTEST_KERNEL) "$(shell cat tools/cmdline/$*)"
+$(TEST_ISO): $(KTEST_KERNEL) xtask/src/iso.rs
+	@$(XTASK) iso $@ $(KTEST_KERNEL)
 
 qemu: $(ISO) $(FS_IMG)
 	@$(QEMU) -display help 2>/dev/null | grep -qx 'gtk\|sdl' || { \
@@ -206,18 +219,20 @@ asm: $(KERNEL) $(USER_PROGRAMS) $(C_PROGRAMS)
 	done
 	@echo "listings: $(BUILD)/kernel.asm and $(BUILD)/asm/NAME.asm"
 
-# The harness needs the normal ISO and the test ISOs; it runs QEMU itself
-# with these flags.
-TEST_ISOS := $(ISO) $(TEST_IMAGES)
+# What the runner needs to know, in its environment (xtask/src/config.rs).
+RUNNER_ENV = QEMU="$(QEMU)" QEMUOPTS="$(QEMUOPTS)" CPUS="$(CPUS)" TEST_TIMEOUT="$(TEST_TIMEOUT)" \
+	BUILD="$(BUILD)" ISO="$(ISO)" TEST_ISO="$(TEST_ISO)" FS_IMG="$(FS_IMG)" \
+	KERNEL="$(KERNEL)" KTEST_KERNEL="$(KTEST_KERNEL)" KTEST_TARGET_DIR="$(KTEST_TARGET_DIR)" \
+	CARGO_BARE="$(CARGO_BARE)" CARGO_USER="$(CARGO_USER)" \
+	USER_RUSTFLAGS="$(USER_RUSTFLAGS)" USER_TARGET_DIR="$(USER_TARGET_DIR)"
 
-test: $(TEST_ISOS) $(FS_IMG)
-	@QEMU="$(QEMU)" QEMUOPTS="$(QEMUOPTS)" CPUS="$(CPUS)" TIMEOUT="$(TEST_TIMEOUT)" \
-		BUILD="$(BUILD)" KERNEL="$(KERNEL)" KTEST_KERNEL="$(KTEST_KERNEL)" \
-		KTEST_TARGET_DIR="$(KTEST_TARGET_DIR)" CARGO_BARE="$(CARGO_BARE)" CARGO_USER="$(CARGO_USER)" \
-		FS_IMG="$(FS_IMG)" MKFS="$(MKFS)" \
-		USER_RUSTFLAGS="$(USER_RUSTFLAGS)" USER_TARGET_DIR="$(USER_TARGET_DIR)" \
-		SUITES="$(SUITES)" JOBS="$(TEST_JOBS)" CRASH_CUTS="$(CRASH_CUTS)" CRASH_SEED="$(CRASH_SEED)" \
-		DISK_SEEDS="$(DISK_SEEDS)" tools/test.sh
+# The runner boots the two images itself, with these flags.
+test: $(ISO) $(TEST_ISO) $(FS_IMG)
+	@$(RUNNER_ENV) SUITES="$(SUITES)" TEST_JOBS="$(TEST_JOBS)" CRASH_CUTS="$(CRASH_CUTS)" \
+		CRASH_SEED="$(CRASH_SEED)" DISK_SEEDS="$(DISK_SEEDS)" $(XTASK) test
+
+suites: $(BUILD)/.setup-done
+	@$(XTASK) suites
 
 # Disks damaged at random, more of them than `make test` tries: the
 # fuzzdisk suite with the seeds SEEDS (default: 20 new ones, printed, so
@@ -228,35 +243,32 @@ fuzz-disk:
 	@$(MAKE) --no-print-directory test SUITES=fuzzdisk DISK_SEEDS="$(SEEDS)"
 
 # Benchmarks, not part of `make test` (they take their own time): boots
-# the benchmark images at 1, 2 and 4 CPUs, REPS times each (default 3),
-# writes docs/performance.csv and draws docs/performance.png.
-BENCH_ISOS := $(ISO) $(BUILD)/test-shmbench.iso $(BUILD)/test-sysbench.iso
-
-$(BUILD)/.bench-setup-done: tools/setup.sh
-	@tools/setup.sh bench
+# the normal image (timed to the shell's prompt) and the benchmark
+# programs at 1, 2 and 4 CPUs, REPS times each (default 3), writes
+# docs/performance.csv and draws docs/performance.png.
+$(BUILD)/.bench-setup-done: xtask/src/setup.rs
+	@$(XTASK) setup bench
 	@mkdir -p $(BUILD) && touch $@
 
-bench: $(BUILD)/.bench-setup-done $(BENCH_ISOS) $(FS_IMG)
-	@QEMU="$(QEMU)" QEMUOPTS="$(QEMUOPTS)" BUILD="$(BUILD)" FS_IMG="$(FS_IMG)" \
-		TIMEOUT="$(TEST_TIMEOUT)" tools/bench.sh
+bench: $(BUILD)/.bench-setup-done $(ISO) $(TEST_ISO) $(FS_IMG)
+	@$(RUNNER_ENV) REPS="$(REPS)" $(XTASK) bench docs/performance.csv
 	/usr/bin/python3 tools/plot.py docs/performance.csv docs/performance.png
 
 # A soak run, not part of `make test` (it takes its own time): one boot in
 # which the test programs run in rounds, each round checked for leaks
-# (tools/soak.sh).
+# (xtask/src/soak.rs).
 SOAK_TIME ?= 600
 SOAK_CPUS ?= 4
 
-soak: $(KTEST_KERNEL) tools/mkiso.sh $(FS_IMG)
-	@QEMU="$(QEMU)" QEMUOPTS="$(QEMUOPTS)" BUILD="$(BUILD)" KERNEL="$(KTEST_KERNEL)" MKFS="$(MKFS)" \
-		FS_IMG="$(FS_IMG)" SOAK_TIME="$(SOAK_TIME)" SOAK_CPUS="$(SOAK_CPUS)" tools/soak.sh
+soak: $(TEST_ISO) $(FS_IMG)
+	@$(RUNNER_ENV) SOAK_TIME="$(SOAK_TIME)" SOAK_CPUS="$(SOAK_CPUS)" $(XTASK) soak
 
 # A teacher's lab kit: a copy of the tree without the shared-memory
 # solution (stubs that compile and fail), with a handout, LAB-SHM.md.
 LAB_DIR ?= ../$(notdir $(CURDIR))-lab-shm
 
-lab-shm:
-	@tools/mklab.sh $(LAB_DIR)
+lab-shm: $(BUILD)/.setup-done
+	@$(XTASK) lab $(LAB_DIR)
 
 clean:
 	cargo clean

@@ -87,8 +87,8 @@
 //! directory names them (a crash's orphans) and keeps if one does.
 
 use abi::fs::{
-    BPB, BSIZE, DIRSIZ, DirEntry, DiskInode, MAXFILE, NDIRECT, NINDIRECT, ROOTINO, SuperBlock,
-    bitmap_block, bitmap_position, inode_block, inode_offset,
+    BPB, BSIZE, DIRSIZ, DirEntry, DiskInode, MAXFILE, NDIRECT, NINDIRECT, ROOTINO,
+    SUPERBLOCK_BLOCK, SuperBlock, bitmap_block, bitmap_position, inode_block, inode_offset,
 };
 use abi::stat::{InodeKind, Stat};
 use core::fmt;
@@ -113,7 +113,7 @@ fn superblock() -> &'static SuperBlock {
 /// cannot be right is refused here, with a panic that says why: nothing
 /// can run without a file system.
 pub fn init(device: u32) {
-    let superblock_buf = bread(device, 1)
+    let superblock_buf = bread(device, SUPERBLOCK_BLOCK)
         .unwrap_or_else(|_| panic!("fs: cannot read the superblock of disk {device}"));
     let sb = SuperBlock::decode(superblock_buf.data());
     drop(superblock_buf);

@@ -3,30 +3,38 @@
 //! This module, like every test hook it calls, is compiled only into the
 //! test kernel (the `ktest` cargo feature; the Makefile builds it for the
 //! test images), so the kernel of `build/xv6.iso` has none of them.
-//! `make test` boots images whose kernel command line (in grub.cfg) asks for
-//! a test run:
+//! `make test` boots one test image for every test and names the run it
+//! wants in a file of QEMU's firmware configuration device, fw_cfg
+//! (`abi::testrun` says why, arch/x86_64/fw_cfg.rs how it is read), for
+//! example `qemu-system-x86_64 ... -fw_cfg name=opt/xv6-rs/test,string=all`.
+//! The requests:
 //!
-//! - `test` runs every in-kernel test in [`TESTS`] and prints one line per
+//! - `all` runs every in-kernel test in [`TESTS`] and prints one line per
 //!   test, `PASS name` or `FAIL name: why`, then a summary line;
-//! - `test=user:PROGRAM` starts init with PROGRAM as its argument, and
-//!   `test=user:PROGRAM,ARG,...` with PROGRAM's arguments too (up to
+//! - `user:PROGRAM` starts init with PROGRAM as its argument, and
+//!   `user:PROGRAM,ARG,...` with PROGRAM's arguments too (up to
 //!   `proc::INIT_MAXARG` words in all): init runs it, and when it exits,
 //!   so does init, with its status; the kernel then ends QEMU with success
 //!   if that status is 0;
-//! - `test=panic` panics on purpose, `test=pagefault` reads an unmapped
-//!   address in the kernel, `test=relock` takes a spin lock twice and
-//!   `test=sleeprelock` a sleep lock, `test=stackoverflow` overflows a
-//!   process's kernel stack and `test=cpustackoverflow` the boot CPU's
-//!   own stack, and `test=smap` and
-//!   `test=smep` read and run a user page from the kernel (run with
-//!   `-cpu max`, whose CPU has SMAP and SMEP), so the harness can check
-//!   each report.
+//! - `panic` panics on purpose, `pagefault` reads an unmapped address in
+//!   the kernel, `relock` takes a spin lock twice and `sleeprelock` a
+//!   sleep lock, `stackoverflow` overflows a process's kernel stack and
+//!   `cpustackoverflow` the boot CPU's own stack, and `smap` and `smep`
+//!   read and run a user page from the kernel (run with `-cpu max`, whose
+//!   CPU has SMAP and SMEP), so the runner can check each report.
+//!
+//! Without the file, the test kernel boots as the normal one does, to the
+//! shell.
 //!
 //! QEMU's `isa-debug-exit` device (arch/x86_64/debug_exit.rs) ends the
 //! run, with 33 for success and 35 for failure. A kernel that hangs is
 //! caught by the harness's timeout.
 
+use abi::testrun::{REQUEST_FILE, REQUEST_MAX};
+use spin::Once;
+
 use crate::arch::debug_exit::{self, QemuExit};
+use crate::arch::fw_cfg::{self, FwCfgError};
 use crate::verdict::TestResult;
 
 /// A named in-kernel test.
@@ -58,21 +66,41 @@ fn all_cpus_started() -> TestResult {
     }
 }
 
-/// Reads the kernel command line and returns what test run, if any, it asks
-/// for; if it asks for one, arms the exit device.
-pub fn init(command_line: &str) -> Option<&str> {
-    let request =
-        command_line
-            .split_ascii_whitespace()
-            .find_map(|word| match word.split_once('=') {
-                Some(("test", name)) => Some(name),
-                _ if word == "test" => Some("all"),
-                _ => None,
-            });
-    if request.is_some() {
-        debug_exit::arm();
+/// The request of this boot's test run, as fw_cfg holds it.
+struct Request {
+    bytes: [u8; REQUEST_MAX],
+    len: usize,
+}
+
+/// Read once, at boot, before any other CPU starts.
+static REQUEST: Once<Request> = Once::new();
+
+/// Reads the test run's request from fw_cfg and returns it, if there is
+/// one; if there is, arms the exit device. A request the kernel cannot
+/// read ends the run at once, with a line that says why.
+pub fn init() -> Option<&'static str> {
+    let request = REQUEST.call_once(|| {
+        let mut bytes = [0; REQUEST_MAX];
+        let len = match fw_cfg::read_file(REQUEST_FILE, &mut bytes) {
+            Ok(len) => len,
+            Err(FwCfgError::NoDevice | FwCfgError::NoFile) => 0,
+            Err(FwCfgError::TooLong(len)) => {
+                println!("ktest: the request in fw_cfg's {REQUEST_FILE} is {len} bytes, more than the {REQUEST_MAX} the kernel reads");
+                debug_exit::exit(QemuExit::Failure)
+            }
+        };
+        Request { bytes, len }
+    });
+    let Ok(text) = core::str::from_utf8(&request.bytes[..request.len]) else {
+        println!("ktest: the request in fw_cfg's {REQUEST_FILE} is not UTF-8");
+        debug_exit::exit(QemuExit::Failure)
+    };
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
     }
-    request
+    debug_exit::arm();
+    Some(text)
 }
 
 /// Runs the test run named on the command line and ends QEMU.

@@ -100,7 +100,7 @@ extern "C" fn kernel_entry(boot_info_phys: usize) -> ! {
     // The test kernel knows from here on whether this boot is a test run,
     // so a panic while booting ends it at once with the failure code.
     #[cfg(feature = "ktest")]
-    let test_request = ktest::init(multiboot::command_line());
+    let test_request = ktest::init(); // the test run fw_cfg asks for, if any
     print_memory_map();
 
     kalloc::init(); // free pages in the first GiB
@@ -132,8 +132,7 @@ extern "C" fn kernel_entry(boot_info_phys: usize) -> ! {
 
     // In a test run, the kernel's own tests run here (and end QEMU), or a
     // user test program runs under init.
-    // `test=user:PROGRAM,ARG,...` runs PROGRAM with its arguments (commas,
-    // since the command line's words are separated by spaces).
+    // `user:PROGRAM,ARG,...` runs PROGRAM with its arguments.
     let mut init_argv: [&[u8]; proc::INIT_MAXARG] = [b""; proc::INIT_MAXARG];
     init_argv[0] = b"init";
     #[cfg_attr(not(feature = "ktest"), expect(unused_mut))]

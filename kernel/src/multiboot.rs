@@ -75,16 +75,6 @@ pub fn area_type_name(area: &MemoryArea) -> &'static str {
     }
 }
 
-/// The kernel command line from grub.cfg ("" when there is none). Only
-/// the test kernel reads it, for the test run it asks for (ktest.rs).
-#[cfg(feature = "ktest")]
-pub fn command_line() -> &'static str {
-    boot_info()
-        .command_line_tag()
-        .and_then(|tag| tag.cmdline().ok())
-        .unwrap_or("")
-}
-
 /// Where the boot information itself lies in physical memory.
 pub fn phys_range() -> Range<usize> {
     let info = boot_info();

@@ -66,6 +66,16 @@ pub fn damage(image: &mut Image) -> Result<Vec<String>, NoRoom> {
     Ok(damager.done)
 }
 
+/// The inode that [`damage`]'s report (`done`) says it damaged for the
+/// object `name`, from its line `NAME: inode N, ...`; `None` if no line
+/// names one.
+pub fn damaged_inode(done: &[String], name: &str) -> Option<u32> {
+    done.iter()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(": inode "))
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|number| number.parse().ok())
+}
+
 /// How many bits [`damage_random`] flips.
 pub const RANDOM_FLIPS: usize = 12;
 
@@ -495,15 +505,7 @@ mod tests {
 
     /// The inode number `damage` reported for `name`.
     fn inum_of(done: &[String], name: &str) -> u32 {
-        let line = done
-            .iter()
-            .find(|line| line.starts_with(&format!("{name}: inode ")))
-            .unwrap_or_else(|| panic!("no line for {name} in {done:?}"));
-        let number = line[name.len() + ": inode ".len()..]
-            .split(',')
-            .next()
-            .unwrap();
-        number.parse().unwrap()
+        damaged_inode(done, name).unwrap_or_else(|| panic!("no line for {name} in {done:?}"))
     }
 
     #[test]

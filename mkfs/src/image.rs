@@ -10,8 +10,8 @@
 //! number it reads from disk before following it.
 
 use abi::fs::{
-    BSIZE, DirEntry, DiskInode, NDIRECT, SuperBlock, bitmap_block, bitmap_position, inode_block,
-    inode_offset,
+    BSIZE, DirEntry, DiskInode, NDIRECT, SUPERBLOCK_BLOCK, SuperBlock, bitmap_block,
+    bitmap_position, inode_block, inode_offset,
 };
 
 /// A whole disk in memory.
@@ -27,7 +27,7 @@ impl Image {
             bytes: vec![0; sb.size as usize * BSIZE],
             sb,
         };
-        sb.encode(image.block_mut(1));
+        sb.encode(image.block_mut(SUPERBLOCK_BLOCK));
         image
     }
 

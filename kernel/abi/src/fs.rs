@@ -58,6 +58,8 @@ pub const WRITE_PIECE: usize = ((MAXOPBLOCKS - 1 - 1 - 2) / 2) * BSIZE;
 pub const NINODES: u32 = 200;
 /// Inode number of the root directory.
 pub const ROOTINO: u32 = 1;
+/// The superblock's block (block 0 is left for a boot loader).
+pub const SUPERBLOCK_BLOCK: u32 = 1;
 /// The superblock's first word, identifying an xv6 file system.
 pub const FSMAGIC: u32 = 0x1020_3040;
 
@@ -98,7 +100,7 @@ pub const fn bitmap_position(b: u32) -> (usize, u8) {
     (bit / 8, 1 << (bit % 8))
 }
 
-/// Block 1: where each region of the disk starts.
+/// Block [`SUPERBLOCK_BLOCK`]: where each region of the disk starts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SuperBlock {
     /// Must be [`FSMAGIC`].

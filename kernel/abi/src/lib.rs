@@ -11,7 +11,9 @@
 //! - [`memlayout`]: the user address space, and where the kernel is;
 //! - [`param`]: the kernel's limits (xv6's param.h);
 //! - [`traps`]: interrupt and exception vectors (xv6's traps.h);
-//! - [`shm`]: the limits and address window of shared memory.
+//! - [`shm`]: the limits and address window of shared memory;
+//! - [`testrun`]: how the test runner asks the test kernel for a run, and
+//!   how the run ends.
 //!
 //! It is `no_std` and has no dependencies, so it builds for the kernel's
 //! bare-metal target and for the host alike.
@@ -26,4 +28,5 @@ pub mod param;
 pub mod shm;
 pub mod stat;
 pub mod syscall;
+pub mod testrun;
 pub mod traps;

@@ -1,8 +1,9 @@
 //! QEMU's `isa-debug-exit` device, which ends a test run with a verdict.
 //!
-//! The Makefile gives every QEMU machine the device at I/O port 0xF4:
-//! writing `v` there makes QEMU exit with status `(v << 1) | 1`, so success
-//! is 33 and failure 35, which is what the test harness reads.
+//! The Makefile gives every QEMU machine the device at I/O port
+//! `abi::testrun::DEBUG_EXIT_PORT`: writing `v` there makes QEMU exit with
+//! status `(v << 1) | 1`, so success is 33 and failure 35, which is what
+//! the test runner reads (the values live in `abi::testrun`, for both).
 //!
 //! This module exists only in the test kernel (the `ktest` feature). The
 //! device is *armed* once the kernel command line has asked for a test run
@@ -12,17 +13,15 @@
 
 use core::sync::atomic::{AtomicBool, Ordering};
 
+use abi::testrun::{DEBUG_EXIT_PORT, EXIT_FAILURE, EXIT_SUCCESS};
 use x86::io::outl;
-
-/// The I/O port of QEMU's isa-debug-exit device (see the Makefile).
-const DEBUG_EXIT_PORT: u16 = 0xF4;
 
 /// The value written to isa-debug-exit at the end of a test run.
 #[derive(Clone, Copy)]
 #[repr(u32)]
 pub enum QemuExit {
-    Success = 0x10,
-    Failure = 0x11,
+    Success = EXIT_SUCCESS,
+    Failure = EXIT_FAILURE,
 }
 
 /// Set when the command line asks for a test run.
@@ -40,7 +39,7 @@ pub fn armed() -> bool {
 
 /// Ends QEMU with `code`.
 pub fn exit(code: QemuExit) -> ! {
-    // SAFETY: port 0xF4 is QEMU's isa-debug-exit device, which the Makefile
+    // SAFETY: DEBUG_EXIT_PORT is QEMU's isa-debug-exit device, which the Makefile
     // always configures; writing to it ends the virtual machine.
     unsafe { outl(DEBUG_EXIT_PORT, code as u32) };
     // Without the device (a real machine) there is nothing to exit to.

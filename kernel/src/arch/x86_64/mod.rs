@@ -5,6 +5,8 @@ pub mod acpi;
 #[cfg(feature = "ktest")]
 pub mod debug_exit;
 pub mod fpu;
+#[cfg(feature = "ktest")]
+pub mod fw_cfg;
 pub mod gdt;
 pub mod idt;
 pub mod ioapic;

@@ -1,0 +1,275 @@
+//! Suites of boots, described as data: what each boot runs, on how many
+//! CPUs, with which disk, and what its console and exit must show.
+//!
+//! A [`Boots`] is one test program (or in-kernel run) booted once per CPU
+//! count. The runner prepares each boot's disk, queues the boot, and
+//! later checks what it printed against the [`Expect`] list, in order. A
+//! check's name gets the CPU count as a suffix (`shmtest-summary-4`) when
+//! the group boots at several counts.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::console::Console;
+use crate::disks::{DiskKind, Prepared};
+use crate::qemu::{Exit, Machine, Outcome};
+use crate::queue::{Plan, Running};
+use crate::report::Report;
+use crate::shape::Shape;
+
+/// How many CPUs a group's boots have.
+#[derive(Debug, Clone)]
+pub enum Cpus {
+    /// One boot per count, in this order in the queue; check and log
+    /// names end in `-N`.
+    Each(Vec<usize>),
+    /// One boot with `CPUS` (make's variable) CPUs.
+    Default,
+    /// One boot with exactly this many.
+    Fixed(usize),
+}
+
+/// What a check needs to know about one finished boot.
+pub struct Ctx<'a> {
+    pub console: &'a Console,
+    pub outcome: &'a Outcome,
+    pub cpus: usize,
+    pub disk: &'a Prepared,
+}
+
+/// A check that needs more than one shape: it reads the boot and says why
+/// it failed.
+pub type CheckFn = Box<dyn Fn(&Ctx) -> Result<(), String> + Send + Sync>;
+
+/// One check of a boot.
+pub enum Expect {
+    /// Some line has this shape. `{cpus}` in it stands for the boot's CPU
+    /// count.
+    Line(&'static str, String),
+    /// No line begins with `panic`.
+    NoPanic(&'static str),
+    /// QEMU's exit status is this one.
+    Exit(&'static str, i32),
+    /// Anything else.
+    Check(&'static str, CheckFn),
+}
+
+/// One test program (or in-kernel run), booted at one or more CPU counts.
+pub struct Boots {
+    /// The group's name: the log's and the job's, before any `-N`.
+    pub name: String,
+    /// The heading printed before its checks (`(CPUS=N)` is added).
+    pub heading: String,
+    /// What the test kernel is asked to do (`abi::testrun`).
+    pub request: String,
+    pub cpus: Cpus,
+    /// QEMU's `-cpu` model, if not its default.
+    pub cpu_model: Option<&'static str>,
+    pub disk: DiskKind,
+    /// How long a boot may take, if not the Makefile's `TEST_TIMEOUT`.
+    pub limit: Option<Duration>,
+    /// Count the PASS/FAIL lines the OS printed as checks of their own.
+    pub verdicts: bool,
+    pub expect: Vec<Expect>,
+}
+
+impl Boots {
+    /// A test program's group: `request` at each of `cpus`, on a fresh
+    /// copy of fs.img, its verdicts counted, no checks yet.
+    pub fn program(name: &str, request: &str, cpus: Cpus) -> Boots {
+        Boots {
+            name: name.to_string(),
+            heading: name.to_string(),
+            request: request.to_string(),
+            cpus,
+            cpu_model: None,
+            disk: DiskKind::Fresh,
+            limit: None,
+            verdicts: true,
+            expect: Vec::new(),
+        }
+    }
+
+    /// Adds a check.
+    pub fn expect(mut self, expect: Expect) -> Boots {
+        self.expect.push(expect);
+        self
+    }
+
+    /// The boots' CPU counts, each with its name (the job's and the log's)
+    /// and the suffix of its checks' names, in queue order.
+    pub fn instances(&self, config: &Config) -> Vec<(usize, String, String)> {
+        match &self.cpus {
+            Cpus::Each(counts) => counts
+                .iter()
+                .map(|&cpus| (cpus, format!("{}-{cpus}", self.name), format!("-{cpus}")))
+                .collect(),
+            Cpus::Default => vec![(config.cpus, self.name.clone(), String::new())],
+            Cpus::Fixed(cpus) => vec![(*cpus, self.name.clone(), String::new())],
+        }
+    }
+
+    /// Prepares every boot's disk and queues the boot; each job returns
+    /// what it found.
+    pub fn queue(&self, config: &Config, plan: &mut Plan) {
+        for (cpus, name, _) in self.instances(config) {
+            let config = config.clone();
+            let disk = self.disk.clone();
+            let mut machine = Machine::test(&self.request, cpus, crate::qemu::Disk::None);
+            machine.cpu_model = self.cpu_model;
+            let limit = self.limit.unwrap_or(config.timeout);
+            let logs = config.logs();
+            // Disks are prepared here, one after another, not by the jobs:
+            // copying and damaging an image takes milliseconds, and a disk
+            // that could not be prepared shows in the boot's checks.
+            let prepared = disk.prepare(&config, &logs, &name);
+            let log = logs.join(format!("{name}.log"));
+            plan.add(&name, move || {
+                machine.disk = prepared.machine_disk.clone();
+                let outcome = machine.run(&config, &log, limit);
+                Booted {
+                    log,
+                    outcome,
+                    prepared,
+                }
+            });
+        }
+    }
+
+    /// Waits for the group's boots, in CPU order, and reports their checks.
+    pub fn report(&self, config: &Config, running: &Running, report: &mut Report) {
+        let mut instances = self.instances(config);
+        instances.sort_by_key(|(cpus, _, _)| *cpus);
+        for (cpus, name, suffix) in instances {
+            report.heading(&format!("{} (CPUS={cpus})", self.heading));
+            let booted: Booted = running.wait(&name);
+            let console = Console::read(&booted.log);
+            show_hang(report, &booted.outcome, &console);
+            if self.verdicts {
+                for line in console.verdicts() {
+                    report.verdict_line(line);
+                }
+            }
+            let ctx = Ctx {
+                console: &console,
+                outcome: &booted.outcome,
+                cpus,
+                disk: &booted.prepared,
+            };
+            for expect in &self.expect {
+                let (check, result) = evaluate(expect, &ctx);
+                report.check(&format!("{check}{suffix}"), result);
+            }
+        }
+    }
+}
+
+/// What a boot job leaves for its report.
+pub struct Booted {
+    pub log: PathBuf,
+    pub outcome: Outcome,
+    pub prepared: Prepared,
+}
+
+/// After a hang, the last lines the machine printed, so that the failure
+/// says where it stopped.
+pub fn show_hang(report: &Report, outcome: &Outcome, console: &Console) {
+    if let Exit::TimedOut(_) = outcome.exit {
+        report.note(&format!(
+            "({}; log: {}; its last lines:)",
+            outcome.exit.describe(),
+            console.path.display()
+        ));
+        for line in console.tail(12) {
+            report.note(&format!("| {line}"));
+        }
+    }
+}
+
+/// Runs one check against a finished boot.
+fn evaluate(expect: &Expect, ctx: &Ctx) -> (&'static str, Result<(), String>) {
+    match expect {
+        Expect::Line(check, shape) => {
+            let shape = Shape::of(&shape.replace("{cpus}", &ctx.cpus.to_string()));
+            let result = if ctx.console.has(&shape) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "no line '{shape}' in {}",
+                    ctx.console.path.display()
+                ))
+            };
+            (check, result)
+        }
+        Expect::NoPanic(check) => (check, no_panic(ctx.console)),
+        Expect::Exit(check, wanted) => (check, exit_is(&ctx.outcome.exit, *wanted)),
+        Expect::Check(check, run) => (check, run(ctx)),
+    }
+}
+
+/// No line of `console` begins with `panic`.
+pub fn no_panic(console: &Console) -> Result<(), String> {
+    match console.find(&Shape::of("panic{..}")) {
+        None => Ok(()),
+        Some(line) => Err(format!(
+            "the kernel panicked: '{line}' ({})",
+            console.path.display()
+        )),
+    }
+}
+
+/// The run ended with QEMU's status `wanted`.
+pub fn exit_is(exit: &Exit, wanted: i32) -> Result<(), String> {
+    if *exit == Exit::Status(wanted) {
+        Ok(())
+    } else {
+        let mut why = exit.describe();
+        let _ = write!(why, ", expected {wanted}");
+        Err(why)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn ctx_check(expect: &Expect, text: &str, exit: Exit) -> Result<(), String> {
+        let console = Console::from_text(Path::new("x.log"), text);
+        let outcome = Outcome { exit };
+        let disk = Prepared::default();
+        let ctx = Ctx {
+            console: &console,
+            outcome: &outcome,
+            cpus: 2,
+            disk: &disk,
+        };
+        evaluate(expect, &ctx).1
+    }
+
+    #[test]
+    fn a_line_check_passes_and_fails() {
+        let expect = Expect::Line("cpus", "xv6-rs: {cpus} CPUs running{..}".into());
+        assert!(ctx_check(&expect, "xv6-rs: 2 CPUs running, 9 pages", Exit::Status(33)).is_ok());
+        let failed = ctx_check(&expect, "xv6-rs: 4 CPUs running, 9 pages", Exit::Status(33));
+        assert_eq!(
+            failed,
+            Err("no line 'xv6-rs: 2 CPUs running{..}' in x.log".into())
+        );
+    }
+
+    #[test]
+    fn exit_and_panic_checks_fail_when_they_should() {
+        let exit = Expect::Exit("exit", 33);
+        assert!(ctx_check(&exit, "", Exit::Status(33)).is_ok());
+        assert_eq!(
+            ctx_check(&exit, "", Exit::TimedOut(Duration::from_secs(300))),
+            Err("QEMU was still running after 300 s (a hang?), expected 33".into())
+        );
+        let panic = Expect::NoPanic("no-panic");
+        assert!(ctx_check(&panic, "fine\n", Exit::Status(33)).is_ok());
+        assert!(ctx_check(&panic, "panic: oops\n", Exit::Status(35)).is_err());
+    }
+}

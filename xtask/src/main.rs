@@ -1,0 +1,213 @@
+//! xtask: the project's own tools, in Rust, driven by the Makefile.
+//!
+//! ```text
+//! xtask test            make test: every suite, or those in SUITES
+//! xtask suites          the suites, a line each
+//! xtask bench OUT.csv   make bench: the benchmarks at 1, 2 and 4 CPUs
+//! xtask soak            make soak: one long boot of rounds, leak-checked
+//! xtask lab DEST        make lab-shm: the shared-memory lab, written to DEST
+//! xtask iso ISO KERNEL  a bootable CD image: GRUB booting KERNEL
+//! xtask setup [bench]   install the system packages the build lacks
+//! ```
+//!
+//! The name follows the Rust ecosystem's habit (`cargo xtask`): a crate
+//! of the workspace that builds with everything else and needs no
+//! install. The Makefile runs it with `cargo run -p xtask`, passing its
+//! paths and QEMU's flags in the environment (config.rs).
+//!
+//! `make test` (run below) runs the host checks first, then queues every
+//! boot of the chosen suites (queue.rs), runs them in parallel, and lets
+//! each suite report in order. Every check prints `PASS name` or `FAIL
+//! name: why`; the last line is `N passed, M failed`, and the exit status
+//! is non-zero on any failure. The suites are listed in suites.rs.
+
+mod bench;
+mod boots;
+mod config;
+mod console;
+mod crash;
+mod disks;
+mod host;
+mod iso;
+mod lab;
+mod qemu;
+mod queue;
+mod report;
+mod session;
+mod setup;
+mod shape;
+mod soak;
+mod suites;
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use config::{Config, number, optional};
+use queue::Plan;
+use report::Report;
+use suites::{Kind, Suite};
+
+const USAGE: &str =
+    "usage: xtask test | suites | bench OUT.csv | soak | lab DEST | iso ISO KERNEL | setup [bench]";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match args[..] {
+        ["test"] => Config::from_env().and_then(|config| test(&config)),
+        ["suites"] => {
+            for suite in suites::all(&[1]) {
+                println!("{:14} {}", suite.name, suite.about);
+            }
+            Ok(true)
+        }
+        ["bench", out] => Config::from_env().and_then(|config| bench::run(&config, Path::new(out))),
+        ["soak"] => Config::from_env().map(|config| match soak::run(&config) {
+            Ok(()) => {
+                println!("PASS soak");
+                true
+            }
+            Err(why) => {
+                println!("FAIL soak: {why}");
+                false
+            }
+        }),
+        ["lab", dest] => lab::generate(Path::new(dest), Path::new("build")).map(|()| {
+            println!("lab: the shared-memory lab is in {dest} (handout: {dest}/LAB-SHM.md)");
+            true
+        }),
+        ["iso", iso, kernel] => iso::make(Path::new(iso), Path::new(kernel)).map(|()| true),
+        ["setup"] => setup::run(false).map(|()| true),
+        ["setup", "bench"] => setup::run(true).map(|()| true),
+        _ => Err(USAGE.to_string()),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(why) => {
+            eprintln!("xtask: {why}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `make test`. Returns whether every check passed.
+fn test(config: &Config) -> Result<bool, String> {
+    let disk_seeds: Vec<u64> = match optional("DISK_SEEDS") {
+        None => vec![1, 2, 3, 4],
+        Some(seeds) => seeds
+            .split_whitespace()
+            .map(|seed| {
+                seed.parse()
+                    .map_err(|_| format!("DISK_SEEDS: '{seed}' is not a number"))
+            })
+            .collect::<Result<_, _>>()?,
+    };
+    let all = suites::all(&disk_seeds);
+    let chosen: Vec<String> = match optional("SUITES") {
+        None => all.iter().map(|suite| suite.name.to_string()).collect(),
+        Some(names) => names.split_whitespace().map(str::to_string).collect(),
+    };
+    for name in &chosen {
+        if !suites::ORDER.contains(&name.as_str()) {
+            return Err(format!(
+                "no suite named '{name}'; the suites are: {}",
+                suites::ORDER.join(" ")
+            ));
+        }
+    }
+    let selected = |suite: &&Suite| chosen.iter().any(|name| name == suite.name);
+    let jobs = match number("TEST_JOBS", 0)? {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get().min(2)),
+        jobs => jobs as usize,
+    };
+    let crash = crash::Settings {
+        cuts: number("CRASH_CUTS", 30)?,
+        seed: number(
+            "CRASH_SEED",
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |since| since.as_secs() % 1_000_000),
+        )?,
+    };
+    let logs = config.logs();
+    let _ = std::fs::remove_dir_all(&logs);
+    std::fs::create_dir_all(&logs)
+        .map_err(|error| format!("cannot create {}: {error}", logs.display()))?;
+
+    let mut report = Report::default();
+    // The host checks first: the incremental-build check runs make, which
+    // must not race the boots' copies of fs.img, and the boots finish
+    // sooner without cargo competing for the CPUs.
+    if all
+        .iter()
+        .filter(selected)
+        .any(|suite| matches!(suite.kind, Kind::Host))
+    {
+        host::report(config, &mut report);
+    }
+
+    let mut plan = Plan::default();
+    for name in suites::QUEUE_ORDER {
+        let Some(suite) = all
+            .iter()
+            .filter(selected)
+            .find(|suite| suite.name == *name)
+        else {
+            continue;
+        };
+        match &suite.kind {
+            Kind::Boots(groups) => groups
+                .iter()
+                .for_each(|boots| boots.queue(config, &mut plan)),
+            Kind::Crash => crash::queue(config, &crash, &mut plan),
+            Kind::Session => session::queue(config, &mut plan),
+            Kind::Lab => lab::queue(config, &mut plan),
+            Kind::Host => {}
+        }
+    }
+    let running = plan.start(jobs);
+    for suite in all.iter().filter(selected) {
+        match &suite.kind {
+            Kind::Boots(groups) => groups
+                .iter()
+                .for_each(|boots| boots.report(config, &running, &mut report)),
+            Kind::Crash => crash::report(&crash, &running, &mut report),
+            Kind::Session => session::report(&running, &mut report),
+            Kind::Lab => lab::report(&running, &mut report),
+            Kind::Host => {}
+        }
+    }
+    println!("{}", report.summary());
+    Ok(report.failed == 0)
+}
+
+/// A configuration for unit tests, which boot nothing.
+#[cfg(test)]
+mod testing {
+    use std::path::PathBuf;
+    use std::time::Duration;
+
+    use crate::config::Config;
+
+    pub fn config() -> Config {
+        Config {
+            qemu: "qemu-system-x86_64".into(),
+            qemu_flags: Vec::new(),
+            cpus: 2,
+            timeout: Duration::from_secs(300),
+            build: PathBuf::from("build"),
+            image: PathBuf::from("build/xv6.iso"),
+            test_image: PathBuf::from("build/test.iso"),
+            fs_image: PathBuf::from("build/fs.img"),
+            kernel: PathBuf::from("kernel"),
+            test_kernel: PathBuf::from("ktest-kernel"),
+            test_target_dir: PathBuf::from("target/ktest"),
+            cargo_kernel: Vec::new(),
+            cargo_user: Vec::new(),
+            user_rustflags: String::new(),
+            user_target_dir: PathBuf::from("target/user"),
+        }
+    }
+}
