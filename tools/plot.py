@@ -1,4 +1,4 @@
-"""Draws docs/performance.png from docs/performance.csv (see tools/bench.sh).
+"""Draws docs/performance.png from docs/performance.csv (see xtask/src/bench.rs).
 
 Two panels:
   1. shared-memory cycles per second (open, trunc, map, write, close)

@@ -103,7 +103,7 @@ pub fn init() -> Option<&'static str> {
     Some(text)
 }
 
-/// Runs the test run named on the command line and ends QEMU.
+/// Runs the test run `request` names and ends QEMU.
 pub fn run(request: &str) -> ! {
     match request {
         "all" => run_all(),

@@ -3,8 +3,8 @@
 //! GRUB leaves a block of tags in physical memory and passes its address in
 //! `ebx` (see entry.S). The `multiboot2` crate parses the tags; this module
 //! checks them once at boot and keeps the parsed view for the rest of the
-//! kernel: the physical memory map (for the page allocator), the kernel
-//! command line (for test mode) and the ACPI root pointer (for the APICs).
+//! kernel: the physical memory map (for the page allocator) and the ACPI
+//! root pointer (for the APICs).
 //!
 //! The block stays where GRUB put it, so the page allocator must not hand
 //! out its pages: [`phys_range`] says where it is.

@@ -3,7 +3,7 @@
 //!
 //! Every benchmark prints one CSV table,
 //! `benchmark,processes,operations,seconds,rate,unit`, which `make bench`
-//! gathers (tools/bench.sh) into `docs/performance.csv`. Time comes from the
+//! gathers (xtask/src/bench.rs) into `docs/performance.csv`. Time comes from the
 //! time-stamp counter (`rdtsc`: one read costs nothing and never traps),
 //! whose rate [`Clock::calibrate`] learns by counting it over timer ticks
 //! (the kernel's clock ticks 100 times a second). Figures are computed in

@@ -2,7 +2,7 @@
 //! when the power goes?
 //!
 //! The crash test (`make test SUITES=crash`; the harness is
-//! tools/crashtest.sh) boots this program twice per power cut:
+//! xtask/src/crash.rs) boots this program twice per power cut:
 //!
 //! - `crashtest run [SEED STEPS]` makes the STEPS system calls that the
 //!   model (`model.rs`, beside this file) plans from SEED, one after
@@ -44,8 +44,8 @@
 //! of the matching steps is right is the harness's to judge: it has the
 //! lines.
 //!
-//! The harness boots the two modes with the defaults, through the kernel
-//! command lines `test=user:crashtest,run` and `test=user:crashtest,check`.
+//! The harness boots the two modes with the defaults, asking the test
+//! kernel for `user:crashtest,run` and `user:crashtest,check`.
 
 #![no_std]
 #![no_main]

@@ -1,6 +1,6 @@
 //! soak: runs `syscallfuzz`, `usertests` and `shmtest` over and over, for
 //! a set time, and checks after every round that the system is back where
-//! it started. `make soak` boots it (tools/soak.sh); `soak [SECONDS]` runs
+//! it started. `make soak` boots it (xtask/src/soak.rs); `soak [SECONDS]` runs
 //! it from the shell.
 //!
 //! Each test program checks itself, and each ends with a `no_leaks` check
@@ -27,8 +27,8 @@
 //! It prints one line per round and, at the end, `PASS soak` or
 //! `FAIL soak: why`, and exits with 0 only if every round passed.
 //!
-//! The time comes from the command line (`make soak` boots a kernel
-//! command line `test=user:soak,SECONDS`), or else is [`DEFAULT_SECONDS`].
+//! The time comes from the command line (`make soak` asks the test kernel
+//! for `user:soak,SECONDS`), or else is [`DEFAULT_SECONDS`].
 //! A round that starts before the time is up runs to its end, so a soak
 //! lasts a little longer than asked.
 

@@ -23,7 +23,7 @@
 //! - `exec`: a child that execs this program with `--exit`, which exits at
 //!   once, reaped; that is, fork + exec + exit + wait.
 //!
-//! Boot time is measured from the host by `make bench` (tools/bench.sh).
+//! Boot time is measured from the host by `make bench` (xtask/src/bench.rs).
 
 #![no_std]
 #![no_main]

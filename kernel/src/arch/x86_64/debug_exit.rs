@@ -6,7 +6,7 @@
 //! the test runner reads (the values live in `abi::testrun`, for both).
 //!
 //! This module exists only in the test kernel (the `ktest` feature). The
-//! device is *armed* once the kernel command line has asked for a test run
+//! device is *armed* once fw_cfg has asked for a test run
 //! (ktest.rs); from then on a panic (main.rs) and init's exit (proc.rs)
 //! end the run at once, instead of halting or panicking for a harness
 //! timeout to notice.
@@ -24,7 +24,7 @@ pub enum QemuExit {
     Failure = EXIT_FAILURE,
 }
 
-/// Set when the command line asks for a test run.
+/// Set when fw_cfg asks for a test run.
 static ARMED: AtomicBool = AtomicBool::new(false);
 
 /// Makes panics and init's exit end the run (see the module doc).

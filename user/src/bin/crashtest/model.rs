@@ -1,7 +1,7 @@
 //! The crash test's model: a workload of file-system calls made from a
 //! seed, and what the disk must hold after each of them.
 //!
-//! The crash test (tools/crashtest.sh) checks the promise of the kernel's
+//! The crash test (xtask/src/crash.rs) checks the promise of the kernel's
 //! write-ahead log (kernel/src/log.rs): every file-system system call is
 //! atomic on disk, and one that has returned is on disk. `crashtest`'s two
 //! modes share this model:
