@@ -483,113 +483,30 @@ fn bench(program: &'static str) -> Boots {
 /// report the damage they meet, even if the mount's scan reported it
 /// already), and the line's shape, in which `{inum}` stands for the
 /// object's inode.
+#[rustfmt::skip]
 const DAMAGE_LINES: &[(&str, When, &str)] = &[
-    (
-        "badaddr",
-        When::Calls,
-        "fs: inode {n}: block 1 of the file is block {n}, outside the data blocks{..}",
-    ),
-    (
-        "badmeta",
-        When::Calls,
-        "fs: inode {n}: block 0 of the file is block 1, outside the data blocks{..}",
-    ),
-    (
-        "badind",
-        When::Calls,
-        "fs: inode {n}: block 13 of the file is block {n}, outside the data blocks{..}",
-    ),
-    (
-        "badsize",
-        When::Calls,
-        "fs: inode {n}: size 3072 but no block for byte 1024{..}",
-    ),
-    (
-        "hugesize",
-        When::Calls,
-        "fs: inode {n}: size {n} is more than a file can hold{..}",
-    ),
-    (
-        "badtype",
-        When::Calls,
-        "fs: inode {n} has type 9, which is no kind of inode{..}",
-    ),
-    (
-        "ghost",
-        When::Calls,
-        "fs: inode {n} is in use, but it is free on disk{..}",
-    ),
-    (
-        "faraway",
-        When::Calls,
-        "fs: directory inode 1: entry 'faraway' names inode {n}, but the disk has{..}",
-    ),
-    (
-        "nodot",
-        When::Calls,
-        "fs: directory inode {n}: its first entry is not '.'{..}",
-    ),
-    (
-        "badbitmap",
-        When::Calls,
-        "fs: inode {n} uses block {n}, but the bitmap marks it free{..}",
-    ),
-    (
-        "badbitmap-at-mount",
-        When::Mount,
-        "fs: inode {n} uses block {n}, but the bitmap marks it free; it will not be handed out{..}",
-    ),
+    ("badaddr", When::Calls, "fs: inode {n}: block 1 of the file is block {n}, outside the data blocks{..}"),
+    ("badmeta", When::Calls, "fs: inode {n}: block 0 of the file is block 1, outside the data blocks{..}"),
+    ("badind", When::Calls, "fs: inode {n}: block 13 of the file is block {n}, outside the data blocks{..}"),
+    ("badsize", When::Calls, "fs: inode {n}: size 3072 but no block for byte 1024{..}"),
+    ("hugesize", When::Calls, "fs: inode {n}: size {n} is more than a file can hold{..}"),
+    ("badtype", When::Calls, "fs: inode {n} has type 9, which is no kind of inode{..}"),
+    ("ghost", When::Calls, "fs: inode {n} is in use, but it is free on disk{..}"),
+    ("faraway", When::Calls, "fs: directory inode 1: entry 'faraway' names inode {n}, but the disk has{..}"),
+    ("nodot", When::Calls, "fs: directory inode {n}: its first entry is not '.'{..}"),
+    ("badbitmap", When::Calls, "fs: inode {n} uses block {n}, but the bitmap marks it free{..}"),
+    ("badbitmap-at-mount", When::Mount, "fs: inode {n} uses block {n}, but the bitmap marks it free; it will not be handed out{..}"),
     ("log", When::Mount, "log: the header on disk is damaged{..}"),
-    (
-        "loop",
-        When::Calls,
-        "fs: directory inode 1: entry 'loop' names the directory itself{..}",
-    ),
-    (
-        "cycle",
-        When::Calls,
-        "fs: directory inode {n}: its '..' is inode {inum}, but directory inode {n} names it 'up'{..}",
-    ),
-    (
-        "nlink0-at-mount",
-        When::Mount,
-        "fs: inode {inum} has no links, but a directory names it; it is kept{..}",
-    ),
-    (
-        "nlink0-mkdir",
-        When::Calls,
-        "fs: directory inode {inum} has a link count of 0 but a name{..}",
-    ),
-    (
-        "nlink0-unlink",
-        When::Calls,
-        "fs: directory inode {inum}: link count 0 is too low for a subdirectory{..}",
-    ),
-    (
-        "nlink1",
-        When::Calls,
-        "fs: directory inode {inum}: link count 1 is too low for a subdirectory{..}",
-    ),
-    (
-        "toolow",
-        When::Calls,
-        "fs: directory inode {inum}: link count 1 is too low for a subdirectory{..}",
-    ),
-    (
-        "maxlink",
-        When::Calls,
-        "fs: directory inode {inum}: link count 65535 cannot grow{..}",
-    ),
-    (
-        "sharedb-at-mount",
-        When::Mount,
-        "fs: inode {inum} uses block {n}, which another inode uses too; neither will free it{..}",
-    ),
-    (
-        "sharedb",
-        When::Calls,
-        "fs: inode {inum} uses block {n}, which another inode uses too{..}",
-    ),
+    ("loop", When::Calls, "fs: directory inode 1: entry 'loop' names the directory itself{..}"),
+    ("cycle", When::Calls, "fs: directory inode {n}: its '..' is inode {inum}, but directory inode {n} names it 'up'{..}"),
+    ("nlink0-at-mount", When::Mount, "fs: inode {inum} has no links, but a directory names it; it is kept{..}"),
+    ("nlink0-mkdir", When::Calls, "fs: directory inode {inum} has a link count of 0 but a name{..}"),
+    ("nlink0-unlink", When::Calls, "fs: directory inode {inum}: link count 0 is too low for a subdirectory{..}"),
+    ("nlink1", When::Calls, "fs: directory inode {inum}: link count 1 is too low for a subdirectory{..}"),
+    ("toolow", When::Calls, "fs: directory inode {inum}: link count 1 is too low for a subdirectory{..}"),
+    ("maxlink", When::Calls, "fs: directory inode {inum}: link count 65535 cannot grow{..}"),
+    ("sharedb-at-mount", When::Mount, "fs: inode {inum} uses block {n}, which another inode uses too; neither will free it{..}"),
+    ("sharedb", When::Calls, "fs: inode {inum} uses block {n}, which another inode uses too{..}"),
 ];
 
 /// Where a damage line must appear.
