@@ -16,7 +16,7 @@ use std::time::Duration;
 use crate::config::Config;
 use crate::console::Console;
 use crate::disks::DiskKind;
-use crate::qemu::{Image, Machine, Watched};
+use crate::qemu::{Image, Machine, Outcome, Watched};
 use crate::queue::{Plan, Running};
 use crate::report::Report;
 
@@ -27,6 +27,9 @@ pub struct Transcript {
     pub text: String,
     /// Why the session could not run, if it could not.
     pub error: Option<String>,
+    /// How the machine ended: the runner stops it after the last command,
+    /// unless its deadline came first.
+    pub outcome: Option<Outcome>,
 }
 
 /// The lines typed, in order; `Wait` waits for a line beginning with its
@@ -79,6 +82,7 @@ fn run(config: &Config) -> Transcript {
                 log,
                 text: String::new(),
                 error: Some(format!("cannot start {}: {error}", config.qemu)),
+                outcome: None,
             };
         }
     };
@@ -119,8 +123,10 @@ fn run(config: &Config) -> Transcript {
         }
     }
     drop(input);
+    // A machine that is still running reached the end of the script.
+    let finished = watched.running();
     watched.kill();
-    let _ = watched.wait();
+    let outcome = watched.wait();
     let _ = reader.join();
     let text = text_of(&seen);
     let _ = std::fs::write(&log, &text);
@@ -128,6 +134,7 @@ fn run(config: &Config) -> Transcript {
         log,
         text,
         error: None,
+        outcome: (!finished).then_some(outcome),
     }
 }
 
@@ -163,6 +170,12 @@ pub fn report(running: &Running, report: &mut Report) {
     let transcript: Transcript = running.wait("session");
     if let Some(error) = &transcript.error {
         report.note(error);
+    }
+    if let Some(outcome) = &transcript.outcome {
+        // The machine ended before the script did: say how, and where.
+        report.note(&format!("(the session ended early: {})", outcome.exit.describe()));
+        let console = Console::from_text(&transcript.log, &transcript.text);
+        crate::boots::show_hang(report, outcome, &console);
     }
     let text = &transcript.text;
     let see = format!("(see {})", transcript.log.display());
