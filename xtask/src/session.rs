@@ -32,8 +32,9 @@ pub struct Transcript {
     pub outcome: Option<Outcome>,
 }
 
-/// The lines typed, in order; `Wait` waits for a line beginning with its
-/// text before going on.
+/// The lines typed, in order; `Wait` waits for a line holding its text
+/// before going on (anywhere in the line: a background job's output may
+/// land after a prompt).
 enum Step {
     Type(&'static str),
     Wait(&'static str),
@@ -173,7 +174,10 @@ pub fn report(running: &Running, report: &mut Report) {
     }
     if let Some(outcome) = &transcript.outcome {
         // The machine ended before the script did: say how, and where.
-        report.note(&format!("(the session ended early: {})", outcome.exit.describe()));
+        report.note(&format!(
+            "(the session ended early: {})",
+            outcome.exit.describe()
+        ));
         let console = Console::from_text(&transcript.log, &transcript.text);
         crate::boots::show_hang(report, outcome, &console);
     }
@@ -244,13 +248,16 @@ pub fn report(running: &Running, report: &mut Report) {
     );
 
     // The background job's output may land anywhere among the next
-    // command's, so look for both anywhere.
+    // command's, even after a prompt, so look for both anywhere.
     let console = Console::from_text(&transcript.log, text);
-    let any_line = |start: &str| console.lines.iter().any(|line| line.starts_with(start));
     report.check(
         "session-background-job",
         check(
-            any_line("fork test OK") && console.lines.iter().any(|line| line == "after"),
+            console
+                .lines
+                .iter()
+                .any(|line| line.contains("fork test OK"))
+                && console.lines.iter().any(|line| line == "after"),
             "forktest & or the command after it did not finish",
         ),
     );
