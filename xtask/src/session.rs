@@ -118,7 +118,7 @@ fn run(config: &Config) -> Transcript {
             }
             Step::Wait(start) => {
                 wait_for(&watched, &seen, |text| {
-                    text.lines().any(|l| l.starts_with(start))
+                    text.lines().any(|l| l.contains(start))
                 });
             }
         }
