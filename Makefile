@@ -16,7 +16,9 @@
 #   make soak       syscallfuzz, usertests and shmtest in rounds for SOAK_TIME
 #                   seconds (default 600) at SOAK_CPUS CPUs (default 4), with
 #                   free pages and inodes checked after every round
-#   make lab-shm    the shared-memory lab: this tree without the solution, in LAB_DIR
+#   make lab-shm    a lab (lab-shm, lab-sync): this tree without its solution, in LAB_DIR
+#   make grade      in a lab's copy: the graded tests and the score
+#   make handin     in a lab's copy: your work as one patch (NAME="Your Name")
 #   make clean      remove everything built
 #
 # The test runner, the benchmarks, the soak run, the labs and the boot
@@ -114,7 +116,7 @@ GDBPORT := $(shell expr `id -u` % 5000 + 25000)
 # A recipe that fails leaves no half-written target behind for the next make.
 .DELETE_ON_ERROR:
 
-.PHONY: all setup kernel FORCE qemu qemu-nox qemu-gdb qemu-nox-gdb gdb asm test suites fuzz-disk bench soak lab-shm clean
+.PHONY: all setup kernel FORCE qemu qemu-nox qemu-gdb qemu-nox-gdb gdb asm test suites fuzz-disk bench soak grade handin clean
 
 all: $(ISO) $(FS_IMG)
 
@@ -263,12 +265,22 @@ SOAK_CPUS ?= 4
 soak: $(TEST_ISO) $(FS_IMG)
 	@$(RUNNER_ENV) SOAK_TIME="$(SOAK_TIME)" SOAK_CPUS="$(SOAK_CPUS)" $(XTASK) soak
 
-# A teacher's lab kit: a copy of the tree without the shared-memory
-# solution (stubs that compile and fail), with a handout, LAB-SHM.md.
-LAB_DIR ?= ../$(notdir $(CURDIR))-lab-shm
+# Labs (xtask/src/labs.rs lists them: shm, sync). For a teacher, `make
+# lab-NAME` writes the lab's copy of this tree, without the solution, to
+# LAB_DIR (default: beside this tree); in that copy, a student runs `make
+# grade` (the graded tests and the score) and `make handin` (their work as
+# one patch). `make grade LAB=NAME` grades this tree, the solution.
+LAB ?=
+NAME ?=
 
-lab-shm: $(BUILD)/.setup-done
-	@$(XTASK) lab $(LAB_DIR)
+lab-%: $(BUILD)/.setup-done
+	@$(XTASK) lab $* $(or $(LAB_DIR),../$(notdir $(CURDIR))-lab-$*)
+
+grade: $(TEST_ISO) $(FS_IMG)
+	@$(RUNNER_ENV) LAB="$(LAB)" $(XTASK) grade
+
+handin: $(BUILD)/.setup-done
+	@LAB="$(LAB)" NAME="$(NAME)" $(XTASK) handin
 
 clean:
 	cargo clean

@@ -1,7 +1,3 @@
-// LAB shm: solution begins
-// LAB shm: stub
-// #![allow(unused_imports, dead_code)] // the lab: what only the solution uses
-// LAB shm: end
 //! Shared memory: named objects that processes map into their address
 //! spaces, as docs/shm.md describes.
 //!
@@ -81,21 +77,35 @@
 //! - `shm_map` of an object the process already maps (through any
 //!   descriptor) fails, even if the first mapping is read-only.
 
-use core::sync::atomic::{AtomicU32, Ordering};
-
-use abi::shm::slot_address;
-use shmtable::{Access, Descriptors, ShmError, Table};
+use shmtable::{Access, ShmError};
 
 use crate::error::{Error, SysResult};
-use crate::kalloc::{kalloc_zeroed, kfree};
-use crate::memlayout::phys_to_virt;
-use crate::param::{NSHMWAIT, PGSIZE};
-use crate::proc::{self, Private, WaitChannel};
+use crate::proc::Private;
 use crate::spinlock::SpinLock;
-use crate::vm::{self, UserAddr};
+use crate::vm::UserAddr;
+
+// LAB sync: solution begins
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use abi::shm::NSHMWAIT;
+
+use crate::memlayout::phys_to_virt;
+use crate::proc::{self, WaitChannel};
+// LAB sync: stub
+// LAB sync: end
+
+// LAB shm: solution begins
+use abi::shm::slot_address;
+use shmtable::{Descriptors, Table};
+
+use crate::kalloc::{kalloc_zeroed, kfree};
+use crate::param::PGSIZE;
+use crate::vm;
 
 /// The objects; pages are named by their physical addresses.
 static TABLE: SpinLock<Table> = SpinLock::new("shm", Table::new());
+// LAB shm: stub
+// LAB shm: end
 
 impl From<ShmError> for Error {
     fn from(error: ShmError) -> Error {
@@ -112,12 +122,16 @@ impl From<ShmError> for Error {
     }
 }
 
+// LAB shm: solution begins
+/// Gives a page the table no longer needs back to the page allocator.
 fn free_page(page: usize) {
     // SAFETY: the table hands back pages that came from kalloc_zeroed and
     // that are no longer mapped anywhere (the last reference is gone, and
     // every mapping holds a reference).
     unsafe { kfree(page) };
 }
+// LAB shm: stub
+// LAB shm: end
 
 /// shm_open: a descriptor of `me` for the object called `name`, created
 /// if needed.
@@ -202,6 +216,7 @@ pub fn close(private: &mut Private, od: usize) -> SysResult {
     // LAB shm: end
 }
 
+// LAB shm: solution begins
 /// Closes descriptor `od` of `private`, with the table locked.
 fn close_descriptor(private: &mut Private, table: &mut Table, od: usize) -> Result<(), ShmError> {
     let descriptor = private.shm.remove(od)?;
@@ -217,6 +232,8 @@ fn close_descriptor(private: &mut Private, table: &mut Table, od: usize) -> Resu
     table.close(descriptor.slot, free_page);
     Ok(())
 }
+// LAB shm: stub
+// LAB shm: end
 
 /// Closes every descriptor of a process: exit, and exec once it has
 /// succeeded. Runs before the address space is freed.
@@ -277,6 +294,7 @@ pub fn fork(parent: &Private, child: &mut Private) -> Result<(), Error> {
     // LAB shm: end
 }
 
+// LAB sync: solution begins
 /// A process waiting in `shm_wait`.
 #[derive(Clone, Copy)]
 struct Waiter {
@@ -302,6 +320,8 @@ static WAITERS: SpinLock<WaitTable> = SpinLock::new(
         arrivals: 0,
     },
 );
+// LAB sync: stub
+// LAB sync: end
 
 /// The physical address of the aligned 32-bit word at user address `va`,
 /// which must lie in shared memory that `me` maps.
@@ -313,6 +333,7 @@ fn word_at(me: &Private, va: UserAddr) -> Result<usize, Error> {
     me.space().translate_shared(va).ok_or(Error::BadAddress)
 }
 
+// LAB sync: solution begins
 /// The word at physical address `word`, read as the atomic it is to the
 /// processes that share it.
 fn load_word(word: usize) -> u32 {
@@ -322,11 +343,14 @@ fn load_word(word: usize) -> u32 {
     let word = unsafe { AtomicU32::from_ptr(phys_to_virt(word) as *mut u32) };
     word.load(Ordering::SeqCst)
 }
+// LAB sync: stub
+// LAB sync: end
 
 /// shm_wait: sleeps while the word at `va` holds `expected`, until a
 /// shm_wake on it. 0 when woken; an error at once if the word differs,
 /// and for a bad address, a full table or a kill.
 pub fn wait(me: &Private, va: UserAddr, expected: u32) -> SysResult {
+    // LAB sync: solution begins
     let word = word_at(me, va)?;
     let p = proc::current();
     let mut table = WAITERS.lock();
@@ -356,11 +380,16 @@ pub fn wait(me: &Private, va: UserAddr, expected: u32) -> SysResult {
     };
     table.entries[i] = None;
     result
+    // LAB sync: stub
+    // let _ = (word_at(me, va)?, expected);
+    // Err(Error::OutOfResources)
+    // LAB sync: end
 }
 
 /// shm_wake: wakes up to `n` (at least 1) processes waiting on the word
 /// at `va`, oldest first; returns how many.
 pub fn wake(me: &Private, va: UserAddr, n: usize) -> SysResult {
+    // LAB sync: solution begins
     let word = word_at(me, va)?;
     if n == 0 {
         return Err(Error::InvalidArgument);
@@ -385,4 +414,8 @@ pub fn wake(me: &Private, va: UserAddr, n: usize) -> SysResult {
         woken += 1;
     }
     Ok(woken)
+    // LAB sync: stub
+    // let _ = (word_at(me, va)?, n);
+    // Ok(0)
+    // LAB sync: end
 }

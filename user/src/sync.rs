@@ -35,8 +35,11 @@ fn address(word: &AtomicU32) -> usize {
 /// The three states of a [`Mutex`]'s word.
 const UNLOCKED: u32 = 0;
 const LOCKED: u32 = 1;
+// LAB sync: solution begins
 /// Locked, and someone may be waiting: unlocking must wake one.
 const CONTENDED: u32 = 2;
+// LAB sync: stub
+// LAB sync: end
 
 /// A mutual-exclusion lock in one word of shared memory (the second
 /// design of Drepper's "Futexes Are Tricky").
@@ -64,6 +67,7 @@ impl<'a> Mutex<'a> {
 
     /// Takes the lock, sleeping while another process holds it.
     pub fn lock(&self) -> MutexGuard<'_, 'a> {
+        // LAB sync: solution begins
         if self
             .state
             .compare_exchange(UNLOCKED, LOCKED, Ordering::Acquire, Ordering::Relaxed)
@@ -77,6 +81,8 @@ impl<'a> Mutex<'a> {
                 shm_wait(address(self.state), CONTENDED);
             }
         }
+        // LAB sync: stub
+        // LAB sync: end
         MutexGuard { mutex: self }
     }
 
@@ -89,9 +95,13 @@ impl<'a> Mutex<'a> {
     }
 
     fn unlock(&self) {
+        // LAB sync: solution begins
         if self.state.swap(UNLOCKED, Ordering::Release) == CONTENDED {
             shm_wake(address(self.state), 1);
         }
+        // LAB sync: stub
+        // self.state.store(UNLOCKED, Ordering::Release);
+        // LAB sync: end
     }
 }
 
@@ -114,7 +124,10 @@ impl Drop for MutexGuard<'_, '_> {
 /// waiter still to come will see its increment and not sleep.
 pub struct Semaphore<'a> {
     count: &'a AtomicU32,
+    // LAB sync: solution begins
     waiters: &'a AtomicU32,
+    // LAB sync: stub
+    // LAB sync: end
 }
 
 impl<'a> Semaphore<'a> {
@@ -123,26 +136,36 @@ impl<'a> Semaphore<'a> {
         mapping.check_writable();
         Semaphore {
             count: mapping.word(offset),
+            // LAB sync: solution begins
             waiters: mapping.word(offset + 4),
+            // LAB sync: stub
+            // LAB sync: end
         }
     }
 
     /// Adds one to the count, waking a waiter if there is one.
     pub fn post(&self) {
         self.count.fetch_add(1, Ordering::SeqCst);
+        // LAB sync: solution begins
         if self.waiters.load(Ordering::SeqCst) > 0 {
             shm_wake(address(self.count), 1);
         }
+        // LAB sync: stub
+        // LAB sync: end
     }
 
     /// Takes one from the count, sleeping while it is 0.
     pub fn wait(&self) {
+        // LAB sync: solution begins
         while !self.try_wait() {
             self.waiters.fetch_add(1, Ordering::SeqCst);
             // Sleeps only if the count is still 0 when the kernel looks.
             shm_wait(address(self.count), 0);
             self.waiters.fetch_sub(1, Ordering::Relaxed);
         }
+        // LAB sync: stub
+        // let _ = self.try_wait();
+        // LAB sync: end
     }
 
     /// Takes one from the count if it is above 0, without waiting.

@@ -5,7 +5,9 @@
 //! xtask suites          the suites, a line each
 //! xtask bench OUT.csv   make bench: the benchmarks at 1, 2 and 4 CPUs
 //! xtask soak            make soak: one long boot of rounds, leak-checked
-//! xtask lab DEST        make lab-shm: the shared-memory lab, written to DEST
+//! xtask lab NAME DEST   make lab-NAME: the lab's copy of this tree, in DEST
+//! xtask grade           make grade: a lab's graded tests and the score
+//! xtask handin          make handin: a student's work, as one patch
 //! xtask iso ISO KERNEL  a bootable CD image: GRUB booting KERNEL
 //! xtask setup [bench]   install the system packages the build lacks
 //! ```
@@ -27,9 +29,12 @@ mod config;
 mod console;
 mod crash;
 mod disks;
+mod grade;
 mod host;
 mod iso;
 mod lab;
+mod labcheck;
+mod labs;
 mod qemu;
 mod queue;
 mod report;
@@ -73,10 +78,9 @@ fn main() -> ExitCode {
                 false
             }
         }),
-        ["lab", dest] => lab::generate(Path::new(dest), Path::new("build")).map(|()| {
-            println!("lab: the shared-memory lab is in {dest} (handout: {dest}/LAB-SHM.md)");
-            true
-        }),
+        ["lab", name, dest] => make_lab(name, dest),
+        ["grade"] => Config::from_env().and_then(|config| grade(&config)),
+        ["handin"] => handin(),
         ["iso", iso, kernel] => iso::make(Path::new(iso), Path::new(kernel)).map(|()| true),
         ["setup"] => setup::run(false).map(|()| true),
         ["setup", "bench"] => setup::run(true).map(|()| true),
@@ -90,6 +94,90 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The lab named `name`, or an error listing them.
+fn lab_named(name: &str) -> Result<&'static labs::Lab, String> {
+    labs::named(name).ok_or_else(|| {
+        let names: Vec<&str> = labs::ALL.iter().map(|lab| lab.name).collect();
+        format!("no lab named '{name}'; the labs are: {}", names.join(" "))
+    })
+}
+
+/// The lab this tree is graded for: a student's copy says in its `.lab`
+/// file; in the teacher's tree, `make grade LAB=NAME`.
+fn this_lab() -> Result<&'static labs::Lab, String> {
+    match optional("LAB").or_else(lab::this_copys_lab) {
+        Some(name) => lab_named(&name),
+        None => Err("which lab? this is not a lab's copy: make grade LAB=NAME".into()),
+    }
+}
+
+/// `make lab-NAME`.
+fn make_lab(name: &str, dest: &str) -> Result<bool, String> {
+    if lab::this_copys_lab().is_some() {
+        return Err("this is a lab's copy, which has no solutions to take out".into());
+    }
+    let lab = lab_named(name)?;
+    let path = Path::new(dest);
+    let source = std::env::current_dir().map_err(|error| error.to_string())?;
+    let absolute = std::path::absolute(path).map_err(|error| error.to_string())?;
+    if absolute.starts_with(&source) {
+        return Err(format!(
+            "{dest} is inside this tree; write the lab elsewhere"
+        ));
+    }
+    lab::generate(lab, path, lab::Mode::Student)?;
+    println!(
+        "lab: the {} lab is in {dest}: read {dest}/LAB-{}.md",
+        lab.name,
+        lab.name.to_uppercase()
+    );
+    Ok(true)
+}
+
+/// `make grade`.
+fn grade(config: &Config) -> Result<bool, String> {
+    let lab = this_lab()?;
+    println!("== grading lab {}: {}", lab.name, lab.title);
+    let logs = config.build.join("grade-logs");
+    let _ = std::fs::remove_dir_all(&logs);
+    std::fs::create_dir_all(&logs).map_err(|error| error.to_string())?;
+    let here = grade::Host {
+        dir: std::env::current_dir().map_err(|error| error.to_string())?,
+        target_dir: None,
+    };
+    let jobs = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
+    let (results, _) = grade::grade(config, lab, &here, &logs, jobs);
+    for result in &results {
+        println!("{}", result.line());
+    }
+    let json = config.build.join("grade.json");
+    std::fs::write(&json, grade::json(&results)).map_err(|error| error.to_string())?;
+    println!(
+        "{} (also in {})",
+        grade::score_line(&results),
+        json.display()
+    );
+    Ok(true)
+}
+
+/// `make handin`.
+fn handin() -> Result<bool, String> {
+    let lab = this_lab()?;
+    let student = optional("NAME").unwrap_or_else(|| {
+        std::process::Command::new("git")
+            .args(["config", "user.name"])
+            .output()
+            .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_string())
+            .unwrap_or_default()
+    });
+    let path = lab::handin(Path::new("."), lab.name, &student)?;
+    println!(
+        "handin: your work is in {}; hand in that file",
+        path.display()
+    );
+    Ok(true)
 }
 
 /// `make test`. Returns whether every check passed.
@@ -117,7 +205,11 @@ fn test(config: &Config) -> Result<bool, String> {
             ));
         }
     }
-    let selected = |suite: &&Suite| chosen.iter().any(|name| name == suite.name);
+    // A student's copy of a lab skips the teacher's checks.
+    let students_copy = lab::this_copys_lab().is_some();
+    let selected = |suite: &&Suite| {
+        chosen.iter().any(|name| name == suite.name) && !(students_copy && suite.teachers_only())
+    };
     let jobs = match number("TEST_JOBS", 0)? {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get().min(2)),
         jobs => jobs as usize,
@@ -163,7 +255,7 @@ fn test(config: &Config) -> Result<bool, String> {
                 .for_each(|boots| boots.queue(config, &mut plan)),
             Kind::Crash => crash::queue(config, &crash, &mut plan),
             Kind::Session => session::queue(config, &mut plan),
-            Kind::Lab => lab::queue(config, &mut plan),
+            Kind::Labs => labcheck::queue(config, &mut plan),
             Kind::Host => {}
         }
     }
@@ -175,7 +267,7 @@ fn test(config: &Config) -> Result<bool, String> {
                 .for_each(|boots| boots.report(config, &running, &mut report)),
             Kind::Crash => crash::report(&crash, &running, &mut report),
             Kind::Session => session::report(&running, &mut report),
-            Kind::Lab => lab::report(&running, &mut report),
+            Kind::Labs => labcheck::report(&running, &mut report),
             Kind::Host => {}
         }
     }

@@ -5,7 +5,7 @@
 //! exit must show. Adding a test program is adding an entry to
 //! [`boot_suites`]; nothing else names it. Four suites do more than boot
 //! and read: the host checks (host.rs), the power cuts (crash.rs), the
-//! shell session (session.rs) and the lab (lab.rs).
+//! shell session (session.rs) and the labs (labcheck.rs).
 
 use abi::syscall::ALL as SYSCALLS;
 
@@ -25,8 +25,8 @@ pub enum Kind {
     Crash,
     /// A scripted session with the shell.
     Session,
-    /// The shared-memory lab, generated and booted.
-    Lab,
+    /// Every lab, generated, built and graded (the teacher's check).
+    Labs,
 }
 
 /// A suite: its name (for `SUITES=`), what it tests, and how.
@@ -34,6 +34,14 @@ pub struct Suite {
     pub name: &'static str,
     pub about: &'static str,
     pub kind: Kind,
+}
+
+impl Suite {
+    /// Is this suite the teacher's alone? A student's copy of a lab
+    /// (which has no solutions to check) skips it.
+    pub fn teachers_only(&self) -> bool {
+        matches!(self.kind, Kind::Labs)
+    }
 }
 
 /// The suites' names, in the order they report.
@@ -49,7 +57,7 @@ pub const ORDER: &[&str] = &[
     "ctest",
     "syscallfuzz",
     "bench",
-    "lab",
+    "labs",
     "session",
     "damage",
     "fuzzdisk",
@@ -59,7 +67,7 @@ pub const ORDER: &[&str] = &[
 /// The order in which their jobs are queued: the longest first, so that
 /// the short ones fill the gaps at the end.
 pub const QUEUE_ORDER: &[&str] = &[
-    "lab",
+    "labs",
     "syscallfuzz",
     "usertests",
     "isolationtest",
@@ -90,9 +98,9 @@ pub fn all(disk_seeds: &[u64]) -> Vec<Suite> {
             kind: Kind::Crash,
         },
         Suite {
-            name: "lab",
-            about: "make lab-shm's lab: generated, built, booted with shmtest failing",
-            kind: Kind::Lab,
+            name: "labs",
+            about: "every lab: its copy built without warnings, graded low with the stubs and full with the solution",
+            kind: Kind::Labs,
         },
         Suite {
             name: "session",
