@@ -1,6 +1,6 @@
 //! System calls about processes: fork, exec, wait, kill, getpid, sbrk,
-//! sleep and uptime. (`exit` never returns, so `syscall` and `trap` carry
-//! it out themselves: see syscall.rs.)
+//! sleep and uptime. (`exit` never returns, so `syscall` and `syscall_trap`
+//! carry it out themselves: see syscall.rs.)
 
 use x86::bits64::paging::PTFlags;
 
