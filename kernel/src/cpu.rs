@@ -84,6 +84,13 @@ impl Cpu {
             interrupts_were_on: Cell::new(false),
         }
     }
+
+    /// Records which process this CPU runs (`None`: the scheduler's own
+    /// loop). Only the scheduler of this CPU calls it.
+    pub fn set_process(&self, index: Option<usize>) {
+        self.process
+            .store(index.unwrap_or(NO_PROCESS), Ordering::Relaxed);
+    }
 }
 
 static CPUS: [Cpu; NCPU] = {
@@ -115,15 +122,6 @@ pub fn mycpu() -> &'static Cpu {
     unsafe { asm!("mov {}, gs:[0]", out(reg) cpu, options(nostack, readonly, preserves_flags)) };
     // SAFETY: the pointer is into the static CPUS array.
     unsafe { &*cpu }
-}
-
-impl Cpu {
-    /// Records which process this CPU runs (`None`: the scheduler's own
-    /// loop). Only the scheduler of this CPU calls it.
-    pub fn set_process(&self, index: Option<usize>) {
-        self.process
-            .store(index.unwrap_or(NO_PROCESS), Ordering::Relaxed);
-    }
 }
 
 /// The index in the process table of the process running on this CPU, if

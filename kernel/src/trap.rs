@@ -6,6 +6,8 @@
 //! [`syscall_trap`] instead (see "System calls" below). `trap` decides
 //! what happened from the vector number:
 //!
+//! - an NMI stops this CPU after another one panicked; any other NMI is
+//!   a kernel error, like the exceptions below in kernel mode;
 //! - an exception (0..32) in user mode kills that process alone, with one
 //!   console line in xv6's style (pid, name, trap number, error code, rip
 //!   and, for page faults, the address). That includes what a program may
@@ -248,9 +250,17 @@ impl core::fmt::Display for FaultAddress {
 }
 
 fn exception(frame: &TrapFrame) {
-    // After a panic, the panicking CPU stops the others with an NMI.
-    if frame.vector == T_NMI && crate::printf::panicked() {
-        arch::halt_forever();
+    // After a panic, the panicking CPU stops the others with an NMI. Any
+    // other NMI comes from the machine, not from the code it interrupted:
+    // a kernel error, in whatever mode it arrives. (It runs on a stack of
+    // its own, gdt.rs, which it must not leave to sleep or exit, as
+    // killing a process would.)
+    if frame.vector == T_NMI {
+        if crate::printf::panicked() {
+            arch::halt_forever();
+        }
+        report_kernel_exception(frame);
+        panic!("{} (not sent by this kernel)", exception_name(T_NMI));
     }
     if frame.is_from_user() {
         let p = proc::current();
