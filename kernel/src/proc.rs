@@ -22,7 +22,7 @@
 //! ## Locking
 //!
 //! - `Proc::lock` guards the fields in [`Shared`]: state, channel, exit
-//!   status and pid. It is held across `swtch` in both directions: the
+//!   status, name and page table. It is held across `swtch` in both directions: the
 //!   scheduler takes it before switching to a process, and the process
 //!   releases it when it resumes (in `forkret` the first time); a process
 //!   takes it before switching to the scheduler, which releases it. This
@@ -33,6 +33,10 @@
 //!   to user mode reads it (trap.rs) and a lock there would cost every
 //!   system call. `kill` sets it with the process lock held, so that it
 //!   wakes a sleeper in the same step; a sleeper reads it when it wakes.
+//! - The pid, `Proc::pid`, is an atomic too, written only with the process
+//!   lock held (when the slot is taken and when it is freed), so that under
+//!   the lock it agrees with the state. It never changes while the process
+//!   exists, so the process reads its own without the lock (getpid).
 //! - `WAIT_LOCK` guards every process's parent (it is the table of parents)
 //!   and is taken before any process lock, so a parent in `wait` never
 //!   misses a child's `exit`.
@@ -126,7 +130,6 @@ pub struct Shared {
     pub channel: Option<WaitChannel>,
     /// Exit status, for the parent's `wait`.
     pub exit_status: i32,
-    pub pid: i32,
     /// The program's name, for Ctrl-P and fault messages: here, under the
     /// lock, so that another CPU can print it without touching `Private`.
     pub name: Name,
@@ -212,6 +215,9 @@ pub struct Proc {
     /// slot is reused; the process exits at its next return to user
     /// space or wake-up. An atomic, read without the lock (module doc).
     killed: AtomicBool,
+    /// The process id; 0 while the slot is Unused. Written with `lock`
+    /// held (module doc).
+    pid: AtomicI32,
     private: UnsafeCell<Private>,
     switch: UnsafeCell<Switch>,
 }
@@ -230,12 +236,12 @@ impl Proc {
                     state: State::Unused,
                     channel: None,
                     exit_status: 0,
-                    pid: 0,
                     name: Name::EMPTY,
                     page_table: None,
                 },
             ),
             killed: AtomicBool::new(false),
+            pid: AtomicI32::new(0),
             private: UnsafeCell::new(Private {
                 space: None,
                 size: 0,
@@ -319,10 +325,16 @@ impl Proc {
         self.killed.store(true, Ordering::Release);
     }
 
+    /// The process id. Read with `lock` held, it agrees with the state;
+    /// the process's own never changes while it runs.
+    pub fn pid(&self) -> i32 {
+        self.pid.load(Ordering::Relaxed)
+    }
+
     /// The pid and name, for messages about the process.
     pub fn pid_and_name(&self) -> (i32, Name) {
         let shared = self.lock.lock();
-        (shared.pid, shared.name)
+        (self.pid(), shared.name)
     }
 
     /// Resets the FPU/SSE registers of the calling process, `self`, to
@@ -385,7 +397,8 @@ fn alloc_process() -> Option<(&'static Proc, SpinLockGuard<'static, Shared>)> {
         }
         let space = AddressSpace::new()?;
         shared.state = State::Used;
-        shared.pid = NEXT_PID.fetch_add(1, Ordering::Relaxed);
+        p.pid
+            .store(NEXT_PID.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
         p.killed.store(false, Ordering::Release);
         shared.exit_status = 0;
         // The initial kernel stack, from the top: the trap frame (filled in
@@ -438,7 +451,7 @@ fn free_process(p: &Proc, shared: &mut Shared) {
     private.size = 0;
     shared.page_table = None;
     shared.state = State::Unused;
-    shared.pid = 0;
+    p.pid.store(0, Ordering::Relaxed);
     shared.channel = None;
     p.killed.store(false, Ordering::Release);
 }
@@ -515,7 +528,7 @@ pub fn fork(parent_private: &Private, parent_frame: &TrapFrame) -> Option<i32> {
     // lock taken (module doc), so never two at once.
     let name = parent.lock.lock().name;
     let (child, mut shared) = alloc_process()?;
-    let pid = shared.pid;
+    let pid = child.pid();
     shared.name = name;
     // The copy below takes other locks (the inode table's for the current
     // directory, the file table's, shared memory's), so it must not hold
@@ -632,7 +645,7 @@ pub fn wait<E>(mut report: impl FnMut(i32) -> Result<(), E>) -> Result<i32, Wait
             have_children = true;
             let mut shared = child.lock.lock();
             if shared.state == State::Zombie {
-                let pid = shared.pid;
+                let pid = child.pid();
                 report(shared.exit_status).map_err(WaitError::Report)?;
                 free_process(child, &mut shared);
                 parents[child.index()] = None;
@@ -664,7 +677,7 @@ pub enum WaitError<E> {
 pub fn kill(pid: i32) -> bool {
     for p in PROCS.iter().skip(INIT_INDEX + 1) {
         let mut shared = p.lock.lock();
-        if shared.pid == pid && shared.state != State::Unused {
+        if p.pid() == pid && shared.state != State::Unused {
             p.killed.store(true, Ordering::Release);
             if shared.state == State::Sleeping {
                 make_runnable(&mut shared);
@@ -895,7 +908,7 @@ pub fn dump() {
             println!("? (slot {} is locked)", p.index());
             continue;
         };
-        let (state, pid, name) = (shared.state, shared.pid, shared.name);
+        let (state, pid, name) = (shared.state, p.pid(), shared.name);
         drop(shared);
         if state != State::Unused {
             println!("{pid} {state:?} {name}");

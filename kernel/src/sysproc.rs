@@ -49,8 +49,10 @@ pub fn kill(args: &Args) -> SysResult {
     }
 }
 
+/// getpid(): no lock, since a process's pid never changes while it runs
+/// (proc.rs).
 pub fn getpid() -> SysResult {
-    Ok(proc::current().lock.lock().pid as usize)
+    Ok(proc::current().pid() as usize)
 }
 
 /// sbrk(n): grows (n > 0) or shrinks (n < 0) the heap by n bytes and
