@@ -7,11 +7,12 @@
 //!
 //! Locking rule: a CPU's entry is written only by that CPU, with interrupts
 //! off (so the code cannot be moved to another CPU half-way). Fields that
-//! other CPUs read are atomics.
+//! other CPUs read are atomics. One field is read without interrupts off:
+//! which process runs here ([`running_process`] says why it may).
 
 use core::arch::asm;
 use core::cell::Cell;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use x86::msr::{IA32_GS_BASE, wrmsr};
 
@@ -28,6 +29,10 @@ pub struct Cpu {
     /// Top of the current process's kernel stack, loaded by syscall_entry.
     /// Offset 16: trapasm.S knows it.
     pub kernel_stack_top: Cell<usize>,
+    /// Index in the process table of the process running here, or
+    /// `NO_PROCESS`. Written only by this CPU's scheduler; read by
+    /// [`running_process`]. Offset 24: its `asm!` knows it.
+    process: AtomicUsize,
     /// Index in `CPUS`, which is also the CPU's number in log messages.
     pub index: usize,
     /// Local APIC id, from the ACPI MADT.
@@ -40,8 +45,6 @@ pub struct Cpu {
     /// about to) until an interrupt. `proc::kick_idle_cpu` claims an idle
     /// CPU by clearing this flag and sends it `T_WAKEUP`.
     pub idle: AtomicBool,
-    /// Index in the process table of the process running here, if any.
-    pub process: Cell<Option<usize>>,
     /// Saved stack pointer of this CPU's scheduler loop (see swtch.S).
     pub scheduler_stack: Cell<usize>,
     /// Depth of `push_off` nesting (see spinlock.rs).
@@ -50,9 +53,14 @@ pub struct Cpu {
     pub(crate) interrupts_were_on: Cell<bool>,
 }
 
-// trapasm.S reaches these two fields by offset.
+// trapasm.S reaches these two fields by offset, `running_process` the third.
 const _: () = assert!(core::mem::offset_of!(Cpu, user_rsp) == 8);
 const _: () = assert!(core::mem::offset_of!(Cpu, kernel_stack_top) == 16);
+const PROCESS_OFFSET: usize = 24;
+const _: () = assert!(core::mem::offset_of!(Cpu, process) == PROCESS_OFFSET);
+
+/// `Cpu::process` when no process runs on the CPU.
+const NO_PROCESS: usize = usize::MAX;
 
 // SAFETY: the Cell fields are only touched by the CPU that owns the entry,
 // with interrupts off (module doc), so no two threads of execution ever
@@ -65,16 +73,23 @@ impl Cpu {
             self_pointer: Cell::new(core::ptr::null()),
             user_rsp: Cell::new(0),
             kernel_stack_top: Cell::new(0),
+            process: AtomicUsize::new(NO_PROCESS),
             index,
             apic_id: AtomicU32::new(0),
             started: AtomicBool::new(false),
             ticks: AtomicU64::new(0),
             idle: AtomicBool::new(false),
-            process: Cell::new(None),
             scheduler_stack: Cell::new(0),
             interrupt_off_depth: Cell::new(0),
             interrupts_were_on: Cell::new(false),
         }
+    }
+
+    /// Records which process this CPU runs (`None`: the scheduler's own
+    /// loop). Only the scheduler of this CPU calls it.
+    pub fn set_process(&self, index: Option<usize>) {
+        self.process
+            .store(index.unwrap_or(NO_PROCESS), Ordering::Relaxed);
     }
 }
 
@@ -107,6 +122,28 @@ pub fn mycpu() -> &'static Cpu {
     unsafe { asm!("mov {}, gs:[0]", out(reg) cpu, options(nostack, readonly, preserves_flags)) };
     // SAFETY: the pointer is into the static CPUS array.
     unsafe { &*cpu }
+}
+
+/// The index in the process table of the process running on this CPU, if
+/// any.
+///
+/// Unlike `mycpu()`'s other users, this needs no interrupts off, which
+/// would cost every system call a `cli` and an `sti` each time it asks
+/// (several times). The field is read with a single `%gs`-relative
+/// load, and a thread can move to another CPU only between two
+/// instructions. Whichever CPU executes the load, the process it records
+/// is the one running there, which is the very thread executing the load
+/// (or, in the scheduler's loop and the interrupts it takes, none).
+pub fn running_process() -> Option<usize> {
+    let index: usize;
+    // SAFETY: init_this_cpu pointed GS at this CPU's `Cpu`, and the
+    // offset is that of its `process` field (checked above), an atomic
+    // that only this CPU writes; the load has no side effects.
+    unsafe {
+        asm!("mov {}, gs:[{offset}]", out(reg) index, offset = const PROCESS_OFFSET,
+            options(nostack, readonly, preserves_flags));
+    }
+    (index != NO_PROCESS).then_some(index)
 }
 
 /// Every CPU slot (started or not).

@@ -54,6 +54,7 @@ const TESTS: &[Test] = &[
     ("sleeplock_uncontended", crate::sleeplock::test_sleep_lock),
     ("all_cpus_started", all_cpus_started),
     ("timer_ticks_every_cpu", crate::trap::test_ticks_every_cpu),
+    ("sysret_guard", crate::arch::trapframe::test_sysret_guard),
 ];
 
 /// Test: every CPU the ACPI tables list (up to NCPU) is running.

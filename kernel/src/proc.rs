@@ -21,14 +21,22 @@
 //!
 //! ## Locking
 //!
-//! - `Proc::lock` guards the fields in [`Shared`]: state, channel, killed
-//!   flag, exit status and pid. It is held across `swtch` in both
-//!   directions: the scheduler takes it before switching to a process, and
-//!   the process releases it when it resumes (in `forkret` the first time);
-//!   a process takes it before switching to the scheduler, which releases
-//!   it. This is what makes sleep/wakeup free of lost wake-ups: `sleep`
-//!   takes the process lock before releasing the condition's lock, and
-//!   `wakeup` needs the process lock to see the sleeper.
+//! - `Proc::lock` guards the fields in [`Shared`]: state, channel, exit
+//!   status, name and page table. It is held across `swtch` in both directions: the
+//!   scheduler takes it before switching to a process, and the process
+//!   releases it when it resumes (in `forkret` the first time); a process
+//!   takes it before switching to the scheduler, which releases it. This
+//!   is what makes sleep/wakeup free of lost wake-ups: `sleep` takes the
+//!   process lock before releasing the condition's lock, and `wakeup`
+//!   needs the process lock to see the sleeper.
+//! - The killed flag, `Proc::killed`, is an atomic, because every return
+//!   to user mode reads it (trap.rs) and a lock there would cost every
+//!   system call. `kill` sets it with the process lock held, so that it
+//!   wakes a sleeper in the same step; a sleeper reads it when it wakes.
+//! - The pid, `Proc::pid`, is an atomic too, written only with the process
+//!   lock held (when the slot is taken and when it is freed), so that under
+//!   the lock it agrees with the state. It never changes while the process
+//!   exists, so the process reads its own without the lock (getpid).
 //! - `WAIT_LOCK` guards every process's parent (it is the table of parents)
 //!   and is taken before any process lock, so a parent in `wait` never
 //!   misses a child's `exit`.
@@ -120,12 +128,8 @@ pub struct Shared {
     pub state: State,
     /// What the process sleeps on, if Sleeping.
     pub channel: Option<WaitChannel>,
-    /// Set by `kill`; the process exits at its next return to user space
-    /// or wake-up.
-    pub killed: bool,
     /// Exit status, for the parent's `wait`.
     pub exit_status: i32,
-    pub pid: i32,
     /// The program's name, for Ctrl-P and fault messages: here, under the
     /// lock, so that another CPU can print it without touching `Private`.
     pub name: Name,
@@ -207,6 +211,13 @@ struct Switch {
 
 pub struct Proc {
     pub lock: SpinLock<Shared>,
+    /// Set by `kill` or by a trap that ends the process, cleared when the
+    /// slot is reused; the process exits at its next return to user
+    /// space or wake-up. An atomic, read without the lock (module doc).
+    killed: AtomicBool,
+    /// The process id; 0 while the slot is Unused. Written with `lock`
+    /// held (module doc).
+    pid: AtomicI32,
     private: UnsafeCell<Private>,
     switch: UnsafeCell<Switch>,
 }
@@ -224,13 +235,13 @@ impl Proc {
                 Shared {
                     state: State::Unused,
                     channel: None,
-                    killed: false,
                     exit_status: 0,
-                    pid: 0,
                     name: Name::EMPTY,
                     page_table: None,
                 },
             ),
+            killed: AtomicBool::new(false),
+            pid: AtomicI32::new(0),
             private: UnsafeCell::new(Private {
                 space: None,
                 size: 0,
@@ -298,24 +309,32 @@ impl Proc {
     /// saved on entry to the kernel. Only proc.rs writes through it, while
     /// no code runs on the stack (alloc_process, fork) or before any has
     /// borrowed the frame (forkret); everything else gets the frame lent
-    /// by `trap`.
+    /// by `trap` or `syscall_trap`.
     fn trap_frame(&self) -> *mut TrapFrame {
         (self.kernel_stack_top() - size_of::<TrapFrame>()) as *mut TrapFrame
     }
 
     /// Has the process been killed?
     pub fn killed(&self) -> bool {
-        self.lock.lock().killed
+        self.killed.load(Ordering::Acquire)
     }
 
+    /// Marks the process killed (a trap that ends it; `kill` also wakes a
+    /// sleeper, under the lock).
     pub fn set_killed(&self) {
-        self.lock.lock().killed = true;
+        self.killed.store(true, Ordering::Release);
+    }
+
+    /// The process id. Read with `lock` held, it agrees with the state;
+    /// the process's own never changes while it runs.
+    pub fn pid(&self) -> i32 {
+        self.pid.load(Ordering::Relaxed)
     }
 
     /// The pid and name, for messages about the process.
     pub fn pid_and_name(&self) -> (i32, Name) {
         let shared = self.lock.lock();
-        (shared.pid, shared.name)
+        (self.pid(), shared.name)
     }
 
     /// Resets the FPU/SSE registers of the calling process, `self`, to
@@ -354,12 +373,10 @@ pub fn init() {
     }
 }
 
-/// The process running on this CPU, if any.
+/// The process running on this CPU, if any (one load: see
+/// `cpu::running_process`).
 pub fn myproc() -> Option<&'static Proc> {
-    crate::spinlock::push_off();
-    let index = mycpu().process.get();
-    crate::spinlock::pop_off();
-    index.map(|i| &PROCS[i])
+    cpu::running_process().map(|i| &PROCS[i])
 }
 
 /// The process running on this CPU, for code that only runs in one (system
@@ -380,8 +397,9 @@ fn alloc_process() -> Option<(&'static Proc, SpinLockGuard<'static, Shared>)> {
         }
         let space = AddressSpace::new()?;
         shared.state = State::Used;
-        shared.pid = NEXT_PID.fetch_add(1, Ordering::Relaxed);
-        shared.killed = false;
+        p.pid
+            .store(NEXT_PID.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
+        p.killed.store(false, Ordering::Release);
         shared.exit_status = 0;
         // The initial kernel stack, from the top: the trap frame (filled in
         // by the caller), trapret's address (where forkret returns to),
@@ -433,9 +451,9 @@ fn free_process(p: &Proc, shared: &mut Shared) {
     private.size = 0;
     shared.page_table = None;
     shared.state = State::Unused;
-    shared.pid = 0;
+    p.pid.store(0, Ordering::Relaxed);
     shared.channel = None;
-    shared.killed = false;
+    p.killed.store(false, Ordering::Release);
 }
 
 /// The most arguments /init can be given, its own name included.
@@ -510,7 +528,7 @@ pub fn fork(parent_private: &Private, parent_frame: &TrapFrame) -> Option<i32> {
     // lock taken (module doc), so never two at once.
     let name = parent.lock.lock().name;
     let (child, mut shared) = alloc_process()?;
-    let pid = shared.pid;
+    let pid = child.pid();
     shared.name = name;
     // The copy below takes other locks (the inode table's for the current
     // directory, the file table's, shared memory's), so it must not hold
@@ -556,7 +574,8 @@ pub fn fork(parent_private: &Private, parent_frame: &TrapFrame) -> Option<i32> {
 /// parent is woken to collect the status. Never returns.
 ///
 /// # Safety
-/// The caller must be `trap`, in the process's own thread, with no
+/// The caller must be `trap` or `syscall_trap` (trap.rs), in the
+/// process's own thread, with no
 /// reference to the process's [`Private`] fields or to its trap frame
 /// live anywhere on its stack: this call never returns, so such a
 /// reference would outlive the process, while its parent's `wait` takes
@@ -626,7 +645,7 @@ pub fn wait<E>(mut report: impl FnMut(i32) -> Result<(), E>) -> Result<i32, Wait
             have_children = true;
             let mut shared = child.lock.lock();
             if shared.state == State::Zombie {
-                let pid = shared.pid;
+                let pid = child.pid();
                 report(shared.exit_status).map_err(WaitError::Report)?;
                 free_process(child, &mut shared);
                 parents[child.index()] = None;
@@ -658,8 +677,8 @@ pub enum WaitError<E> {
 pub fn kill(pid: i32) -> bool {
     for p in PROCS.iter().skip(INIT_INDEX + 1) {
         let mut shared = p.lock.lock();
-        if shared.pid == pid && shared.state != State::Unused {
-            shared.killed = true;
+        if p.pid() == pid && shared.state != State::Unused {
+            p.killed.store(true, Ordering::Release);
             if shared.state == State::Sleeping {
                 make_runnable(&mut shared);
             }
@@ -836,7 +855,7 @@ pub fn scheduler() -> ! {
                 continue;
             }
             shared.state = State::Running;
-            cpu.process.set(Some(p.index()));
+            cpu.set_process(Some(p.index()));
             // Traps and system calls from user mode use the process's stack.
             gdt::set_kernel_stack(p.kernel_stack_top());
             cpu.kernel_stack_top.set(p.kernel_stack_top());
@@ -853,7 +872,7 @@ pub fn scheduler() -> ! {
             unsafe { swtch(cpu.scheduler_stack.as_ptr(), context) };
             // The process gave the CPU back, with its lock held.
             vm::switch_to_kernel();
-            cpu.process.set(None);
+            cpu.set_process(None);
             ran = true;
             drop(shared);
         }
@@ -889,7 +908,7 @@ pub fn dump() {
             println!("? (slot {} is locked)", p.index());
             continue;
         };
-        let (state, pid, name) = (shared.state, shared.pid, shared.name);
+        let (state, pid, name) = (shared.state, p.pid(), shared.name);
         drop(shared);
         if state != State::Unused {
             println!("{pid} {state:?} {name}");

@@ -14,15 +14,15 @@
 //! handler as `me: &mut Private`. A handler passes it, or the part it
 //! needs, down to whatever it calls; nothing below reaches for the
 //! process's state by itself, so there is never a second reference to it.
-//! The trap frame is lent the same way: `trap` hands its one
-//! `&mut TrapFrame` to `syscall`, which lends it to the two calls that need
-//! the caller's registers, `fork` (the child's copy) and `exec` (the new
-//! program's).
+//! The trap frame is lent the same way: `syscall_trap` (trap.rs) hands its
+//! one `&mut TrapFrame` to `syscall`, which lends it to the two calls that
+//! need the caller's registers, `fork` (the child's copy) and `exec` (the
+//! new program's, which therefore goes back through `iretq`: trapasm.S).
 //!
 //! `exit` has no handler: it never returns, and a call that never returns
 //! would keep the borrows above alive for ever, while the parent's `wait`
 //! frees the same process. So `syscall` returns [`Outcome::Exit`] instead,
-//! its borrows end, and `trap` calls `proc::exit` with none left.
+//! its borrows end, and `syscall_trap` calls `proc::exit` with none left.
 //!
 //! Handlers never dereference user pointers: pointer arguments come out of
 //! `Args` as `UserAddr`, and only vm.rs's copy helpers reach the memory
@@ -109,7 +109,7 @@ impl Args {
 pub enum Outcome {
     /// It goes back to user mode, with the call's result in `rax`.
     Resume,
-    /// It called `exit` with this status; `trap` ends it.
+    /// It called `exit` with this status; `syscall_trap` ends it.
     Exit(i32),
 }
 

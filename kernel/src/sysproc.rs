@@ -1,6 +1,6 @@
 //! System calls about processes: fork, exec, wait, kill, getpid, sbrk,
-//! sleep and uptime. (`exit` never returns, so `syscall` and `trap` carry
-//! it out themselves: see syscall.rs.)
+//! sleep and uptime. (`exit` never returns, so `syscall` and `syscall_trap`
+//! carry it out themselves: see syscall.rs.)
 
 use x86::bits64::paging::PTFlags;
 
@@ -49,8 +49,10 @@ pub fn kill(args: &Args) -> SysResult {
     }
 }
 
+/// getpid(): no lock, since a process's pid never changes while it runs
+/// (proc.rs).
 pub fn getpid() -> SysResult {
-    Ok(proc::current().lock.lock().pid as usize)
+    Ok(proc::current().pid() as usize)
 }
 
 /// sbrk(n): grows (n > 0) or shrinks (n < 0) the heap by n bytes and

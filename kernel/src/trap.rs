@@ -2,10 +2,12 @@
 //!
 //! Every vector enters through trapasm.S, which saves the registers as a
 //! [`TrapFrame`] on the kernel stack and calls [`trap`]; the `syscall`
-//! instruction builds the same frame (vector `T_SYSCALL`). `trap` decides
+//! instruction builds the same frame (vector `T_SYSCALL`) and calls
+//! [`syscall_trap`] instead (see "System calls" below). `trap` decides
 //! what happened from the vector number:
 //!
-//! - a system call goes to syscall.rs, with interrupts back on;
+//! - an NMI stops this CPU after another one panicked; any other NMI is
+//!   a kernel error, like the exceptions below in kernel mode;
 //! - an exception (0..32) in user mode kills that process alone, with one
 //!   console line in xv6's style (pid, name, trap number, error code, rip
 //!   and, for page faults, the address). That includes what a program may
@@ -26,13 +28,34 @@
 //! - `T_WAKEUP`, sent by another CPU, only wakes this one from `hlt`.
 //!
 //! Device interrupts are acknowledged with an EOI to the local APIC. On the
-//! way back to user mode, a process that has been killed exits instead.
+//! way back to user mode, from a trap or a system call, a process that has
+//! been killed exits instead ([`leave_for_user`]).
 //!
 //! An interrupt keeps the flags of the code it interrupted, and a user
 //! program may set two that would mislead the kernel: DF (string copies
 //! would run backwards: trapasm.S clears it) and AC (it would switch SMAP
 //! off: `trap` clears it first thing). The `syscall` path clears both
 //! through its flag mask (syscall.rs).
+//!
+//! ## System calls
+//!
+//! A system call is the one trap a program makes on purpose, many times a
+//! second, so its path does only what a call needs: [`syscall_trap`] ends
+//! a process that was killed instead of running its call, turns
+//! interrupts on, runs the call (syscall.rs), turns them off, makes the
+//! checks of every return to user mode, and returns to trapasm.S, which
+//! goes back with `sysretq` when the frame allows it
+//! ([`TrapFrame::sysret_can_restore`]) and with `iretq` when it does not
+//! (a frame `exec` rewrote, or one with flags only `iretq` restores).
+//! What it leaves out, and why it may:
+//!
+//! - no vector dispatch, and no `clac`: the flag mask has already cleared
+//!   AC;
+//! - no lock: the killed flag is an atomic (proc.rs), and the current
+//!   process is found with one load (`cpu::running_process`), with no
+//!   `cli`/`sti` around it;
+//! - nothing for the FPU/SSE registers: the kernel never touches them, and
+//!   they are saved only when a process gives up its CPU (fpu.rs).
 
 use core::sync::atomic::Ordering;
 
@@ -40,8 +63,7 @@ use x86::bits64::rflags::RFlags;
 
 use crate::arch::trapframe::TrapFrame;
 use crate::arch::traps::{
-    IRQ_COM1, IRQ_IDE, IRQ_TIMER, T_DOUBLE_FAULT, T_IRQ0, T_NMI, T_PAGE_FAULT, T_SPURIOUS,
-    T_SYSCALL, T_WAKEUP,
+    IRQ_COM1, IRQ_IDE, IRQ_TIMER, T_DOUBLE_FAULT, T_IRQ0, T_NMI, T_PAGE_FAULT, T_SPURIOUS, T_WAKEUP,
 };
 use crate::arch::{self, lapic, protect};
 use crate::cpu::mycpu;
@@ -54,8 +76,9 @@ const PF_PRESENT: u64 = 1 << 0;
 const PF_WRITE: u64 = 1 << 1;
 const PF_INSTRUCTION_FETCH: u64 = 1 << 4;
 
-/// Called by trapasm.S with interrupts off, with the frame it has just
-/// pushed on this CPU's current kernel stack.
+/// Called by trapasm.S for every interrupt and exception, with interrupts
+/// off, with the frame it has just pushed on this CPU's current kernel
+/// stack.
 ///
 /// Everything is done by [`handle`], which gets the frame as the one
 /// `&mut TrapFrame` of this trap. A process that is to end comes back from
@@ -76,22 +99,13 @@ extern "C" fn trap(frame: *mut TrapFrame) {
 }
 
 /// Handles the trap described by `frame`. Returns the exit status if the
-/// interrupted process is to end: it called `exit`, or it was killed.
+/// interrupted process is to end: it was killed.
 fn handle(frame: &mut TrapFrame) -> Option<i32> {
     // The interrupted code's AC flag must not switch SMAP off for the
     // kernel (protect.rs); iretq gives the code its own flags back.
     protect::clear_access_flag();
     let vector = frame.vector;
-    if vector == T_SYSCALL {
-        if proc::current().killed() {
-            return Some(KILLED_STATUS);
-        }
-        // The system call may sleep or take a while: let interrupts in.
-        arch::interrupts_on();
-        if let Outcome::Exit(status) = syscall(frame) {
-            return Some(status);
-        }
-    } else if vector < u64::from(T_IRQ0) {
+    if vector < u64::from(T_IRQ0) {
         exception(frame);
     } else if vector == u64::from(T_IRQ0 + IRQ_TIMER) {
         timer_tick();
@@ -123,26 +137,91 @@ fn handle(frame: &mut TrapFrame) -> Option<i32> {
     }
 
     if frame.is_from_user() {
-        if frame.is_virtual_8086() && !proc::current().killed() {
-            let p = proc::current();
-            let (pid, name) = p.pid_and_name();
-            println!(
-                "pid {pid} {name}: trap {vector} in virtual-8086 mode on cpu {} rip {:#x}--kill proc",
-                mycpu().index,
-                frame.rip
-            );
-            p.set_killed();
-        }
-        // A process killed while in the kernel dies here rather than going
-        // back to user code.
-        if proc::current().killed() {
-            return Some(KILLED_STATUS);
-        }
-        // User code never runs with an I/O privilege level that would let
-        // it use ports or turn interrupts off (gdt.rs). Nothing sets IOPL
-        // today; this keeps it so if anything ever writes a frame's flags.
-        frame.rflags &= !RFlags::FLAGS_IOPL3.bits();
+        return leave_for_user(frame);
     }
+    None
+}
+
+/// How a system call leaves the kernel.
+enum Leave {
+    /// Back to user mode through `sysretq`.
+    Sysret,
+    /// Back to user mode through `iretq`, which restores the whole frame.
+    Iret,
+    /// The process ends with this status, and never goes back.
+    Exit(i32),
+}
+
+/// Called by trapasm.S's `syscall_entry` with interrupts off, with the
+/// frame it has just pushed on the calling process's kernel stack.
+/// Returns with interrupts off: true if the way back may be `sysretq`,
+/// false if it must be `iretq`.
+///
+/// The frame is borrowed once, as in [`trap`], and a process that is to
+/// end exits only after that borrow is over.
+#[unsafe(no_mangle)]
+extern "C" fn syscall_trap(frame: *mut TrapFrame) -> bool {
+    // SAFETY: trapasm.S passes the frame it pushed on this kernel stack;
+    // nothing else refers to it until it pops it, after we return.
+    match system_call(unsafe { &mut *frame }) {
+        Leave::Sysret => true,
+        Leave::Iret => false,
+        // SAFETY: `system_call` has returned, so its borrows of the frame
+        // and of the process's private state have ended, and this function
+        // holds only the raw pointer.
+        Leave::Exit(status) => unsafe { proc::exit(status) },
+    }
+}
+
+/// Carries out the system call described by `frame`, and says how to leave
+/// (the module doc lists what this path leaves out).
+fn system_call(frame: &mut TrapFrame) -> Leave {
+    // A process that has been killed makes no more calls.
+    if proc::current().killed() {
+        return Leave::Exit(KILLED_STATUS);
+    }
+    // The call may sleep or take a while: let interrupts in.
+    arch::interrupts_on();
+    if let Outcome::Exit(status) = syscall(frame) {
+        return Leave::Exit(status);
+    }
+    // Off until sysretq or iretq loads the user's flags (trapasm.S).
+    arch::interrupts_off();
+    if let Some(status) = leave_for_user(frame) {
+        return Leave::Exit(status);
+    }
+    if frame.sysret_can_restore() {
+        Leave::Sysret
+    } else {
+        Leave::Iret
+    }
+}
+
+/// What every return to user mode checks, after a trap or a system call
+/// from user mode, whose frame is `frame`. Returns the exit status if the
+/// process is to end instead.
+fn leave_for_user(frame: &mut TrapFrame) -> Option<i32> {
+    let p = proc::current();
+    if frame.is_virtual_8086() && !p.killed() {
+        let (pid, name) = p.pid_and_name();
+        println!(
+            "pid {pid} {name}: trap {} in virtual-8086 mode on cpu {} rip {:#x}--kill proc",
+            frame.vector,
+            mycpu().index,
+            frame.rip
+        );
+        p.set_killed();
+    }
+    // A process killed while in the kernel dies here rather than going
+    // back to user code.
+    if p.killed() {
+        return Some(KILLED_STATUS);
+    }
+    // User code never runs with an I/O privilege level that would let it
+    // use ports or turn interrupts off (gdt.rs). Nothing sets IOPL today;
+    // this keeps it so if anything ever writes a frame's flags (and a
+    // frame whose flags change here fails sysret_can_restore).
+    frame.rflags &= !RFlags::FLAGS_IOPL3.bits();
     None
 }
 
@@ -171,9 +250,17 @@ impl core::fmt::Display for FaultAddress {
 }
 
 fn exception(frame: &TrapFrame) {
-    // After a panic, the panicking CPU stops the others with an NMI.
-    if frame.vector == T_NMI && crate::printf::panicked() {
-        arch::halt_forever();
+    // After a panic, the panicking CPU stops the others with an NMI. Any
+    // other NMI comes from the machine, not from the code it interrupted:
+    // a kernel error, in whatever mode it arrives. (It runs on a stack of
+    // its own, gdt.rs, which it must not leave to sleep or exit, as
+    // killing a process would.)
+    if frame.vector == T_NMI {
+        if crate::printf::panicked() {
+            arch::halt_forever();
+        }
+        report_kernel_exception(frame);
+        panic!("{} (not sent by this kernel)", exception_name(T_NMI));
     }
     if frame.is_from_user() {
         let p = proc::current();

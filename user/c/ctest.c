@@ -32,6 +32,7 @@
 #include "stat.h"
 #include "fcntl.h"
 #include "fs.h"
+#include "memlayout.h"
 #include "user/user.h"
 
 // What a child that `run` started exits with when its exec failed.
@@ -699,6 +700,18 @@ static int into_shared_memory(void) {
   text->memsz = 8192;
   return 1;
 }
+// The text moved to end at the top of the user half, the entry point with
+// it: a syscall in its last two bytes would return to USER_TOP, the first
+// non-canonical address (the sysret hazard of the kernel's trapasm.S).
+static int text_at_top_of_user_half(void) {
+  struct program_header *text = find(PT_LOAD, 1);
+  uint64 in_page = text->vaddr % PGSIZE;
+  uint64 pages = (in_page + text->memsz + PGSIZE - 1) / PGSIZE;
+  uint64 moved = USER_TOP - pages * PGSIZE + in_page;
+  header()->entry += moved - text->vaddr;
+  text->vaddr = moved;
+  return 1;
+}
 static int overlapping_segments(void) {
   find(PT_LOAD, 2)->vaddr = find(PT_LOAD, 1)->vaddr;
   return 1;
@@ -761,6 +774,7 @@ static const struct variant {
     {"segment bytes past the end of the file", bytes_past_end_of_file, 0},
     {"p_vaddr + p_memsz wrapping around", address_wraps_around, 0},
     {"a segment reaching into SHMBASE", into_shared_memory, 0},
+    {"the text at the top of the user half", text_at_top_of_user_half, 0},
     {"two segments on one page", overlapping_segments, 0},
     {"an entry point outside executable segments", entry_not_executable, 0},
     {"a bad magic number", bad_magic, 0},

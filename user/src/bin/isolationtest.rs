@@ -12,12 +12,18 @@
 //!   tables, control and debug registers, MSRs, TLB and cache control,
 //!   `swapgs`, an `iretq` into ring 0 and `sysret` must fault, and so must
 //!   `sgdt` and friends where the CPU has UMIP. Setting RFLAGS.NT before a
-//!   system call must not bring the kernel down (syscall.rs clears it).
+//!   system call must not bring the kernel down (syscall.rs clears it),
+//!   nor TF (the kernel must not single-step itself; the program dies of
+//!   its own single step once back in user mode), and asking `popf` for
+//!   I/O privilege must still give none after a system call. No user code
+//!   can sit at the top of the user half, where a `syscall` would return
+//!   to a non-canonical address (the `sysret` hazard, trapasm.S).
 //! - **Registers.** Several processes fill every x87, XMM (and, where the
 //!   kernel enabled AVX, YMM) register and MXCSR with values of their
 //!   own, sleep and get preempted many times, and must find their own
 //!   values again (fpu.rs, proc.rs). A forked child starts with its
-//!   parent's values; a program `exec` starts has clean ones; an unmasked
+//!   parent's values; a program `exec` starts has clean ones, general
+//!   registers (argc and argv aside) included; an unmasked
 //!   SIMD or x87 exception kills just the process that raised it. Floating
 //!   point works (an `f64` sum is computed and printed), and data, stack,
 //!   heap and shared memory cannot be executed (NX).
@@ -33,9 +39,9 @@
 //! ([`ulib::testing`]), so a `FAIL` line says what they found.
 //!
 //! This program defines its own `_start` (instead of `ulib::entry!`) so
-//! that it can save the FPU/SSE registers exactly as `exec` left them,
-//! before any compiled code could change one; `fpu_exec_clean` runs this
-//! program again and looks at that copy.
+//! that it can save the registers exactly as `exec` left them, before any
+//! compiled code could change one; `fpu_exec_clean` and
+//! `exec_registers_clean` run this program again and look at that copy.
 
 #![no_std]
 #![no_main]
@@ -54,8 +60,8 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use abi::syscall::{SYS_EXEC, SYS_FORK, SYS_GETPID, SYS_SLEEP};
 use ulib::shm::Shm;
 use ulib::testing::{
-    Check, CheckResult, Pipe, expect_killed, join_all, receive_verdict, run_checks, send_verdict,
-    spawn, spawn_check, wait_for,
+    Check, CheckResult, Pipe, expect_killed, in_child, join_all, receive_verdict, run_checks,
+    send_verdict, spawn, spawn_check, wait_for,
 };
 use ulib::{Args, ensure, eprintln, exit, println};
 
@@ -160,6 +166,13 @@ const CHECKS: &[Check] = &[
     ),
     ("umip_hides_descriptor_tables", umip_hides_descriptor_tables),
     ("nt_flag_before_syscall", nt_flag_before_syscall),
+    ("trap_flag_before_syscall", trap_flag_before_syscall),
+    (
+        "no_io_privilege_after_syscall",
+        no_io_privilege_after_syscall,
+    ),
+    ("no_code_at_top_of_user_half", no_code_at_top_of_user_half),
+    ("exec_registers_clean", exec_registers_clean),
     ("direction_flag_contained", direction_flag_contained),
     ("iret_to_virtual_8086", iret_to_virtual_8086),
     ("fpu_registers_private", fpu_registers_private),
@@ -184,14 +197,32 @@ fn expect_trap(what: &str, deed: impl FnOnce() -> CheckResult) -> CheckResult {
 
 /// The argument with which `fpu_exec_clean` runs this program again.
 const FPU_CLEAN: &[u8] = b"--fpu-clean";
+/// The argument with which `exec_registers_clean` runs this program again.
+const REGISTERS_CLEAN: &[u8] = b"--registers-clean";
 
-// Where exec starts this program: save the FPU/SSE state as exec left it
-// into START_STATE (with XSAVE if the kernel turned it on, which CPUID's
+// Where exec starts this program: save the general registers and the
+// flags into START_REGISTERS, and the FPU/SSE state as exec left it into
+// START_STATE (with XSAVE if the kernel turned it on, which CPUID's
 // OSXSAVE bit reports, else FXSAVE), then go on to Rust, as if `_start`
 // had called it (the stack is as exec built it, argc and argv untouched).
 global_asm!(
     ".global _start",
     "_start:",
+    "mov [rip + {registers}], rax",
+    "mov [rip + {registers} + 8], rbx",
+    "mov [rip + {registers} + 16], rcx",
+    "mov [rip + {registers} + 24], rdx",
+    "mov [rip + {registers} + 32], rbp",
+    "mov [rip + {registers} + 40], r8",
+    "mov [rip + {registers} + 48], r9",
+    "mov [rip + {registers} + 56], r10",
+    "mov [rip + {registers} + 64], r11",
+    "mov [rip + {registers} + 72], r12",
+    "mov [rip + {registers} + 80], r13",
+    "mov [rip + {registers} + 88], r14",
+    "mov [rip + {registers} + 96], r15",
+    "pushfq",
+    "pop qword ptr [rip + {registers} + 104]",
     "mov r12, rdi",
     "mov r13, rsi",
     "lea r14, [rip + {state}]",
@@ -209,6 +240,7 @@ global_asm!(
     "mov rdi, r12",
     "mov rsi, r13",
     "jmp {start}",
+    registers = sym START_REGISTERS,
     state = sym START_STATE,
     start = sym isolation_start,
 );
@@ -233,6 +265,13 @@ fn main(args: Args) -> i32 {
             Ok(()) => 0,
             Err(why) => {
                 eprintln!("isolationtest {}: {why}", "--fpu-clean");
+                1
+            }
+        },
+        Some(REGISTERS_CLEAN) => match start_registers_are_clean(args.len()) {
+            Ok(()) => 0,
+            Err(why) => {
+                eprintln!("isolationtest {}: {why}", "--registers-clean");
                 1
             }
         },
@@ -474,6 +513,198 @@ fn nt_flag_before_syscall() -> CheckResult {
         "getpid with NT set ended the child with status {status}"
     );
     Ok(())
+}
+
+/// RFLAGS.TF: a program may set it with `popf` (a debugger's single step)
+/// and then make a system call. `syscall` clears TF for the kernel (the
+/// flag mask, syscall.rs), so the kernel does not single-step itself and
+/// trap; the program gets its TF back on the way out, and its next
+/// instruction ends it with a debug trap (1) in user mode. The way back
+/// is `iretq` then (trapasm.S: `sysretq` would trap before that
+/// instruction instead of after it).
+fn trap_flag_before_syscall() -> CheckResult {
+    const TF: u64 = 1 << 8;
+    expect_trap("getpid with TF set", || {
+        // SAFETY: sets TF and makes a getpid system call, which touches
+        // no memory; the single step after it ends this child. Were the
+        // child to survive, TF is cleared again before compiled code runs.
+        unsafe {
+            asm!(
+                "pushfq",
+                "or qword ptr [rsp], {tf}",
+                "popfq",
+                "syscall",
+                "nop",
+                "pushfq",
+                "and qword ptr [rsp], {not_tf}",
+                "popfq",
+                tf = const TF,
+                not_tf = const !TF,
+                inout("rax") SYS_GETPID => _,
+                out("rcx") _,
+                out("r11") _,
+            );
+        }
+        Ok(())
+    })
+}
+
+/// RFLAGS.IOPL: `popf` in user mode silently keeps it at 0, and a system
+/// call must not raise it either on the way back (`sysretq` loads the
+/// flags from r11, which the kernel checks: trap.rs, trapasm.S). So after
+/// asking for IOPL 3 and making a system call, the flags still say 0 and
+/// `cli` is still a general-protection fault.
+fn no_io_privilege_after_syscall() -> CheckResult {
+    const IOPL: u64 = 3 << 12;
+    expect_trap("cli after popf with IOPL 3 and a system call", || {
+        let flags: u64;
+        // SAFETY: asks popf for IOPL 3 (ignored in user mode), makes a
+        // getpid system call, which touches no memory, and reads the flags.
+        unsafe {
+            asm!(
+                "pushfq",
+                "or qword ptr [rsp], {iopl}",
+                "popfq",
+                "syscall",
+                "pushfq",
+                "pop {flags}",
+                iopl = const IOPL,
+                flags = lateout(reg) flags,
+                inout("rax") SYS_GETPID => _,
+                lateout("rcx") _,
+                lateout("r11") _,
+            );
+        }
+        ensure!(
+            flags & IOPL == 0,
+            "the flags say IOPL {} after the system call",
+            (flags & IOPL) >> 12
+        );
+        unsafe_instruction!("cli");
+        Ok(())
+    })
+}
+
+/// A `syscall` in the last two bytes of the user half would return to
+/// USER_TOP, the first non-canonical address; `sysretq` to such an address
+/// faults in ring 0 on Intel CPUs, with the user's stack (trapasm.S). The
+/// kernel refuses `sysretq` for it (the ktest `sysret_guard` checks that
+/// directly), and no program can even get code there: the heap stops at
+/// SHMBASE, shared memory is never executable (`no_execute_data`), exec
+/// loads nothing above SHMBASE (ctest's exec variants), and nothing is
+/// mapped at the top to jump to.
+fn no_code_at_top_of_user_half() -> CheckResult {
+    const USER_TOP: usize = abi::memlayout::USER_TOP;
+    in_child(|| {
+        // SAFETY: sbrk(0) only reads the break.
+        let end = unsafe { ulib::sbrk(0) } as usize;
+        // SAFETY: asks for the whole rest of the user half, which must
+        // fail; a heap that did grow is this child's alone, and nothing
+        // here points into it.
+        let result = unsafe { ulib::sbrk((USER_TOP - end) as isize) };
+        ensure!(
+            result == -1,
+            "sbrk grew the heap to the top of the user half"
+        );
+        Ok(())
+    })?;
+    expect_trap("a jump to the last two bytes of the user half", || {
+        call(USER_TOP - 2);
+        Ok(())
+    })
+}
+
+/// The general registers and flags `_start` found, in the order it saves
+/// them: rax, rbx, rcx, rdx, rbp, r8 to r15, then the flags.
+struct StartRegisters(UnsafeCell<[u64; 14]>);
+
+// SAFETY: one thread per process; `_start` writes the array before any
+// Rust code runs, and afterwards it is only read.
+unsafe impl Sync for StartRegisters {}
+
+static START_REGISTERS: StartRegisters = StartRegisters(UnsafeCell::new([0; 14]));
+
+/// The names of START_REGISTERS' entries.
+const START_REGISTER_NAMES: [&str; 14] = [
+    "rax", "rbx", "rcx", "rdx", "rbp", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
+    "rflags",
+];
+
+/// In the program `exec_registers_clean` started, with `argc` arguments:
+/// exec's registers, restored by `iretq` from the frame exec built. rax is
+/// exec's result, argc (rdi and rsi, argc and argv, are `_start`'s own
+/// business); every other register is 0, whatever the old program held,
+/// rcx and r11 included (`sysretq` would have left the entry point and
+/// the flags there); the flags are IF alone.
+fn start_registers_are_clean(argc: usize) -> CheckResult {
+    // SAFETY: written only by `_start`, before any Rust code ran.
+    let registers = unsafe { &*START_REGISTERS.0.get() };
+    for (&name, &got) in START_REGISTER_NAMES.iter().zip(registers) {
+        let want = match name {
+            "rax" => argc as u64,
+            "rflags" => 0x202,
+            _ => 0,
+        };
+        ensure!(got == want, "{name} was {got:#x} at _start, not {want:#x}");
+    }
+    Ok(())
+}
+
+/// A child fills the general registers with a pattern and, in the same
+/// `asm!` block, execs this program with `--registers-clean`, which checks
+/// the registers it starts with.
+fn exec_registers_clean() -> CheckResult {
+    let pid = spawn(|| {
+        let path = c"isolationtest";
+        let argv = [
+            path.as_ptr(),
+            c"--registers-clean".as_ptr(),
+            core::ptr::null(),
+        ];
+        let result: isize;
+        // SAFETY: fills registers and execs; on success nothing of this
+        // program runs again, on failure exec returns -1, and the block
+        // gives back rbx and rbp and declares the rest clobbered.
+        unsafe {
+            asm!(
+                "push rbx",
+                "push rbp",
+                "mov rbx, {dirty}",
+                "mov rbp, {dirty}",
+                "mov rdx, {dirty}",
+                "mov r8, {dirty}",
+                "mov r9, {dirty}",
+                "mov r10, {dirty}",
+                "mov r12, {dirty}",
+                "mov r13, {dirty}",
+                "mov r14, {dirty}",
+                "mov r15, {dirty}",
+                "mov eax, {exec}",
+                "syscall",
+                "pop rbp",
+                "pop rbx",
+                dirty = in(reg) 0x5a5a_5a5a_5a5a_5a5au64,
+                exec = const SYS_EXEC,
+                in("rdi") path.as_ptr(),
+                in("rsi") argv.as_ptr(),
+                lateout("rax") result,
+                clobber_abi("C"),
+                out("r12") _,
+                out("r13") _,
+                out("r14") _,
+                out("r15") _,
+            );
+        }
+        eprintln!("  exec failed: {result}");
+        3
+    })?;
+    match wait_for(pid)? {
+        0 => Ok(()),
+        3 => Err(String::from("exec of isolationtest failed")),
+        status => Err(format!(
+            "the new program found registers that were not clean (status {status}; its line above says which)"
+        )),
+    }
 }
 
 /// A user program may set RFLAGS.DF (`std`) and keep it set while timer

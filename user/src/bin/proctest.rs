@@ -5,7 +5,8 @@
 //! `sleep`, `uptime`, `exec`'s arguments and `write` to the console, the
 //! memory protection around a process (page 0, the stack's guard page, the
 //! kernel half), and the kernel's refusal of bad pointers to the process
-//! calls (`usertests` does the file system's). A test run boots with
+//! calls (`usertests` does the file system's), and what the system-call
+//! boundary keeps: registers and flags. A test run boots with
 //! `init proctest`, and `init` exits with our status.
 //!
 //! Each check is a function in [`CHECKS`] returning `Ok(())` or why it
@@ -39,7 +40,7 @@ use core::ptr;
 
 use abi::fcntl::{O_CREATE, O_RDONLY, O_RDWR};
 use abi::memlayout::{DIRECT_MAP, KERNBASE};
-use abi::syscall::{MAXARG, SYS_EXEC, SYS_WAIT, SYS_WRITE};
+use abi::syscall::{MAXARG, SYS_EXEC, SYS_FORK, SYS_GETPID, SYS_SLEEP, SYS_WAIT, SYS_WRITE};
 use ulib::testing::{
     BAD_POINTERS, Check, CheckResult, current_break, expect_killed, expect_status, grow_heap,
     in_child, make_file, probe_read, probe_write, read_file, run_checks, spawn, spawn_check,
@@ -61,6 +62,8 @@ const CHECKS: &[Check] = &[
     ("kill_sleeping", kill_sleeping),
     ("kill_running", kill_running),
     ("kill_bad_pid", kill_bad_pid),
+    ("syscall_keeps_registers", syscall_keeps_registers),
+    ("syscall_keeps_flags", syscall_keeps_flags),
     ("sbrk_grow_shrink", sbrk_grow_shrink),
     ("sbrk_shmbase", sbrk_shmbase),
     ("stack_guard", stack_guard),
@@ -246,6 +249,241 @@ fn kill_running() -> CheckResult {
 fn kill_bad_pid() -> CheckResult {
     for pid in [-1, 1_000_000] {
         ensure!(kill(pid) == -1, "kill({pid}) did not return -1");
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// The system-call boundary.
+//
+// The kernel goes back to user mode with `sysretq` or `iretq` (see
+// kernel/src/arch/x86_64/trapasm.S), and either way the program must find
+// what the calling convention promises (ulib::usys): every register as it
+// left it except rax (the result), rcx (the return address) and r11 (the
+// flags at the call), and the flags themselves unchanged.
+
+/// What [`probe_syscall`] finds after its system call.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct Probe {
+    /// The registers of [`KEPT`], in that order, after the call.
+    kept: [u64; 12],
+    rax: u64,
+    rcx: u64,
+    r11: u64,
+    /// The flags just before the `syscall` instruction.
+    flags_at_call: u64,
+    /// The address just after the `syscall` instruction.
+    return_address: u64,
+}
+
+/// The registers the kernel must give back unchanged, in the order of
+/// [`Probe::kept`] (rsp too: the probe could not find its way back without
+/// it).
+const KEPT: [&str; 12] = [
+    "rbx", "rbp", "rdi", "rsi", "rdx", "r8", "r9", "r10", "r12", "r13", "r14", "r15",
+];
+
+/// The value [`probe_syscall`] loads into `KEPT[i]` (rdi excepted: it holds the
+/// call's argument): different in every register and every byte, so that
+/// one register restored from another's slot, or a byte lost, shows.
+const fn pattern(i: usize) -> u64 {
+    0x0102_0304_0506_0708 * (i as u64 + 1) + 0x1111
+}
+
+/// Makes system call `number` with `argument` in rdi and [`pattern`]s in
+/// the other registers of [`KEPT`], and records what comes back.
+///
+/// # Safety
+/// As for `ulib::usys::syscall1`: the call must be sound for this program
+/// (those used here, getpid, sleep and fork, touch no memory of ours).
+unsafe fn probe_syscall(number: usize, argument: u64) -> Probe {
+    let mut probe = Probe::default();
+    // SAFETY: the registers the block changes are declared, rbx and rbp
+    // (which cannot be) are saved and restored around it, and it writes
+    // only `probe`, whose address it keeps on the stack across the call;
+    // the caller vouches for the call itself.
+    unsafe {
+        core::arch::asm!(
+            "push rbx",
+            "push rbp",
+            "push rdi",
+            "mov rdi, rsi",
+            "movabs rbx, {p0}",
+            "movabs rbp, {p1}",
+            "movabs rsi, {p3}",
+            "movabs rdx, {p4}",
+            "movabs r8, {p5}",
+            "movabs r9, {p6}",
+            "movabs r10, {p7}",
+            "movabs r12, {p8}",
+            "movabs r13, {p9}",
+            "movabs r14, {p10}",
+            "movabs r15, {p11}",
+            "pushfq",
+            "syscall",
+            "2:",
+            "push r15",
+            "mov r15, [rsp + 16]",
+            "mov [r15], rbx",
+            "mov [r15 + 8], rbp",
+            "mov [r15 + 16], rdi",
+            "mov [r15 + 24], rsi",
+            "mov [r15 + 32], rdx",
+            "mov [r15 + 40], r8",
+            "mov [r15 + 48], r9",
+            "mov [r15 + 56], r10",
+            "mov [r15 + 64], r12",
+            "mov [r15 + 72], r13",
+            "mov [r15 + 80], r14",
+            "pop qword ptr [r15 + 88]",
+            "mov [r15 + 96], rax",
+            "mov [r15 + 104], rcx",
+            "mov [r15 + 112], r11",
+            "pop qword ptr [r15 + 120]",
+            "lea rax, [rip + 2b]",
+            "mov [r15 + 128], rax",
+            "pop rdi",
+            "pop rbp",
+            "pop rbx",
+            p0 = const pattern(0),
+            p1 = const pattern(1),
+            p3 = const pattern(3),
+            p4 = const pattern(4),
+            p5 = const pattern(5),
+            p6 = const pattern(6),
+            p7 = const pattern(7),
+            p8 = const pattern(8),
+            p9 = const pattern(9),
+            p10 = const pattern(10),
+            p11 = const pattern(11),
+            inout("rax") number => _,
+            inout("rdi") &raw mut probe => _,
+            inout("rsi") argument => _,
+            out("rcx") _, out("rdx") _, out("r8") _, out("r9") _, out("r10") _,
+            out("r11") _, out("r12") _, out("r13") _, out("r14") _, out("r15") _,
+        );
+    }
+    probe
+}
+
+/// Checks what [`probe_syscall`] found after a call with `argument` in rdi.
+fn check_probe(probe: &Probe, argument: u64, call: &str) -> CheckResult {
+    for (i, (name, &got)) in KEPT.iter().zip(&probe.kept).enumerate() {
+        let want = if *name == "rdi" { argument } else { pattern(i) };
+        ensure!(
+            got == want,
+            "{call}: {name} came back as {got:#x}, not {want:#x}"
+        );
+    }
+    ensure!(
+        probe.rcx == probe.return_address,
+        "{call}: rcx is {:#x}, not the return address {:#x}",
+        probe.rcx,
+        probe.return_address
+    );
+    ensure!(
+        probe.r11 == probe.flags_at_call,
+        "{call}: r11 is {:#x}, not the flags at the call {:#x}",
+        probe.r11,
+        probe.flags_at_call
+    );
+    Ok(())
+}
+
+/// A system call keeps every register the convention says it keeps, puts
+/// the return address in rcx and the flags in r11: a quick call (getpid,
+/// many times, so that some are interrupted by the timer), one that sleeps
+/// and may come back on another CPU, and fork, in the parent and in the
+/// child, whose first return to user mode takes the other way back
+/// (`iretq`, from a frame fork copied).
+fn syscall_keeps_registers() -> CheckResult {
+    let me = getpid();
+    for round in 0..2000 {
+        // SAFETY: getpid touches no memory.
+        let found = unsafe { probe_syscall(SYS_GETPID, pattern(2)) };
+        check_probe(&found, pattern(2), &format!("getpid, round {round}"))?;
+        ensure!(
+            found.rax == me as u64,
+            "getpid returned {:#x}, not {me}",
+            found.rax
+        );
+    }
+    // SAFETY: sleep touches no memory.
+    let found = unsafe { probe_syscall(SYS_SLEEP, 1) };
+    check_probe(&found, 1, "sleep(1)")?;
+    ensure!(found.rax == 0, "sleep(1) returned {:#x}", found.rax);
+
+    // SAFETY: fork copies our memory for the child and changes none.
+    let found = unsafe { probe_syscall(SYS_FORK, pattern(2)) };
+    if found.rax == 0 {
+        // The child says what it found in its exit status.
+        exit(
+            match check_probe(&found, pattern(2), "fork, in the child") {
+                Ok(()) => 0,
+                Err(why) => {
+                    eprintln!("proctest: {why}");
+                    1
+                }
+            },
+        );
+    }
+    ensure!((found.rax as i64) > 0, "fork failed ({:#x})", found.rax);
+    check_probe(&found, pattern(2), "fork, in the parent")?;
+    let status = wait_for(found.rax as i32)?;
+    ensure!(
+        status == 0,
+        "fork's child found its registers changed (status {status}; its line above says how)"
+    );
+    Ok(())
+}
+
+/// The flags a program sets come back unchanged from a system call, set or
+/// clear: the arithmetic ones, DF (which the kernel itself runs without)
+/// and AC.
+fn syscall_keeps_flags() -> CheckResult {
+    const CF: u64 = 1 << 0;
+    const PF: u64 = 1 << 2;
+    const AF: u64 = 1 << 4;
+    const ZF: u64 = 1 << 6;
+    const SF: u64 = 1 << 7;
+    const DF: u64 = 1 << 10;
+    const OF: u64 = 1 << 11;
+    const AC: u64 = 1 << 18;
+    const USER: u64 = 0x202; // IF and the bit that is always 1
+    const CHOSEN: u64 = CF | PF | AF | ZF | SF | DF | OF | AC;
+    for wanted in [USER, USER | CHOSEN, USER | CF | DF, USER | ZF | AC] {
+        for _ in 0..200 {
+            let (after, r11): (u64, u64);
+            // SAFETY: loads the chosen flags, makes a getpid system call
+            // (which touches no memory) and reads the flags back, then
+            // restores the flags the compiler's code had (DF clear among
+            // them); nothing runs with the chosen flags but these lines.
+            unsafe {
+                core::arch::asm!(
+                    "pushfq",
+                    "push {wanted}",
+                    "popfq",
+                    "syscall",
+                    "pushfq",
+                    "pop {after}",
+                    "popfq",
+                    wanted = in(reg) wanted,
+                    after = lateout(reg) after,
+                    inout("rax") SYS_GETPID => _,
+                    lateout("rcx") _,
+                    lateout("r11") r11,
+                );
+            }
+            ensure!(
+                after & (CHOSEN | USER) == wanted,
+                "flags {wanted:#x} came back from getpid as {after:#x}"
+            );
+            ensure!(
+                r11 & (CHOSEN | USER) == wanted,
+                "r11 after getpid was {r11:#x}, not the flags at the call {wanted:#x}"
+            );
+        }
     }
     Ok(())
 }

@@ -13,7 +13,7 @@
 //! ```
 //!
 //! - `getpid`: the cheapest system call, `operations` times: the cost of
-//!   entering and leaving the kernel (`syscall`/`iretq`).
+//!   entering and leaving the kernel (`syscall`/`sysretq`).
 //! - `fork_exit_wait`: a child forked, exiting at once and reaped, over and
 //!   over; it copies this program's memory each time.
 //! - `pipe_8mib_4k_writes`: 8 MiB from one process to another through a

@@ -5,9 +5,14 @@
 //! (ring 0 for the kernel, ring 3 for user programs), the 64-bit flag, and
 //! the Task State Segment. The TSS holds the stack the CPU switches to when
 //! an interrupt arrives in user mode (`rsp0`, the current process's kernel
-//! stack) and the Interrupt Stack Table: IST1 is a separate stack for double
-//! faults, so that overflowing a kernel stack is reported instead of turning
-//! into a triple fault that resets the machine.
+//! stack) and the Interrupt Stack Table, stacks the CPU switches to for
+//! chosen vectors whatever rsp holds:
+//!
+//! - IST1 for double faults, so that overflowing a kernel stack is reported
+//!   instead of turning into a triple fault that resets the machine;
+//! - IST2 for NMIs, which interrupts-off cannot keep out: one may arrive in
+//!   the few instructions of a system call's entry and exit that run in
+//!   ring 0 on the user's stack (trapasm.S).
 //!
 //! The order of the descriptors is fixed by `syscall`/`sysret`: user data
 //! must directly precede user code (see syscall's STAR MSR).
@@ -23,8 +28,10 @@
 //! the limit count as set, which means "forbidden". Both doors are shut:
 //!
 //! - IOPL is 0 in every user RFLAGS: exec starts programs with 0x202, a
-//!   user `popf` cannot change IOPL, and `trap` clears it on the way back
-//!   to user mode in case anything else ever set it;
+//!   user `popf` cannot change IOPL, and trap.rs clears it on every way
+//!   back to user mode in case anything else ever set it (a system call's
+//!   `sysretq` included: it loads the flags from the frame's r11, and a
+//!   frame whose flags were cleared goes back through `iretq` instead);
 //! - `iomap_base` points at the TSS's limit (its size), so the bitmap is
 //!   empty and every port is past its end. (Left at 0, as a zeroed TSS
 //!   has it, the CPU would read a bitmap out of the TSS's own fields, whose
@@ -56,9 +63,11 @@ pub const USER_DATA: SegmentSelector = SegmentSelector::new(3, Ring::Ring3);
 pub const USER_CODE: SegmentSelector = SegmentSelector::new(4, Ring::Ring3);
 const TSS: SegmentSelector = SegmentSelector::new(5, Ring::Ring0);
 
-/// The IST slot (1-based, as in the IDT) of the double-fault stack.
+/// The IST slots (1-based, as in the IDT) of the double-fault and NMI
+/// stacks.
 pub const DOUBLE_FAULT_IST: u8 = 1;
-const DOUBLE_FAULT_STACK_SIZE: usize = 2 * PGSIZE;
+pub const NMI_IST: u8 = 2;
+const IST_STACK_SIZE: usize = 2 * PGSIZE;
 
 #[repr(C, packed)]
 struct Gdt {
@@ -71,12 +80,13 @@ struct Gdt {
 }
 
 #[repr(C, align(16))]
-struct Stack([u8; DOUBLE_FAULT_STACK_SIZE]);
+struct Stack([u8; IST_STACK_SIZE]);
 
 struct PerCpuSegments {
     gdt: UnsafeCell<Gdt>,
     tss: UnsafeCell<TaskStateSegment>,
     double_fault_stack: UnsafeCell<Stack>,
+    nmi_stack: UnsafeCell<Stack>,
 }
 
 // SAFETY: entry i is only touched by CPU i (in `init` and `set_kernel_stack`),
@@ -94,7 +104,8 @@ static SEGMENTS: [PerCpuSegments; NCPU] = [const {
             tss: Descriptor64::NULL,
         }),
         tss: UnsafeCell::new(TaskStateSegment::new()),
-        double_fault_stack: UnsafeCell::new(Stack([0; DOUBLE_FAULT_STACK_SIZE])),
+        double_fault_stack: UnsafeCell::new(Stack([0; IST_STACK_SIZE])),
+        nmi_stack: UnsafeCell::new(Stack([0; IST_STACK_SIZE])),
     }
 }; NCPU];
 
@@ -120,11 +131,15 @@ pub fn init() {
     // the GDT and TSS are statics, so they live as long as the CPU uses them.
     unsafe {
         let tss = &mut *segments.tss.get();
-        let stack = segments.double_fault_stack.get() as usize;
-        tss.set_ist(
-            usize::from(DOUBLE_FAULT_IST - 1),
-            (stack + DOUBLE_FAULT_STACK_SIZE) as u64,
-        );
+        for (ist, stack) in [
+            (DOUBLE_FAULT_IST, segments.double_fault_stack.get()),
+            (NMI_IST, segments.nmi_stack.get()),
+        ] {
+            tss.set_ist(
+                usize::from(ist - 1),
+                (stack as usize + IST_STACK_SIZE) as u64,
+            );
+        }
         // No I/O permission bitmap (module doc): it would start at the
         // end of the TSS, past the segment's limit.
         tss.iomap_base = size_of::<TaskStateSegment>() as u16;

@@ -4,8 +4,8 @@
 //! Vectors 0..32 are the CPU's exceptions; the device interrupts start at
 //! `T_IRQ0` (32), see traps.rs. Every entry is an interrupt gate (interrupts
 //! off on entry) into the stubs of trapasm.S, ring 0 only, so a user program
-//! cannot raise them with `int n`. The double fault runs on its own IST
-//! stack. One table serves every CPU.
+//! cannot raise them with `int n`. The double fault and the NMI run on
+//! stacks of their own (IST, gdt.rs). One table serves every CPU.
 
 use core::arch::global_asm;
 
@@ -15,7 +15,8 @@ use x86::bits64::segmentation::Descriptor64;
 use x86::dtables::{DescriptorTablePointer, lidt};
 use x86::segmentation::{BuildDescriptor, DescriptorBuilder, GateDescriptorBuilder};
 
-use super::gdt::{DOUBLE_FAULT_IST, KERNEL_CODE};
+use super::gdt::{DOUBLE_FAULT_IST, KERNEL_CODE, NMI_IST};
+use super::traps::{T_DOUBLE_FAULT, T_NMI};
 
 global_asm!(include_str!("trapasm.S"), options(att_syntax));
 
@@ -26,7 +27,6 @@ unsafe extern "C" {
 
 /// Size of one stub in trapasm.S.
 const STUB_SIZE: usize = 16;
-const DOUBLE_FAULT: usize = 8;
 
 static IDT: Once<[Descriptor64; 256]> = Once::new();
 
@@ -39,8 +39,10 @@ fn build() -> [Descriptor64; 256] {
         )
         .present()
         .dpl(Ring::Ring0);
-        if vector == DOUBLE_FAULT {
+        if vector as u64 == T_DOUBLE_FAULT {
             gate = gate.ist(DOUBLE_FAULT_IST);
+        } else if vector as u64 == T_NMI {
+            gate = gate.ist(NMI_IST);
         }
         gate.finish()
     })

@@ -3,9 +3,11 @@
 //! - EFER.SCE turns the instruction on.
 //! - LSTAR is where it jumps: `syscall_entry` in trapasm.S.
 //! - STAR holds the kernel code selector `syscall` loads (kernel data is the
-//!   next descriptor) and the base from which `sysret` would derive the user
-//!   selectors (user data at base + 8, user code at base + 16): this is why
-//!   gdt.rs puts user data just before user code.
+//!   next descriptor) and the base from which `sysretq` derives the user
+//!   selectors (user data at base + 8, user code at base + 16, both with
+//!   RPL 3): this is why gdt.rs puts user data just before user code. They
+//!   are the selectors of every user frame, so `sysretq` and `iretq` give
+//!   a program the same segments (trapasm.S).
 //! - FMASK lists the RFLAGS bits cleared on entry: interrupts (IF) stay off
 //!   until the kernel has switched to its own stack, the direction flag
 //!   (DF) is cleared as the ABI requires, and TF, AC and NT are cleared so

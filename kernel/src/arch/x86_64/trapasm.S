@@ -23,6 +23,44 @@
 
 .set RFLAGS_VM, 1 << 17
 
+/* The general-purpose registers, in the order of `TrapFrame` (from the
+   top of the stack down: rax first, r15 last). */
+.macro PUSH_REGISTERS
+    pushq %rax
+    pushq %rbx
+    pushq %rcx
+    pushq %rdx
+    pushq %rbp
+    pushq %rsi
+    pushq %rdi
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+.endm
+
+.macro POP_REGISTERS
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rdi
+    popq %rsi
+    popq %rbp
+    popq %rdx
+    popq %rcx
+    popq %rbx
+    popq %rax
+.endm
+
 .section .text
 .balign 16
 .global trap_vectors
@@ -54,45 +92,22 @@ alltraps:
     jz alltraps_save
 1:  swapgs
 alltraps_save:
-    pushq %rax
-    pushq %rbx
-    pushq %rcx
-    pushq %rdx
-    pushq %rbp
-    pushq %rsi
-    pushq %rdi
-    pushq %r8
-    pushq %r9
-    pushq %r10
-    pushq %r11
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+    PUSH_REGISTERS
     /* The frame is 22 quadwords and the CPU aligned rsp to 16 before it, so
        rsp is 16-byte aligned here, as the call needs. */
     movq %rsp, %rdi
     call trap
 
 /* Returns to whatever the trap frame at %rsp describes. New processes start
-   here too, with a frame built by fork or exec. */
+   here too, with a frame built by fork or exec, and so does a system call
+   whose frame sysret cannot restore. */
 .global trapret
 trapret:
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %r11
-    popq %r10
-    popq %r9
-    popq %r8
-    popq %rdi
-    popq %rsi
-    popq %rbp
-    popq %rdx
-    popq %rcx
-    popq %rbx
-    popq %rax
+    /* Interrupts stay off from here to iretq, which loads the frame's IF:
+       an interrupt after the swapgs below would enter the kernel from
+       ring 0 (no swapgs of its own) with the user's %gs. */
+    cli
+    POP_REGISTERS
     testb $3, 24(%rsp)
     jnz 1f
     testl $RFLAGS_VM, 32(%rsp)
@@ -108,9 +123,49 @@ trapret:
  * interrupts (FMASK) and switched to ring 0, but it has NOT switched
  * stacks. So: swapgs to reach this CPU's `Cpu`, park the user's rsp there,
  * load the kernel stack of the current process, and build the same
- * TrapFrame an interrupt would (with vector T_SYSCALL), so that `trap`
- * handles it and `trapret` returns through iretq. The kernel never uses
- * sysret, so it never has to worry about returning to a non-canonical rip.
+ * TrapFrame an interrupt would (with vector T_SYSCALL), for fork and exec
+ * to copy or replace like any other. Then `syscall_trap` (trap.rs) carries
+ * out the call and says how to go back.
+ *
+ * The fast way back is sysretq: it loads rip from rcx and rflags from
+ * r11, and cs and ss from the STAR MSR (syscall.rs), and reads nothing
+ * from memory, unlike iretq, which pops five words and loads two segment
+ * descriptors from the GDT. But it can only restore a frame that looks
+ * exactly like the one `syscall` made, and it has a trap of its own, so
+ * `syscall_trap` (TrapFrame::sysret_can_restore) lets it be used only
+ * when:
+ *
+ * - the frame's rcx equals its rip and its r11 its rflags. Popping the
+ *   frame then hands sysretq exactly the rip and rflags an iretq would
+ *   restore. A frame that exec rewrote (rcx is 0 there), or anything
+ *   else that changed rip, rflags, rcx or r11, fails this and returns
+ *   through iretq, which restores every register as the frame says;
+ * - cs and ss are the user selectors sysretq loads anyway;
+ * - rip is canonical (below USER_TOP). On Intel CPUs, sysretq with a
+ *   non-canonical rcx raises #GP while still in ring 0, but after the
+ *   lines below have loaded the user's rsp and swapped %gs back: the
+ *   kernel's fault handler would run on a stack the user chose, with the
+ *   user's %gs. (AMD CPUs fault in ring 3 instead.) In this kernel's
+ *   layout no user code can reach such a rip: executable pages lie
+ *   below SHMBASE, far under the end of the user half. The check keeps
+ *   the hazard out whatever the layout becomes;
+ * - rflags has no TF, RF or VM, and has IF. sysretq clears RF and VM
+ *   instead of loading them, and with TF it traps before the first user
+ *   instruction rather than after it, as iretq does; iretq keeps the
+ *   frame's word for all three. IF is set in every frame of a running
+ *   program; one without it takes the slow way, which restores it as is.
+ *
+ * A process that is to exit or has been killed never comes back here:
+ * syscall_trap ends it.
+ *
+ * On the sysretq path, `syscall_trap` returns with interrupts off, and
+ * they stay off until sysretq loads the user's IF: no interrupt can arrive
+ * on the user's stack or with the user's %gs. NMIs are not maskable, so
+ * one may come between the swapgs and sysretq below (or between
+ * `syscall` and the stack switch above): it runs on a stack of its own
+ * (IST, gdt.rs), not the user's, and this kernel sends NMIs only to stop
+ * the other CPUs after a panic, which the trap handler does before it
+ * uses %gs.
  *
  * CPU_USER_RSP and CPU_KERNEL_STACK are the offsets of those fields in
  * `Cpu` (cpu.rs checks them at compile time).
@@ -120,6 +175,9 @@ trapret:
 .set USER_CODE_SELECTOR, 0x23
 .set USER_DATA_SELECTOR, 0x1B
 .set T_SYSCALL, 0x80
+/* Where the user's rsp lies in the frame once the general-purpose
+   registers are popped: above the vector, error code, rip, cs and rflags. */
+.set FRAME_RSP, 40
 
 .global syscall_entry
 syscall_entry:
@@ -133,4 +191,12 @@ syscall_entry:
     pushq %rcx                      /* rip */
     pushq $0                        /* error code */
     pushq $T_SYSCALL                /* vector */
-    jmp alltraps_save
+    PUSH_REGISTERS
+    movq %rsp, %rdi
+    call syscall_trap
+    testb %al, %al
+    jz trapret
+    POP_REGISTERS                   /* rcx = rip and r11 = rflags */
+    movq FRAME_RSP(%rsp), %rsp
+    swapgs
+    sysretq

@@ -7,14 +7,13 @@
 //! (lapic.rs) raises its timer on `T_IRQ0 + IRQ_TIMER` and its spurious
 //! interrupt on `T_SPURIOUS`; one CPU wakes another with `T_WAKEUP`; and
 //! the `syscall` instruction, which uses no vector at all, gets a made-up
-//! one in the trap frame (`T_SYSCALL`, also set in trapasm.S) so that
-//! `trap` can tell it apart.
+//! one in its trap frame (`T_SYSCALL`, set in trapasm.S), so that every
+//! frame says what made it.
 //!
 //! The numbers themselves are in `abi::traps`, because a program sees them
 //! in the kernel's line about a process it kills (and C programs include
 //! them as xv6's traps.h).
 
 pub use abi::traps::{
-    IRQ_COM1, IRQ_IDE, IRQ_TIMER, T_DOUBLE_FAULT, T_IRQ0, T_NMI, T_PAGE_FAULT, T_SPURIOUS,
-    T_SYSCALL, T_WAKEUP,
+    IRQ_COM1, IRQ_IDE, IRQ_TIMER, T_DOUBLE_FAULT, T_IRQ0, T_NMI, T_PAGE_FAULT, T_SPURIOUS, T_WAKEUP,
 };
