@@ -49,6 +49,9 @@ const SCRIPT: &[Step] = &[
     Step::Type("forktest &"),
     Step::Type("echo after"),
     Step::Wait("fork test OK"),
+    // The background job's last line may follow a prompt: an empty line
+    // gets a fresh prompt, so that the next command's echo starts a line.
+    Step::Type(""),
     Step::Type("shmtest foo 8192 4"),
     Step::Type("args one two"),
     Step::Type("share"),
