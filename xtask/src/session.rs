@@ -173,7 +173,10 @@ pub fn report(running: &Running, report: &mut Report) {
     }
     if let Some(outcome) = &transcript.outcome {
         // The machine ended before the script did: say how, and where.
-        report.note(&format!("(the session ended early: {})", outcome.exit.describe()));
+        report.note(&format!(
+            "(the session ended early: {})",
+            outcome.exit.describe()
+        ));
         let console = Console::from_text(&transcript.log, &transcript.text);
         crate::boots::show_hang(report, outcome, &console);
     }
