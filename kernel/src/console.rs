@@ -102,7 +102,7 @@ pub fn input(byte: u8) {
 
 /// The console device's read: up to `n` bytes of typed input, at most one
 /// line, waiting until a line is there.
-pub fn read(space: &AddressSpace, dst: UserAddr, n: usize) -> Result<usize, Error> {
+pub fn read(space: &mut AddressSpace, dst: UserAddr, n: usize) -> Result<usize, Error> {
     let mut input = INPUT.lock();
     let mut done = 0;
     while done < n {

@@ -300,7 +300,11 @@ fn load_segments(
 
 /// Copies a segment's file bytes into its (mapped, writable) pages, a page
 /// at a time through a bounce page.
-fn copy_segment(file: &mut ElfFile, segment: &Segment, space: &AddressSpace) -> Result<(), Error> {
+fn copy_segment(
+    file: &mut ElfFile,
+    segment: &Segment,
+    space: &mut AddressSpace,
+) -> Result<(), Error> {
     let page = kalloc().ok_or(Error::OutOfResources)?;
     // SAFETY: a fresh page from kalloc, ours until freed below.
     let bounce = unsafe { &mut *(phys_to_virt(page) as *mut [u8; PGSIZE]) };
@@ -324,7 +328,7 @@ fn copy_segment(file: &mut ElfFile, segment: &Segment, space: &AddressSpace) -> 
 
 /// Puts the argument strings and the argv array on the new stack; returns
 /// the initial rsp and the argv address.
-fn push_arguments(image: &Image, argv: &[&[u8]]) -> Result<(usize, usize), Error> {
+fn push_arguments(image: &mut Image, argv: &[&[u8]]) -> Result<(usize, usize), Error> {
     let stack_bottom = image.size - USER_STACK_PAGES * PGSIZE;
     let mut sp = image.size;
     let mut pointers = [0u64; MAXARG + 1];
@@ -333,8 +337,8 @@ fn push_arguments(image: &Image, argv: &[&[u8]]) -> Result<(usize, usize), Error
             .checked_sub(arg.len() + 1)
             .filter(|&sp| sp >= stack_bottom)
             .ok_or(Error::InvalidArgument)?;
-        vm::copy_out(&image.space, UserAddr(sp), arg)?;
-        vm::copy_out(&image.space, UserAddr(sp + arg.len()), &[0])?;
+        vm::copy_out(&mut image.space, UserAddr(sp), arg)?;
+        vm::copy_out(&mut image.space, UserAddr(sp + arg.len()), &[0])?;
         *slot = sp as u64;
     }
     // argv[argc] is already 0. The array must start 16-byte aligned, with
@@ -348,13 +352,13 @@ fn push_arguments(image: &Image, argv: &[&[u8]]) -> Result<(usize, usize), Error
     let table: &[u64] = &pointers[..=argv.len()];
     for (i, pointer) in table.iter().enumerate() {
         vm::copy_out(
-            &image.space,
+            &mut image.space,
             UserAddr(argv_addr + i * 8),
             &pointer.to_ne_bytes(),
         )?;
     }
     let rsp = argv_addr - 8;
-    vm::copy_out(&image.space, UserAddr(rsp), &0u64.to_ne_bytes())?;
+    vm::copy_out(&mut image.space, UserAddr(rsp), &0u64.to_ne_bytes())?;
     Ok((rsp, argv_addr))
 }
 
@@ -379,9 +383,9 @@ pub fn load_into(
     let loaded = load_file(path, &cwd);
     drop(cwd);
     log::end_op();
-    let image = loaded?;
+    let mut image = loaded?;
     // On failure, `image` is dropped with its address space.
-    let (rsp, argv_addr) = push_arguments(&image, argv)?;
+    let (rsp, argv_addr) = push_arguments(&mut image, argv)?;
 
     // Nothing can fail from here on: commit.
     // The new image starts with no shared memory; the old mappings go
@@ -398,6 +402,9 @@ pub fn load_into(
         root.activate();
     }
     // Only now may the old address space go: it is no longer active.
+    // Its pages go back to the allocator, except those a parent or child
+    // still holds after a copy-on-write fork: dropping lets go of this
+    // process's hold on each (vm.rs), which frees only the last.
     drop(old);
     private.size = image.size;
     private.heap_start = image.size;

@@ -101,7 +101,7 @@ impl File {
     }
 
     /// Reads up to `n` bytes to user address `dst` in `space`.
-    pub fn read(&self, space: &AddressSpace, dst: UserAddr, n: usize) -> Result<usize, Error> {
+    pub fn read(&self, space: &mut AddressSpace, dst: UserAddr, n: usize) -> Result<usize, Error> {
         let file = self.open_file();
         if !file.readable {
             return Err(Error::InvalidArgument);
@@ -166,13 +166,18 @@ impl File {
 
     /// Copies `fstat`'s result for this file to user address `dst` in
     /// `space`.
-    pub fn stat_to(&self, space: &AddressSpace, dst: UserAddr) -> Result<(), Error> {
+    pub fn stat_to(&self, space: &mut AddressSpace, dst: UserAddr) -> Result<(), Error> {
         let stat = self.stat()?;
-        Ok(vm::copy_out(space, dst, &stat.encode())?)
+        vm::copy_out(space, dst, &stat.encode())
     }
 }
 
-fn device_read(major: u16, space: &AddressSpace, dst: UserAddr, n: usize) -> Result<usize, Error> {
+fn device_read(
+    major: u16,
+    space: &mut AddressSpace,
+    dst: UserAddr,
+    n: usize,
+) -> Result<usize, Error> {
     match major {
         abi::device::CONSOLE => console::read(space, dst, n),
         _ => Err(Error::NotFound),

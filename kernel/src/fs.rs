@@ -1159,7 +1159,7 @@ impl InodeGuard<'_> {
 /// address in the address space of the process that asked.
 pub enum Target<'a> {
     Kernel(&'a mut [u8]),
-    User(&'a AddressSpace, UserAddr),
+    User(&'a mut AddressSpace, UserAddr),
 }
 
 impl Target<'_> {
@@ -1172,7 +1172,7 @@ impl Target<'_> {
             }
             Target::User(space, address) => {
                 let dst = address.0.checked_add(at).ok_or(Error::BadAddress)?;
-                Ok(vm::copy_out(space, UserAddr(dst), bytes)?)
+                vm::copy_out(space, UserAddr(dst), bytes)
             }
         }
     }

@@ -25,9 +25,53 @@
 //! not even canonical, so dereferencing it faults at once. (A page fresh
 //! from a range holds whatever RAM held, zeroes under QEMU; nobody can be
 //! using it by mistake, since nobody was ever given it.)
+//!
+//! ## Reference counts
+//!
+//! A page may have more than one holder: after a copy-on-write `fork`
+//! (vm.rs), parent and child map the same physical page until one of them
+//! writes to it. So every page of RAM has a reference count, the number of
+//! holders, kept in `REFERENCES`, an array with one counter per physical
+//! page (indexed by page number, up to the end of the highest usable
+//! memory). `init` carves the array out of the first untouched range that
+//! holds it, before any page is handed out, so it counts every page
+//! `kalloc` will ever give.
+//!
+//! The rules, which keep the counts consistent:
+//!
+//! - `kalloc` hands out a page with count 1: the caller is its one holder.
+//! - `share` adds a holder. Only a holder may call it (`fork` shares the
+//!   pages the parent maps), so the count is at least 1 and the page
+//!   cannot be freed meanwhile.
+//! - `kfree` drops a holder; the page goes back on the free list only when
+//!   the last holder drops it. Every holder calls `kfree` once, whether it
+//!   was the first or not: unmapping a page, tearing down an address space
+//!   and exec's discarding of the old image need not know whether the page
+//!   was shared.
+//! - `references` says how many holders there are. When a holder sees 1,
+//!   that is a fact and not a guess: only a holder can add one, and the
+//!   one looking is the only holder.
+//!
+//! The counters are atomics, not data under the free list's lock: they
+//! change on every fork and copy-on-write fault, on every CPU, and an
+//! atomic read-modify-write is the whole critical section. The one
+//! decision that needs more is "was this the last reference?", and
+//! `fetch_sub` answers it: exactly one holder sees the count go from 1
+//! to 0, and only that one frees the page.
+//!
+//! Pages of shared memory (shm.rs) keep count 1 all their life: the
+//! shared-memory table is their one holder here, however many processes
+//! map them, and it counts its own references (see shm.rs).
 
 use core::ops::Range;
 
+// LAB cow: solution begins
+use core::sync::atomic::{AtomicU16, Ordering};
+
+use spin::Once;
+
+// LAB cow: stub
+// LAB cow: end
 use crate::memlayout::{BOOT_DIRECT_MAP_LIMIT, kernel_phys_range, phys_to_virt};
 use crate::multiboot;
 use crate::param::PGSIZE;
@@ -64,9 +108,55 @@ static FREE_LIST: SpinLock<FreeList> = SpinLock::new(
     },
 );
 
+// LAB cow: solution begins
+/// The reference count of every physical page, indexed by page number
+/// (see "Reference counts" above). 16 bits are plenty: a page has at most
+/// one holder per process (NPROC of them), and `share` checks.
+static REFERENCES: Once<&'static [AtomicU16]> = Once::new();
+
+/// The counter of `page`.
+fn counter(page: usize) -> &'static AtomicU16 {
+    let counts = REFERENCES.get().expect("kalloc::init has not run");
+    &counts[page / PGSIZE]
+}
+
+/// Makes `REFERENCES`: one counter for every page up to the end of the
+/// highest usable memory, in pages taken from the start of the first
+/// untouched range (in the first GiB, which the boot page tables map) that
+/// holds them all, and zeroed. Those pages are never handed out.
+fn init_references(free: &mut FreeList) {
+    let top = multiboot::usable_memory()
+        .map(|area| area.end)
+        .max()
+        .unwrap_or(0);
+    let counters = top.div_ceil(PGSIZE);
+    let bytes = (counters * size_of::<AtomicU16>()).next_multiple_of(PGSIZE);
+    let used = free.ranges_used;
+    let range = free.ranges[..used]
+        .iter_mut()
+        .find(|range| range.len() >= bytes)
+        .expect("kalloc: no room for the reference counts");
+    let start = phys_to_virt(range.start) as *mut AtomicU16;
+    range.start += bytes;
+    // SAFETY: the pages were untouched RAM, mapped by the boot page tables
+    // (the range lies in the first GiB), and are now out of every range, so
+    // they are ours for ever; zeroed bytes are valid AtomicU16 zeroes.
+    let counts = unsafe {
+        core::ptr::write_bytes(start as *mut u8, 0, bytes);
+        core::slice::from_raw_parts(start, counters)
+    };
+    REFERENCES.call_once(|| counts);
+}
+
+// LAB cow: stub
+// LAB cow: end
 /// Adds the usable memory that the boot page tables map.
 pub fn init() {
     add_usable(0..BOOT_DIRECT_MAP_LIMIT);
+    // LAB cow: solution begins
+    init_references(&mut FREE_LIST.lock());
+    // LAB cow: stub
+    // LAB cow: end
 }
 
 /// Adds the usable memory above the first GiB; call after `vm::init`.
@@ -112,8 +202,19 @@ fn add_range(free: &mut FreeList, range: Range<usize>) {
 
 /// Takes one page and returns its physical address, or `None` when memory
 /// is exhausted: from the free list if it has one (the page holds poison),
-/// else fresh from an untouched range.
+/// else fresh from an untouched range. The caller is its one holder.
 pub fn kalloc() -> Option<usize> {
+    let page = take_page()?;
+    // LAB cow: solution begins
+    let previous = counter(page).swap(1, Ordering::Relaxed);
+    assert_eq!(previous, 0, "kalloc: free page {page:#x} has holders");
+    // LAB cow: stub
+    // LAB cow: end
+    Some(page)
+}
+
+/// Takes a free page off the free list, or else off an untouched range.
+fn take_page() -> Option<usize> {
     let mut free = FREE_LIST.lock();
     let page = free.head;
     if page != 0 {
@@ -138,17 +239,29 @@ pub fn kalloc_zeroed() -> Option<usize> {
     Some(page)
 }
 
-/// Gives a page back.
+/// Drops the caller's hold on a page; the last holder's `kfree` gives it
+/// back to the free list.
 ///
 /// # Safety
 /// `page` must be the physical address of a page of RAM that came from
-/// `kalloc` (or is being handed to the allocator for the first time by
-/// `init`) and that nothing will use again.
+/// `kalloc` and that the caller holds, and the caller must not use it
+/// again (other holders, if any, still may).
 pub unsafe fn kfree(page: usize) {
     assert!(
         page.is_multiple_of(PGSIZE) && page >= LOW_MEMORY_END,
         "kfree: bad page {page:#x}"
     );
+    // LAB cow: solution begins
+    // Release: what this holder did with the page happens before the last
+    // holder frees it; Acquire: the last holder sees all of that before it
+    // poisons the page.
+    let previous = counter(page).fetch_sub(1, Ordering::AcqRel);
+    assert_ne!(previous, 0, "kfree: page {page:#x} is already free");
+    if previous > 1 {
+        return; // others still hold it
+    }
+    // LAB cow: stub
+    // LAB cow: end
     let address = phys_to_virt(page) as *mut u8;
     // SAFETY: the caller hands us the page; it is direct-mapped RAM that no
     // one else uses any more.
@@ -160,6 +273,27 @@ pub unsafe fn kfree(page: usize) {
     free.count += 1;
 }
 
+// LAB cow: solution begins
+/// Adds a holder to `page`, which the caller holds (so it cannot be freed
+/// meanwhile): copy-on-write `fork` gives the child the parent's pages.
+pub fn share(page: usize) {
+    let previous = counter(page).fetch_add(1, Ordering::Relaxed);
+    assert!(
+        previous != 0 && previous < u16::MAX,
+        "share: page {page:#x} has {previous} holders"
+    );
+}
+
+/// How many holders `page` has. Called by one of them: 1 means the caller
+/// is the only one, and stays so (only a holder can add one).
+pub fn references(page: usize) -> usize {
+    // Acquire: pairs with the Release of the holders' `kfree`, so that
+    // what they did with the page happened before the caller takes it over.
+    usize::from(counter(page).load(Ordering::Acquire))
+}
+
+// LAB cow: stub
+// LAB cow: end
 /// How many pages are free right now.
 pub fn free_pages() -> usize {
     let free = FREE_LIST.lock();
@@ -228,3 +362,33 @@ fn take_every_page_once(poisoned: bool) -> crate::verdict::TestResult {
     }
     Ok(())
 }
+
+// LAB cow: solution begins
+#[cfg(feature = "ktest")]
+/// Test: a page with two holders goes back to the free list only when the
+/// second lets it go, and its count follows each step.
+pub fn test_shared_page_freed_last() -> crate::verdict::TestResult {
+    let before = free_pages();
+    let page = kalloc().ok_or("no free page")?;
+    if references(page) != 1 {
+        return Err("a page fresh from kalloc does not have one holder");
+    }
+    share(page);
+    if references(page) != 2 {
+        return Err("share did not add a holder");
+    }
+    // SAFETY: we hold the page twice and use it no more.
+    unsafe { kfree(page) };
+    if references(page) != 1 || free_pages() != before - 1 {
+        return Err("the first of two holders' kfree freed the page");
+    }
+    // SAFETY: as above, the last hold.
+    unsafe { kfree(page) };
+    if references(page) != 0 || free_pages() != before {
+        return Err("the last holder's kfree did not free the page");
+    }
+    Ok(())
+}
+
+// LAB cow: stub
+// LAB cow: end

@@ -47,6 +47,14 @@ const TESTS: &[Test] = &[
         crate::kalloc::test_every_page_once,
     ),
     ("vm_kernel_permissions", crate::vm::test_kernel_permissions),
+    // LAB cow: solution begins
+    (
+        "kalloc_shared_page_freed_last",
+        crate::kalloc::test_shared_page_freed_last,
+    ),
+    ("vm_copy_on_write_fork", crate::vm::test_copy_on_write_fork),
+    // LAB cow: stub
+    // LAB cow: end
     (
         "spinlock_interrupt_nesting",
         crate::spinlock::test_interrupt_nesting,

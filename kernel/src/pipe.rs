@@ -160,7 +160,7 @@ impl Pipe {
 
     /// Reads up to `n` bytes to user address `dst`, waiting while the pipe
     /// is empty and a writer remains; 0 means end of file.
-    pub fn read(&self, space: &AddressSpace, dst: UserAddr, n: usize) -> Result<usize, Error> {
+    pub fn read(&self, space: &mut AddressSpace, dst: UserAddr, n: usize) -> Result<usize, Error> {
         let mut state = self.state.lock();
         while state.nread == state.nwrite && state.write_open {
             if proc::current().killed() {
@@ -170,16 +170,19 @@ impl Pipe {
         }
         let available = state.nwrite.wrapping_sub(state.nread) as usize;
         let len = available.min(n);
-        // Checked before anything is taken, so that a bad destination
-        // leaves the bytes in the pipe and the copies below cannot fail.
-        space.check(dst, len, true)?;
         let start = state.nread as usize % PIPESIZE;
         // SAFETY: as in write.
         let ring = unsafe { &*state.data.as_ptr() };
+        // The bytes may wrap around the ring's end: two parts, in one copy,
+        // which writes nothing unless it can write everything. So a
+        // destination it cannot write (a bad address, or a copy-on-write
+        // page with no memory to copy it to) leaves the bytes in the pipe.
         let first = len.min(PIPESIZE - start);
-        vm::copy_out(space, dst, &ring[start..start + first])?;
-        let rest = dst.0.checked_add(first).ok_or(Error::BadAddress)?;
-        vm::copy_out(space, UserAddr(rest), &ring[..len - first])?;
+        vm::copy_out_parts(
+            space,
+            dst,
+            &[&ring[start..start + first], &ring[..len - first]],
+        )?;
         state.nread = state.nread.wrapping_add(len as u32);
         let done = len;
         proc::wakeup(WaitChannel::of(&state.nwrite));

@@ -194,6 +194,14 @@ impl Private {
     pub fn space_mut(&mut self) -> &mut AddressSpace {
         self.space.as_mut().expect("a process has an address space")
     }
+
+    /// The open files and the address space, borrowed at once, for the
+    /// calls that copy from a file into memory (a write into memory may
+    /// change the page table: copy-on-write, vm.rs).
+    pub fn files_and_space(&mut self) -> (&[Option<File>; NOFILE], &mut AddressSpace) {
+        let space = self.space.as_mut().expect("a process has an address space");
+        (&self.files, space)
+    }
 }
 
 /// What switching to and from the process saves: touched by `sched` in the
@@ -262,7 +270,8 @@ impl Proc {
     /// This is the one way to reach them, and the rule for it is Rust's
     /// own: no two references at once. The process's kernel thread takes
     /// the reference where it enters the kernel on the process's behalf
-    /// (`syscall::syscall`, `forkret`) and passes it down to every
+    /// (`syscall::syscall`, `forkret`, and `trap::exception` for a write
+    /// to a copy-on-write page) and passes it down to every
     /// function that needs it; nothing below those boundaries calls this.
     /// `exit` takes it too, for the last time, and lets it go before the
     /// process becomes a Zombie. The slot's creator (while it is Used) and
@@ -522,7 +531,12 @@ fn start_init(p: &Proc) {
 /// Creates a child that is a copy of the calling process, whose private
 /// fields are `parent_private` and whose registers are `parent_frame`.
 /// Returns the child's pid to the parent; the child sees 0.
-pub fn fork(parent_private: &Private, parent_frame: &TrapFrame) -> Option<i32> {
+///
+/// The child's memory is the parent's, copy-on-write (vm.rs,
+/// `AddressSpace::fork`): the two share every page until one of them
+/// writes to it, which is why the parent's address space is borrowed
+/// `mut`: its writable pages become read-only.
+pub fn fork(parent_private: &mut Private, parent_frame: &TrapFrame) -> Option<i32> {
     let parent = current();
     // Read before taking the child's lock: a process lock is the last
     // lock taken (module doc), so never two at once.
@@ -537,7 +551,8 @@ pub fn fork(parent_private: &Private, parent_frame: &TrapFrame) -> Option<i32> {
     drop(shared);
     // SAFETY: `child` is Used, so no other thread touches its fields.
     let (child_private, child_switch) = unsafe { (child.private(), child.switch()) };
-    let Some(space) = parent_private.space().fork(parent_private.size) else {
+    let size = parent_private.size;
+    let Some(space) = parent_private.space_mut().fork(size) else {
         free_process(child, &mut child.lock.lock());
         return None;
     };

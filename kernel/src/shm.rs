@@ -32,6 +32,17 @@
 //! mapping lives as long as its descriptor: closing it unmaps the pages
 //! (and flushes their TLB entries) first.
 //!
+//! Two counts, kept apart. The table counts references to an *object*
+//! (descriptors, in every process); kalloc.rs counts holders of a
+//! *page*, for copy-on-write `fork` (vm.rs). An object's pages have one
+//! holder there all their life, the table: they come from `kalloc` with
+//! count 1 and go back with one `kfree` when the object dies. Mapping them
+//! adds no holder, because `vm::SHARED` pages are neither counted nor
+//! freed by an address space; and they are never copy-on-write: they lie
+//! above the heap, where `AddressSpace::fork` does not look, and `fork`
+//! below maps them into the child as they are, writable if they were, so
+//! that parent and child go on writing the same pages.
+//!
 //! The functions here are the subsystem, which any caller may use: they
 //! take what they work on (the process's private state, a descriptor
 //! number, a user address) as arguments. The system calls that fetch

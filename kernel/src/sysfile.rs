@@ -23,9 +23,18 @@ use crate::vm;
 /// The open file behind descriptor argument `n` of the calling process
 /// `me`, borrowed from its descriptor table.
 fn file_arg<'a>(me: &'a Private, args: &Args, n: usize) -> Result<(usize, &'a File), Error> {
+    file_in(&me.files, args, n)
+}
+
+/// The open file behind descriptor argument `n` in the descriptor table
+/// `files`.
+fn file_in<'a>(
+    files: &'a [Option<File>],
+    args: &Args,
+    n: usize,
+) -> Result<(usize, &'a File), Error> {
     let fd = usize::try_from(args.int(n)).map_err(|_| Error::BadDescriptor)?;
-    let file = me
-        .files
+    let file = files
         .get(fd)
         .and_then(Option::as_ref)
         .ok_or(Error::BadDescriptor)?;
@@ -63,8 +72,9 @@ pub fn dup(args: &Args, me: &mut Private) -> SysResult {
 }
 
 pub fn read(args: &Args, me: &mut Private) -> SysResult {
-    let (_, file) = file_arg(me, args, 0)?;
-    file.read(me.space(), args.addr(1), args.usize(2))
+    let (files, space) = me.files_and_space();
+    let (_, file) = file_in(files, args, 0)?;
+    file.read(space, args.addr(1), args.usize(2))
 }
 
 pub fn write(args: &Args, me: &mut Private) -> SysResult {
@@ -79,8 +89,9 @@ pub fn close(args: &Args, me: &mut Private) -> SysResult {
 }
 
 pub fn fstat(args: &Args, me: &mut Private) -> SysResult {
-    let (_, file) = file_arg(me, args, 0)?;
-    file.stat_to(me.space(), args.addr(1))?;
+    let (files, space) = me.files_and_space();
+    let (_, file) = file_in(files, args, 0)?;
+    file.stat_to(space, args.addr(1))?;
     Ok(0)
 }
 
@@ -379,10 +390,10 @@ pub fn pipe(args: &Args, me: &mut Private) -> SysResult {
     let mut fds = [0u8; 8];
     fds[..4].copy_from_slice(&(read_fd as i32).to_ne_bytes());
     fds[4..].copy_from_slice(&(write_fd as i32).to_ne_bytes());
-    if let Err(error) = vm::copy_out(me.space(), fds_addr, &fds) {
+    if let Err(error) = vm::copy_out(me.space_mut(), fds_addr, &fds) {
         me.files[read_fd] = None;
         me.files[write_fd] = None;
-        return Err(error.into());
+        return Err(error);
     }
     Ok(0)
 }

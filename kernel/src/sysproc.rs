@@ -25,12 +25,12 @@ pub fn fork(me: &mut Private, frame: &TrapFrame) -> SysResult {
 /// wait(&status): a null pointer means "don't report the status".
 pub fn wait(args: &Args, me: &mut Private) -> SysResult {
     let status_addr = args.addr(0);
-    let space = me.space();
+    let space = me.space_mut();
     let report = |status: i32| {
         if status_addr.0 == 0 {
             Ok(())
         } else {
-            vm::copy_out(space, status_addr, &status.to_ne_bytes()).map_err(Error::from)
+            vm::copy_out(space, status_addr, &status.to_ne_bytes())
         }
     };
     match proc::wait(report) {

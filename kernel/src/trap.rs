@@ -8,12 +8,18 @@
 //!
 //! - an NMI stops this CPU after another one panicked; any other NMI is
 //!   a kernel error, like the exceptions below in kernel mode;
-//! - an exception (0..32) in user mode kills that process alone, with one
-//!   console line in xv6's style (pid, name, trap number, error code, rip
-//!   and, for page faults, the address). That includes what a program may
-//!   not do (a port instruction or a privileged one is a general-protection
-//!   fault, 13: see gdt.rs) and the floating-point exceptions it asked for
-//!   by unmasking them (x87 `#MF`, 16, and SIMD `#XM`, 19: see fpu.rs);
+//! - a write to a copy-on-write page in user mode (a page fault on a
+//!   present page) gets the process a page of its own
+//!   (`AddressSpace::copy_on_write`, vm.rs), and the write is tried again;
+//!   if there is no memory for the copy, the process is killed, with a
+//!   line that says so;
+//! - any other exception (0..32) in user mode kills that process alone,
+//!   with one console line in xv6's style (pid, name, trap number, error
+//!   code, rip and, for page faults, the address). That includes what a
+//!   program may not do (a port instruction or a privileged one is a
+//!   general-protection fault, 13: see gdt.rs) and the floating-point
+//!   exceptions it asked for by unmasking them (x87 `#MF`, 16, and SIMD
+//!   `#XM`, 19: see fpu.rs);
 //! - an exception in kernel mode is a kernel bug: print everything a
 //!   student needs to find it (the exception's name, error code, rip, cr2,
 //!   the registers and a backtrace of return addresses, read by following
@@ -70,6 +76,10 @@ use crate::cpu::mycpu;
 use crate::memlayout::{KERNBASE, USER_TOP};
 use crate::proc::{self, myproc};
 use crate::syscall::{Outcome, syscall};
+// LAB cow: solution begins
+use crate::vm::CowError;
+// LAB cow: stub
+// LAB cow: end
 
 /// Bits of a page fault's error code.
 const PF_PRESENT: u64 = 1 << 0;
@@ -267,6 +277,32 @@ fn exception(frame: &TrapFrame) {
         // SAFETY: reading cr2 has no side effects.
         let cr2 = unsafe { x86::controlregs::cr2() };
         let (pid, name) = p.pid_and_name();
+        // LAB cow: solution begins
+        let write_to_present = PF_PRESENT | PF_WRITE;
+        if frame.vector == T_PAGE_FAULT && frame.error_code & write_to_present == write_to_present {
+            // SAFETY: a trap from user mode is a boundary where the
+            // process's own thread enters the kernel (see `Proc::private`):
+            // no other reference to its private state is live, and this one
+            // ends with the block.
+            let private = unsafe { p.private() };
+            match private.space_mut().copy_on_write(cr2 as usize) {
+                // The write is tried again when the process resumes.
+                Ok(()) => return,
+                Err(CowError::OutOfMemory) => {
+                    println!(
+                        "pid {pid} {name}: out of memory copying the copy-on-write page at {cr2:#x} on cpu {} rip {:#x}--kill proc",
+                        mycpu().index,
+                        frame.rip
+                    );
+                    p.set_killed();
+                    return;
+                }
+                // Not copy-on-write: a real fault, reported below.
+                Err(CowError::NotCopyOnWrite) => {}
+            }
+        }
+        // LAB cow: stub
+        // LAB cow: end
         // One println, so that the line stays whole when other CPUs print
         // (console.rs keeps whole lines apart, not the pieces of one).
         let address = FaultAddress((frame.vector == T_PAGE_FAULT).then_some(cr2));

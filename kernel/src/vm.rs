@@ -30,10 +30,51 @@
 //! A process's user half is an [`AddressSpace`]: program image from 0x1000,
 //! a guard page, the stack, the heap up to `size` (see memlayout.rs). Pages
 //! in `0..size` may be missing (page 0, the guard page): the functions that
-//! walk the range skip them. Every user page this module maps belongs to
-//! the address space, except pages marked `SHARED` (shared memory, owned by
-//! shm.rs); dropping the address space frees its own pages and its page
-//! tables, and leaves the shared ones alone.
+//! walk the range skip them. Every user page this module maps is held by
+//! the address space (one of the holders that kalloc.rs counts), except
+//! pages marked `SHARED` (shared memory, held by shm.rs); dropping the
+//! address space lets go of its pages (`kfree`, which frees a page once
+//! its last holder lets go) and frees its page tables, and leaves the
+//! shared ones alone.
+//!
+//! ## Copy-on-write fork
+//!
+//! `AddressSpace::fork` copies no page. The child's page table maps the
+//! parent's very pages, and each page gets one more holder (kalloc.rs
+//! counts them). A page that was writable becomes read-only in both, and
+//! is marked `COW`, one of the bits the CPU leaves to the software (bit
+//! 10; `SHARED` is bit 9). The first write to it, by either process,
+//! faults (trap.rs), and `copy_on_write` gives the writer a writable page
+//! of its own: a copy, or the page itself when the writer is its last
+//! holder (the other has written, and copied, already, or has exited), so
+//! that of two processes only the first writer copies. Pages that were
+//! read-only (program text) are shared as they are, for good: a write to
+//! them is a fault that kills, as before.
+//!
+//! The kernel writes user memory through the direct map, which is always
+//! writable. CR0.WP, which entry.S sets, makes the CPU honour read-only
+//! pages in kernel mode too, but only for accesses through the user's
+//! addresses, which the kernel never makes (and SMAP, where the CPU has
+//! it, forbids). So no fault would warn the kernel that it is about to
+//! write into a page that another process shares: [`copy_out`], the only
+//! way the kernel writes user memory, gives every copy-on-write page of
+//! its destination a copy of its own first, before it writes a byte.
+//!
+//! Shared memory is never copy-on-write: its pages are `SHARED`, lie above
+//! the heap (where `fork` does not look), and shm.rs maps them into the
+//! child itself, writable as they were, so that both keep writing the same
+//! page.
+//!
+//! The TLB: a CPU caches translations, and a change to an entry must be
+//! flushed from every CPU that may hold the old one. Here that is only the
+//! CPU running the process: a process has one thread, so its address space
+//! is active on one CPU at a time, and a CPU that stops running it loads
+//! another page table (the scheduler's, `switch_to_kernel`), which drops
+//! every user translation (user pages are not global, and the kernel does
+//! not use PCIDs). So `fork` reloads CR3 once after making the parent's
+//! pages read-only, and `copy_on_write` flushes the one page it changed.
+//! (Threads sharing an address space would need a shootdown: an interrupt
+//! asking every CPU running one of them to flush too.)
 //!
 //! User memory is reached by the kernel only through [`copy_in`],
 //! [`copy_out`] and [`copy_in_str`], which check every byte of the range
@@ -47,6 +88,10 @@ use x86::bits64::paging::{
 use x86::controlregs::cr3_write;
 
 use crate::error::Error;
+// LAB cow: solution begins
+use crate::kalloc::{references, share};
+// LAB cow: stub
+// LAB cow: end
 use crate::kalloc::{kalloc, kalloc_zeroed, kfree};
 use crate::memlayout::{DIRECT_MAP, USER_TOP, kernel_image, phys_to_virt, virt_to_phys};
 use crate::multiboot;
@@ -183,6 +228,24 @@ fn is_user_address(va: usize) -> bool {
 /// Marks a user page that the address space does not own (shared memory):
 /// teardown unmaps it without freeing it.
 pub const SHARED: PTFlags = PTFlags::USER_9;
+
+// LAB cow: solution begins
+/// Marks a page that its process may write but that `fork` made
+/// read-only, because it is (or was) shared with another process: a write
+/// copies it first (`AddressSpace::copy_on_write`).
+pub const COW: PTFlags = PTFlags::USER_10;
+
+/// Why `AddressSpace::copy_on_write` could not make a page writable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CowError {
+    /// The address is not a copy-on-write page: the write is a real fault.
+    NotCopyOnWrite,
+    /// No free page for the copy.
+    OutOfMemory,
+}
+
+// LAB cow: stub
+// LAB cow: end
 
 /// A four-level page table, named by its PML4. Every walk borrows the
 /// table: an entry found by `walk` lives only as long as that borrow, so
@@ -388,6 +451,74 @@ pub fn test_kernel_permissions() -> crate::verdict::TestResult {
     Ok(())
 }
 
+// LAB cow: solution begins
+#[cfg(feature = "ktest")]
+/// Test: a copy-on-write fork, step by step, on an address space of two
+/// pages. Fork allocates page tables but copies no page; both sides map
+/// the same page read-only and `COW` with two holders; a kernel write into
+/// the child (`copy_out`) copies the one page it touches, so that each
+/// side reads its own bytes; the parent's write then takes its page back
+/// without a copy; and dropping both gives back every page.
+pub fn test_copy_on_write_fork() -> crate::verdict::TestResult {
+    use crate::kalloc::free_pages;
+    const VA: usize = 0x10_0000;
+    const END: usize = VA + 2 * PGSIZE;
+    let before = free_pages();
+    {
+        let mut parent = AddressSpace::new().ok_or("no memory")?;
+        parent
+            .map_new(VA, END, PTFlags::RW | PTFlags::XD)
+            .map_err(|_| "no memory")?;
+        copy_out(&mut parent, UserAddr(VA), b"parent").map_err(|_| "copy_out failed")?;
+        let mapped = free_pages();
+        let mut child = parent.fork(END).ok_or("fork failed")?;
+        // The child's PML4, PDPT, PD and PT, and nothing else.
+        if mapped - free_pages() != 4 {
+            return Err("fork allocated more than the child's page tables");
+        }
+        for space in [&parent, &child] {
+            let entry = space.table.lookup(VA).ok_or("a page is missing")?;
+            if entry.flags().contains(PTFlags::RW) || !entry.flags().contains(COW) {
+                return Err("after fork, a page is not read-only and copy-on-write");
+            }
+        }
+        let page = |space: &AddressSpace| space.table.lookup(VA).map(|e| e.address().as_usize());
+        let shared = page(&parent).ok_or("a page is missing")?;
+        if page(&child) != Some(shared) || references(shared) != 2 {
+            return Err("parent and child do not share the page, held twice");
+        }
+        let forked = free_pages();
+        copy_out(&mut child, UserAddr(VA), b"child!").map_err(|_| "copy_out failed")?;
+        if forked - free_pages() != 1 || page(&child) == Some(shared) {
+            return Err("a write into the shared page did not copy it, once");
+        }
+        let (mut seen_by_parent, mut seen_by_child) = ([0u8; 6], [0u8; 6]);
+        copy_in(&parent, &mut seen_by_parent, UserAddr(VA)).map_err(|_| "copy_in failed")?;
+        copy_in(&child, &mut seen_by_child, UserAddr(VA)).map_err(|_| "copy_in failed")?;
+        if &seen_by_parent != b"parent" || &seen_by_child != b"child!" {
+            return Err("after the copy, parent and child do not see their own bytes");
+        }
+        let copied = free_pages();
+        copy_out(&mut parent, UserAddr(VA), b"PARENT").map_err(|_| "copy_out failed")?;
+        let entry = parent.table.lookup(VA).ok_or("a page is missing")?;
+        if free_pages() != copied || page(&parent) != Some(shared) {
+            return Err("the last holder's write copied the page instead of taking it over");
+        }
+        if !entry.flags().contains(PTFlags::RW) || entry.flags().contains(COW) {
+            return Err("a page taken over is not writable again");
+        }
+        if references(shared) != 1 {
+            return Err("a page taken over does not have one holder");
+        }
+    }
+    if free_pages() != before {
+        return Err("dropping both address spaces did not give back every page");
+    }
+    Ok(())
+}
+
+// LAB cow: stub
+// LAB cow: end
 #[cfg(feature = "ktest")]
 /// How [`touch_user_page`] breaks the rule that the kernel reaches user
 /// memory only through the copy helpers.
@@ -414,7 +545,7 @@ pub fn touch_user_page(how: UserTouch) -> ! {
     space
         .map_new(VA, VA + PGSIZE, PTFlags::RW)
         .expect("touch_user_page: no memory");
-    copy_out(&space, UserAddr(VA), &[RET]).expect("the page was just mapped");
+    copy_out(&mut space, UserAddr(VA), &[RET]).expect("the page was just mapped");
     space.root().activate();
     match how {
         UserTouch::Read => {
@@ -545,10 +676,11 @@ impl AddressSpace {
     // LAB shm: stub
     // LAB shm: end
 
-    /// Unmaps every page in `start..end` (page-aligned), frees the ones
-    /// this address space owns, and flushes their TLB entries on this CPU
-    /// (an address space is only ever active on the CPU running its
-    /// process, and switching processes reloads CR3).
+    /// Unmaps every page in `start..end` (page-aligned), lets go of the
+    /// ones this address space holds (`kfree` frees a page once its last
+    /// holder lets go), and flushes their TLB entries on this CPU (an
+    /// address space is only ever active on the CPU running its process,
+    /// and switching processes reloads CR3).
     pub fn unmap(&mut self, start: usize, end: usize) {
         for va in (start..end).step_by(PGSIZE) {
             let Some(entry) = self.entry(va).filter(|entry| entry.is_present()) else {
@@ -559,7 +691,8 @@ impl AddressSpace {
             *entry = PTEntry(0);
             flush_tlb_page(va);
             if owned {
-                // SAFETY: the page was mapped only here and is now unmapped.
+                // SAFETY: this address space held the page through the
+                // entry, which is gone.
                 unsafe { kfree(page) };
             }
         }
@@ -628,10 +761,20 @@ impl AddressSpace {
         }
     }
 
-    /// Changes the flags of every mapped page in `start..end`.
+    /// Changes the flags of every mapped page in `start..end`: for a new
+    /// program image (exec), whose pages are its own, none copy-on-write.
     pub fn protect(&mut self, start: usize, end: usize, flags: PTFlags) {
         for va in (start..end).step_by(PGSIZE) {
             if let Some(entry) = self.entry(va).filter(|entry| entry.is_present()) {
+                // LAB cow: solution begins
+                // Making a shared page writable would let this process
+                // write into the other's memory.
+                assert!(
+                    !entry.flags().contains(COW),
+                    "protect: {va:#x} is copy-on-write"
+                );
+                // LAB cow: stub
+                // LAB cow: end
                 let keep = entry.flags() & SHARED;
                 *entry = PTEntry::new(entry.address(), flags | keep | PTFlags::US | PTFlags::P);
                 flush_tlb_page(va);
@@ -639,32 +782,154 @@ impl AddressSpace {
         }
     }
 
-    /// A copy of `0..end` for a child process, every page copied. (The
-    /// shared-memory window lies above `end`, at SHMBASE; shm::fork maps
-    /// it into the child, so every page here is this address space's own.)
-    pub fn fork(&self, end: usize) -> Option<AddressSpace> {
+    /// A copy of `0..end` for a child process. (The shared-memory window
+    /// lies above `end`, at SHMBASE; shm::fork maps it into the child, so
+    /// every page here is this address space's own.)
+    ///
+    /// Copy-on-write (module doc): the child maps the same pages, each
+    /// with one more holder, and the writable ones become read-only and
+    /// `COW` on both sides, so the parent's entries change too. If memory
+    /// for the child's page tables runs out, the child is dropped (letting
+    /// go of what it got); the parent's pages stay copy-on-write, and its
+    /// first write to each takes it back without a copy.
+    pub fn fork(&mut self, end: usize) -> Option<AddressSpace> {
         let mut child = AddressSpace::new()?;
+        // LAB cow: solution begins
+        let mut made_read_only = false;
+        let mut mapped_all = true;
         for va in (0..end).step_by(PGSIZE) {
-            let Some(entry) = self.table.lookup(va).filter(|entry| entry.is_present()) else {
+            let Some(entry) = self.entry(va).filter(|entry| entry.is_present()) else {
                 continue;
             };
+            assert!(
+                !entry.flags().contains(SHARED),
+                "fork: shared memory at {va:#x}, below the end of the heap"
+            );
+            if entry.flags().contains(PTFlags::RW) {
+                *entry = PTEntry::new(entry.address(), (entry.flags() - PTFlags::RW) | COW);
+                made_read_only = true;
+            }
+            let page = entry.address().as_usize();
             let flags = entry.flags() - PTFlags::P - PTFlags::A - PTFlags::D;
-            let page = kalloc()?;
-            // SAFETY: both pages are direct-mapped; `page` is new.
-            unsafe {
-                core::ptr::copy_nonoverlapping(
-                    phys_to_virt(entry.address().as_usize()) as *const u8,
-                    phys_to_virt(page) as *mut u8,
-                    PGSIZE,
-                )
-            };
             if child.table.map_page(va, page, flags).is_err() {
-                // SAFETY: never mapped. (`child` frees what it did map.)
-                unsafe { kfree(page) };
-                return None;
+                mapped_all = false;
+                break;
+            }
+            share(page);
+        }
+        if made_read_only {
+            // This CPU may cache the parent's writable translations (the
+            // parent is the process running here): drop them all at once,
+            // cheaper than one invlpg per page of a large heap.
+            // SAFETY: reloading CR3 only drops cached translations.
+            unsafe { x86::tlb::flush_all() };
+        }
+        if !mapped_all {
+            return None;
+        }
+        // LAB cow: stub
+        // for va in (0..end).step_by(PGSIZE) {
+        //     let Some(entry) = self.table.lookup(va).filter(|entry| entry.is_present()) else {
+        //         continue;
+        //     };
+        //     let flags = entry.flags() - PTFlags::P - PTFlags::A - PTFlags::D;
+        //     let page = kalloc()?;
+        //     // SAFETY: both pages are direct-mapped; `page` is new.
+        //     unsafe {
+        //         core::ptr::copy_nonoverlapping(
+        //             phys_to_virt(entry.address().as_usize()) as *const u8,
+        //             phys_to_virt(page) as *mut u8,
+        //             PGSIZE,
+        //         )
+        //     };
+        //     if child.table.map_page(va, page, flags).is_err() {
+        //         // SAFETY: never mapped. (`child` frees what it did map.)
+        //         unsafe { kfree(page) };
+        //         return None;
+        //     }
+        // }
+        // LAB cow: end
+        Some(child)
+    }
+
+    // LAB cow: solution begins
+    /// Makes the copy-on-write page at user address `va` writable for
+    /// this address space alone, after a write to it faulted (trap.rs) or
+    /// before the kernel writes to it (`copy_out`). If this address space
+    /// is the page's last holder it takes the page over: the entry becomes
+    /// writable, and nothing is copied. Otherwise it gets a copy, and lets
+    /// go of the shared page.
+    pub fn copy_on_write(&mut self, va: usize) -> Result<(), CowError> {
+        let entry = self
+            .entry(va)
+            .filter(|entry| entry.is_present() && entry.flags().contains(COW))
+            .ok_or(CowError::NotCopyOnWrite)?;
+        let old = entry.address().as_usize();
+        let flags = (entry.flags() - COW) | PTFlags::RW;
+        if references(old) == 1 {
+            // The only holder, and no one else can become one (kalloc.rs).
+            *entry = PTEntry::new(entry.address(), flags);
+            flush_tlb_page(va);
+            return Ok(());
+        }
+        let new = kalloc().ok_or(CowError::OutOfMemory)?;
+        // SAFETY: both pages are direct-mapped; `new` is ours alone, and no
+        // one writes `old` while we copy it: every holder maps it
+        // read-only, and there are at least two of them (us and another),
+        // so none can take it over meanwhile.
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                phys_to_virt(old) as *const u8,
+                phys_to_virt(new) as *mut u8,
+                PGSIZE,
+            )
+        };
+        *entry = PTEntry::new(PAddr::from(new), flags);
+        // The old translation, to the shared page, must not be used again
+        // on this CPU, for reading either: the other holder may take that
+        // page over and write to it.
+        flush_tlb_page(va);
+        // SAFETY: this address space held `old` through the entry just
+        // replaced; nothing here uses it any more.
+        unsafe { kfree(old) };
+        Ok(())
+    }
+
+    /// Makes every copy-on-write page touched by `len` bytes from `start`
+    /// writable (`copy_on_write`): `copy_out`, before it writes, once
+    /// `check` has found every page writable or copy-on-write. Fails only
+    /// if there is no memory for a copy; the contents do not change, so a
+    /// failure half-way leaves user memory as it was.
+    fn unshare(&mut self, start: UserAddr, len: usize) -> Result<(), CowError> {
+        let pages = user_pages(start, len).expect("copy_out checked the range");
+        for va in pages {
+            match self.copy_on_write(va) {
+                Ok(()) | Err(CowError::NotCopyOnWrite) => {}
+                Err(CowError::OutOfMemory) => return Err(CowError::OutOfMemory),
             }
         }
-        Some(child)
+        Ok(())
+    }
+
+    // LAB cow: stub
+    // LAB cow: end
+
+    /// Whether user address `va` is mapped with user access, and writable
+    /// if `write`, counting a copy-on-write page as writable (the kernel
+    /// copies it before it writes: `copy_out`).
+    fn allows(&self, va: usize, write: bool) -> bool {
+        if va >= USER_TOP {
+            return false;
+        }
+        let Some(flags) = self.table.lookup(va).map(|entry| entry.flags()) else {
+            return false;
+        };
+        let writable = flags.contains(PTFlags::RW);
+        // LAB cow: solution begins
+        let writable = writable || flags.contains(COW);
+        // LAB cow: stub
+        // LAB cow: end
+        flags.contains(PTFlags::P | PTFlags::US) && (!write || writable)
     }
 
     /// The physical address behind user address `va` if it is mapped with
@@ -694,14 +959,21 @@ impl AddressSpace {
     }
 
     /// Checks that `len` bytes from `start` are user memory, writable too if
-    /// `write`, without copying anything.
+    /// `write` (a copy-on-write page counts: `copy_out` copies it first),
+    /// without copying anything.
     pub fn check(&self, start: UserAddr, len: usize, write: bool) -> Result<(), BadAddress> {
-        self.for_each_piece(start, len, write, |_, _| {})
+        for va in user_pages(start, len)? {
+            if !self.allows(va, write) {
+                return Err(BadAddress);
+            }
+        }
+        Ok(())
     }
 
     /// Checks that `len` bytes from `start` are user memory with the right
-    /// access, then calls `each` with the kernel address and length of
-    /// every piece, one per page.
+    /// access (writable means writable now: not copy-on-write), then calls
+    /// `each` with the kernel address and length of every piece, one per
+    /// page.
     fn for_each_piece(
         &self,
         start: UserAddr,
@@ -709,19 +981,12 @@ impl AddressSpace {
         write: bool,
         mut each: impl FnMut(usize, usize),
     ) -> Result<(), BadAddress> {
-        // Both checks are needed: the sum must not wrap around, and the end
-        // must stay in the user half.
-        let end = start.0.checked_add(len).ok_or(BadAddress)?;
-        if end > USER_TOP {
-            return Err(BadAddress);
-        }
-        let mut va = start.0;
         // Check every page before touching any, so that a failed copy_out
         // leaves user memory unchanged.
-        while va < end {
+        for va in user_pages(start, len)? {
             self.translate(va, write).ok_or(BadAddress)?;
-            va = (va - va % PGSIZE) + PGSIZE;
         }
+        let end = start.0 + len; // user_pages checked that it does not wrap
         let mut va = start.0;
         while va < end {
             let piece = (PGSIZE - va % PGSIZE).min(end - va);
@@ -734,12 +999,14 @@ impl AddressSpace {
 }
 
 impl Drop for AddressSpace {
-    /// Frees every page the user half maps (except shared pages, which are
-    /// not ours: shm.rs unmaps them first) and every page-table page of the
+    /// Lets go of every page the user half maps (`kfree`: a page another
+    /// address space still holds stays; shared pages are not ours at all:
+    /// shm.rs unmaps them first) and frees every page-table page of the
     /// user half, then the PML4.
     fn drop(&mut self) {
         // SAFETY: the PML4 is ours, and so is every table its user half
-        // reaches; nothing else refers to them once we are dropped.
+        // reaches; nothing else refers to them once we are dropped. We hold
+        // every page they map except the shared ones, once.
         unsafe {
             let pml4: &mut PML4 = table(self.table.pml4);
             for pml4_entry in pml4[..256].iter().filter(|e| e.is_present()) {
@@ -762,6 +1029,23 @@ impl Drop for AddressSpace {
             kfree(self.table.pml4.as_usize());
         }
     }
+}
+
+/// The page-aligned addresses of the pages that `len` bytes from `start`
+/// touch (none if `len` is 0), if all of them lie in the user half.
+fn user_pages(start: UserAddr, len: usize) -> Result<impl Iterator<Item = usize>, BadAddress> {
+    // Both checks are needed: the sum must not wrap around, and the end
+    // must stay in the user half.
+    let end = start.0.checked_add(len).ok_or(BadAddress)?;
+    if end > USER_TOP {
+        return Err(BadAddress);
+    }
+    let first = if len == 0 {
+        end
+    } else {
+        start.0 - start.0 % PGSIZE
+    };
+    Ok((first..end).step_by(PGSIZE))
 }
 
 /// The levels of tables below the PML4, for pruning.
@@ -821,14 +1105,50 @@ pub fn copy_in(space: &AddressSpace, bytes: &mut [u8], src: UserAddr) -> Result<
 }
 
 /// Copies `bytes` to user address `dst` in `space`; every page must be
-/// writable. Nothing is written unless everything can be.
-pub fn copy_out(space: &AddressSpace, dst: UserAddr, bytes: &[u8]) -> Result<(), BadAddress> {
-    let mut done = 0;
-    space.for_each_piece(dst, bytes.len(), true, |kernel, len| {
-        // SAFETY: as in copy_in, in the other direction.
-        unsafe { core::ptr::copy_nonoverlapping(bytes[done..].as_ptr(), kernel as *mut u8, len) };
-        done += len;
-    })
+/// writable (or copy-on-write). Nothing is written unless everything can
+/// be.
+pub fn copy_out(space: &mut AddressSpace, dst: UserAddr, bytes: &[u8]) -> Result<(), Error> {
+    copy_out_parts(space, dst, &[bytes])
+}
+
+/// Copies `parts`, one after the other, to user address `dst` in `space`
+/// (a pipe's ring, say, which wraps around), as one `copy_out`: every page
+/// must be writable, and nothing is written unless everything can be.
+///
+/// A copy-on-write page of the destination is copied first (module doc);
+/// if there is no memory for that, the copy fails with `OutOfResources`
+/// (and the system call with it) before it writes anything.
+pub fn copy_out_parts(
+    space: &mut AddressSpace,
+    dst: UserAddr,
+    parts: &[&[u8]],
+) -> Result<(), Error> {
+    let len = parts.iter().map(|part| part.len()).sum();
+    space.check(dst, len, true)?;
+    // LAB cow: solution begins
+    space.unshare(dst, len).map_err(|_| Error::OutOfResources)?;
+    // LAB cow: stub
+    // LAB cow: end
+    let mut parts = parts.iter().copied();
+    let mut part: &[u8] = &[];
+    space.for_each_piece(dst, len, true, |kernel, piece| {
+        let mut filled = 0;
+        while filled < piece {
+            while part.is_empty() {
+                part = parts.next().expect("the parts hold `len` bytes");
+            }
+            let n = part.len().min(piece - filled);
+            // SAFETY: as in copy_in, in the other direction: `kernel` is a
+            // direct-mapped user page, writable (for_each_piece), of at
+            // least `piece` bytes.
+            unsafe {
+                core::ptr::copy_nonoverlapping(part.as_ptr(), (kernel + filled) as *mut u8, n)
+            };
+            part = &part[n..];
+            filled += n;
+        }
+    })?;
+    Ok(())
 }
 
 /// Copies a NUL-terminated string from user address `src` into `buffer`

@@ -30,12 +30,12 @@
 //! - [`bench`]: the clock, fixed-point figures and CSV rows of the
 //!   benchmark programs.
 //! - [`testing`]: the harness every test program (`proctest`,
-//!   `isolationtest`, `shmtest`, `synctest`, `syscallfuzz`, `usertests`)
-//!   shares: a table of checks run in order, each printing `PASS` or
-//!   `FAIL`, with the free memory counted before and after; [`ensure!`] and
-//!   [`ensure_eq!`] for writing checks; children that check something and
-//!   send back why they failed; the bad pointers every system call must
-//!   refuse.
+//!   `isolationtest`, `cowtest`, `shmtest`, `synctest`, `syscallfuzz`,
+//!   `usertests`) shares: a table of checks run in order, each printing
+//!   `PASS` or `FAIL`, with the free memory counted before and after;
+//!   [`ensure!`] and [`ensure_eq!`] for writing checks; children that
+//!   check something and send back why they failed; the bad pointers every
+//!   system call must refuse.
 //!
 //! A process has exactly one thread, and `fork` gives the child its own copy
 //! of everything. The library relies on that: its global state (the

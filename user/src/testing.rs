@@ -1,5 +1,6 @@
 //! The harness that every user test program shares: `proctest`,
-//! `isolationtest`, `shmtest`, `synctest`, `syscallfuzz` and `usertests`.
+//! `isolationtest`, `cowtest`, `shmtest`, `synctest`, `syscallfuzz` and
+//! `usertests`.
 //!
 //! # Checks and the runner
 //!

@@ -52,6 +52,7 @@ pub const ORDER: &[&str] = &[
     "isolationtest",
     "usertests",
     "crash",
+    "cowtest",
     "shmtest",
     "synctest",
     "ctest",
@@ -73,6 +74,7 @@ pub const QUEUE_ORDER: &[&str] = &[
     "isolationtest",
     "ktest",
     "proctest",
+    "cowtest",
     "shmtest",
     "synctest",
     "ctest",
@@ -147,6 +149,10 @@ const TRAP_LINE: &str = "pid {n} {w}: trap {n} err {n} on cpu {n} rip 0x{x}--kil
 const TRAP_LINE_ADDR: &str =
     "pid {n} {w}: trap {n} err {n} on cpu {n} rip 0x{x} addr 0x{x}--kill proc";
 
+/// The line of a process killed because there was no memory to copy a
+/// copy-on-write page it wrote (trap.rs).
+const COW_OOM_LINE: &str = "pid {n} cowtest: out of memory copying the copy-on-write page at 0x{x} on cpu {n} rip 0x{x}--kill proc";
+
 /// The suites that only boot and read, each with what it tests.
 fn boot_suites(disk_seeds: &[u64]) -> Vec<(&'static str, &'static str, Vec<Boots>)> {
     let each = |counts: &[usize]| Cpus::Each(counts.to_vec());
@@ -205,6 +211,17 @@ fn boot_suites(disk_seeds: &[u64]) -> Vec<(&'static str, &'static str, Vec<Boots
                     .expect(Expect::Exit("usertests-exit-code", PASSED))
                     .expect(fs_consistent("fs-consistent-after-usertests")),
             ],
+        ),
+        (
+            "cowtest",
+            "copy-on-write fork (sharing, copying, out of memory), at 1, 2 and 4 CPUs",
+            vec![passes(
+                Boots::program("cowtest", "user:cowtest", each(&[1, 2, 4])).expect(Expect::Line(
+                    "cowtest-out-of-memory-line",
+                    COW_OOM_LINE.into(),
+                )),
+                "cowtest",
+            )],
         ),
         (
             "shmtest",

@@ -15,7 +15,9 @@
 //! - `getpid`: the cheapest system call, `operations` times: the cost of
 //!   entering and leaving the kernel (`syscall`/`sysretq`).
 //! - `fork_exit_wait`: a child forked, exiting at once and reaped, over and
-//!   over; it copies this program's memory each time.
+//!   over; fork shares this program's memory copy-on-write, so each round
+//!   costs the child's page tables and the few pages either process
+//!   writes before the child exits.
 //! - `pipe_8mib_4k_writes`: 8 MiB from one process to another through a
 //!   pipe, in 4 KiB writes (`operations` is the number of writes); the
 //!   reader checks the bytes.
