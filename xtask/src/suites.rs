@@ -363,6 +363,7 @@ pub const FUZZ_LINES: &[&str] = &[
     "pid {n} syscallfuzz: trap {n} err {n} on cpu {n} rip 0x{x}--kill proc",
     "pid {n} syscallfuzz: trap {n} err {n} on cpu {n} rip 0x{x} addr 0x{x}--kill proc",
     "pid {n} syscallfuzz: trap {n} in virtual-8086 mode on cpu {n} rip 0x{x}--kill proc",
+    "pid {n} syscallfuzz: out of memory copying the copy-on-write page at 0x{x} on cpu {n} rip 0x{x}--kill proc",
     "{n} syscallfuzz: unknown sys call {n}",
     "{n} syscallfuzz: unknown sys call {n} ({n} more since the last line)",
     "init: syscallfuzz exited with status {i}",
