@@ -63,6 +63,7 @@ const SYSCALLS: &[(&str, usize)] = &[
     ("SYS_shm_close", SYS_SHM_CLOSE),
     ("SYS_shm_wait", SYS_SHM_WAIT),
     ("SYS_shm_wake", SYS_SHM_WAKE),
+    ("SYS_tsc_hz", SYS_TSC_HZ),
 ];
 
 /// `abi::fcntl`: the `open` flags, `NOFILE` and `PIPESIZE`.

@@ -2,7 +2,7 @@
 //!
 //! The kernel's own tests (`ktest.rs`) check it from inside; this program
 //! checks what a user program sees: `fork`, `exit`, `wait`, `kill`, `sbrk`,
-//! `sleep`, `uptime`, `exec`'s arguments and `write` to the console, the
+//! `sleep`, `uptime`, `tsc_hz`, `exec`'s arguments and `write` to the console, the
 //! memory protection around a process (page 0, the stack's guard page, the
 //! kernel half), and the kernel's refusal of bad pointers to the process
 //! calls (`usertests` does the file system's). A test run boots with
@@ -48,7 +48,7 @@ use ulib::testing::{
 use ulib::usys::{syscall1, syscall2, syscall3};
 use ulib::{
     Args, PGSIZE, SHMBASE, USER_STACK_PAGES, close, ensure, ensure_eq, eprintln, exec, exec_args,
-    exit, fork, getpid, kill, open, sbrk, sleep, unlink, uptime, wait,
+    exit, fork, getpid, kill, open, sbrk, sleep, tsc_hz, unlink, uptime, wait,
 };
 
 ulib::entry!(main);
@@ -67,6 +67,7 @@ const CHECKS: &[Check] = &[
     ("null_dereference", null_dereference),
     ("kernel_memory", kernel_memory),
     ("sleep_uptime", sleep_uptime),
+    ("tsc_hz_stable", tsc_hz_stable),
     ("bad_pointers", bad_pointers),
     ("fork_until_full", fork_until_full),
     ("exec_maxarg", exec_maxarg),
@@ -476,6 +477,20 @@ fn sleep_uptime() -> CheckResult {
     ensure!(result == 0, "sleep(50) returned {result}");
     ensure!(slept >= 50, "sleep(50) took only {slept} ticks");
     Ok(())
+}
+
+/// `tsc_hz` reports a rate above 1 MHz (no x86_64 CPU's TSC is slower),
+/// and the same one every time, in a child too: the kernel measured it
+/// once, at boot, and a program may read it whenever it likes.
+fn tsc_hz_stable() -> CheckResult {
+    let hz = tsc_hz();
+    ensure!(hz > 1_000_000, "tsc_hz returned {hz}");
+    for _ in 0..1000 {
+        let again = tsc_hz();
+        ensure_eq!(again, hz, "tsc_hz called again");
+    }
+    let pid = spawn(move || if tsc_hz() == hz { 0 } else { 1 })?;
+    expect_status(pid, 0).map_err(|why| format!("in a child, tsc_hz differed: {why}"))
 }
 
 // ---------------------------------------------------------------------------
