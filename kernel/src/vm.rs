@@ -443,7 +443,8 @@ pub fn flush_tlb_page(va: usize) {
 }
 
 /// A user address: a number the kernel must not dereference. Only
-/// `copy_in`, `copy_out` and `copy_in_str` turn it into memory accesses.
+/// `copy_in`, `copy_out`, `copy_in_str` and `copy_between` turn it into
+/// memory accesses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct UserAddr(pub usize);
 
@@ -830,6 +831,45 @@ pub fn copy_out(space: &AddressSpace, dst: UserAddr, bytes: &[u8]) -> Result<(),
         unsafe { core::ptr::copy_nonoverlapping(bytes[done..].as_ptr(), kernel as *mut u8, len) };
         done += len;
     })
+}
+
+/// Copies `len` bytes from user address `src` in `from` to user address
+/// `dst` in `to`, two processes' memory, with no kernel buffer between:
+/// the copy a pipe makes from a writer straight into a reader (pipe.rs).
+/// Both ranges are checked whole first, so that a failed copy copies
+/// nothing; then the bytes go piece by piece, each piece within one page
+/// of each side.
+pub fn copy_between(
+    from: &AddressSpace,
+    src: UserAddr,
+    to: &AddressSpace,
+    dst: UserAddr,
+    len: usize,
+) -> Result<(), BadAddress> {
+    from.check(src, len, false)?;
+    to.check(dst, len, true)?;
+    let mut done = 0;
+    while done < len {
+        // Both sums stay below USER_TOP: the checks passed.
+        let (src, dst) = (src.0 + done, dst.0 + done);
+        let piece = (PGSIZE - src % PGSIZE)
+            .min(PGSIZE - dst % PGSIZE)
+            .min(len - done);
+        let from_pa = from.translate(src, false).ok_or(BadAddress)?;
+        let to_pa = to.translate(dst, true).ok_or(BadAddress)?;
+        // SAFETY: both are direct-mapped user pages checked above, `piece`
+        // bytes within each. They may be the same bytes (one shared-memory
+        // page in both processes), so the copy allows overlap.
+        unsafe {
+            core::ptr::copy(
+                phys_to_virt(from_pa) as *const u8,
+                phys_to_virt(to_pa) as *mut u8,
+                piece,
+            )
+        };
+        done += piece;
+    }
+    Ok(())
 }
 
 /// Copies a NUL-terminated string from user address `src` into `buffer`
