@@ -63,6 +63,8 @@ const TESTS: &[Test] = &[
     ("all_cpus_started", all_cpus_started),
     ("timer_ticks_every_cpu", crate::trap::test_ticks_every_cpu),
     ("sysret_guard", crate::arch::trapframe::test_sysret_guard),
+    ("tsc_rate_matches_pm_timer", tsc_rate_matches_pm_timer),
+    ("tsc_rate_matches_ticks", tsc_rate_matches_ticks),
 ];
 
 /// Test: every CPU the ACPI tables list (up to NCPU) is running.
@@ -72,6 +74,81 @@ fn all_cpus_started() -> TestResult {
         Ok(())
     } else {
         Err("fewer CPUs running than the ACPI tables list")
+    }
+}
+
+/// Test: the TSC's rate agrees within 1% with the ACPI power-management
+/// timer, a clock of its own (3.579545 MHz) that the calibration never
+/// looked at.
+///
+/// The test reads the PM timer between two reads of the TSC, at both ends
+/// of 50 ms, keeping the least disturbed read at each (`pit::
+/// narrowest_reading`). The cycles between the two outer reads of the TSC
+/// are at least those the PM timer's span took, and the cycles between
+/// the two inner reads at most: so the true rate lies between the two
+/// rates they give, whatever the host did meanwhile. A host that pauses
+/// the virtual CPU only pulls those bounds apart; the test never fails a
+/// right rate, and on an undisturbed run the bounds lie 0.01% apart.
+fn tsc_rate_matches_pm_timer() -> TestResult {
+    use crate::arch::{acpi, pit, tsc};
+    const MEASURE_MS: u64 = 50;
+    const TOLERANCE: u64 = 100; // 1/100: 1%
+    let Some(timer) = acpi::pm_timer() else {
+        return Err("the ACPI tables show no power-management timer");
+    };
+    let hz = tsc::hz();
+    let mut counter = tsc::now;
+    let start = pit::narrowest_reading(&mut counter, || timer.read());
+    while tsc::now() - start.after < hz / 1000 * MEASURE_MS {
+        core::hint::spin_loop();
+    }
+    let end = pit::narrowest_reading(&mut counter, || timer.read());
+    // The count goes up and wraps at its width (4.7 s at 24 bits).
+    let ticks = u64::from(end.value.wrapping_sub(start.value) & timer.mask).max(1);
+    let rate = |cycles: u64| {
+        (u128::from(cycles) * u128::from(acpi::PmTimer::HZ) / u128::from(ticks)) as u64
+    };
+    let at_least = rate(end.before - start.after);
+    let at_most = rate(end.after - start.before);
+    if at_least - at_least / TOLERANCE <= hz && hz <= at_most + at_most / TOLERANCE {
+        Ok(())
+    } else {
+        println!("  TSC at {hz} Hz; the PM timer says between {at_least} and {at_most} Hz");
+        Err("the TSC's rate disagrees with the ACPI power-management timer")
+    }
+}
+
+/// Test: the TSC's rate is not more than twice what the timer's ticks
+/// suggest: the TSC counted over 20 ticks, from the start of one.
+///
+/// Loosely, and one way only, because ticks are interrupts, and a loaded
+/// host delivers them late or, when several fall due while the virtual
+/// CPU waits, merges them into one: then fewer ticks come in the same
+/// time, and the count over them is too high, by a factor of 3 with the
+/// host at load 6. Nothing makes it too low but a tick that starts the
+/// count late, by tens of milliseconds at worst. So this test bounds the
+/// rate from above only: it catches a rate read from the wrong counter or
+/// kept in the wrong unit, or a timer that ticks too fast.
+fn tsc_rate_matches_ticks() -> TestResult {
+    use crate::arch::tsc;
+    use crate::param::TICKS_PER_SECOND;
+    use crate::proc;
+    const TICKS: u64 = 20;
+    let first = proc::ticks();
+    while proc::ticks() == first {
+        core::hint::spin_loop();
+    }
+    let start = tsc::now();
+    while proc::ticks() < first + 1 + TICKS {
+        core::hint::spin_loop();
+    }
+    let estimate = (tsc::now() - start) * TICKS_PER_SECOND / TICKS;
+    let hz = tsc::hz();
+    if hz <= estimate.saturating_mul(2) {
+        Ok(())
+    } else {
+        println!("  TSC at {hz} Hz, but {estimate} Hz counted over {TICKS} ticks");
+        Err("the TSC's rate is more than twice what the timer's ticks say")
     }
 }
 

@@ -22,7 +22,9 @@
 //!    `acpi`.
 //! 3. **Locks and memory**: `spinlock`, `kalloc` (pages), `vm` (page
 //!    tables, user copies), `cga` (the screen).
-//! 4. **Interrupt controllers and the serial port**: `arch::lapic`,
+//! 4. **Timers, interrupt controllers and the serial port**: `arch::pit`
+//!    (the legacy timer, polled: busy waits, and other counters' rates),
+//!    `arch::tsc` (the time-stamp counter's rate), `arch::lapic`,
 //!    `arch::ioapic`, `uart`.
 //! 5. **Printing, and the CPUs' last steps**: `printf` (`println!`, which
 //!    never sleeps, so every layer above may print), `arch::protect`
@@ -83,7 +85,7 @@ mod vm;
 
 use core::sync::atomic::Ordering;
 
-use arch::{acpi, fpu, gdt, idt, ioapic, lapic, mp, protect, syscall as syscall_msrs};
+use arch::{acpi, fpu, gdt, idt, ioapic, lapic, mp, protect, syscall as syscall_msrs, tsc};
 use cpu::Cpu;
 
 /// The first Rust code to run, on the boot CPU, with the boot page tables
@@ -113,6 +115,8 @@ extern "C" fn kernel_entry(boot_info_phys: usize) -> ! {
     protect::init_this_cpu(); // SMEP, SMAP, UMIP where the CPU has them
     protect::report();
     acpi::init(); // CPUs and interrupt controllers, from the MADT
+    tsc::calibrate(); // the time-stamp counter's rate, measured against the PIT
+    print_tsc_rate();
     lapic::map(acpi::machine().lapic_address);
     lapic::init(); // this CPU's interrupt controller, timer at 100 Hz
     cpu::mycpu().apic_id.store(lapic::id(), Ordering::Relaxed);
@@ -177,6 +181,16 @@ fn print_memory_map() {
             multiboot::area_type_name(area)
         );
     }
+}
+
+/// Prints the TSC's rate in MHz, with three decimals.
+fn print_tsc_rate() {
+    let khz = tsc::hz() / 1000;
+    println!(
+        "xv6-rs: TSC at {}.{:03} MHz (calibrated against the PIT)",
+        khz / 1000,
+        khz % 1000
+    );
 }
 
 /// A kernel panic: stop the other CPUs, print the message and where it

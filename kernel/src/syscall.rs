@@ -135,6 +135,7 @@ pub fn syscall(frame: &mut TrapFrame) -> Outcome {
         SYS_SBRK => sysproc::sbrk(&args, me),
         SYS_SLEEP => sysproc::sleep(&args),
         SYS_UPTIME => sysproc::uptime(),
+        SYS_TSC_HZ => sysproc::tsc_hz(),
         SYS_PIPE => sysfile::pipe(&args, me),
         SYS_READ => sysfile::read(&args, me),
         SYS_FSTAT => sysfile::fstat(&args, me),

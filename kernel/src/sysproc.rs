@@ -1,10 +1,12 @@
 //! System calls about processes: fork, exec, wait, kill, getpid, sbrk,
-//! sleep and uptime. (`exit` never returns, so `syscall` and `syscall_trap`
-//! carry it out themselves: see syscall.rs.)
+//! sleep and uptime; and the clock programs read themselves, tsc_hz.
+//! (`exit` never returns, so `syscall` and `syscall_trap` carry it out
+//! themselves: see syscall.rs.)
 
 use x86::bits64::paging::PTFlags;
 
 use crate::arch::trapframe::TrapFrame;
+use crate::arch::tsc;
 use crate::error::{Error, SysResult};
 use crate::exec;
 use crate::kalloc::{kalloc, kfree};
@@ -97,6 +99,13 @@ pub fn sleep(args: &Args) -> SysResult {
 
 pub fn uptime() -> SysResult {
     Ok(proc::ticks() as usize)
+}
+
+/// tsc_hz(): the time-stamp counter's rate, cycles per second, as the
+/// kernel measured it at boot (arch/x86_64/tsc.rs). A program reads the
+/// counter itself with `rdtsc`; this turns its cycles into seconds.
+pub fn tsc_hz() -> SysResult {
+    Ok(tsc::hz() as usize)
 }
 
 /// exec(path, argv): `argv` is a user array of string pointers ending in a

@@ -490,7 +490,7 @@ pub fn test_ticks_every_cpu() -> crate::verdict::TestResult {
             }
             return Err("a CPU's timer does not tick");
         }
-        lapic::pit_wait(10_000);
+        arch::pit::wait(10_000);
         waited_ms += 10;
     }
     if proc::ticks() <= global_before {

@@ -574,7 +574,8 @@ pub fn flush_tlb_page(va: usize) {
 }
 
 /// A user address: a number the kernel must not dereference. Only
-/// `copy_in`, `copy_out` and `copy_in_str` turn it into memory accesses.
+/// `copy_in`, `copy_out`, `copy_in_str` and `copy_between` turn it into
+/// memory accesses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct UserAddr(pub usize);
 
@@ -1124,11 +1125,7 @@ pub fn copy_out_parts(
     parts: &[&[u8]],
 ) -> Result<(), Error> {
     let len = parts.iter().map(|part| part.len()).sum();
-    space.check(dst, len, true)?;
-    // LAB cow: solution begins
-    space.unshare(dst, len).map_err(|_| Error::OutOfResources)?;
-    // LAB cow: stub
-    // LAB cow: end
+    prepare_write(space, dst, len)?;
     let mut parts = parts.iter().copied();
     let mut part: &[u8] = &[];
     space.for_each_piece(dst, len, true, |kernel, piece| {
@@ -1148,6 +1145,62 @@ pub fn copy_out_parts(
             filled += n;
         }
     })?;
+    Ok(())
+}
+
+/// Checks that `len` bytes from user address `dst` in `space` are user
+/// memory the process may write, and makes them writable now: a
+/// copy-on-write page among them is copied first (module doc). Fails with
+/// `BadAddress`, or with `OutOfResources` if there is no memory for a
+/// copy; either way before anything is written. `copy_out` calls it; so
+/// does a pipe before another process writes into the range
+/// (`copy_between`).
+pub fn prepare_write(space: &mut AddressSpace, dst: UserAddr, len: usize) -> Result<(), Error> {
+    space.check(dst, len, true)?;
+    // LAB cow: solution begins
+    space.unshare(dst, len).map_err(|_| Error::OutOfResources)?;
+    // LAB cow: stub
+    // LAB cow: end
+    Ok(())
+}
+
+/// Copies `len` bytes from user address `src` in `from` to user address
+/// `dst` in `to`, two processes' memory, with no kernel buffer between:
+/// the copy a pipe makes from a writer straight into a reader (pipe.rs).
+/// Both ranges are checked whole first, so that a failed copy copies
+/// nothing; then the bytes go piece by piece, each piece within one page
+/// of each side. The destination must be writable now: its owner made it
+/// so (`prepare_write`) before lending it.
+pub fn copy_between(
+    from: &AddressSpace,
+    src: UserAddr,
+    to: &AddressSpace,
+    dst: UserAddr,
+    len: usize,
+) -> Result<(), BadAddress> {
+    from.check(src, len, false)?;
+    to.check(dst, len, true)?;
+    let mut done = 0;
+    while done < len {
+        // Both sums stay below USER_TOP: the checks passed.
+        let (src, dst) = (src.0 + done, dst.0 + done);
+        let piece = (PGSIZE - src % PGSIZE)
+            .min(PGSIZE - dst % PGSIZE)
+            .min(len - done);
+        let from_pa = from.translate(src, false).ok_or(BadAddress)?;
+        let to_pa = to.translate(dst, true).ok_or(BadAddress)?;
+        // SAFETY: both are direct-mapped user pages checked above, `piece`
+        // bytes within each. They may be the same bytes (one shared-memory
+        // page in both processes), so the copy allows overlap.
+        unsafe {
+            core::ptr::copy(
+                phys_to_virt(from_pa) as *const u8,
+                phys_to_virt(to_pa) as *mut u8,
+                piece,
+            )
+        };
+        done += piece;
+    }
     Ok(())
 }
 

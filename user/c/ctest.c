@@ -33,6 +33,7 @@
 #include "fcntl.h"
 #include "fs.h"
 #include "memlayout.h"
+#include "syscall.h"
 #include "user/user.h"
 
 // What a child that `run` started exits with when its exec failed.
@@ -432,7 +433,7 @@ static const char *read_directory(void) {
 }
 
 // ---------------------------------------------------------------------------
-// Memory and time: sbrk, sleep, uptime.
+// Memory and time: sbrk, sleep, uptime, tsc_hz.
 
 static const char *sbrk_grow_shrink(void) {
   char *start = sbrk(0);
@@ -463,6 +464,20 @@ static const char *sleep_and_uptime(void) {
   CHECK(after >= before + 3, "uptime advanced less than sleep(3) slept");
   CHECK(sleep(0) == 0, "sleep(0) did not return 0");
   CHECK(sleep(-1) == -1, "sleep(-1) did not return -1");
+  return 0;
+}
+
+// tsc_hz's 64 bits reach C whole: the rate is above 1 MHz, the same on
+// every call, and its high half matches what the raw system call returns
+// (a wrapper that went through int would lose it above 2^31 Hz).
+static const char *tsc_hz_stable(void) {
+  uint64 hz = tsc_hz();
+  CHECK(hz > 1000000, "tsc_hz is not above 1 MHz");
+  for (int i = 0; i < 100; i++)
+    CHECK(tsc_hz() == hz, "tsc_hz changed between calls");
+  uint64 raw;
+  asm volatile("syscall" : "=a"(raw) : "a"((long)SYS_tsc_hz) : "rcx", "r11", "memory");
+  CHECK(raw == hz, "tsc_hz differs from the raw system call's result");
   return 0;
 }
 
@@ -1216,6 +1231,7 @@ static const struct check {
     {"read_directory", read_directory},
     {"sbrk_grow_shrink", sbrk_grow_shrink},
     {"sleep_and_uptime", sleep_and_uptime},
+    {"tsc_hz_stable", tsc_hz_stable},
     {"exec_c_program", exec_c_program},
     {"exec_twenty_arguments", exec_twenty_arguments},
     {"exec_maxarg_arguments", exec_maxarg_arguments},

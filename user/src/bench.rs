@@ -5,20 +5,18 @@
 //! `benchmark,processes,operations,seconds,rate,unit`, which `make bench`
 //! gathers (xtask/src/bench.rs) into `docs/performance.csv`. Time comes from the
 //! time-stamp counter (`rdtsc`: one read costs nothing and never traps),
-//! whose rate [`Clock::calibrate`] learns by counting it over timer ticks
-//! (the kernel's clock ticks 100 times a second). Figures are computed in
-//! integers, so they are exact to the last printed digit.
+//! whose rate [`Clock::from_kernel`] asks the kernel for (`tsc_hz`). The kernel
+//! measured it at boot against the PIT, by polling, so that a loaded host,
+//! which delivers timer interrupts late, cannot stretch it (the kernel's
+//! arch/x86_64/pit.rs tells how). Figures are computed in integers, so they
+//! are exact to the last printed digit.
 
 use alloc::format;
 use alloc::string::String;
 use core::arch::x86_64::_rdtsc;
 use core::fmt;
-use core::hint::spin_loop;
 
-use crate::{exit, fork, pipe, println, sleep, uptime, wait};
-
-/// Timer ticks the TSC is counted over.
-pub const CALIBRATION_TICKS: i32 = 25;
+use crate::{exit, fork, pipe, println, tsc_hz, wait};
 
 /// Prints one CSV row. A row without `seconds` (a ratio) leaves
 /// `operations` and `seconds` empty.
@@ -45,31 +43,31 @@ pub fn rdtsc() -> u64 {
     unsafe { _rdtsc() }
 }
 
-/// The TSC's rate, learned from the timer.
+/// The TSC's rate, from the kernel.
 pub struct Clock {
     /// TSC cycles per second.
     pub hz: u64,
 }
 
 impl Clock {
-    /// Counts TSC cycles over [`CALIBRATION_TICKS`] timer ticks, starting
-    /// and ending just as a tick begins.
-    pub fn calibrate() -> Clock {
-        let first = uptime();
-        while uptime() == first {
-            spin_loop();
-        }
-        let start = rdtsc();
-        let end_tick = first + 1 + CALIBRATION_TICKS;
-        // Sleep most of the way (politely), then watch for the last tick.
-        sleep(CALIBRATION_TICKS - 1);
-        while uptime() < end_tick {
-            spin_loop();
-        }
-        let cycles = rdtsc() - start;
+    /// The clock at the rate the kernel measured.
+    pub fn from_kernel() -> Clock {
         Clock {
-            hz: (cycles * 100 / CALIBRATION_TICKS as u64).max(1),
+            hz: tsc_hz().max(1),
         }
+    }
+
+    /// Prints the clock's row, `tsc_calibration`: the rate, with neither
+    /// operations nor seconds (the kernel measured it at boot).
+    pub fn row(&self) {
+        row(
+            "tsc_calibration",
+            1,
+            0,
+            None,
+            Fixed::ratio(self.hz as u128, 1),
+            "tsc_cycles_per_second",
+        );
     }
 
     /// `cycles` of the TSC in seconds.

@@ -218,3 +218,11 @@ pub fn uptime() -> i32 {
     // SAFETY: uptime touches no user memory.
     unsafe { syscall0(SYS_UPTIME) as i32 }
 }
+
+/// Returns the time-stamp counter's rate, in cycles per second, as the
+/// kernel measured it at boot: what turns the cycles between two
+/// `rdtsc`s ([`crate::bench::rdtsc`]) into seconds. Never fails.
+pub fn tsc_hz() -> u64 {
+    // SAFETY: tsc_hz touches no user memory.
+    unsafe { syscall0(SYS_TSC_HZ) as u64 }
+}

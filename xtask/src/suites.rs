@@ -347,6 +347,7 @@ pub const FUZZ_LINES: &[&str] = &[
     "  0x{x}-0x{x} {..} KiB  {..}",
     "xv6-rs: NX on, SMEP {..}, SMAP {..}, UMIP {..}; x87+SSE saved with {..}",
     "xv6-rs: NX on, SMEP {..}, SMAP {..}, UMIP {..}; x87+SSE+AVX saved with {..}",
+    "xv6-rs: TSC at {n}.{n} MHz (calibrated against the PIT)",
     "cpu {n}: started (APIC id {n})",
     "xv6-rs: {n} CPU running, {n} pages ({n} MiB) free",
     "xv6-rs: {n} CPUs running, {n} pages ({n} MiB) free",

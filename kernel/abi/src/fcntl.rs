@@ -10,6 +10,10 @@ pub const O_TRUNC: u32 = 0x400;
 /// Open files per process: descriptors are 0..NOFILE.
 pub const NOFILE: usize = 16;
 
-/// Bytes a pipe holds. A write of at most this many goes into the pipe
-/// whole, never interleaved with another writer's (POSIX's `PIPE_BUF`).
-pub const PIPESIZE: usize = 4096;
+/// Bytes a pipe's buffer holds (Linux's default too): a writer that
+/// writes more than there is room for waits for readers.
+pub const PIPESIZE: usize = 65536;
+
+/// A write of at most this many bytes goes into a pipe whole, never
+/// interleaved with another writer's (POSIX's `PIPE_BUF`; Linux's too).
+pub const PIPE_BUF: usize = 4096;

@@ -3,7 +3,8 @@
 //! A user program puts the number in `rax` and the arguments in `rdi`, `rsi`,
 //! `rdx`, `r10`, `r8`, `r9`, then executes `syscall`; the result comes back in
 //! `rax`, -1 on error. The numbers are xv6's, so that xv6's documentation
-//! applies; shared memory follows at 22..=27 (see docs/shm.md).
+//! applies; shared memory follows at 22..=27 (see docs/shm.md), then
+//! `tsc_hz` at 28, the time-stamp counter's rate in cycles per second.
 
 pub const SYS_FORK: usize = 1;
 pub const SYS_EXIT: usize = 2;
@@ -32,6 +33,7 @@ pub const SYS_SHM_MAP: usize = 24;
 pub const SYS_SHM_CLOSE: usize = 25;
 pub const SYS_SHM_WAIT: usize = 26;
 pub const SYS_SHM_WAKE: usize = 27;
+pub const SYS_TSC_HZ: usize = 28;
 
 /// Every system call, by number, with its name: for tools that must know
 /// them all (the test runner checks that syscallfuzz covers each one).
@@ -65,6 +67,7 @@ pub const ALL: &[(usize, &str)] = &[
     (SYS_SHM_CLOSE, "shm_close"),
     (SYS_SHM_WAIT, "shm_wait"),
     (SYS_SHM_WAKE, "shm_wake"),
+    (SYS_TSC_HZ, "tsc_hz"),
 ];
 
 /// Most arguments `exec` passes to a program (argv[0] included); one more

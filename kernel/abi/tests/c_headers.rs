@@ -63,9 +63,10 @@ const SYSCALLS: &[(&str, usize)] = &[
     ("SYS_shm_close", SYS_SHM_CLOSE),
     ("SYS_shm_wait", SYS_SHM_WAIT),
     ("SYS_shm_wake", SYS_SHM_WAKE),
+    ("SYS_tsc_hz", SYS_TSC_HZ),
 ];
 
-/// `abi::fcntl`: the `open` flags, `NOFILE` and `PIPESIZE`.
+/// `abi::fcntl`: the `open` flags, `NOFILE`, `PIPESIZE` and `PIPE_BUF`.
 const FCNTL: &[(&str, usize)] = &[
     ("O_RDONLY", O_RDONLY as usize),
     ("O_WRONLY", O_WRONLY as usize),
@@ -74,6 +75,7 @@ const FCNTL: &[(&str, usize)] = &[
     ("O_TRUNC", O_TRUNC as usize),
     ("NOFILE", NOFILE),
     ("PIPESIZE", PIPESIZE),
+    ("PIPE_BUF", PIPE_BUF),
 ];
 
 /// `abi::stat`'s inode types; xv6's C calls `T_DEVICE` `T_DEV`.

@@ -1,5 +1,5 @@
-// fcntl.h: the flags of open(), xv6's values, and how many files a
-// process may have open.
+// fcntl.h: the flags of open(), xv6's values, how many files a process
+// may have open, and what a pipe holds.
 //
 // shm_map takes O_RDONLY or O_RDWR too. The numbers are abi::fcntl's in
 // kernel/abi; `make test` checks that they agree.
@@ -14,6 +14,7 @@
 #define O_TRUNC 0x400   // empty the file on open
 
 #define NOFILE 16  // open files per process: descriptors are 0..NOFILE-1
-#define PIPESIZE 4096  // bytes a pipe holds; writes up to this size are never interleaved
+#define PIPESIZE 65536  // bytes a pipe's buffer holds
+#define PIPE_BUF 4096   // writes up to this size are never interleaved
 
 #endif

@@ -1,4 +1,5 @@
-// syscall.h: the system-call numbers, xv6's, then shared memory's.
+// syscall.h: the system-call numbers, xv6's, then shared memory's, then
+// the clock's.
 //
 // The C stubs in lib/usys.c put one of these in rax before the syscall
 // instruction. They are abi::syscall's numbers (kernel/abi), spelled the
@@ -35,5 +36,6 @@
 #define SYS_shm_close 25
 #define SYS_shm_wait 26
 #define SYS_shm_wake 27
+#define SYS_tsc_hz 28
 
 #endif

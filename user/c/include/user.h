@@ -81,6 +81,11 @@ int shm_wake(int *addr, int n);
 #define NSHMWAIT 32               // processes in shm_wait at once
 #define SHMBASE 0x40000000L       // where the window of mappings starts
 
+// The clock: the time-stamp counter's rate in cycles per second, as the
+// kernel measured it at boot, for turning the cycles between two reads of
+// the counter (the rdtsc instruction) into seconds. It never fails.
+uint64 tsc_hz(void);
+
 // ulib.c: strings, memory, input, files. As in xv6, strchr never finds
 // the terminating NUL, atoi reads only decimal digits, and gets reads
 // standard input up to a newline or max-1 bytes.

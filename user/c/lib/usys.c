@@ -111,3 +111,6 @@ int shm_wait(int *addr, int expected) {
 }
 
 int shm_wake(int *addr, int n) { return syscall(SYS_shm_wake, (long)addr, n, 0); }
+
+// The rate does not fit an int (3 GHz is more than 2^31), hence uint64.
+uint64 tsc_hz(void) { return syscall(SYS_tsc_hz, 0, 0, 0); }

@@ -2,11 +2,14 @@
 //!
 //! The kernel's own tests (`ktest.rs`) check it from inside; this program
 //! checks what a user program sees: `fork`, `exit`, `wait`, `kill`, `sbrk`,
-//! `sleep`, `uptime`, `exec`'s arguments and `write` to the console, the
+//! `sleep`, `uptime`, `tsc_hz`, `exec`'s arguments and `write` to the console, the
 //! memory protection around a process (page 0, the stack's guard page, the
-//! kernel half), and the kernel's refusal of bad pointers to the process
-//! calls (`usertests` does the file system's), and what the system-call
-//! boundary keeps: registers and flags. A test run boots with
+//! kernel half), the kernel's refusal of bad pointers to the process
+//! calls (`usertests` does the file system's), what the system-call
+//! boundary keeps (registers and flags), and how pipes wait: writes
+//! bigger than the buffer, readers and writers killed while the other side
+//! waits for them, and many of each at once (`usertests` checks pipes'
+//! data and closing). A test run boots with
 //! `init proctest`, and `init` exits with our status.
 //!
 //! Each check is a function in [`CHECKS`] returning `Ok(())` or why it
@@ -34,11 +37,13 @@ extern crate alloc;
 
 use alloc::ffi::CString;
 use alloc::format;
+use alloc::string::String;
+use alloc::vec;
 use alloc::vec::Vec;
 use core::hint::black_box;
 use core::ptr;
 
-use abi::fcntl::{O_CREATE, O_RDONLY, O_RDWR};
+use abi::fcntl::{O_CREATE, O_RDONLY, O_RDWR, PIPE_BUF, PIPESIZE};
 use abi::memlayout::{DIRECT_MAP, KERNBASE};
 use abi::syscall::{MAXARG, SYS_EXEC, SYS_FORK, SYS_GETPID, SYS_SLEEP, SYS_WAIT, SYS_WRITE};
 use ulib::testing::{
@@ -49,7 +54,7 @@ use ulib::testing::{
 use ulib::usys::{syscall1, syscall2, syscall3};
 use ulib::{
     Args, PGSIZE, SHMBASE, USER_STACK_PAGES, close, ensure, ensure_eq, eprintln, exec, exec_args,
-    exit, fork, getpid, kill, open, sbrk, sleep, unlink, uptime, wait,
+    exit, fork, getpid, kill, open, pipe, read, sbrk, sleep, tsc_hz, unlink, uptime, wait, write,
 };
 
 ulib::entry!(main);
@@ -70,9 +75,18 @@ const CHECKS: &[Check] = &[
     ("null_dereference", null_dereference),
     ("kernel_memory", kernel_memory),
     ("sleep_uptime", sleep_uptime),
+    ("tsc_hz_stable", tsc_hz_stable),
     ("bad_pointers", bad_pointers),
     ("fork_until_full", fork_until_full),
     ("exec_maxarg", exec_maxarg),
+    ("pipe_big_write_slow_reader", pipe_big_write_slow_reader),
+    (
+        "pipe_reader_killed_writer_waits",
+        pipe_reader_killed_writer_waits,
+    ),
+    ("pipe_waiting_reader_killed", pipe_waiting_reader_killed),
+    ("pipe_writer_killed_mid_copy", pipe_writer_killed_mid_copy),
+    ("pipe_many_readers_writers", pipe_many_readers_writers),
 ];
 
 /// The first argument with which `exec_maxarg` runs this program again:
@@ -716,6 +730,20 @@ fn sleep_uptime() -> CheckResult {
     Ok(())
 }
 
+/// `tsc_hz` reports a rate above 1 MHz (no x86_64 CPU's TSC is slower),
+/// and the same one every time, in a child too: the kernel measured it
+/// once, at boot, and a program may read it whenever it likes.
+fn tsc_hz_stable() -> CheckResult {
+    let hz = tsc_hz();
+    ensure!(hz > 1_000_000, "tsc_hz returned {hz}");
+    for _ in 0..1000 {
+        let again = tsc_hz();
+        ensure_eq!(again, hz, "tsc_hz called again");
+    }
+    let pid = spawn(move || if tsc_hz() == hz { 0 } else { 1 })?;
+    expect_status(pid, 0).map_err(|why| format!("in a child, tsc_hz differed: {why}"))
+}
+
 // ---------------------------------------------------------------------------
 // Bad pointers.
 
@@ -892,5 +920,266 @@ fn exec_maxarg() -> CheckResult {
         "exec with {} arguments did not return -1 (status {status})",
         MAXARG + 1
     );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Pipes: who waits for whom.
+
+/// The byte at position `i` of the streams these checks send.
+fn stream_byte(i: usize) -> u8 {
+    (i % 251) as u8
+}
+
+/// Makes a pipe: `(read end, write end)`.
+fn make_pipe() -> Result<(i32, i32), String> {
+    let mut ends = [0; 2];
+    ensure!(pipe(&mut ends) == 0, "pipe failed");
+    Ok((ends[0], ends[1]))
+}
+
+/// Reads `fd` to end of file with reads of changing sizes, 1 byte to 16
+/// KiB, checking that the bytes continue the stream from position `from`;
+/// sleeps a tick every `nap_every` reads (0: never). Returns how many
+/// bytes came.
+///
+/// (16 KiB at most, so that the buffer comes from the heap the checks
+/// start with: a larger one would grow it, which `no_leaks` would count.)
+fn read_stream(fd: i32, from: usize, nap_every: usize) -> Result<usize, String> {
+    const READ_MAX: usize = 4 * PIPE_BUF;
+    let mut buffer = vec![0u8; READ_MAX];
+    let (mut total, mut want, mut reads) = (0, 1, 0);
+    loop {
+        let n = read(fd, &mut buffer[..want]);
+        ensure!(n >= 0, "read {reads} returned {n}");
+        if n == 0 {
+            return Ok(total);
+        }
+        for (i, &byte) in buffer[..n as usize].iter().enumerate() {
+            let at = from + total + i;
+            ensure!(
+                byte == stream_byte(at),
+                "byte {at} is {byte}, not {}",
+                stream_byte(at)
+            );
+        }
+        total += n as usize;
+        reads += 1;
+        // Sizes all over, none a multiple of the last.
+        want = (want * 7 + 3) % READ_MAX + 1;
+        if nap_every > 0 && reads % nap_every == 0 {
+            sleep(1);
+        }
+    }
+}
+
+/// One write of three and a half ringfuls, to a reader that starts late
+/// and naps: the writer waits, lending what does not fit, until the reader
+/// has taken all of it, and the bytes arrive whole and in order.
+fn pipe_big_write_slow_reader() -> CheckResult {
+    const SIZE: usize = 3 * PIPESIZE + PIPESIZE / 2;
+    let (read_end, write_end) = make_pipe()?;
+    let writer = spawn(move || {
+        close(read_end);
+        let data: Vec<u8> = (0..SIZE).map(stream_byte).collect();
+        if write(write_end, &data) == SIZE as isize {
+            0
+        } else {
+            1
+        }
+    })?;
+    close(write_end);
+    sleep(2);
+    let received = read_stream(read_end, 0, 3);
+    close(read_end);
+    ensure_eq!(received?, SIZE, "bytes read");
+    expect_status(writer, 0).map_err(|why| format!("the write was cut short: {why}"))
+}
+
+/// A writer asleep until readers take what it lent gets back what went in,
+/// a ringful or a little more, when the only reader is killed; its next
+/// write fails.
+fn pipe_reader_killed_writer_waits() -> CheckResult {
+    let (read_end, write_end) = make_pipe()?;
+    let (ready_read, ready_write) = make_pipe()?;
+    let reader = spawn(move || {
+        close(write_end);
+        close(ready_read);
+        // Whichever of us came first, once this read has bytes the writer
+        // has filled the ring and lent the rest, under one hold of the
+        // pipe's lock, and sleeps.
+        let mut bytes = [0u8; 100];
+        if read(read_end, &mut bytes) <= 0 {
+            return 1;
+        }
+        write(ready_write, b"r");
+        sleep(10_000);
+        2
+    })?;
+    close(read_end);
+    close(ready_write);
+    let writer = spawn(move || {
+        let data = vec![1u8; 2 * PIPESIZE];
+        let written = write(write_end, &data);
+        if !(PIPESIZE as isize..2 * PIPESIZE as isize).contains(&written) {
+            return 1;
+        }
+        if write(write_end, b"x") != -1 {
+            return 2;
+        }
+        0
+    })?;
+    close(write_end);
+    let mut byte = [0u8];
+    let ready = read(ready_read, &mut byte);
+    close(ready_read);
+    ensure!(ready == 1, "the reader never read");
+    ensure!(kill(reader) == 0, "kill failed");
+    expect_status(reader, -1)?;
+    expect_status(writer, 0).map_err(|why| {
+        format!("1: the first write did not return a ringful or a little more; 2: the next did not fail; {why}")
+    })
+}
+
+/// A reader asleep on an empty pipe, its buffer lent, is killed; a write
+/// then goes to the reader still there (us), not into the dead one's
+/// memory.
+fn pipe_waiting_reader_killed() -> CheckResult {
+    let (read_end, write_end) = make_pipe()?;
+    let reader = spawn(move || {
+        close(write_end);
+        let mut bytes = [0u8; 64];
+        read(read_end, &mut bytes);
+        1
+    })?;
+    sleep(5);
+    ensure!(kill(reader) == 0, "kill failed");
+    expect_status(reader, -1)?;
+    let written = write(write_end, b"still here");
+    let mut bytes = [0u8; 64];
+    let n = read(read_end, &mut bytes);
+    close(read_end);
+    close(write_end);
+    ensure_eq!(written, 10, "the write after the kill");
+    ensure!(
+        n == 10 && &bytes[..10] == b"still here",
+        "read {n} bytes after the kill, not the 10 written"
+    );
+    Ok(())
+}
+
+/// A writer killed while a reader copies from what it lent: the reader
+/// has a prefix of the stream, whole, and then end of file, once the
+/// writer is gone.
+fn pipe_writer_killed_mid_copy() -> CheckResult {
+    const SIZE: usize = 4 * PIPESIZE;
+    let (read_end, write_end) = make_pipe()?;
+    let writer = spawn(move || {
+        close(read_end);
+        let data: Vec<u8> = (0..SIZE).map(stream_byte).collect();
+        write(write_end, &data);
+        1
+    })?;
+    close(write_end);
+    // Past a ringful: from there on the bytes come from the writer's own
+    // memory, which it lent, asleep.
+    let mut buffer = vec![0u8; PIPE_BUF];
+    let mut total = 0;
+    while total <= PIPESIZE {
+        let n = read(read_end, &mut buffer);
+        ensure!(n > 0, "read returned {n} after {total} bytes");
+        let wrong = (0..n as usize).find(|&i| buffer[i] != stream_byte(total + i));
+        ensure!(
+            wrong.is_none(),
+            "byte {} arrived wrong",
+            total + wrong.unwrap_or(0)
+        );
+        total += n as usize;
+    }
+    ensure!(kill(writer) == 0, "kill failed");
+    expect_status(writer, -1)?;
+    let rest = read_stream(read_end, total, 0);
+    close(read_end);
+    let rest = rest?;
+    ensure!(
+        rest == 0,
+        "{rest} more bytes after the killed writer had gone"
+    );
+    Ok(())
+}
+
+/// Four writers and four readers on one pipe, on as many CPUs as there
+/// are: every record of `PIPE_BUF` bytes, written whole, is read whole,
+/// by one reader, unmixed with any other, in each writer's order.
+///
+/// With every write and every read exactly `PIPE_BUF` bytes the pipe only
+/// ever holds whole records, so a read that returns less, or a record
+/// with another's bytes in it, means the pipe split or mixed a write.
+fn pipe_many_readers_writers() -> CheckResult {
+    const PAIRS: usize = 4;
+    const RECORDS: usize = 48;
+    /// A reader's exit status when a record came wrong (or short).
+    const MIXED: i32 = 10_000;
+    fn record_byte(writer: usize, seq: usize, i: usize) -> u8 {
+        ((writer * 31 + seq * 7 + i) % 251) as u8
+    }
+    let (read_end, write_end) = make_pipe()?;
+    let mut readers = Vec::new();
+    for _ in 0..PAIRS {
+        readers.push(spawn(move || {
+            close(write_end);
+            let mut record = vec![0u8; PIPE_BUF];
+            let mut last = [None; PAIRS];
+            let mut count = 0;
+            loop {
+                match read(read_end, &mut record) {
+                    0 => return count,
+                    n if n != PIPE_BUF as isize => return MIXED,
+                    _ => {}
+                }
+                let writer = usize::from(record[0]);
+                let seq = usize::from(record[1]);
+                let whole = writer < PAIRS
+                    && (2..PIPE_BUF).all(|i| record[i] == record_byte(writer, seq, i));
+                if !whole || last[writer].is_some_and(|last| seq <= last) {
+                    return MIXED;
+                }
+                last[writer] = Some(seq);
+                count += 1;
+            }
+        })?);
+    }
+    let mut writers = Vec::new();
+    for writer in 0..PAIRS {
+        writers.push(spawn(move || {
+            close(read_end);
+            let mut record = vec![0u8; PIPE_BUF];
+            for seq in 0..RECORDS {
+                record[0] = writer as u8;
+                record[1] = seq as u8;
+                for (i, byte) in record.iter_mut().enumerate().skip(2) {
+                    *byte = record_byte(writer, seq, i);
+                }
+                if write(write_end, &record) != PIPE_BUF as isize {
+                    return 1;
+                }
+            }
+            0
+        })?);
+    }
+    close(read_end);
+    close(write_end);
+    let statuses = wait_all(&writers)?;
+    ensure!(
+        statuses.iter().all(|&status| status == 0),
+        "a writer's write came back short: {statuses:?}"
+    );
+    let counts = wait_all(&readers)?;
+    ensure!(
+        !counts.contains(&MIXED),
+        "a reader got a record short or mixed: {counts:?}"
+    );
+    let total: i32 = counts.iter().sum();
+    ensure_eq!(total, (PAIRS * RECORDS) as i32, "records read in all");
     Ok(())
 }

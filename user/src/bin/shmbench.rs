@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! benchmark,processes,operations,seconds,rate,unit
-//! tsc_calibration,1,25,0.250,2000000000.000,tsc_cycles_per_second
+//! tsc_calibration,1,,,2000000000.000,tsc_cycles_per_second
 //! shm_cycle,4,1000,0.731,1367.989,cycles_per_second
 //! shm_bandwidth,2,256,0.512,64.000,mib_per_second
 //! pipe_bandwidth,2,64,1.024,8.000,mib_per_second
@@ -17,8 +17,7 @@
 //!
 //! - `tsc_calibration`: time is measured with the time-stamp counter
 //!   (`rdtsc`, one read costs nothing and never traps), which counts at a
-//!   fixed rate that we learn by counting it over `operations` timer ticks
-//!   (the kernel's clock ticks 100 times a second).
+//!   fixed rate that the kernel measured at boot (`ulib::bench::Clock`).
 //! - `shm_cycle`: `processes` processes at once, each on a name of its own,
 //!   each doing open, trunc (one page), map, one write, close as often as it
 //!   can for a fixed number of cycles; `operations` is the total of cycles,
@@ -55,9 +54,7 @@ use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
-use ulib::bench::{
-    CALIBRATION_TICKS, Clock, Fixed, make_pipe, mib_per_second, rdtsc, row, spawn, wait_all,
-};
+use ulib::bench::{Clock, Fixed, make_pipe, mib_per_second, rdtsc, row, spawn, wait_all};
 use ulib::shm::{Mapping, SHM_MAXSIZE, Shm};
 use ulib::sync::{Mutex, Semaphore, channel};
 use ulib::{Args, PGSIZE, close, eprintln, println, read, write};
@@ -107,16 +104,8 @@ fn main(args: Args) -> i32 {
 
 fn run() -> Result<(), String> {
     println!("benchmark,processes,operations,seconds,rate,unit");
-    let clock = Clock::calibrate();
-    let calibration_seconds = Fixed::ratio(CALIBRATION_TICKS as u128, 100);
-    row(
-        "tsc_calibration",
-        1,
-        CALIBRATION_TICKS as usize,
-        Some(calibration_seconds),
-        Fixed::ratio(clock.hz as u128, 1),
-        "tsc_cycles_per_second",
-    );
+    let clock = Clock::from_kernel();
+    clock.row();
 
     for processes in CYCLE_PROCESSES {
         let cycles = processes * CYCLES_PER_PROCESS;

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! benchmark,processes,operations,seconds,rate,unit
-//! tsc_calibration,1,25,0.250,2000000000.000,tsc_cycles_per_second
+//! tsc_calibration,1,,,2000000000.000,tsc_cycles_per_second
 //! getpid,1,20000,0.010,2000000.000,calls_per_second
 //! fork_exit_wait,1,200,0.100,2000.000,forks_per_second
 //! pipe_8mib_4k_writes,2,2048,0.500,16.000,mib_per_second
@@ -12,6 +12,9 @@
 //! exec,1,50,0.100,500.000,execs_per_second
 //! ```
 //!
+//! - `tsc_calibration`: the time-stamp counter's rate, by which every
+//!   other row turns cycles into seconds, as the kernel measured it at
+//!   boot (`ulib::bench::Clock`).
 //! - `getpid`: the cheapest system call, `operations` times: the cost of
 //!   entering and leaving the kernel (`syscall`/`sysretq`).
 //! - `fork_exit_wait`: a child forked, exiting at once and reaped, over and
@@ -35,9 +38,7 @@ extern crate alloc;
 use alloc::string::String;
 use alloc::vec;
 
-use ulib::bench::{
-    CALIBRATION_TICKS, Clock, Fixed, make_pipe, mib_per_second, rdtsc, row, spawn, wait_all,
-};
+use ulib::bench::{Clock, make_pipe, mib_per_second, rdtsc, row, spawn, wait_all};
 use ulib::{
     Args, PGSIZE, close, eprintln, exec_args, exit, fork, getpid, println, read, sbrk, wait, write,
 };
@@ -74,15 +75,8 @@ fn main(args: Args) -> i32 {
 
 fn run() -> Result<(), String> {
     println!("benchmark,processes,operations,seconds,rate,unit");
-    let clock = Clock::calibrate();
-    row(
-        "tsc_calibration",
-        1,
-        CALIBRATION_TICKS as usize,
-        Some(Fixed::ratio(CALIBRATION_TICKS as u128, 100)),
-        Fixed::ratio(clock.hz as u128, 1),
-        "tsc_cycles_per_second",
-    );
+    let clock = Clock::from_kernel();
+    clock.row();
     let rate_row = |name: &str, processes, operations: usize, cycles: u64, unit: &str| {
         row(
             name,

@@ -41,8 +41,8 @@
 //!   longer ones (cut to `DIRSIZ`, as in xv6), what cannot be made or
 //!   removed, a directory of 500 entries, and the order of `iput` calls
 //!   around `chdir`, `exit` and `open`;
-//! - pipes: data checked byte by byte, transfers many times bigger than
-//!   the pipe's buffer (`PIPESIZE`, 4096 bytes), and what each end sees
+//! - pipes: data checked byte by byte, transfers several times bigger
+//!   than the pipe's buffer (`PIPESIZE`, 64 KiB), and what each end sees
 //!   when the other closes;
 //! - processes: exec with arguments (as big as exec takes, and bigger),
 //!   bad executables, exec when memory has run out, children exiting
@@ -1674,10 +1674,10 @@ fn pipe1() -> TestResult {
     child.join()
 }
 
-/// One 40000-byte write, many times the pipe's buffer, arrives whole: the
-/// writer sleeps while the buffer is full and the reader wakes it.
+/// One write of three and a half times the pipe's buffer arrives whole:
+/// the writer sleeps while the buffer is full and the reader wakes it.
 fn pipebig() -> TestResult {
-    const SIZE: usize = 40000;
+    const SIZE: usize = 3 * PIPESIZE + PIPESIZE / 2;
     let mut ends = [0; 2];
     ensure!(pipe(&mut ends) == 0);
     let [read_end, write_end] = ends;
@@ -1757,7 +1757,7 @@ fn pipeclose() -> TestResult {
         close(read_end);
         // More than the pipe holds, so the writer must sleep; xv6 returns
         // -1, having written part; either way, not all.
-        let n = write(write_end, &[7u8; 2 * PIPESIZE]);
+        let n = write(write_end, &vec![7u8; 2 * PIPESIZE]);
         ensure!(
             n < 2 * PIPESIZE as isize,
             "a write cut off by the reader returned {n}"

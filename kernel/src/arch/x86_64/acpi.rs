@@ -8,10 +8,14 @@
 //! RSDP --> RSDT (32-bit pointers) or XSDT (64-bit pointers, ACPI 2.0+)
 //!            |
 //!            +--> "APIC": the MADT, a list of variable-length entries:
-//!                   type 0: a CPU's local APIC (its id, enabled or not)
-//!                   type 1: an I/O APIC (its address, first interrupt)
-//!                   type 2: an interrupt source override (ISA IRQ -> GSI)
-//!                   type 5: a 64-bit local APIC address
+//!            |      type 0: a CPU's local APIC (its id, enabled or not)
+//!            |      type 1: an I/O APIC (its address, first interrupt)
+//!            |      type 2: an interrupt source override (ISA IRQ -> GSI)
+//!            |      type 5: a 64-bit local APIC address
+//!            |
+//!            +--> "FACP": the FADT, fixed fields; the test kernel reads
+//!                   where the power-management timer is (ktest.rs checks
+//!                   the TSC's rate against it)
 //! ```
 //!
 //! Every table starts with the same 36-byte header and carries a checksum:
@@ -84,8 +88,10 @@ fn table_at(pa: usize) -> Option<([u8; 4], usize)> {
         .then_some((signature, length))
 }
 
-/// Finds the table with `signature` through the RSDT or XSDT.
-fn find_table(want: &[u8; 4]) -> Result<(usize, usize), &'static str> {
+/// Finds the table with signature `want` through the RSDT or XSDT: its
+/// address and length, or None if there is none; an error if the root
+/// tables are unusable.
+fn find_table(want: &[u8; 4]) -> Result<Option<(usize, usize)>, &'static str> {
     let info = multiboot::boot_info();
     let (root, pointer_size) = if let Some(rsdp) = info.rsdp_v2_tag() {
         if !rsdp.checksum_is_valid() {
@@ -111,10 +117,10 @@ fn find_table(want: &[u8; 4]) -> Result<(usize, usize), &'static str> {
         if let Some((signature, length)) = table_at(table)
             && &signature == want
         {
-            return Ok((table, length));
+            return Ok(Some((table, length)));
         }
     }
-    Err("no MADT (APIC table) in the ACPI tables")
+    Ok(None)
 }
 
 /// Reads the MADT. Panics with the reason if the tables are unusable: the
@@ -125,7 +131,7 @@ pub fn init() {
 }
 
 fn parse_madt() -> Result<Machine, &'static str> {
-    let (madt, length) = find_table(b"APIC")?;
+    let (madt, length) = find_table(b"APIC")?.ok_or("no MADT (APIC table) in the ACPI tables")?;
     let mut machine = Machine {
         lapic_address: read::<u32>(madt + HEADER_SIZE) as usize,
         ioapic_address: 0,
@@ -177,4 +183,49 @@ fn parse_madt() -> Result<Machine, &'static str> {
         return Err("MADT lists no I/O APIC");
     }
     Ok(machine)
+}
+
+/// The ACPI power-management timer: a counter at 3.579545 MHz that only
+/// goes up, read from an I/O port, 24 or 32 bits wide.
+#[cfg(feature = "ktest")]
+pub struct PmTimer {
+    port: u16,
+    /// All ones in the counter's bits.
+    pub mask: u32,
+}
+
+#[cfg(feature = "ktest")]
+impl PmTimer {
+    /// Ticks per second.
+    pub const HZ: u64 = 3_579_545;
+
+    /// The count now.
+    pub fn read(&self) -> u32 {
+        // SAFETY: the FADT names this port as the timer's, a register
+        // that only counts: reading it changes nothing.
+        unsafe { x86::io::inl(self.port) & self.mask }
+    }
+}
+
+/// The power-management timer, from the FADT: its port (PM_TMR_BLK, at
+/// byte 76; PM_TMR_LEN, at byte 91, is 4 when there is one) and its width
+/// (flag TMR_VAL_EXT, bit 8 of the flags at byte 112: 32 bits, else 24).
+/// None if the machine has no FADT or no timer.
+#[cfg(feature = "ktest")]
+pub fn pm_timer() -> Option<PmTimer> {
+    const PM_TMR_BLK: usize = 76;
+    const PM_TMR_LEN: usize = 91;
+    const FLAGS: usize = 112;
+    const TMR_VAL_EXT: u32 = 1 << 8;
+    let (fadt, length) = find_table(b"FACP").ok().flatten()?;
+    if length < FLAGS + 4 || read::<u8>(fadt + PM_TMR_LEN) != 4 {
+        return None;
+    }
+    let port = u16::try_from(read::<u32>(fadt + PM_TMR_BLK)).ok()?;
+    let mask = if read::<u32>(fadt + FLAGS) & TMR_VAL_EXT != 0 {
+        u32::MAX
+    } else {
+        (1 << 24) - 1
+    };
+    (port != 0).then_some(PmTimer { port, mask })
 }

@@ -10,9 +10,9 @@
 //!   and stop them all with an NMI when the kernel panics.
 //!
 //! The timer counts down at a rate the hardware does not tell us, so the
-//! boot CPU measures it once: it lets the timer run for 10 ms timed by the
-//! legacy PIT (channel 2, which we can poll without an interrupt), and every
-//! CPU then loads the count it saw.
+//! boot CPU measures it once against the legacy PIT, by polling, in a way
+//! a loaded host cannot stretch (pit.rs, `rate_of`), and every CPU then
+//! loads the count per tick that follows.
 //!
 //! Register offsets and the ICR encoding come from the `x86` crate; reads and
 //! writes are volatile, through the `volatile` crate.
@@ -30,8 +30,8 @@ use x86::apic::{
     ApicId, DeliveryMode, DeliveryStatus, DestinationMode, DestinationShorthand, Icr, Level,
     TriggerMode,
 };
-use x86::io::{inb, outb};
 
+use super::pit;
 use super::traps::{IRQ_TIMER, T_IRQ0, T_SPURIOUS};
 use crate::cpu;
 use crate::param::{PGSIZE, TICKS_PER_SECOND};
@@ -104,45 +104,20 @@ pub fn init() {
     );
 }
 
-/// Measures how far the timer counts in one tick.
+/// Measures how far the timer counts in one tick: its rate against the
+/// PIT, which needs the timer running down from the top, as a counter that
+/// goes up.
 fn calibrate() {
-    const MEASURE_US: u32 = 10_000;
     write(XAPIC_TIMER_DIV_CONF, DIVIDE_BY_16);
     write(XAPIC_LVT_TIMER, LVT_MASKED);
     write(XAPIC_TIMER_INIT_COUNT, u32::MAX);
-    pit_wait(MEASURE_US);
-    let counted = u32::MAX - read(XAPIC_TIMER_CURRENT_COUNT);
+    // Divided by 16, timers count at a few MHz (62.5 MHz under QEMU), so
+    // from u32::MAX they run for a minute or more: the measurement, half
+    // a second at most, never sees the count run out.
+    let per_second = pit::rate_of(|| u64::from(u32::MAX - read(XAPIC_TIMER_CURRENT_COUNT)));
     write(XAPIC_TIMER_INIT_COUNT, 0);
-    let per_tick = u64::from(counted) * 1_000_000 / u64::from(MEASURE_US) / TICKS_PER_SECOND;
-    COUNTS_PER_TICK.store(per_tick.max(1) as u32, Ordering::Relaxed);
-}
-
-/// Busy-waits `microseconds` (at most 50 000) on the PIT's channel 2.
-///
-/// Channel 2 counts down at 1.193182 MHz; in mode 0 its output, readable
-/// as bit 5 of port 0x61, goes high when the count reaches zero. Bit 0 of
-/// port 0x61 is the channel's gate, bit 1 the speaker (kept off).
-pub fn pit_wait(microseconds: u32) {
-    const PIT_HZ: u64 = 1_193_182;
-    const CHANNEL2: u16 = 0x42;
-    const COMMAND: u16 = 0x43;
-    const GATE: u16 = 0x61;
-    let count = (PIT_HZ * u64::from(microseconds) / 1_000_000).clamp(1, 0xFFFF) as u16;
-    let [low, high] = count.to_le_bytes();
-    // SAFETY: ports 0x42, 0x43 and 0x61 are the PIT's channel 2 and its
-    // gate; only this function uses them, with interrupts off or from one
-    // CPU at a time during boot.
-    unsafe {
-        outb(GATE, inb(GATE) & !0b11);
-        // Channel 2, low byte then high byte, mode 0, binary.
-        outb(COMMAND, 0b1011_0000);
-        outb(CHANNEL2, low);
-        outb(CHANNEL2, high);
-        outb(GATE, (inb(GATE) & !0b10) | 0b01);
-        while inb(GATE) & 0x20 == 0 {
-            core::hint::spin_loop();
-        }
-    }
+    let per_tick = (per_second / TICKS_PER_SECOND).clamp(1, u64::from(u32::MAX));
+    COUNTS_PER_TICK.store(per_tick as u32, Ordering::Relaxed);
 }
 
 /// Acknowledges the interrupt being handled.
@@ -223,7 +198,7 @@ pub fn start_ap(apic_id: u32, entry: usize) {
         Level::Assert,
         TriggerMode::Level,
     ));
-    pit_wait(200);
+    pit::wait(200);
     send_ipi(ipi(
         apic_id,
         0,
@@ -231,7 +206,7 @@ pub fn start_ap(apic_id: u32, entry: usize) {
         Level::Deassert,
         TriggerMode::Level,
     ));
-    pit_wait(10_000);
+    pit::wait(10_000);
     for _ in 0..2 {
         send_ipi(ipi(
             apic_id,
@@ -240,6 +215,6 @@ pub fn start_ap(apic_id: u32, entry: usize) {
             Level::Assert,
             TriggerMode::Edge,
         ));
-        pit_wait(200);
+        pit::wait(200);
     }
 }

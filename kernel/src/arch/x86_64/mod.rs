@@ -1,5 +1,5 @@
 //! x86_64-specific code: the boot path, segments and interrupt tables, the
-//! interrupt controllers, and starting the other CPUs.
+//! interrupt controllers and timers, and starting the other CPUs.
 
 pub mod acpi;
 #[cfg(feature = "ktest")]
@@ -12,10 +12,12 @@ pub mod idt;
 pub mod ioapic;
 pub mod lapic;
 pub mod mp;
+pub mod pit;
 pub mod protect;
 pub mod syscall;
 pub mod trapframe;
 pub mod traps;
+pub mod tsc;
 
 use core::arch::global_asm;
 

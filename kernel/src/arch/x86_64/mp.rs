@@ -16,7 +16,7 @@ use core::sync::atomic::Ordering;
 
 use spin::Once;
 
-use super::{acpi, gdt, idt, lapic};
+use super::{acpi, gdt, idt, lapic, pit};
 use crate::cpu::{self, Cpu, mycpu};
 use crate::memlayout::phys_to_virt;
 use crate::param::{KSTACK_PAGES, NCPU, PGSIZE};
@@ -120,7 +120,7 @@ pub fn start_others(then: fn(&'static Cpu) -> !) {
         lapic::start_ap(apic_id, TRAMPOLINE);
         let mut waited = 0;
         while !cpu::all()[index].started.load(Ordering::Acquire) && waited < START_TIMEOUT_MS {
-            lapic::pit_wait(1000);
+            pit::wait(1000);
             waited += 1;
         }
         if !cpu::all()[index].started.load(Ordering::Acquire) {
