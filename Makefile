@@ -16,7 +16,7 @@
 #   make soak       syscallfuzz, usertests and shmtest in rounds for SOAK_TIME
 #                   seconds (default 600) at SOAK_CPUS CPUs (default 4), with
 #                   free pages and inodes checked after every round
-#   make lab-shm    a lab (lab-shm, lab-sync): this tree without its solution, in LAB_DIR
+#   make lab-shm    a lab (lab-shm, lab-sync, lab-cow): this tree without its solution, in LAB_DIR
 #   make grade      in a lab's copy: the graded tests and the score
 #   make handin     in a lab's copy: your work as one patch (NAME="Your Name")
 #   make clean      remove everything built
@@ -265,7 +265,7 @@ SOAK_CPUS ?= 4
 soak: $(TEST_ISO) $(FS_IMG)
 	@$(RUNNER_ENV) SOAK_TIME="$(SOAK_TIME)" SOAK_CPUS="$(SOAK_CPUS)" $(XTASK) soak
 
-# Labs (xtask/src/labs.rs lists them: shm, sync). For a teacher, `make
+# Labs (xtask/src/labs.rs lists them: shm, sync, cow). For a teacher, `make
 # lab-NAME` writes the lab's copy of this tree, without the solution, to
 # LAB_DIR (default: beside this tree); in that copy, a student runs `make
 # grade` (the graded tests and the score) and `make handin` (their work as

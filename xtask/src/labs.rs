@@ -127,7 +127,7 @@ impl Lab {
 }
 
 /// Every lab.
-pub const ALL: &[Lab] = &[SHM, SYNC];
+pub const ALL: &[Lab] = &[SHM, SYNC, COW];
 
 /// The lab named `name`.
 pub fn named(name: &str) -> Option<&'static Lab> {
@@ -249,6 +249,56 @@ const SYNC: Lab = Lab {
         Part::Program {
             program: "synctest",
             cpus: 4,
+            points: 10,
+        },
+    ],
+};
+
+/// Copy-on-write fork: reference counts, sharing fork, the write fault,
+/// and the kernel's own writes into shared pages.
+const COW: Lab = Lab {
+    name: "cow",
+    title: "copy-on-write fork",
+    handout: include_str!("../labs/cow.md"),
+    files: &[
+        "kernel/src/kalloc.rs",
+        "kernel/src/ktest.rs",
+        "kernel/src/trap.rs",
+        "kernel/src/vm.rs",
+    ],
+    graded: &[
+        Part::Checks {
+            program: "cowtest",
+            cpus: 1,
+            points: 4,
+            checks: &[
+                "fork_allocates_few_pages",
+                "fork_more_than_free_memory",
+                "parent_and_child_write",
+                "children_write_parent_reads",
+                "pipe_read_into_shared_page",
+                "file_read_into_shared_page",
+                "exec_after_fork",
+                "fork_storm",
+                "shared_memory_stays_shared",
+                "out_of_memory_kills_writer",
+                "out_of_memory_fails_read",
+                "no_leaks",
+            ],
+        },
+        Part::Program {
+            program: "cowtest",
+            cpus: 2,
+            points: 10,
+        },
+        Part::Program {
+            program: "cowtest",
+            cpus: 4,
+            points: 10,
+        },
+        Part::Program {
+            program: "usertests",
+            cpus: 2,
             points: 10,
         },
     ],
