@@ -7,6 +7,7 @@
 //! check's name gets the CPU count as a suffix (`shmtest-summary-4`) when
 //! the group boots at several counts.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -43,17 +44,48 @@ pub struct Ctx<'a> {
 /// it failed.
 pub type CheckFn = Box<dyn Fn(&Ctx) -> Result<(), String> + Send + Sync>;
 
-/// One check of a boot.
+/// A check's name: mostly a literal, sometimes made at run time.
+pub type Name = Cow<'static, str>;
+
+/// One check of a boot, with its name.
 pub enum Expect {
     /// Some line has this shape. `{cpus}` in it stands for the boot's CPU
     /// count.
-    Line(&'static str, String),
+    Line(Name, String),
     /// No line begins with `panic`.
-    NoPanic(&'static str),
+    NoPanic(Name),
     /// QEMU's exit status is this one.
-    Exit(&'static str, i32),
+    Exit(Name, i32),
     /// Anything else.
-    Check(&'static str, CheckFn),
+    Check(Name, CheckFn),
+}
+
+impl Expect {
+    pub fn line(name: impl Into<Name>, shape: impl Into<String>) -> Expect {
+        Expect::Line(name.into(), shape.into())
+    }
+
+    pub fn no_panic(name: impl Into<Name>) -> Expect {
+        Expect::NoPanic(name.into())
+    }
+
+    pub fn exit(name: impl Into<Name>, status: i32) -> Expect {
+        Expect::Exit(name.into(), status)
+    }
+
+    pub fn check(name: impl Into<Name>, check: CheckFn) -> Expect {
+        Expect::Check(name.into(), check)
+    }
+
+    /// The check's name.
+    pub fn name(&self) -> &str {
+        match self {
+            Expect::Line(name, _)
+            | Expect::NoPanic(name)
+            | Expect::Exit(name, _)
+            | Expect::Check(name, _) => name,
+        }
+    }
 }
 
 /// One test program (or in-kernel run), booted at one or more CPU counts.
@@ -159,8 +191,10 @@ impl Boots {
                 disk: &booted.prepared,
             };
             for expect in &self.expect {
-                let (check, result) = evaluate(expect, &ctx);
-                report.check(&format!("{check}{suffix}"), result);
+                report.check(
+                    &format!("{}{suffix}", expect.name()),
+                    evaluate(expect, &ctx),
+                );
             }
         }
     }
@@ -189,23 +223,22 @@ pub fn show_hang(report: &Report, outcome: &Outcome, console: &Console) {
 }
 
 /// Runs one check against a finished boot.
-fn evaluate(expect: &Expect, ctx: &Ctx) -> (&'static str, Result<(), String>) {
+fn evaluate(expect: &Expect, ctx: &Ctx) -> Result<(), String> {
     match expect {
-        Expect::Line(check, shape) => {
+        Expect::Line(_, shape) => {
             let shape = Shape::of(&shape.replace("{cpus}", &ctx.cpus.to_string()));
-            let result = if ctx.console.has(&shape) {
+            if ctx.console.has(&shape) {
                 Ok(())
             } else {
                 Err(format!(
                     "no line '{shape}' in {}",
                     ctx.console.path.display()
                 ))
-            };
-            (check, result)
+            }
         }
-        Expect::NoPanic(check) => (check, no_panic(ctx.console)),
-        Expect::Exit(check, wanted) => (check, exit_is(&ctx.outcome.exit, *wanted)),
-        Expect::Check(check, run) => (check, run(ctx)),
+        Expect::NoPanic(_) => no_panic(ctx.console),
+        Expect::Exit(_, wanted) => exit_is(&ctx.outcome.exit, *wanted),
+        Expect::Check(_, run) => run(ctx),
     }
 }
 
@@ -246,12 +279,12 @@ mod tests {
             cpus: 2,
             disk: &disk,
         };
-        evaluate(expect, &ctx).1
+        evaluate(expect, &ctx)
     }
 
     #[test]
     fn a_line_check_passes_and_fails() {
-        let expect = Expect::Line("cpus", "xv6-rs: {cpus} CPUs running{..}".into());
+        let expect = Expect::line("cpus", "xv6-rs: {cpus} CPUs running{..}");
         assert!(ctx_check(&expect, "xv6-rs: 2 CPUs running, 9 pages", Exit::Status(33)).is_ok());
         let failed = ctx_check(&expect, "xv6-rs: 4 CPUs running, 9 pages", Exit::Status(33));
         assert_eq!(
@@ -262,13 +295,13 @@ mod tests {
 
     #[test]
     fn exit_and_panic_checks_fail_when_they_should() {
-        let exit = Expect::Exit("exit", 33);
+        let exit = Expect::exit("exit", 33);
         assert!(ctx_check(&exit, "", Exit::Status(33)).is_ok());
         assert_eq!(
             ctx_check(&exit, "", Exit::TimedOut(Duration::from_secs(300))),
             Err("QEMU was still running after 300 s (a hang?), expected 33".into())
         );
-        let panic = Expect::NoPanic("no-panic");
+        let panic = Expect::no_panic("no-panic");
         assert!(ctx_check(&panic, "fine\n", Exit::Status(33)).is_ok());
         assert!(ctx_check(&panic, "panic: oops\n", Exit::Status(35)).is_err());
     }

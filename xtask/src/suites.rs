@@ -126,17 +126,11 @@ pub fn all(disk_seeds: &[u64]) -> Vec<Suite> {
 fn passes(boots: Boots, program: &str) -> Boots {
     let name = boots.name.clone();
     boots
-        .expect(Expect::Line(
-            leak(format!("{name}-summary")),
+        .expect(Expect::line(
+            format!("{name}-summary"),
             format!("{program}: {{n}} passed, 0 failed"),
         ))
-        .expect(Expect::Exit(leak(format!("{name}-exit-code")), PASSED))
-}
-
-/// Check names are `&'static str`; the few built at run time live for the
-/// whole run anyway.
-fn leak(name: String) -> &'static str {
-    Box::leak(name.into_boxed_str())
+        .expect(Expect::exit(format!("{name}-exit-code"), PASSED))
 }
 
 /// The boot line of QEMU's default CPU (FXSAVE, no SMEP/SMAP/UMIP).
@@ -162,14 +156,11 @@ fn boot_suites(disk_seeds: &[u64]) -> Vec<(&'static str, &'static str, Vec<Boots
             "the in-kernel tests, at 1, 2 and 4 CPUs",
             vec![passes(
                 Boots::program("ktest", "all", each(&[1, 2, 4]))
-                    .expect(Expect::Line(
-                        "boot-banner",
-                        crate::console::BANNER.to_string(),
-                    ))
-                    .expect(Expect::Line("memory-map", "{..}usable{..}".into()))
-                    .expect(Expect::Line(
+                    .expect(Expect::line("boot-banner", crate::console::BANNER))
+                    .expect(Expect::line("memory-map", "{..}usable{..}"))
+                    .expect(Expect::line(
                         "cpus-running",
-                        "xv6-rs: {cpus} CPU{..} running{..}".into(),
+                        "xv6-rs: {cpus} CPU{..} running{..}",
                     )),
                 "ktest",
             )],
@@ -178,10 +169,9 @@ fn boot_suites(disk_seeds: &[u64]) -> Vec<(&'static str, &'static str, Vec<Boots
             "proctest",
             "processes and their system calls, at 1, 2 and 4 CPUs",
             vec![passes(
-                Boots::program("proctest", "user:proctest", each(&[1, 2, 4])).expect(Expect::Line(
+                Boots::program("proctest", "user:proctest", each(&[1, 2, 4])).expect(Expect::line(
                     "proctest-fault-line",
-                    "pid {n} proctest: trap 14 err {n} on cpu {n} rip 0x{x} addr 0x0--kill proc"
-                        .into(),
+                    "pid {n} proctest: trap 14 err {n} on cpu {n} rip 0x{x} addr 0x0--kill proc",
                 )),
                 "proctest",
             )],
@@ -204,11 +194,8 @@ fn boot_suites(disk_seeds: &[u64]) -> Vec<(&'static str, &'static str, Vec<Boots
             "the file system and the userland (xv6's usertests), at 1 and 2 CPUs",
             vec![
                 Boots::program("usertests", "user:usertests", each(&[2, 1]))
-                    .expect(Expect::Line(
-                        "usertests-all-passed",
-                        "ALL TESTS PASSED{..}".into(),
-                    ))
-                    .expect(Expect::Exit("usertests-exit-code", PASSED))
+                    .expect(Expect::line("usertests-all-passed", "ALL TESTS PASSED{..}"))
+                    .expect(Expect::exit("usertests-exit-code", PASSED))
                     .expect(fs_consistent("fs-consistent-after-usertests")),
             ],
         ),
@@ -216,10 +203,8 @@ fn boot_suites(disk_seeds: &[u64]) -> Vec<(&'static str, &'static str, Vec<Boots
             "cowtest",
             "copy-on-write fork (sharing, copying, out of memory), at 1, 2 and 4 CPUs",
             vec![passes(
-                Boots::program("cowtest", "user:cowtest", each(&[1, 2, 4])).expect(Expect::Line(
-                    "cowtest-out-of-memory-line",
-                    COW_OOM_LINE.into(),
-                )),
+                Boots::program("cowtest", "user:cowtest", each(&[1, 2, 4]))
+                    .expect(Expect::line("cowtest-out-of-memory-line", COW_OOM_LINE)),
                 "cowtest",
             )],
         ),
@@ -276,7 +261,7 @@ fn boot_suites(disk_seeds: &[u64]) -> Vec<(&'static str, &'static str, Vec<Boots
 
 /// After the boot, `mkfs --check` finds the boot's disk consistent.
 fn fs_consistent(check: &'static str) -> Expect {
-    Expect::Check(
+    Expect::check(
         check,
         Box::new(|ctx: &Ctx| match &ctx.disk.path {
             Some(path) => disks::consistent(path),
@@ -292,19 +277,19 @@ fn isolation(name: &str, cpus: Cpus, model: Option<&'static str>, boot_line: &st
     let mut boots = Boots::program(name, "user:isolationtest", cpus);
     boots.cpu_model = model;
     passes(boots, "isolationtest")
-        .expect(Expect::Line(
-            leak(format!("{name}-boot-line")),
+        .expect(Expect::line(
+            format!("{name}-boot-line"),
             format!("xv6-rs: NX on, {boot_line}"),
         ))
-        .expect(Expect::Check(
-            leak(format!("{name}-trap-lines")),
+        .expect(Expect::check(
+            format!("{name}-trap-lines"),
             Box::new(|ctx: &Ctx| {
                 trap_lines(ctx.console, "isolationtest", "children killed by a trap")
             }),
         ))
-        .expect(Expect::Line(
-            leak(format!("{name}-x87-exception")),
-            "pid {n} isolationtest: trap 16 {..}".into(),
+        .expect(Expect::line(
+            format!("{name}-x87-exception"),
+            "pid {n} isolationtest: trap 16 {..}",
         ))
 }
 
@@ -391,15 +376,15 @@ fn syscallfuzz() -> Boots {
         Boots::program("syscallfuzz", "user:syscallfuzz", Cpus::Each(vec![2, 4, 1])),
         "syscallfuzz",
     )
-    .expect(Expect::Check(
+    .expect(Expect::check(
         "syscallfuzz-trap-lines",
         Box::new(|ctx: &Ctx| sequences_killed(ctx.console)),
     ))
-    .expect(Expect::Check(
+    .expect(Expect::check(
         "syscallfuzz-coverage-lines",
         Box::new(|ctx: &Ctx| coverage(ctx.console)),
     ))
-    .expect(Expect::Check(
+    .expect(Expect::check(
         "syscallfuzz-console-expected",
         Box::new(|ctx: &Ctx| {
             let unexpected = unexpected_lines(ctx.console, FUZZ_LINES);
@@ -472,12 +457,12 @@ fn bench(program: &'static str) -> Boots {
     boots.heading = program.to_string();
     boots.verdicts = false;
     boots
-        .expect(Expect::Line(
-            leak(format!("{program}-csv-header")),
-            crate::bench::CSV_HEADER.into(),
+        .expect(Expect::line(
+            format!("{program}-csv-header"),
+            crate::bench::CSV_HEADER,
         ))
-        .expect(Expect::Check(
-            leak(format!("{program}-csv-rows")),
+        .expect(Expect::check(
+            format!("{program}-csv-rows"),
             Box::new(|ctx: &Ctx| {
                 let rows: Vec<&String> = ctx
                     .console
@@ -500,7 +485,7 @@ fn bench(program: &'static str) -> Boots {
                 }
             }),
         ))
-        .expect(Expect::Exit(leak(format!("{program}-exit-code")), PASSED))
+        .expect(Expect::exit(format!("{program}-exit-code"), PASSED))
 }
 
 /// The line the kernel prints for each kind of damage (fs.rs and log.rs),
@@ -558,7 +543,7 @@ fn damage() -> Vec<Boots> {
     let mut fsdamage = Boots::program("fsdamage", "user:fsdamage", Cpus::Default);
     fsdamage.heading = "a damaged disk".into();
     fsdamage.disk = DiskKind::Damaged;
-    fsdamage = fsdamage.expect(Expect::Check(
+    fsdamage = fsdamage.expect(Expect::check(
         "damage-made",
         Box::new(|ctx: &Ctx| {
             let damaged = ctx
@@ -581,14 +566,14 @@ fn damage() -> Vec<Boots> {
     ));
     fsdamage = passes(fsdamage, "fsdamage");
     for &(name, when, shape) in DAMAGE_LINES {
-        fsdamage = fsdamage.expect(Expect::Check(
-            leak(format!("damage-reported-{name}")),
+        fsdamage = fsdamage.expect(Expect::check(
+            format!("damage-reported-{name}"),
             Box::new(move |ctx: &Ctx| damage_reported(ctx, name, when, shape)),
         ));
     }
     fsdamage = fsdamage
-        .expect(Expect::NoPanic("damage-no-panic"))
-        .expect(Expect::Check(
+        .expect(Expect::no_panic("damage-no-panic"))
+        .expect(Expect::check(
             "damage-shell-and-exec",
             Box::new(|ctx: &Ctx| {
                 // The shell's `echo ... | wc` printed 1 3 19, and echo ran.
@@ -607,7 +592,7 @@ fn damage() -> Vec<Boots> {
                 }
             }),
         ))
-        .expect(Expect::Check(
+        .expect(Expect::check(
             "damage-superblock-unchanged",
             Box::new(|ctx: &Ctx| {
                 let path = ctx.disk.path.as_ref().ok_or("no disk")?;
@@ -620,7 +605,7 @@ fn damage() -> Vec<Boots> {
                 }
             }),
         ))
-        .expect(Expect::Check("damage-orphan-freed", Box::new(orphan_freed)));
+        .expect(Expect::check("damage-orphan-freed", Box::new(orphan_freed)));
     // The exit check comes last, as the damage-made check came first.
     let exit = fsdamage
         .expect
@@ -634,17 +619,17 @@ fn damage() -> Vec<Boots> {
     cycle.heading = "a directory cycle raced by two processes".into();
     cycle.disk = DiskKind::Damaged;
     let cycle = passes(cycle, "fsdamage")
-        .expect(Expect::Line(
+        .expect(Expect::line(
             "fsdamagecycle-reported",
-            "fs: directory inode {n}: its '..' is inode {n}, but directory inode {n} names it 'up'{..}".into(),
+            "fs: directory inode {n}: its '..' is inode {n}, but directory inode {n} names it 'up'{..}",
         ))
-        .expect(Expect::NoPanic("fsdamagecycle-no-panic"));
+        .expect(Expect::no_panic("fsdamagecycle-no-panic"));
 
     let mut disk_error = Boots::program("fsdiskerror", "user:fsdamage,disk-error", Cpus::Default);
     disk_error.heading = "a disk that fails to read a block".into();
     disk_error.disk = DiskKind::FailingReadme;
     let disk_error = passes(disk_error, "fsdamage")
-        .expect(Expect::Check(
+        .expect(Expect::check(
             "fsdiskerror-reported",
             Box::new(|ctx: &Ctx| {
                 let block = ctx.disk.failing_block.ok_or("the disk was not prepared")?;
@@ -661,7 +646,7 @@ fn damage() -> Vec<Boots> {
                 }
             }),
         ))
-        .expect(Expect::NoPanic("fsdiskerror-no-panic"));
+        .expect(Expect::no_panic("fsdiskerror-no-panic"));
     vec![fsdamage, cycle, disk_error]
 }
 
@@ -738,16 +723,16 @@ fn fuzzdisk(seed: u64) -> Boots {
     let r2 = replay.clone();
     let r3 = replay.clone();
     boots
-        .expect(Expect::Check(
-            leak(format!("{name}-damaged")),
+        .expect(Expect::check(
+            format!("{name}-damaged"),
             Box::new(|ctx: &Ctx| match &ctx.disk.error {
                 None if !ctx.disk.damage.is_empty() => Ok(()),
                 None => Err("mkfs's random damage changed nothing".into()),
                 Some(error) => Err(error.clone()),
             }),
         ))
-        .expect(Expect::Check(
-            leak(format!("{name}-walk-ended")),
+        .expect(Expect::check(
+            format!("{name}-walk-ended"),
             Box::new(move |ctx: &Ctx| {
                 let ended = ctx.console.has(&Shape::of("fsdamage: walk done{..}"));
                 with_replay(
@@ -764,12 +749,12 @@ fn fuzzdisk(seed: u64) -> Boots {
                 )
             }),
         ))
-        .expect(Expect::Check(
-            leak(format!("{name}-no-panic")),
+        .expect(Expect::check(
+            format!("{name}-no-panic"),
             Box::new(move |ctx: &Ctx| with_replay(crate::boots::no_panic(ctx.console), &r2)),
         ))
-        .expect(Expect::Check(
-            leak(format!("{name}-no-trap")),
+        .expect(Expect::check(
+            format!("{name}-no-trap"),
             Box::new(move |ctx: &Ctx| {
                 match ctx.console.find(&Shape::of("pid {n} fsdamage: trap{..}")) {
                     None => Ok(()),
@@ -777,19 +762,20 @@ fn fuzzdisk(seed: u64) -> Boots {
                 }
             }),
         ))
-        .expect(Expect::Exit(leak(format!("{name}-exit-code")), PASSED))
+        .expect(Expect::exit(format!("{name}-exit-code"), PASSED))
 }
 
 /// A boot that must fail: `request` asks the test kernel to fail on
-/// purpose, and the console must say why.
-fn failure(name: &str, heading: &str, request: &str, lines: &[(&'static str, &str)]) -> Boots {
+/// purpose, and the console must say why: each of `lines` is a check,
+/// `NAME-SUFFIX`, that a line has the shape.
+fn failure(name: &str, heading: &str, request: &str, lines: &[(&str, &str)]) -> Boots {
     let mut boots = Boots::program(name, request, Cpus::Default);
     boots.heading = heading.to_string();
     boots.verdicts = false;
     for (check, shape) in lines {
-        boots = boots.expect(Expect::Line(check, shape.to_string()));
+        boots = boots.expect(Expect::line(format!("{name}-{check}"), *shape));
     }
-    boots.expect(Expect::Exit(leak(format!("{name}-exit-code")), FAILED))
+    boots.expect(Expect::exit(format!("{name}-exit-code"), FAILED))
 }
 
 /// Boots that must fail, and say why: a panic, a kernel page fault, a
@@ -802,14 +788,8 @@ fn failures() -> Vec<Boots> {
             heading,
             name,
             &[
-                (
-                    leak(format!("{name}-double-fault")),
-                    "{..}kernel trap 8 (double fault){..}",
-                ),
-                (
-                    leak(format!("{name}-panic")),
-                    "panic: double fault in the kernel{..}",
-                ),
+                ("double-fault", "{..}kernel trap 8 (double fault){..}"),
+                ("panic", "panic: double fault in the kernel{..}"),
             ],
         )
     };
@@ -819,18 +799,12 @@ fn failures() -> Vec<Boots> {
             &format!("kernel touching a user page ({guard})"),
             guard,
             &[
+                ("fault", "{..}kernel trap 14 (page fault){..}"),
                 (
-                    leak(format!("{guard}-fault")),
-                    "{..}kernel trap 14 (page fault){..}",
-                ),
-                (
-                    leak(format!("{guard}-named")),
+                    "named",
                     &format!("  {}: the kernel{{..}}", guard.to_uppercase()),
                 ),
-                (
-                    leak(format!("{guard}-panic")),
-                    "panic: page fault in the kernel{..}",
-                ),
+                ("panic", "panic: page fault in the kernel{..}"),
             ],
         );
         boots.cpu_model = Some("max");
@@ -841,7 +815,7 @@ fn failures() -> Vec<Boots> {
         "no file system disk",
         "all",
         &[(
-            "nodisk-message",
+            "message",
             "panic: ide: no disk 1 (the file system image is missing{..}",
         )],
     );
@@ -854,12 +828,12 @@ fn failures() -> Vec<Boots> {
         "corrupt superblock",
         "user:usertests",
         &[(
-            "badsuper-message",
+            "message",
             "panic: fs: disk 1 has a corrupt superblock: the bitmap starts at block 40{..}",
         )],
     );
     badsuper.disk = DiskKind::BitmapAt(40);
-    badsuper = badsuper.expect(Expect::Check(
+    badsuper = badsuper.expect(Expect::check(
         "badsuper-mkfs-check",
         Box::new(|ctx: &Ctx| {
             let path = ctx.disk.path.as_ref().ok_or("no disk")?;
@@ -882,8 +856,8 @@ fn failures() -> Vec<Boots> {
             "panic report",
             "panic",
             &[
-                ("panic-message", "panic: deliberate panic{..}"),
-                ("panic-location", "{..}at kernel/src/ktest.rs:{n}:{n}{..}"),
+                ("message", "panic: deliberate panic{..}"),
+                ("location", "{..}at kernel/src/ktest.rs:{n}:{n}{..}"),
             ],
         ),
         failure(
@@ -892,16 +866,16 @@ fn failures() -> Vec<Boots> {
             "pagefault",
             &[
                 (
-                    "pagefault-vector",
+                    "vector",
                     "{..}kernel trap 14 (page fault), error code 0x0{..}",
                 ),
                 (
-                    "pagefault-cr2",
+                    "cr2",
                     "{..}faulting address (cr2) 0x00000000dead0000: read on a missing page{..}",
                 ),
-                ("pagefault-registers", "  rax 0x00000000dead0000{..}"),
-                ("pagefault-backtrace", "  backtrace:{..}"),
-                ("pagefault-panic", "panic: page fault in the kernel{..}"),
+                ("registers", "  rax 0x00000000dead0000{..}"),
+                ("backtrace", "  backtrace:{..}"),
+                ("panic", "panic: page fault in the kernel{..}"),
             ],
         ),
         failure(
@@ -909,7 +883,7 @@ fn failures() -> Vec<Boots> {
             "lock taken twice",
             "relock",
             &[(
-                "relock-names-lock",
+                "names-lock",
                 "panic: acquire: lock 'deliberately relocked' already held by this CPU{..}",
             )],
         ),
@@ -918,7 +892,7 @@ fn failures() -> Vec<Boots> {
             "a sleep lock taken twice by its holder",
             "sleeprelock",
             &[(
-                "sleeprelock-names-lock",
+                "names-lock",
                 "panic: sleep lock 'deliberately relocked' taken again by its holder{..}",
             )],
         ),
@@ -956,19 +930,11 @@ mod tests {
                 for (_, job, suffix) in boots.instances(&config) {
                     assert!(names.insert(job.clone()), "two jobs called {job}");
                     for expect in &boots.expect {
-                        let check = match expect {
-                            Expect::Line(check, shape) => {
-                                Shape::parse(&shape.replace("{cpus}", "2")).unwrap();
-                                check
-                            }
-                            Expect::NoPanic(check)
-                            | Expect::Exit(check, _)
-                            | Expect::Check(check, _) => check,
-                        };
-                        assert!(
-                            names.insert(format!("{check}{suffix}")),
-                            "two checks called {check}{suffix}"
-                        );
+                        if let Expect::Line(_, shape) = expect {
+                            Shape::parse(&shape.replace("{cpus}", "2")).unwrap();
+                        }
+                        let check = format!("{}{suffix}", expect.name());
+                        assert!(names.insert(check.clone()), "two checks called {check}");
                     }
                 }
             }
