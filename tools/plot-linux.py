@@ -40,7 +40,7 @@ def main(csv_path, png_path):
     cpu_counts = sorted({cpus for (_, cpus, _, _) in rates})
 
     figure, panels = plt.subplots(
-        1, len(cpu_counts), figsize=(6 * len(cpu_counts), 0.35 * len(order) + 2), sharey=True
+        1, len(cpu_counts), figsize=(6 * len(cpu_counts), 0.35 * len(order) + 2)
     )
     if len(cpu_counts) == 1:
         panels = [panels]
@@ -60,13 +60,19 @@ def main(csv_path, png_path):
             labels.append(f"{benchmark} ({processes})")
             ratios.append(ratio)
         ys = range(len(labels))
-        panel.barh(ys, ratios, color=["tab:green" if r >= 1 else "tab:red" for r in ratios])
+        # Each bar starts at 1 (the two equal) and ends at the ratio.
+        panel.barh(
+            ys,
+            [r - 1 for r in ratios],
+            left=1,
+            color=["tab:green" if r >= 1 else "tab:red" for r in ratios],
+        )
         panel.set_yticks(list(ys), labels)
         panel.invert_yaxis()
         panel.set_xscale("log")
         panel.axvline(1, color="black", linewidth=0.8)
         panel.set_title(f"-smp {cpus}")
-        panel.set_xlabel("xv6-rs speed / Linux speed (medians; > 1: xv6-rs faster)")
+        panel.set_xlabel("xv6-rs ÷ Linux, medians (> 1: xv6-rs faster)")
     figure.suptitle("xv6-rs against Linux, same QEMU (TCG)\n" + caption, fontsize=8)
     figure.tight_layout()
     figure.savefig(png_path, dpi=100)

@@ -203,7 +203,9 @@ pub fn medians_table(rows: &[Measurement], caption: &str) -> String {
          Medians of the repetitions; X/L is xv6-rs's median divided by Linux's: \
          above 1 xv6-rs is faster, except in `boot` (seconds, lower is better), \
          where above 1 it is slower. A row `NAME__TAG` is a Linux-only variant \
-         set against xv6-rs's `NAME`. docs/performance.md tells how to read it.\n\n\
+         set against xv6-rs's `NAME`; a `ratio` row compares two figures of one \
+         system, and `tsc_calibration` is each guest's clock rate (they should \
+         agree). docs/performance.md tells how to read it.\n\n\
          | row | processes | unit |"
     );
     for cpus in &cpu_counts {
@@ -227,8 +229,10 @@ pub fn medians_table(rows: &[Measurement], caption: &str) -> String {
                 .get(&("xv6rs", cpus, base, processes))
                 .and_then(|values| median(values));
             let cell = |value: Option<f64>| value.map_or("n/a".to_string(), figure);
+            // A ratio row compares two figures of one system: no speed.
+            let is_speed = unit_of[&(benchmark, processes)] != "ratio";
             let ratio = match (xv6, linux) {
-                (Some(x), Some(l)) if l > 0.0 => format!("{:.2}", x / l),
+                (Some(x), Some(l)) if l > 0.0 && is_speed => format!("{:.2}", x / l),
                 _ => "—".to_string(),
             };
             any |= linux.is_some() || (xv6.is_some() && base == benchmark);
@@ -292,12 +296,21 @@ mod tests {
             row("xv6rs", 1, "sbrk", 50.0),
             row("linux", 1, "sbrk", 200.0),
             row("xv6rs", 1, "only_here", 7.0),
+            Measurement {
+                unit: "ratio".into(),
+                ..row("linux", 1, "shm_to_pipe", 1.5)
+            },
+            Measurement {
+                unit: "ratio".into(),
+                ..row("xv6rs", 1, "shm_to_pipe", 0.8)
+            },
         ];
         let text = medians_table(&rows, "caption");
         assert!(text.contains("| getpid | 1 | calls_per_second | 2000 | 500 | 0.25 |"));
         assert!(text.contains("| sbrk__touch | 1 | calls_per_second | 100 | 50.0 | 0.50 |"));
         assert!(text.contains("| sbrk | 1 | calls_per_second | 200 | 50.0 | 0.25 |"));
         assert!(text.contains("| only_here | 1 | calls_per_second | n/a | 7.000 | — |"));
+        assert!(text.contains("| shm_to_pipe | 1 | ratio | 1.500 | 0.800 | — |"));
         assert!(
             text.contains("| row | processes | unit | Linux, 1 CPU | xv6-rs, 1 CPU | X/L, 1 CPU |")
         );

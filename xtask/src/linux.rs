@@ -119,7 +119,7 @@ fn fetch_kernel(dir: &Path, kernel: &Path) -> Result<String, String> {
     output(
         "dpkg-deb",
         &["-x", &deb.to_string_lossy(), &unpacked.to_string_lossy()],
-        dir,
+        Path::new("."),
     )?;
     let vmlinuz = first_entry(&unpacked.join("boot"), |name| name.starts_with("vmlinuz-"))?;
     std::fs::copy(&vmlinuz, kernel).map_err(|error| error.to_string())?;
