@@ -13,6 +13,9 @@
 #   make fuzz-disk  disks damaged at random, SEEDS="N ..." (default 20 new
 #                   seeds); the kernel must neither panic nor hang
 #   make bench      benchmarks at 1, 2 and 4 CPUs -> docs/performance.csv and .png
+#   make bench-linux  the same rows on Linux in the same QEMU, interleaved with
+#                   xv6-rs's, REPS rounds at CPUS_LIST (default "1 2") ->
+#                   docs/performance-linux.csv, .md and .png
 #   make soak       syscallfuzz, usertests and shmtest in rounds for SOAK_TIME
 #                   seconds (default 600) at SOAK_CPUS CPUs (default 4), with
 #                   free pages and inodes checked after every round
@@ -116,7 +119,7 @@ GDBPORT := $(shell expr `id -u` % 5000 + 25000)
 # A recipe that fails leaves no half-written target behind for the next make.
 .DELETE_ON_ERROR:
 
-.PHONY: all setup kernel FORCE qemu qemu-nox qemu-gdb qemu-nox-gdb gdb asm test suites fuzz-disk bench soak grade handin clean
+.PHONY: all setup kernel FORCE qemu qemu-nox qemu-gdb qemu-nox-gdb gdb asm test suites fuzz-disk bench bench-linux soak grade handin clean
 
 all: $(ISO) $(FS_IMG)
 
@@ -255,6 +258,14 @@ $(BUILD)/.bench-setup-done: xtask/src/setup.rs
 bench: $(BUILD)/.bench-setup-done $(ISO) $(TEST_ISO) $(FS_IMG)
 	@$(RUNNER_ENV) REPS="$(REPS)" $(XTASK) bench docs/performance.csv
 	/usr/bin/python3 tools/plot.py docs/performance.csv docs/performance.png
+
+# xv6-rs against Linux (Debian's kernel and bench/linux/'s C programs) in
+# the same QEMU, not part of `make test` (xtask/src/compare.rs); the first
+# run fetches the kernel package into build/linux/.
+bench-linux: $(BUILD)/.bench-setup-done $(ISO) $(TEST_ISO) $(FS_IMG)
+	@$(RUNNER_ENV) REPS="$(REPS)" CPUS_LIST="$(CPUS_LIST)" LINUX_PKG="$(LINUX_PKG)" \
+		$(XTASK) bench-linux docs/performance-linux.csv docs/performance-linux.md
+	/usr/bin/python3 tools/plot-linux.py docs/performance-linux.csv docs/performance-linux.png
 
 # A soak run, not part of `make test` (it takes its own time): one boot in
 # which the test programs run in rounds, each round checked for leaks

@@ -89,43 +89,10 @@ pub fn run(config: &Config, out: &Path) -> Result<bool, String> {
     for cpus in [1, 2, 4] {
         for repetition in 1..=repetitions {
             println!("== CPUS={cpus}, repetition {repetition}");
-            let name = format!("boot-{cpus}-{repetition}");
-            match time_to_prompt(config, &logs, &name, cpus) {
-                Ok(elapsed) => {
-                    let seconds = format!("{:.3}", elapsed.as_secs_f64());
-                    table += &format!(
-                        "{cpus},{repetition},boot,1,1,{seconds},{seconds},seconds_to_shell\n"
-                    );
-                }
-                Err(why) => {
-                    eprintln!("bench: {why}");
-                    all_ran = false;
-                }
-            }
-            for program in ["shmbench", "sysbench"] {
-                let name = format!("{program}-{cpus}-{repetition}");
-                let log = logs.join(format!("{name}.log"));
-                let disk = DiskKind::Fresh.prepare(config, &logs, &name);
-                let machine = Machine::test(&format!("user:{program}"), cpus, disk.machine_disk);
-                let outcome = machine.run(config, &log, config.timeout);
-                let console = Console::read(&log);
-                let rows: Vec<&String> = console
-                    .lines
-                    .iter()
-                    .filter(|line| parse_row(line).is_some())
-                    .collect();
-                if outcome.exit != Exit::Status(PASSED) || rows.is_empty() {
-                    eprintln!(
-                        "bench: {program} printed no results at CPUS={cpus} ({}; log: {})",
-                        outcome.exit.describe(),
-                        log.display()
-                    );
-                    all_ran = false;
-                    continue;
-                }
-                for row in rows {
-                    table += &format!("{cpus},{repetition},{row}\n");
-                }
+            let (rows, ran) = round(config, &logs, cpus, repetition);
+            all_ran &= ran;
+            for row in rows {
+                table += &format!("{cpus},{repetition},{row}\n");
             }
         }
     }
@@ -133,6 +100,52 @@ pub fn run(config: &Config, out: &Path) -> Result<bool, String> {
         .map_err(|error| format!("cannot write {}: {error}", out.display()))?;
     println!("bench: wrote {}", out.display());
     Ok(all_ran)
+}
+
+/// One repetition at `cpus` CPUs: the boot row and the rows of shmbench
+/// and sysbench, each as its program printed it, and whether every boot
+/// gave its rows (a failure is reported on standard error).
+pub fn round(config: &Config, logs: &Path, cpus: usize, repetition: u64) -> (Vec<String>, bool) {
+    let mut rows = Vec::new();
+    let mut all_ran = true;
+    let name = format!("boot-{cpus}-{repetition}");
+    match time_to_prompt(config, logs, &name, cpus) {
+        Ok(elapsed) => rows.push(boot_row(elapsed.as_secs_f64())),
+        Err(why) => {
+            eprintln!("bench: {why}");
+            all_ran = false;
+        }
+    }
+    for program in ["shmbench", "sysbench"] {
+        let name = format!("{program}-{cpus}-{repetition}");
+        let log = logs.join(format!("{name}.log"));
+        let disk = DiskKind::Fresh.prepare(config, logs, &name);
+        let machine = Machine::test(&format!("user:{program}"), cpus, disk.machine_disk);
+        let outcome = machine.run(config, &log, config.timeout);
+        let console = Console::read(&log);
+        let printed: Vec<&String> = console
+            .lines
+            .iter()
+            .filter(|line| parse_row(line).is_some())
+            .collect();
+        if outcome.exit != Exit::Status(PASSED) || printed.is_empty() {
+            eprintln!(
+                "bench: {program} printed no results at CPUS={cpus} ({}; log: {})",
+                outcome.exit.describe(),
+                log.display()
+            );
+            all_ran = false;
+            continue;
+        }
+        rows.extend(printed.into_iter().cloned());
+    }
+    (rows, all_ran)
+}
+
+/// The row of a boot timed from the host: `seconds` to the shell (or to
+/// the Linux guest's marker).
+pub fn boot_row(seconds: f64) -> String {
+    format!("boot,1,1,{seconds:.3},{seconds:.3},seconds_to_shell")
 }
 
 /// Boots the normal image with `cpus` CPUs and times it until the shell's
@@ -189,7 +202,7 @@ fn time_to_prompt(
 
 /// `N x CPU MODEL; QEMU VERSION (TCG); DATE`, naming what the figures
 /// were measured on.
-fn machine_line(config: &Config) -> String {
+pub fn machine_line(config: &Config) -> String {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let model = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -253,6 +266,7 @@ mod tests {
         assert!(parse_row("shm_cycle,1,200,0.021,9130.761").is_none());
         assert!(looks_like_row("shm_cycle,1,oops"));
         assert!(!looks_like_row("benchmark,processes,operations"));
+        assert!(parse_row(&boot_row(0.9)).is_some());
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! xtask test            make test: every suite, or those in SUITES
 //! xtask suites          the suites, a line each
 //! xtask bench OUT.csv   make bench: the benchmarks at 1, 2 and 4 CPUs
+//! xtask bench-linux OUT.csv OUT.md
+//!                       make bench-linux: the same rows on Linux, side by side
 //! xtask soak            make soak: one long boot of rounds, leak-checked
 //! xtask lab NAME DEST   make lab-NAME: the lab's copy of this tree, in DEST
 //! xtask grade           make grade: a lab's graded tests and the score
@@ -25,6 +27,7 @@
 
 mod bench;
 mod boots;
+mod compare;
 mod config;
 mod console;
 mod crash;
@@ -35,6 +38,7 @@ mod iso;
 mod lab;
 mod labcheck;
 mod labs;
+mod linux;
 mod qemu;
 mod queue;
 mod report;
@@ -53,8 +57,7 @@ use queue::Plan;
 use report::Report;
 use suites::{Kind, Suite};
 
-const USAGE: &str =
-    "usage: xtask test | suites | bench OUT.csv | soak | lab DEST | iso ISO KERNEL | setup [bench]";
+const USAGE: &str = "usage: xtask test | suites | bench OUT.csv | bench-linux OUT.csv OUT.md | soak | lab DEST | iso ISO KERNEL | setup [bench]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -68,6 +71,8 @@ fn main() -> ExitCode {
             Ok(true)
         }
         ["bench", out] => Config::from_env().and_then(|config| bench::run(&config, Path::new(out))),
+        ["bench-linux", csv, markdown] => Config::from_env()
+            .and_then(|config| compare::run(&config, Path::new(csv), Path::new(markdown))),
         ["soak"] => Config::from_env().map(|config| match soak::run(&config) {
             Ok(()) => {
                 println!("PASS soak");

@@ -68,6 +68,21 @@ pub fn run(for_bench: bool) -> Result<(), String> {
         return Ok(());
     }
     let list = missing.join(" ");
+    println!("setup: installing {list}");
+    let mut install = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    install.extend(&missing);
+    apt(&["update", "-qq"])
+        .and_then(|()| apt(&install))
+        .map_err(|why| {
+            format!(
+                "{why}\nmissing packages: {list}\nInstall them with:  sudo apt-get install {list}"
+            )
+        })
+}
+
+/// Runs `apt-get ARGS` as root: directly if we are root, with sudo if it
+/// needs no password; otherwise stops with the command to run.
+pub fn apt(args: &[&str]) -> Result<(), String> {
     let is_root = Command::new("id")
         .arg("-u")
         .output()
@@ -75,31 +90,24 @@ pub fn run(for_bench: bool) -> Result<(), String> {
     let sudo = !is_root && quietly(Command::new("sudo").args(["-n", "true"]));
     if !on_path("apt-get") || !(is_root || sudo) {
         return Err(format!(
-            "missing packages: {list}\nInstall them with:  sudo apt-get install {list}"
+            "this needs apt-get as root; run:  sudo apt-get {}",
+            args.join(" ")
         ));
     }
-    println!("setup: installing {list}");
     // Through env(1), so that the setting survives sudo, which drops the
     // caller's environment.
-    let apt = |args: &[&str]| {
-        let mut command = Command::new(if sudo { "sudo" } else { "env" });
-        if sudo {
-            command.args(["-n", "env"]);
-        }
-        command
-            .arg("DEBIAN_FRONTEND=noninteractive")
-            .arg("apt-get")
-            .args(args);
-        command
-            .stdout(Stdio::null())
-            .status()
-            .is_ok_and(|status| status.success())
-    };
-    let mut install = vec!["install", "-y", "-qq", "--no-install-recommends"];
-    install.extend(&missing);
-    if apt(&["update", "-qq"]) && apt(&install) {
+    let mut command = Command::new(if sudo { "sudo" } else { "env" });
+    if sudo {
+        command.args(["-n", "env"]);
+    }
+    command
+        .arg("DEBIAN_FRONTEND=noninteractive")
+        .arg("apt-get")
+        .args(args)
+        .stdout(Stdio::null());
+    if command.status().is_ok_and(|status| status.success()) {
         Ok(())
     } else {
-        Err(format!("apt-get could not install {list}"))
+        Err(format!("`apt-get {}` failed", args.join(" ")))
     }
 }
