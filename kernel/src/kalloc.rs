@@ -1,15 +1,31 @@
 //! The physical page allocator: 4 KiB pages, for page tables, kernel stacks,
 //! user memory and pipe buffers.
 //!
-//! Free pages are kept in two places, under one `SpinLock`:
+//! Free pages are kept in two places:
 //!
-//! - **the free list**, a singly linked list threaded through the pages
-//!   themselves: the first eight bytes of a free page hold the physical
-//!   address of the next one (0 ends the list). `kfree` pushes a page here;
-//!   `kalloc` pops from here first.
-//! - **the untouched ranges**: the RAM that nobody has used since boot, as
-//!   a few ranges of addresses. When the list is empty, `kalloc` carves the
-//!   next page off a range.
+//! - **the free lists**, one per CPU (`FREE_LISTS[i]` belongs to CPU `i`),
+//!   each under its own `SpinLock`: a singly linked list threaded through
+//!   the pages themselves, whose first eight bytes hold the physical
+//!   address of the next one (0 ends the list). `kfree` pushes a page on
+//!   the list of the CPU it runs on; `kalloc` pops from that CPU's list
+//!   first. So CPUs that allocate and free at the same time each take
+//!   their own lock, and do not wait for one another.
+//! - **the untouched ranges** (`UNTOUCHED`, under a lock of its own): the
+//!   RAM that nobody has used since boot, as a few ranges of addresses.
+//!   When its CPU's list is empty, `kalloc` carves the next page off a
+//!   range; when the ranges are used up too, it steals a page from another
+//!   CPU's list. Memory runs out only when every list and range is empty.
+//!
+//! "The CPU it runs on" must not change while it is used: `kalloc` and
+//! `kfree` read the CPU's index with interrupts off (`push_off`), which
+//! keeps the process on this CPU, and keep them off until the list's own
+//! lock does. Which list a page lands on is only a matter of speed; any
+//! CPU may take any list's lock.
+//!
+//! Lock order: `kalloc` and `kfree` hold one of these locks at a time
+//! (a steal takes the other CPU's lock only after dropping its own).
+//! `free_pages`, which must give an exact count, takes every list's lock
+//! in CPU order and then `UNTOUCHED`'s, and holds them all while it sums.
 //!
 //! Which memory is free at boot: every page of usable RAM in the multiboot2
 //! memory map, except the first MiB (BIOS data, CGA buffer, the trampoline
@@ -72,10 +88,11 @@ use spin::Once;
 
 // LAB cow: stub
 // LAB cow: end
+use crate::cpu::mycpu;
 use crate::memlayout::{BOOT_DIRECT_MAP_LIMIT, kernel_phys_range, phys_to_virt};
 use crate::multiboot;
-use crate::param::PGSIZE;
-use crate::spinlock::SpinLock;
+use crate::param::{NCPU, PGSIZE};
+use crate::spinlock::{SpinLock, pop_off, push_off};
 
 /// Byte that fills every freed page.
 pub const POISON: u8 = 0xAA;
@@ -87,22 +104,43 @@ const LOW_MEMORY_END: usize = 0x10_0000;
 /// where the kernel image or the boot information sits in it).
 const MAX_RANGES: usize = 32;
 
+/// One CPU's free list.
 struct FreeList {
     /// Physical address of the first page on the list, or 0.
     head: usize,
     /// Number of pages on the list.
     count: usize,
-    /// Page-aligned ranges of RAM never handed out; the first `ranges_used`
-    /// entries are valid.
+}
+
+impl FreeList {
+    /// Pops the first page, if any.
+    fn pop(&mut self) -> Option<usize> {
+        let page = self.head;
+        if page == 0 {
+            return None;
+        }
+        // SAFETY: `page` is on the free list, so it is a free, direct-mapped
+        // page whose first eight bytes hold the next free page's address.
+        self.head = unsafe { *(phys_to_virt(page) as *const usize) };
+        self.count -= 1;
+        Some(page)
+    }
+}
+
+/// The free lists, one per CPU, indexed by `Cpu::index`.
+static FREE_LISTS: [SpinLock<FreeList>; NCPU] =
+    [const { SpinLock::new("kalloc", FreeList { head: 0, count: 0 }) }; NCPU];
+
+/// The RAM never handed out since boot.
+struct Untouched {
+    /// Page-aligned ranges; the first `ranges_used` entries are valid.
     ranges: [Range<usize>; MAX_RANGES],
     ranges_used: usize,
 }
 
-static FREE_LIST: SpinLock<FreeList> = SpinLock::new(
-    "kalloc",
-    FreeList {
-        head: 0,
-        count: 0,
+static UNTOUCHED: SpinLock<Untouched> = SpinLock::new(
+    "kalloc untouched",
+    Untouched {
         ranges: [const { 0..0 }; MAX_RANGES],
         ranges_used: 0,
     },
@@ -124,7 +162,7 @@ fn counter(page: usize) -> &'static AtomicU16 {
 /// highest usable memory, in pages taken from the start of the first
 /// untouched range (in the first GiB, which the boot page tables map) that
 /// holds them all, and zeroed. Those pages are never handed out.
-fn init_references(free: &mut FreeList) {
+fn init_references(free: &mut Untouched) {
     let top = multiboot::usable_memory()
         .map(|area| area.end)
         .max()
@@ -154,7 +192,7 @@ fn init_references(free: &mut FreeList) {
 pub fn init() {
     add_usable(0..BOOT_DIRECT_MAP_LIMIT);
     // LAB cow: solution begins
-    init_references(&mut FREE_LIST.lock());
+    init_references(&mut UNTOUCHED.lock());
     // LAB cow: stub
     // LAB cow: end
 }
@@ -173,7 +211,7 @@ fn add_usable(window: Range<usize>) {
     // information, in address order.
     let mut holes = [&kernel, &boot_info];
     holes.sort_unstable_by_key(|hole| hole.start);
-    let mut free = FREE_LIST.lock();
+    let mut free = UNTOUCHED.lock();
     for area in multiboot::usable_memory() {
         let start = area.start.max(window.start).max(LOW_MEMORY_END);
         let end = area.end.min(window.end);
@@ -190,7 +228,7 @@ fn add_usable(window: Range<usize>) {
 }
 
 /// Records the whole pages inside `range` as untouched.
-fn add_range(free: &mut FreeList, range: Range<usize>) {
+fn add_range(free: &mut Untouched, range: Range<usize>) {
     let pages = range.start.next_multiple_of(PGSIZE)..range.end - range.end % PGSIZE;
     if pages.start < pages.end {
         let used = free.ranges_used;
@@ -201,8 +239,9 @@ fn add_range(free: &mut FreeList, range: Range<usize>) {
 }
 
 /// Takes one page and returns its physical address, or `None` when memory
-/// is exhausted: from the free list if it has one (the page holds poison),
-/// else fresh from an untouched range. The caller is its one holder.
+/// is exhausted: from this CPU's free list if it has one (the page holds
+/// poison), else fresh from an untouched range, else from another CPU's
+/// list. The caller is its one holder.
 pub fn kalloc() -> Option<usize> {
     let page = take_page()?;
     // LAB cow: solution begins
@@ -213,22 +252,41 @@ pub fn kalloc() -> Option<usize> {
     Some(page)
 }
 
-/// Takes a free page off the free list, or else off an untouched range.
+/// The index of the CPU this runs on. Interrupts must be off (`push_off`)
+/// for as long as the caller relies on the answer.
+fn this_cpu() -> usize {
+    mycpu().index
+}
+
+/// Takes a free page off this CPU's list, else off an untouched range,
+/// else off another CPU's list.
 fn take_page() -> Option<usize> {
-    let mut free = FREE_LIST.lock();
-    let page = free.head;
-    if page != 0 {
-        // SAFETY: `page` is on the free list, so it is a free, direct-mapped
-        // page whose first eight bytes hold the next free page's address.
-        free.head = unsafe { *(phys_to_virt(page) as *const usize) };
-        free.count -= 1;
-        return Some(page);
+    push_off();
+    let me = this_cpu();
+    let mine = FREE_LISTS[me].lock().pop();
+    pop_off();
+    if mine.is_some() {
+        return mine;
     }
-    let used = free.ranges_used;
-    let range = free.ranges[..used].iter_mut().find(|r| r.start < r.end)?;
-    let page = range.start;
-    range.start += PGSIZE;
-    Some(page)
+    let fresh = {
+        let mut free = UNTOUCHED.lock();
+        let used = free.ranges_used;
+        free.ranges[..used]
+            .iter_mut()
+            .find(|r| r.start < r.end)
+            .map(|range| {
+                range.start += PGSIZE;
+                range.start - PGSIZE
+            })
+    };
+    if fresh.is_some() {
+        return fresh;
+    }
+    // Steal: look at the other lists, starting after ours, so that CPUs
+    // short of memory do not all pile onto the same one.
+    (1..NCPU)
+        .map(|offset| (me + offset) % NCPU)
+        .find_map(|other| FREE_LISTS[other].lock().pop())
 }
 
 /// Like `kalloc`, but the page is filled with zeroes.
@@ -247,6 +305,16 @@ pub fn kalloc_zeroed() -> Option<usize> {
 /// `kalloc` and that the caller holds, and the caller must not use it
 /// again (other holders, if any, still may).
 pub unsafe fn kfree(page: usize) {
+    // SAFETY: the caller's promise is the one `free_onto` asks for.
+    unsafe { free_onto(page, None) }
+}
+
+/// `kfree`, with the page going onto CPU `list`'s free list rather than
+/// this CPU's if `list` is given (the tests use it to act as another CPU).
+///
+/// # Safety
+/// As for `kfree`.
+unsafe fn free_onto(page: usize, list: Option<usize>) {
     assert!(
         page.is_multiple_of(PGSIZE) && page >= LOW_MEMORY_END,
         "kfree: bad page {page:#x}"
@@ -266,7 +334,9 @@ pub unsafe fn kfree(page: usize) {
     // SAFETY: the caller hands us the page; it is direct-mapped RAM that no
     // one else uses any more.
     unsafe { core::ptr::write_bytes(address, POISON, PGSIZE) };
-    let mut free = FREE_LIST.lock();
+    push_off();
+    let mut free = FREE_LISTS[list.unwrap_or_else(this_cpu)].lock();
+    pop_off(); // the guard keeps interrupts off from here on
     // SAFETY: as above; the first eight bytes become the list link.
     unsafe { *(address as *mut usize) = free.head };
     free.head = page;
@@ -294,14 +364,17 @@ pub fn references(page: usize) -> usize {
 
 // LAB cow: stub
 // LAB cow: end
-/// How many pages are free right now.
+/// How many pages are free right now: every list and range counted at
+/// one instant, with all their locks held (in the order the module doc
+/// gives).
 pub fn free_pages() -> usize {
-    let free = FREE_LIST.lock();
+    let lists = FREE_LISTS.each_ref().map(|list| list.lock());
+    let free = UNTOUCHED.lock();
     let untouched: usize = free.ranges[..free.ranges_used]
         .iter()
         .map(|range| range.len() / PGSIZE)
         .sum();
-    free.count + untouched
+    lists.iter().map(|list| list.count).sum::<usize>() + untouched
 }
 
 #[cfg(feature = "ktest")]
@@ -361,6 +434,31 @@ fn take_every_page_once(poisoned: bool) -> crate::verdict::TestResult {
         return Err("the free count was not restored");
     }
     Ok(())
+}
+
+#[cfg(feature = "ktest")]
+/// Test: pages freed on one CPU can be allocated on another. Frees pages
+/// onto every CPU's list in turn (as if each CPU freed some), checks that
+/// the free count is exact, and then that allocating every free page
+/// finds them all, stealing from the lists of the other CPUs.
+pub fn test_pages_move_between_cpus() -> crate::verdict::TestResult {
+    const PAGES: usize = 4 * NCPU;
+    let before = free_pages();
+    let mut pages = [0usize; PAGES];
+    for page in pages.iter_mut() {
+        *page = kalloc().ok_or("no free page")?;
+    }
+    if free_pages() != before - PAGES {
+        return Err("the free count does not drop by the pages allocated");
+    }
+    for (i, &page) in pages.iter().enumerate() {
+        // SAFETY: kalloc gave us the page and we do not use it again.
+        unsafe { free_onto(page, Some(i % NCPU)) };
+    }
+    if free_pages() != before {
+        return Err("pages freed onto other CPUs' lists are not counted");
+    }
+    take_every_page_once(false)
 }
 
 // LAB cow: solution begins

@@ -46,6 +46,10 @@ const TESTS: &[Test] = &[
         "kalloc_every_page_once",
         crate::kalloc::test_every_page_once,
     ),
+    (
+        "kalloc_pages_move_between_cpus",
+        crate::kalloc::test_pages_move_between_cpus,
+    ),
     ("vm_kernel_permissions", crate::vm::test_kernel_permissions),
     // LAB cow: solution begins
     (

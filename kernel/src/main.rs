@@ -133,6 +133,14 @@ extern "C" fn kernel_entry(boot_info_phys: usize) -> ! {
         kalloc::free_pages(),
         (kalloc::free_pages() * param::PGSIZE) >> 20
     );
+    let ignored = acpi::machine().cpus_ignored;
+    if ignored > 0 {
+        println!(
+            "xv6-rs: {ignored} more CPU{} offered, left off: the kernel uses at most NCPU = {}",
+            if ignored == 1 { "" } else { "s" },
+            param::NCPU
+        );
+    }
 
     // In a test run, the kernel's own tests run here (and end QEMU), or a
     // user test program runs under init.

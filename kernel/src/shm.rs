@@ -50,12 +50,26 @@
 //!
 //! ## Locking
 //!
-//! `TABLE`'s spin lock guards the whole table, and every call holds it from
-//! start to finish, so the calls that use it are atomic with respect to each other
-//! on every CPU (two processes racing to size an object: exactly one wins).
-//! A process's descriptors and page table are its own private state, but
-//! they are also changed under the table lock, so that what the table
-//! counts and what the descriptors say never disagree.
+//! `TABLE`'s spin lock guards the whole table: names, sizes, page lists and
+//! reference counts. Each change to the table is made in one critical
+//! section, so the calls are atomic with respect to each other on every CPU
+//! where they meet in the table (two processes racing to size an object:
+//! exactly one wins; racing opens of one name: one object).
+//!
+//! The slow work stays outside the lock, so that CPUs working on different
+//! objects do not wait for each other: `trunc` allocates and zeroes its
+//! pages before it takes the lock (and frees them after, if it lost the
+//! race or they were not needed); `map`, `fork` and `close` build and tear
+//! down page tables with the lock released, and the pages of a dead
+//! object are freed after it. That is safe because of one rule: an
+//! object lives, with the same pages, while any descriptor refers to it,
+//! and a process's descriptors and page table are its own private state,
+//! which only it changes. So while a process holds a descriptor, the
+//! object's pages, once sized, are a fact it may copy out of the table
+//! and use unlocked. The order is what keeps that rule: a descriptor is
+//! made after the table counts its reference (`open`, `fork`), and a
+//! mapping is torn down, and the descriptor gone, before the reference
+//! is dropped (`close`).
 //!
 //! ## Waiting on shared memory
 //!
@@ -106,8 +120,8 @@ use crate::proc::{self, WaitChannel};
 // LAB sync: end
 
 // LAB shm: solution begins
-use abi::shm::slot_address;
-use shmtable::{Descriptors, Table};
+use abi::shm::{SHM_MAXPAGES, slot_address};
+use shmtable::{Descriptors, Page, Table};
 
 use crate::kalloc::{kalloc_zeroed, kfree};
 use crate::param::PGSIZE;
@@ -134,12 +148,30 @@ impl From<ShmError> for Error {
 }
 
 // LAB shm: solution begins
-/// Gives a page the table no longer needs back to the page allocator.
-fn free_page(page: usize) {
-    // SAFETY: the table hands back pages that came from kalloc_zeroed and
-    // that are no longer mapped anywhere (the last reference is gone, and
-    // every mapping holds a reference).
-    unsafe { kfree(page) };
+/// Gives pages the table does not hold back to the page allocator. The
+/// caller has the table unlocked.
+fn free_pages(pages: &[Page]) {
+    for &page in pages {
+        // SAFETY: the pages came from kalloc_zeroed and nobody can reach
+        // them: either the table never took them (`trunc`), or the last
+        // reference to their object is gone, and with it every mapping
+        // (each mapping belongs to a descriptor holding a reference).
+        unsafe { kfree(page) };
+    }
+}
+
+/// The pages of the object in `slot`, copied out of the table (none if it
+/// is unsized), and how many there are. The caller holds a reference to
+/// the object, so the pages stay the object's after the lock is dropped.
+fn object_pages(slot: usize) -> ([Page; SHM_MAXPAGES], usize) {
+    let table = TABLE.lock();
+    let mut pages = [0; SHM_MAXPAGES];
+    let mut count = 0;
+    for page in table.pages(slot) {
+        pages[count] = page;
+        count += 1;
+    }
+    (pages, count)
 }
 // LAB shm: stub
 // LAB shm: end
@@ -165,11 +197,34 @@ pub fn open(me: &mut Private, name: &[u8]) -> SysResult {
 /// bytes, and zeroed pages, once; returns the size.
 pub fn trunc(me: &Private, od: usize, size: i64) -> SysResult {
     // LAB shm: solution begins
-    let descriptors = &me.shm;
-    let mut table = TABLE.lock();
-    let descriptor = descriptors.get(od)?;
-    let bytes = table.trunc(descriptor.slot, size, kalloc_zeroed, free_page)?;
-    Ok(bytes)
+    let descriptor = me.shm.get(od)?;
+    // Allocating and zeroing the pages is the slow part: do it before
+    // taking the lock. Short of memory, the table's `trunc` finds the
+    // pages missing and fails as it would have.
+    let wanted = shmtable::pages_for(size).unwrap_or(0);
+    let mut fresh = [0; SHM_MAXPAGES];
+    let mut got = 0;
+    while got < wanted {
+        let Some(page) = kalloc_zeroed() else { break };
+        fresh[got] = page;
+        got += 1;
+    }
+    let mut taken = 0;
+    let result = TABLE.lock().trunc(
+        descriptor.slot,
+        size,
+        || {
+            let page = fresh[..got].get(taken).copied();
+            taken += 1;
+            page
+        },
+        // Pages it gives back on failure are still in `fresh`.
+        |_| {},
+    );
+    // The table keeps the pages only if it succeeded; the rest go back.
+    let kept = if result.is_ok() { wanted } else { 0 };
+    free_pages(&fresh[kept..got]);
+    result.map_err(Error::from)
     // LAB shm: stub
     // let _ = (me, od, size);
     // Err(Error::InvalidArgument)
@@ -181,10 +236,11 @@ pub fn trunc(me: &Private, od: usize, size: i64) -> SysResult {
 /// address at the user address `va_pointer`.
 pub fn map(private: &mut Private, od: usize, va_pointer: UserAddr, access: Access) -> SysResult {
     // LAB shm: solution begins
-    let table = TABLE.lock();
     let descriptor = private.shm.get(od)?;
     let slot = descriptor.slot;
-    if table.size(slot) == 0 {
+    // The descriptor's reference keeps the pages the object's (module doc).
+    let (pages, count) = object_pages(slot);
+    if count == 0 {
         return Err(ShmError::NotSized.into());
     }
     if private.shm.maps(slot) {
@@ -196,7 +252,7 @@ pub fn map(private: &mut Private, od: usize, va_pointer: UserAddr, access: Acces
         .check(va_pointer, size_of::<usize>(), true)?;
     let base = slot_address(slot);
     let space = private.space_mut();
-    for (i, page) in table.pages(slot).enumerate() {
+    for (i, &page) in pages[..count].iter().enumerate() {
         if space
             .map_shared(base + i * PGSIZE, page, access.is_writable())
             .is_err()
@@ -218,8 +274,7 @@ pub fn map(private: &mut Private, od: usize, va_pointer: UserAddr, access: Acces
 /// reference to the object.
 pub fn close(private: &mut Private, od: usize) -> SysResult {
     // LAB shm: solution begins
-    let mut table = TABLE.lock();
-    close_descriptor(private, &mut table, od)?;
+    close_descriptor(private, od)?;
     Ok(0)
     // LAB shm: stub
     // let _ = (private, od);
@@ -228,19 +283,27 @@ pub fn close(private: &mut Private, od: usize) -> SysResult {
 }
 
 // LAB shm: solution begins
-/// Closes descriptor `od` of `private`, with the table locked.
-fn close_descriptor(private: &mut Private, table: &mut Table, od: usize) -> Result<(), ShmError> {
+/// Closes descriptor `od` of `private`: unmaps and forgets it, then drops
+/// its reference, in that order (module doc).
+fn close_descriptor(private: &mut Private, od: usize) -> Result<(), ShmError> {
     let descriptor = private.shm.remove(od)?;
     if descriptor.mapped.is_some() {
         let base = slot_address(descriptor.slot);
+        // A mapped object is sized, and its size is fixed while this
+        // reference lives.
+        let size = TABLE.lock().size(descriptor.slot);
         // The pages are marked SHARED, so unmap does not free them; it
         // flushes their TLB entries on this CPU, the only one running this
         // process.
-        private
-            .space_mut()
-            .unmap(base, base + table.size(descriptor.slot));
+        private.space_mut().unmap(base, base + size);
     }
-    table.close(descriptor.slot, free_page);
+    let mut dead = [0; SHM_MAXPAGES];
+    let mut count = 0;
+    TABLE.lock().close(descriptor.slot, |page| {
+        dead[count] = page;
+        count += 1;
+    });
+    free_pages(&dead[..count]);
     Ok(())
 }
 // LAB shm: stub
@@ -250,10 +313,9 @@ fn close_descriptor(private: &mut Private, table: &mut Table, od: usize) -> Resu
 /// succeeded. Runs before the address space is freed.
 pub fn close_all(private: &mut Private) {
     // LAB shm: solution begins
-    let mut table = TABLE.lock();
     let open: Descriptors = private.shm;
     for (od, _) in open.iter() {
-        close_descriptor(private, &mut table, od).expect("the descriptor is open");
+        close_descriptor(private, od).expect("the descriptor is open");
     }
     // LAB shm: stub
     // let _ = private;
@@ -266,18 +328,21 @@ pub fn close_all(private: &mut Private) {
 /// tables runs out, closes everything it gave the child and fails.
 pub fn fork(parent: &Private, child: &mut Private) -> Result<(), Error> {
     // LAB shm: solution begins
-    let mut table = TABLE.lock();
-    child.shm = parent.shm;
-    for (_, descriptor) in parent.shm.iter() {
-        table.add_reference(descriptor.slot);
+    {
+        let mut table = TABLE.lock();
+        for (_, descriptor) in parent.shm.iter() {
+            table.add_reference(descriptor.slot);
+        }
     }
+    child.shm = parent.shm;
     let mapped = 'map: {
         for (_, descriptor) in parent.shm.iter() {
             let Some(access) = descriptor.mapped else {
                 continue;
             };
             let base = slot_address(descriptor.slot);
-            for (i, page) in table.pages(descriptor.slot).enumerate() {
+            let (pages, count) = object_pages(descriptor.slot);
+            for (i, &page) in pages[..count].iter().enumerate() {
                 if child
                     .space_mut()
                     .map_shared(base + i * PGSIZE, page, access.is_writable())
@@ -294,7 +359,7 @@ pub fn fork(parent: &Private, child: &mut Private) -> Result<(), Error> {
         // were never mapped are skipped.
         let given = child.shm;
         for (od, _) in given.iter() {
-            close_descriptor(child, &mut table, od).expect("the descriptor is open");
+            close_descriptor(child, od).expect("the descriptor is open");
         }
         return Err(Error::OutOfResources);
     }

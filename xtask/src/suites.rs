@@ -336,6 +336,8 @@ pub const FUZZ_LINES: &[&str] = &[
     "cpu {n}: started (APIC id {n})",
     "xv6-rs: {n} CPU running, {n} pages ({n} MiB) free",
     "xv6-rs: {n} CPUs running, {n} pages ({n} MiB) free",
+    "xv6-rs: {n} more CPU offered, left off: the kernel uses at most NCPU = {n}",
+    "xv6-rs: {n} more CPUs offered, left off: the kernel uses at most NCPU = {n}",
     "init: starting syscallfuzz",
     "PASS {w}",
     "PASS {w}: {..}",

@@ -11,7 +11,7 @@
 use crate::fs::{LOGSIZE, NINODES};
 
 /// Most CPUs the kernel will start (more in the ACPI tables are ignored).
-pub const NCPU: usize = 8;
+pub const NCPU: usize = 16;
 
 /// Size of the process table.
 pub const NPROC: usize = 64;

@@ -15,7 +15,7 @@
 
 #define NPROC 64           // processes in the process table
 #define KSTACKSIZE 16384   // bytes of each kernel stack (4 pages)
-#define NCPU 8             // most CPUs the kernel starts
+#define NCPU 16            // most CPUs the kernel starts
 #define NOFILE 16          // open files per process
 #define NFILE 100          // open files in the system
 #define NINODE 200         // inodes in memory at once (as many as the disk has)

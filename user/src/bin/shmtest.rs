@@ -107,6 +107,7 @@ const CHECKS: &[Check] = &[
     ("library_wrapper", library_wrapper),
     ("long_loop", long_loop),
     ("concurrent_processes", concurrent_processes),
+    ("same_object_cycles", same_object_cycles),
     ("table_limit", table_limit),
     ("wait_wrong_value", wait_wrong_value),
     ("wake_wakes_waiter", wake_wakes_waiter),
@@ -1274,6 +1275,56 @@ fn concurrent_worker(worker: usize) -> CheckResult {
         );
     }
     Ok(())
+}
+
+/// Four workers cycle through open, trunc, map, add one, close on one
+/// name that the parent keeps open and sized: every trunc loses (and the
+/// pages it got ready go back), every map finds the parent's page, so the
+/// counter in it ends exact.
+fn same_object_cycles() -> CheckResult {
+    const WORKERS: usize = 4;
+    const CYCLES: usize = 100;
+    let name = b"t-same-object";
+    let (shm, va) = create(name, PGSIZE)?;
+    let inherited = shm.descriptor();
+    let mut workers = Vec::new();
+    for worker in 0..WORKERS {
+        workers.push(spawn_check(move || {
+            // The copy fork gave maps the object already: drop it, so that
+            // every cycle maps it afresh.
+            ensure!(
+                close_od(inherited) == 0,
+                "closing the inherited descriptor failed"
+            );
+            for cycle in 0..CYCLES {
+                let at = format!("worker {worker}, cycle {cycle}");
+                let (mine, sized_here) =
+                    Shm::open_first_page(name).map_err(|e| format!("{at}: {e}"))?;
+                ensure!(
+                    !sized_here,
+                    "{at}: the parent's sized object was sized again"
+                );
+                let mapping = mine.map_rw().map_err(|e| format!("{at}: {e}"))?;
+                ensure!(
+                    mapping.address() == va,
+                    "{at}: mapped at {:#x}, not at the parent's {va:#x}",
+                    mapping.address()
+                );
+                mapping.add_u32(0, 1);
+                mine.close().map_err(|e| format!("{at}: {e}"))?;
+            }
+            Ok(())
+        })?);
+    }
+    join_all(workers)?;
+    // The workers have exited: the parent's own mapping reads the count.
+    let count = u32::from_ne_bytes(core::array::from_fn(|i| window_read(va + i)));
+    ensure!(
+        count == (WORKERS * CYCLES) as u32,
+        "the counter holds {count}, not {}",
+        WORKERS * CYCLES
+    );
+    close(shm)
 }
 
 // ---------------------------------------------------------------------------

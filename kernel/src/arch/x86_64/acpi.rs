@@ -44,6 +44,9 @@ pub struct Machine {
     pub apic_ids: [u32; NCPU],
     /// How many entries of `apic_ids` are valid.
     pub cpu_count: usize,
+    /// Enabled CPUs the MADT lists beyond the first NCPU, which stay off
+    /// (main.rs says so at boot).
+    pub cpus_ignored: usize,
     /// ISA IRQ -> GSI, where an override entry changes the identity mapping.
     isa_overrides: [Option<u32>; 16],
 }
@@ -138,6 +141,7 @@ fn parse_madt() -> Result<Machine, &'static str> {
         ioapic_gsi_base: 0,
         apic_ids: [0; NCPU],
         cpu_count: 0,
+        cpus_ignored: 0,
         isa_overrides: [None; 16],
     };
     let mut entry = madt + HEADER_SIZE + 8;
@@ -156,6 +160,8 @@ fn parse_madt() -> Result<Machine, &'static str> {
                 if flags & 1 != 0 && machine.cpu_count < NCPU {
                     machine.apic_ids[machine.cpu_count] = u32::from(apic_id);
                     machine.cpu_count += 1;
+                } else if flags & 1 != 0 {
+                    machine.cpus_ignored += 1;
                 }
             }
             // I/O APIC: id, reserved, address, GSI base. We use the first.
