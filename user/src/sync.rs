@@ -115,7 +115,7 @@ impl Drop for MutexGuard<'_, '_> {
 // Semaphore
 
 /// A counting semaphore in two words of shared memory: the count, and how
-/// many processes are about to sleep on it.
+/// many processes are about to sleep on it or sleep on it, not yet woken.
 ///
 /// Memory ordering: `post` releases and a `wait` that takes the count
 /// acquires, so what a process wrote before posting is visible to the one
@@ -148,7 +148,13 @@ impl<'a> Semaphore<'a> {
         self.count.fetch_add(1, Ordering::SeqCst);
         // LAB sync: solution begins
         if self.waiters.load(Ordering::SeqCst) > 0 {
-            shm_wake(address(self.count), 1);
+            // A waiter we woke waits no more: we take it off the count at
+            // once, so that the posts that come before it runs (on one CPU,
+            // all of a batch) do not enter the kernel for nothing.
+            let woken = shm_wake(address(self.count), 1);
+            if woken > 0 {
+                self.waiters.fetch_sub(woken as u32, Ordering::SeqCst);
+            }
         }
         // LAB sync: stub
         // LAB sync: end
@@ -159,9 +165,13 @@ impl<'a> Semaphore<'a> {
         // LAB sync: solution begins
         while !self.try_wait() {
             self.waiters.fetch_add(1, Ordering::SeqCst);
-            // Sleeps only if the count is still 0 when the kernel looks.
-            shm_wait(address(self.count), 0);
-            self.waiters.fetch_sub(1, Ordering::Relaxed);
+            // Sleeps only if the count is still 0 when the kernel looks. A
+            // waiter that was woken (0) was taken off the count by its
+            // waker; one that was not (the count moved first) leaves it
+            // itself. Either way each arrival is counted off exactly once.
+            if shm_wait(address(self.count), 0) != 0 {
+                self.waiters.fetch_sub(1, Ordering::SeqCst);
+            }
         }
         // LAB sync: stub
         // let _ = self.try_wait();

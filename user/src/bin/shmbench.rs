@@ -1,12 +1,14 @@
 //! shmbench: how fast shared memory is, in CSV.
 //!
-//! Three measurements, each printed as rows of one CSV table:
+//! Several measurements, each printed as rows of one CSV table:
 //!
 //! ```text
 //! benchmark,processes,operations,seconds,rate,unit
 //! tsc_calibration,1,,,2000000000.000,tsc_cycles_per_second
 //! shm_cycle,4,1000,0.731,1367.989,cycles_per_second
+//! memcpy_128k,1,256,0.128,256.000,mib_per_second
 //! shm_bandwidth,2,256,0.512,64.000,mib_per_second
+//! shm_to_memcpy_bandwidth,2,,,0.250,ratio
 //! pipe_bandwidth,2,64,1.024,8.000,mib_per_second
 //! shm_to_pipe_bandwidth,2,,,8.000,ratio
 //! channel_messages,2,4000,0.400,10000.000,messages_per_second
@@ -24,15 +26,28 @@
 //!   `rate` cycles per second summed over all processes. With one process
 //!   this is the cost of one cycle; with more, how well the table's lock
 //!   and the page allocator let CPUs work at once.
+//! - `memcpy_128k`: one process copies a 128 KiB message from one private
+//!   buffer to another, `operations` times, with the routine the
+//!   bandwidth rows use (`copy_from_slice`, the library's `memcpy`, `rep
+//!   movsq`); `rate` is MiB per second. It is the ceiling the other rows
+//!   are measured against, in the same boot on the same host: a message
+//!   through shared memory is copied twice, so `shm_bandwidth` can reach at
+//!   most half of it. `shm_to_memcpy_bandwidth` divides the two.
 //! - `shm_bandwidth` and `pipe_bandwidth`: a producer moves `operations`
 //!   messages of 128 KiB to a consumer in another process, which copies
-//!   each out. Through shared memory, the message goes in a 128 KiB object
-//!   and a second, one-page object holds the handshake: two semaphores
-//!   (`ulib::sync`), "the buffer is free" and "a message is ready", so a
-//!   side that must wait sleeps in `shm_wait` and is woken the moment the
-//!   other posts, on one CPU as on several. Through a pipe, the same bytes
-//!   go through the kernel's pipe buffer. `rate` is MiB per second; the
-//!   ratio row divides the two.
+//!   each out. Through shared memory, the producer copies each message
+//!   from a private buffer into a slot of a ring of [`SLOTS`] slots, each a
+//!   128 KiB object, and the consumer copies it out of the slot into a
+//!   private buffer of its own and checks it: two copies, as through a
+//!   pipe. A one-page object holds the handshake: two semaphores
+//!   (`ulib::sync`), "free slots" (starting at [`SLOTS`]) and "messages
+//!   ready". A side that finds its semaphore at 0 sleeps in `shm_wait`;
+//!   a post enters the kernel only if the other side sleeps. With several
+//!   slots the producer runs ahead and the consumer drains several
+//!   messages per wake-up, so on one CPU the two switch once per
+//!   [`SLOTS`] messages, not twice per message. Through a pipe, the same
+//!   bytes go through the kernel's pipe buffer. `rate` is MiB per second
+//!   of messages delivered; the ratio row divides the two.
 //! - `channel_messages` and `pipe_messages`: `operations` messages of 64
 //!   bytes from one process to another, through a `ulib::sync` channel in
 //!   a one-page object and through a pipe; `rate` is messages per second.
@@ -70,14 +85,19 @@ const CYCLES_PER_PROCESS: usize = 200;
 /// Size of a message: a whole object.
 const MESSAGE: usize = SHM_MAXSIZE;
 
-/// Messages moved through shared memory.
+/// Messages moved through shared memory, and copies made by `memcpy_128k`.
 const SHM_MESSAGES: usize = 256;
+
+/// Slots in the shared-memory ring, each one 128 KiB object: how far the
+/// producer may run ahead of the consumer.
+const SLOTS: usize = 8;
 
 /// Messages moved through a pipe (slower, so fewer).
 const PIPE_MESSAGES: usize = 64;
 
-/// Where the handshake object keeps its two semaphores: a cache line
-/// apart, so that the two sides do not fight over one line.
+/// Where the handshake object keeps its two semaphores, "free slots" and
+/// "messages ready": a cache line apart, so that the two sides do not
+/// fight over one line.
 const FREE: usize = 0;
 const READY: usize = 64;
 
@@ -120,6 +140,16 @@ fn run() -> Result<(), String> {
         );
     }
 
+    let copied = memcpy_128k()?;
+    let memcpy_rate = mib_per_second(&clock, SHM_MESSAGES * MESSAGE, copied);
+    row(
+        "memcpy_128k",
+        1,
+        SHM_MESSAGES,
+        Some(clock.seconds(copied)),
+        memcpy_rate,
+        "mib_per_second",
+    );
     let shm = shm_bandwidth()?;
     let shm_rate = mib_per_second(&clock, SHM_MESSAGES * MESSAGE, shm);
     row(
@@ -129,6 +159,14 @@ fn run() -> Result<(), String> {
         Some(clock.seconds(shm)),
         shm_rate,
         "mib_per_second",
+    );
+    row(
+        "shm_to_memcpy_bandwidth",
+        2,
+        0,
+        None,
+        Fixed::ratio(shm_rate.thousandths, memcpy_rate.thousandths.max(1)),
+        "ratio",
     );
     let piped = pipe_bandwidth()?;
     let pipe_rate = mib_per_second(&clock, PIPE_MESSAGES * MESSAGE, piped);
@@ -247,55 +285,94 @@ fn stamped(buffer: &[u8], seq: usize) -> bool {
     buffer[0] == seq as u8 && buffer[MESSAGE - 1] == seq as u8
 }
 
-/// Moves [`SHM_MESSAGES`] messages through shared memory; returns the TSC
-/// cycles from the first message until the consumer has taken the last.
+/// Copies a 128 KiB message [`SHM_MESSAGES`] times from one private
+/// buffer to another with `copy_from_slice`, stamping each first as the
+/// producer does; returns the TSC cycles. Fails if a copy came out wrong
+/// (which also keeps the compiler from dropping the copies).
+fn memcpy_128k() -> Result<u64, String> {
+    let mut message = vec![0x5Au8; MESSAGE];
+    let mut copy: Vec<u8> = vec![0; MESSAGE];
+    let start = rdtsc();
+    for seq in 1..=SHM_MESSAGES {
+        stamp(&mut message, seq);
+        copy.copy_from_slice(&message);
+        if !stamped(&copy, seq) {
+            return Err(String::from("memcpy_128k: a copy came out wrong"));
+        }
+    }
+    Ok(rdtsc() - start)
+}
+
+/// Opens, sizes and maps the ring's slots, `bench-slot-0` and on.
+fn ring_slots() -> Result<Vec<Shm>, String> {
+    (0..SLOTS)
+        .map(|slot| mapped(&format!("bench-slot-{slot}"), MESSAGE))
+        .collect()
+}
+
+/// Moves [`SHM_MESSAGES`] messages through a ring of [`SLOTS`] slots in
+/// shared memory; returns the TSC cycles from the first message until the
+/// consumer has taken the last. Message `seq` goes in slot `seq % SLOTS`.
 fn shm_bandwidth() -> Result<u64, String> {
-    let data_shm = mapped("bench-data", MESSAGE)?;
+    let slot_shms = ring_slots()?;
     let control_shm = mapped("bench-control", PGSIZE)?;
-    let data = data_shm.map_rw().map_err(|e| format!("bench-data: {e}"))?;
+    let slots = slot_shms
+        .iter()
+        .map(|shm| shm.map_rw().map_err(|e| format!("bench-slot: {e}")))
+        .collect::<Result<Vec<Mapping<'_>>, String>>()?;
     let control = control_shm
         .map_rw()
         .map_err(|e| format!("bench-control: {e}"))?;
     let free = Semaphore::at(&control, FREE);
     let ready = Semaphore::at(&control, READY);
-    // The buffer starts free.
-    free.post();
+    // Every slot starts free.
+    for _ in 0..SLOTS {
+        free.post();
+    }
 
-    // The consumer inherits both mappings.
-    spawn(|| consume_shm(data, control))?;
+    // The consumer inherits the mappings.
+    spawn(|| consume_shm(&slots, control))?;
 
     let mut message = vec![0x5Au8; MESSAGE];
     let start = rdtsc();
     for seq in 1..=SHM_MESSAGES {
         free.wait();
         stamp(&mut message, seq);
-        // SAFETY: the handshake gives us the data object: the consumer
-        // posted `free` after its last read (release, acquired by our
-        // wait), and reads again only after we post `ready` below. The
-        // slice dies before that post.
-        unsafe { data.as_mut_slice() }.copy_from_slice(&message);
+        // SAFETY: the handshake gives us this slot: of the messages before
+        // `seq`, the consumer has freed all but SLOTS - 1 (our wait took
+        // one more free slot than there were messages in flight), so it has
+        // finished reading message `seq - SLOTS`, the slot's last, and
+        // posted `free` after that read (release, acquired by our wait). It
+        // reads the slot again only after we post `ready` below for `seq`.
+        // The slice dies before that post.
+        unsafe { slots[seq % SLOTS].as_mut_slice() }.copy_from_slice(&message);
         ready.post();
     }
-    // The consumer frees the buffer once more, after the last message.
-    free.wait();
+    // The consumer frees every slot once it has taken the last message.
+    for _ in 0..SLOTS {
+        free.wait();
+    }
     let elapsed = rdtsc() - start;
     wait_all(1, "shm_bandwidth")?;
     Ok(elapsed)
 }
 
 /// The consumer of [`shm_bandwidth`], in a child: copies each message out
-/// and hands the buffer back. Exits with 1 if a message arrives damaged.
-fn consume_shm(data: Mapping<'_>, control: Mapping<'_>) -> i32 {
+/// of its slot and frees the slot. Exits with 1 if a message arrives
+/// damaged.
+fn consume_shm(slots: &[Mapping<'_>], control: Mapping<'_>) -> i32 {
     let free = Semaphore::at(&control, FREE);
     let ready = Semaphore::at(&control, READY);
     let mut message: Vec<u8> = vec![0; MESSAGE];
     for seq in 1..=SHM_MESSAGES {
         ready.wait();
-        // SAFETY: the handshake gives us the data object: the producer
-        // posted `ready` after writing message seq (release, acquired by
-        // our wait), and writes again only after we post `free` below. The
-        // slice dies before that post.
-        message.copy_from_slice(unsafe { data.as_slice() });
+        // SAFETY: the handshake gives us this slot: messages are ready in
+        // order, and the producer posted `ready` for `seq` after writing it
+        // into slot `seq % SLOTS` (release, acquired by our wait). It
+        // writes the slot again only for message `seq + SLOTS`, after a
+        // wait on `free` that our post below satisfies. The slice dies
+        // before that post.
+        message.copy_from_slice(unsafe { slots[seq % SLOTS].as_slice() });
         if !stamped(&message, seq) {
             return 1;
         }

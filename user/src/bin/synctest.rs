@@ -14,7 +14,8 @@
 //! [`Mutex`] many times, some sleeping while they hold it, must leave a
 //! counter it protects exact (no lost wake-up would leave one asleep for
 //! ever, and no missing exclusion would lose an increment); semaphores
-//! pass items between processes through a bounded buffer; a channel moves
+//! pass items between processes through a bounded buffer, also when its
+//! consumer is killed asleep halfway and another takes over; a channel moves
 //! a stream of bytes whose every byte is checked. The mutex's workers are
 //! separate programs (this one run again with `--mutex-worker`) that find
 //! the object by name, as unrelated processes would.
@@ -55,6 +56,10 @@ const CHECKS: &[Check] = &[
     ("waiter_table_full", waiter_table_full),
     ("mutex_exact_count", mutex_exact_count),
     ("semaphore_bounded_buffer", semaphore_bounded_buffer),
+    (
+        "semaphore_consumer_killed_mid_ring",
+        semaphore_consumer_killed_mid_ring,
+    ),
     ("channel_stream", channel_stream),
 ];
 
@@ -493,6 +498,85 @@ fn semaphore_bounded_buffer() -> CheckResult {
     } else {
         Err(format!(
             "consumer status {status}; semaphores ended at {left:?}, want ({SLOTS}, 0)"
+        ))
+    }
+}
+
+/// Items the first consumer of [`semaphore_consumer_killed_mid_ring`]
+/// takes before it is killed: more than the ring holds, so the ring has
+/// wrapped.
+const TAKEN_BEFORE_KILL: u32 = SLOTS as u32 + 2;
+/// Where that consumer counts the items it took.
+const PROGRESS: usize = 128;
+
+/// Takes items `from..to` out of the bounded buffer, in order; `Err` with
+/// the first that is wrong.
+fn consume_items(mapping: &Mapping<'_>, from: u32, to: u32) -> Result<(), u32> {
+    let full = Semaphore::at(mapping, FULL);
+    let empty = Semaphore::at(mapping, EMPTY);
+    for i in from..to {
+        full.wait();
+        let slot = i as usize % SLOTS;
+        if mapping.load_u32(BUFFER + 4 * slot) != i * 7 + 1 {
+            return Err(i);
+        }
+        mapping.store_u32(PROGRESS, i + 1);
+        empty.post();
+    }
+    Ok(())
+}
+
+/// The bounded buffer's consumer is killed while it sleeps in `wait`,
+/// after the ring has wrapped; a second consumer takes over and must get
+/// every later item, in order. The killed waiter never takes itself off
+/// the semaphore's count of waiters, so from then on every `post` enters
+/// the kernel, which wakes the second consumer as it should.
+fn semaphore_consumer_killed_mid_ring() -> CheckResult {
+    let shm = object("st-semkill", PGSIZE)?;
+    let mapping = mapped(&shm, "st-semkill")?;
+    let empty = Semaphore::at(&mapping, EMPTY);
+    let full = Semaphore::at(&mapping, FULL);
+    for _ in 0..SLOTS {
+        empty.post();
+    }
+    let produce = |from: u32, to: u32| {
+        for i in from..to {
+            empty.wait();
+            let slot = i as usize % SLOTS;
+            mapping.store_u32(BUFFER + 4 * slot, i * 7 + 1);
+            full.post();
+        }
+    };
+    let first = spawn(move || {
+        if consume_items(&mapping, 0, TAKEN_BEFORE_KILL).is_err() {
+            return 1;
+        }
+        // Nothing more comes until we are killed.
+        Semaphore::at(&mapping, FULL).wait();
+        2
+    })?;
+    produce(0, TAKEN_BEFORE_KILL);
+    wait_for_word(&mapping, PROGRESS, TAKEN_BEFORE_KILL)?;
+    sleep(5);
+    kill(first);
+    let killed = wait_for(first)?;
+    let second = spawn(
+        move || match consume_items(&mapping, TAKEN_BEFORE_KILL, ITEMS) {
+            Ok(()) => 0,
+            Err(_) => 1,
+        },
+    )?;
+    produce(TAKEN_BEFORE_KILL, ITEMS);
+    let status = wait_for(second)?;
+    let left = (empty.value(), full.value());
+    if killed == -1 && status == 0 && left == (SLOTS as u32, 0) {
+        Ok(())
+    } else {
+        Err(format!(
+            "the first consumer ended with {killed} (want -1), the second with {status} \
+             (want 0); semaphores ended at {left:?}, want ({SLOTS}, 0); the second \
+             consumer reached item {}",
+            mapping.load_u32(PROGRESS)
         ))
     }
 }
