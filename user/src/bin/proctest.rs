@@ -1169,12 +1169,15 @@ fn pipe_many_readers_writers() -> CheckResult {
     }
     close(read_end);
     close(write_end);
-    let statuses = wait_all(&writers)?;
+    // All at once: a reader may end (at end of file) before the last
+    // writer is reaped, and `wait` returns whichever child ended first.
+    let children: Vec<i32> = writers.iter().chain(&readers).copied().collect();
+    let statuses = wait_all(&children)?;
+    let (statuses, counts) = statuses.split_at(writers.len());
     ensure!(
         statuses.iter().all(|&status| status == 0),
         "a writer's write came back short: {statuses:?}"
     );
-    let counts = wait_all(&readers)?;
     ensure!(
         !counts.contains(&MIXED),
         "a reader got a record short or mixed: {counts:?}"

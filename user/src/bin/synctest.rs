@@ -340,7 +340,7 @@ fn closed_object_while_waiting() -> CheckResult {
 fn waiter_table_full() -> CheckResult {
     let shm = object("st-full", PGSIZE)?;
     let mapping = mapped(&shm, "st-full")?;
-    spawn_waiters(mapping, NSHMWAIT)?;
+    spawn_patient_waiters(mapping, NSHMWAIT)?;
     wait_for_word(&mapping, ARRIVED, NSHMWAIT as u32)?;
     let extra = extra_waiter(mapping)?;
     let address = mapping.address() + WORD;
@@ -362,6 +362,29 @@ const PROBE_RESULT: usize = 192;
 /// The probe's results: refused at once, or seated (and woken by us).
 const REFUSED: u32 = 1;
 const SEATED: u32 = 2;
+
+/// Like [`spawn_waiters`], but a waiter the table refuses tries again a
+/// tick later (for at most [`PATIENCE_TICKS`]). While the last waiters
+/// arrive, a probe of [`extra_waiter`] may hold a seat for a moment; a
+/// waiter refused then must not lose its place for good, or the table
+/// never fills, and the probing goes on until its patience runs out (seen
+/// at 4 CPUs on a loaded host, where that took longer than the boot may).
+fn spawn_patient_waiters(mapping: Mapping<'_>, count: usize) -> Result<Vec<i32>, String> {
+    (0..count)
+        .map(|_| {
+            spawn(|| {
+                mapping.add_u32(ARRIVED, 1);
+                for _ in 0..PATIENCE_TICKS {
+                    if shm_wait(mapping.address() + WORD, 0) == 0 {
+                        return 0;
+                    }
+                    sleep(1);
+                }
+                1
+            })
+        })
+        .collect()
+}
 
 /// What `shm_wait` gives one waiter more than the table holds, once the
 /// table is full: -1 (or 0 if the table never filled). The waiters note
