@@ -120,7 +120,7 @@ use crate::proc::{self, WaitChannel};
 // LAB sync: end
 
 // LAB shm: solution begins
-use abi::shm::{SHM_MAXPAGES, slot_address};
+use abi::shm::{SHM_MAXPAGES, SLOT_SIZE, slot_address};
 use shmtable::{Descriptors, Page, Table};
 
 use crate::kalloc::{kalloc_zeroed, kfree};
@@ -288,14 +288,13 @@ pub fn close(private: &mut Private, od: usize) -> SysResult {
 fn close_descriptor(private: &mut Private, od: usize) -> Result<(), ShmError> {
     let descriptor = private.shm.remove(od)?;
     if descriptor.mapped.is_some() {
+        // The object fills the start of its slot's window, and nothing
+        // else is ever mapped there: unmapping the window unmaps it,
+        // without asking the table for its size. The pages are marked
+        // SHARED, so unmap does not free them; it flushes their TLB
+        // entries on this CPU, the only one running this process.
         let base = slot_address(descriptor.slot);
-        // A mapped object is sized, and its size is fixed while this
-        // reference lives.
-        let size = TABLE.lock().size(descriptor.slot);
-        // The pages are marked SHARED, so unmap does not free them; it
-        // flushes their TLB entries on this CPU, the only one running this
-        // process.
-        private.space_mut().unmap(base, base + size);
+        private.space_mut().unmap(base, base + SLOT_SIZE);
     }
     let mut dead = [0; SHM_MAXPAGES];
     let mut count = 0;

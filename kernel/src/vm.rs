@@ -708,22 +708,24 @@ impl AddressSpace {
             return;
         }
         // Each table below the PML4 covers an aligned range; visit those
-        // that overlap start..end, deepest first.
-        let mut freed = false;
-        for va in aligned_steps(start, end, PT_COVERS) {
-            freed |= self.free_if_empty(va, Level::Pt);
-        }
-        for va in aligned_steps(start, end, PD_COVERS) {
-            freed |= self.free_if_empty(va, Level::Pd);
-        }
-        for va in aligned_steps(start, end, PDPT_COVERS) {
-            freed |= self.free_if_empty(va, Level::Pdpt);
-        }
-        if freed {
-            // A freed table may still sit in the CPU's paging-structure
-            // caches: flush them all.
-            // SAFETY: reloading CR3 only drops cached translations.
-            unsafe { x86::tlb::flush_all() };
+        // that overlap start..end, deepest first. A freed table may still
+        // sit in the CPU's paging-structure caches. `invlpg` of an address
+        // the table covered drops those entries (Intel's SDM, 4.10.4.1:
+        // invlpg empties the paging-structure caches; AMD's APM: it drops
+        // the upper-level entries used for that address), so one per
+        // freed table is enough. Reloading CR3 would do too, but it drops
+        // every cached translation, and shm_close comes here on every
+        // call: under QEMU that reload cost a third of a shm cycle.
+        for (covers, level) in [
+            (PT_COVERS, Level::Pt),
+            (PD_COVERS, Level::Pd),
+            (PDPT_COVERS, Level::Pdpt),
+        ] {
+            for va in aligned_steps(start, end, covers) {
+                if self.free_if_empty(va, level) {
+                    flush_tlb_page(va);
+                }
+            }
         }
     }
 

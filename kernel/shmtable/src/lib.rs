@@ -151,20 +151,23 @@ impl Table {
     pub fn open(&mut self, name: &[u8]) -> Result<usize, ShmError> {
         // LAB shm: solution begins
         check_name(name)?;
-        let slot = match self
-            .slots
-            .iter()
-            .position(|s| s.references > 0 && s.name() == name)
-        {
+        // One pass: the object of that name, or else the lowest free slot.
+        let mut free = None;
+        let mut found = None;
+        for (slot, entry) in self.slots.iter().enumerate() {
+            if entry.references == 0 {
+                free = free.or(Some(slot));
+            } else if entry.name() == name {
+                found = Some(slot);
+                break;
+            }
+        }
+        let slot = match found {
             Some(slot) => slot,
             None => {
-                let slot = self
-                    .slots
-                    .iter()
-                    .position(|s| s.references == 0)
-                    .ok_or(ShmError::TableFull)?;
+                let slot = free.ok_or(ShmError::TableFull)?;
+                // A free slot is unsized and holds no pages (`close`).
                 let entry = &mut self.slots[slot];
-                *entry = Slot::EMPTY;
                 entry.name[..name.len()].copy_from_slice(name);
                 entry.name_len = name.len();
                 slot
@@ -261,7 +264,8 @@ impl Table {
             for page in entry.pages[..entry.page_count].iter_mut() {
                 free(page.take().expect("the first page_count pages exist"));
             }
-            *entry = Slot::EMPTY;
+            entry.page_count = 0;
+            entry.name_len = 0;
         }
         // LAB shm: stub
         // let _ = (slot, &mut free);
