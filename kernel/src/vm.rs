@@ -915,14 +915,25 @@ impl AddressSpace {
     // LAB cow: stub
     // LAB cow: end
 
+    /// The physical address behind user address `va` and its entry's
+    /// flags, if it is mapped with user access: the one lookup behind
+    /// `allows`, `translate` and `translate_shared`.
+    fn user_entry(&self, va: usize) -> Option<(usize, PTFlags)> {
+        if va >= USER_TOP {
+            return None;
+        }
+        let entry = self.table.lookup(va)?;
+        let flags = entry.flags();
+        flags
+            .contains(PTFlags::P | PTFlags::US)
+            .then(|| (entry.address().as_usize() + va % PGSIZE, flags))
+    }
+
     /// Whether user address `va` is mapped with user access, and writable
     /// if `write`, counting a copy-on-write page as writable (the kernel
     /// copies it before it writes: `copy_out`).
     fn allows(&self, va: usize, write: bool) -> bool {
-        if va >= USER_TOP {
-            return false;
-        }
-        let Some(flags) = self.table.lookup(va).map(|entry| entry.flags()) else {
+        let Some((_, flags)) = self.user_entry(va) else {
             return false;
         };
         let writable = flags.contains(PTFlags::RW);
@@ -930,33 +941,21 @@ impl AddressSpace {
         let writable = writable || flags.contains(COW);
         // LAB cow: stub
         // LAB cow: end
-        flags.contains(PTFlags::P | PTFlags::US) && (!write || writable)
+        !write || writable
     }
 
     /// The physical address behind user address `va` if it is mapped with
-    /// user access (and writable, if `write`).
+    /// user access (and writable now, if `write`).
     fn translate(&self, va: usize, write: bool) -> Option<usize> {
-        if va >= USER_TOP {
-            return None;
-        }
-        let entry = self.table.lookup(va)?;
-        let flags = entry.flags();
-        let allowed =
-            flags.contains(PTFlags::P | PTFlags::US) && (!write || flags.contains(PTFlags::RW));
-        allowed.then(|| entry.address().as_usize() + va % PGSIZE)
+        let (pa, flags) = self.user_entry(va)?;
+        (!write || flags.contains(PTFlags::RW)).then_some(pa)
     }
 
     /// The physical address behind user address `va` if it lies in a
     /// shared-memory page this address space maps (readable is enough).
     pub fn translate_shared(&self, va: usize) -> Option<usize> {
-        if va >= USER_TOP {
-            return None;
-        }
-        let entry = self.table.lookup(va)?;
-        let flags = entry.flags();
-        flags
-            .contains(PTFlags::P | PTFlags::US | SHARED)
-            .then(|| entry.address().as_usize() + va % PGSIZE)
+        let (pa, flags) = self.user_entry(va)?;
+        flags.contains(SHARED).then_some(pa)
     }
 
     /// Checks that `len` bytes from `start` are user memory, writable too if
