@@ -971,9 +971,18 @@ impl AddressSpace {
     }
 
     /// Checks that `len` bytes from `start` are user memory with the right
-    /// access (writable means writable now: not copy-on-write), then calls
-    /// `each` with the kernel address and length of every piece, one per
-    /// page.
+    /// access now, as a copy needs it: writable means writable now, not
+    /// copy-on-write (`check` counts those too).
+    fn check_now(&self, start: UserAddr, len: usize, write: bool) -> Result<(), BadAddress> {
+        for va in user_pages(start, len)? {
+            self.translate(va, write).ok_or(BadAddress)?;
+        }
+        Ok(())
+    }
+
+    /// Checks that `len` bytes from `start` are user memory with the right
+    /// access now (`check_now`), then calls `each` with the kernel address
+    /// and length of every piece, one per page.
     fn for_each_piece(
         &self,
         start: UserAddr,
@@ -983,9 +992,7 @@ impl AddressSpace {
     ) -> Result<(), BadAddress> {
         // Check every page before touching any, so that a failed copy_out
         // leaves user memory unchanged.
-        for va in user_pages(start, len)? {
-            self.translate(va, write).ok_or(BadAddress)?;
-        }
+        self.check_now(start, len, write)?;
         let end = start.0 + len; // user_pages checked that it does not wrap
         let mut va = start.0;
         while va < end {
@@ -1177,8 +1184,10 @@ pub fn copy_between(
     dst: UserAddr,
     len: usize,
 ) -> Result<(), BadAddress> {
-    from.check(src, len, false)?;
-    to.check(dst, len, true)?;
+    // Checked as the loop below copies: a copy-on-write page in the
+    // destination fails here, before any byte, not half-way.
+    from.check_now(src, len, false)?;
+    to.check_now(dst, len, true)?;
     let mut done = 0;
     while done < len {
         // Both sums stay below USER_TOP: the checks passed.
