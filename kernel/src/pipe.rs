@@ -46,10 +46,11 @@
 //! was lent, and a reader's was made writable now (`vm::prepare_write`:
 //! a copy-on-write page in it is copied first), so that a writer can copy
 //! into it, and nothing (a fork, which only the sleeping reader could
-//! make) can make it copy-on-write again before the loan is back. The lender takes its loan back, under the lock, before it
-//! returns, whether it was woken because the loan was used, because the
-//! other end closed, or because it was killed; so no one else ever uses
-//! a loan whose lender has gone.
+//! make) can make it copy-on-write again before the loan is back. The
+//! lender takes its loan back, under the lock, before it returns, whether
+//! it was woken because the loan was used, because the other end closed,
+//! or because it was killed; so no one else ever uses a loan whose lender
+//! has gone.
 //!
 //! ## Order, and the atomicity guarantee
 //!

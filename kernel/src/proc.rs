@@ -22,13 +22,13 @@
 //! ## Locking
 //!
 //! - `Proc::lock` guards the fields in [`Shared`]: state, channel, exit
-//!   status, name and page table. It is held across `swtch` in both directions: the
-//!   scheduler takes it before switching to a process, and the process
-//!   releases it when it resumes (in `forkret` the first time); a process
-//!   takes it before switching to the scheduler, which releases it. This
-//!   is what makes sleep/wakeup free of lost wake-ups: `sleep` takes the
-//!   process lock before releasing the condition's lock, and `wakeup`
-//!   needs the process lock to see the sleeper.
+//!   status, name and page table. It is held across `swtch` in both
+//!   directions: the scheduler takes it before switching to a process,
+//!   and the process releases it when it resumes (in `forkret` the first
+//!   time); a process takes it before switching to the scheduler, which
+//!   releases it. This is what makes sleep/wakeup free of lost wake-ups:
+//!   `sleep` takes the process lock before releasing the condition's
+//!   lock, and `wakeup` needs the process lock to see the sleeper.
 //! - The killed flag, `Proc::killed`, is an atomic, because every return
 //!   to user mode reads it (trap.rs) and a lock there would cost every
 //!   system call. `kill` sets it with the process lock held, so that it

@@ -917,14 +917,25 @@ impl AddressSpace {
     // LAB cow: stub
     // LAB cow: end
 
+    /// The physical address behind user address `va` and its entry's
+    /// flags, if it is mapped with user access: the one lookup behind
+    /// `allows`, `translate` and `translate_shared`.
+    fn user_entry(&self, va: usize) -> Option<(usize, PTFlags)> {
+        if va >= USER_TOP {
+            return None;
+        }
+        let entry = self.table.lookup(va)?;
+        let flags = entry.flags();
+        flags
+            .contains(PTFlags::P | PTFlags::US)
+            .then(|| (entry.address().as_usize() + va % PGSIZE, flags))
+    }
+
     /// Whether user address `va` is mapped with user access, and writable
     /// if `write`, counting a copy-on-write page as writable (the kernel
     /// copies it before it writes: `copy_out`).
     fn allows(&self, va: usize, write: bool) -> bool {
-        if va >= USER_TOP {
-            return false;
-        }
-        let Some(flags) = self.table.lookup(va).map(|entry| entry.flags()) else {
+        let Some((_, flags)) = self.user_entry(va) else {
             return false;
         };
         let writable = flags.contains(PTFlags::RW);
@@ -932,33 +943,21 @@ impl AddressSpace {
         let writable = writable || flags.contains(COW);
         // LAB cow: stub
         // LAB cow: end
-        flags.contains(PTFlags::P | PTFlags::US) && (!write || writable)
+        !write || writable
     }
 
     /// The physical address behind user address `va` if it is mapped with
-    /// user access (and writable, if `write`).
+    /// user access (and writable now, if `write`).
     fn translate(&self, va: usize, write: bool) -> Option<usize> {
-        if va >= USER_TOP {
-            return None;
-        }
-        let entry = self.table.lookup(va)?;
-        let flags = entry.flags();
-        let allowed =
-            flags.contains(PTFlags::P | PTFlags::US) && (!write || flags.contains(PTFlags::RW));
-        allowed.then(|| entry.address().as_usize() + va % PGSIZE)
+        let (pa, flags) = self.user_entry(va)?;
+        (!write || flags.contains(PTFlags::RW)).then_some(pa)
     }
 
     /// The physical address behind user address `va` if it lies in a
     /// shared-memory page this address space maps (readable is enough).
     pub fn translate_shared(&self, va: usize) -> Option<usize> {
-        if va >= USER_TOP {
-            return None;
-        }
-        let entry = self.table.lookup(va)?;
-        let flags = entry.flags();
-        flags
-            .contains(PTFlags::P | PTFlags::US | SHARED)
-            .then(|| entry.address().as_usize() + va % PGSIZE)
+        let (pa, flags) = self.user_entry(va)?;
+        flags.contains(SHARED).then_some(pa)
     }
 
     /// Checks that `len` bytes from `start` are user memory, writable too if
@@ -974,9 +973,18 @@ impl AddressSpace {
     }
 
     /// Checks that `len` bytes from `start` are user memory with the right
-    /// access (writable means writable now: not copy-on-write), then calls
-    /// `each` with the kernel address and length of every piece, one per
-    /// page.
+    /// access now, as a copy needs it: writable means writable now, not
+    /// copy-on-write (`check` counts those too).
+    fn check_now(&self, start: UserAddr, len: usize, write: bool) -> Result<(), BadAddress> {
+        for va in user_pages(start, len)? {
+            self.translate(va, write).ok_or(BadAddress)?;
+        }
+        Ok(())
+    }
+
+    /// Checks that `len` bytes from `start` are user memory with the right
+    /// access now (`check_now`), then calls `each` with the kernel address
+    /// and length of every piece, one per page.
     fn for_each_piece(
         &self,
         start: UserAddr,
@@ -986,9 +994,7 @@ impl AddressSpace {
     ) -> Result<(), BadAddress> {
         // Check every page before touching any, so that a failed copy_out
         // leaves user memory unchanged.
-        for va in user_pages(start, len)? {
-            self.translate(va, write).ok_or(BadAddress)?;
-        }
+        self.check_now(start, len, write)?;
         let end = start.0 + len; // user_pages checked that it does not wrap
         let mut va = start.0;
         while va < end {
@@ -1180,8 +1186,10 @@ pub fn copy_between(
     dst: UserAddr,
     len: usize,
 ) -> Result<(), BadAddress> {
-    from.check(src, len, false)?;
-    to.check(dst, len, true)?;
+    // Checked as the loop below copies: a copy-on-write page in the
+    // destination fails here, before any byte, not half-way.
+    from.check_now(src, len, false)?;
+    to.check_now(dst, len, true)?;
     let mut done = 0;
     while done < len {
         // Both sums stay below USER_TOP: the checks passed.

@@ -8,11 +8,12 @@
 //! rebuilt.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::SystemTime;
 
 use crate::config::Config;
 use crate::report::Report;
+use crate::setup::succeeds;
 
 /// Symbols only the test kernel may have: the test runner, the faults it
 /// makes on purpose, the exit device and the request reader.
@@ -24,16 +25,6 @@ const TEST_HOOKS: &[&str] = &[
     "debug_exit::exit",
     "fw_cfg::read_file",
 ];
-
-/// Runs `command` with its output thrown away; did it succeed?
-fn succeeds(command: &mut Command) -> bool {
-    command
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success())
-}
 
 fn cargo(args: &[&str]) -> Command {
     let mut command = Command::new("cargo");

@@ -29,7 +29,9 @@ fn on_path(command: &str) -> bool {
         .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(command).is_file()))
 }
 
-fn quietly(command: &mut Command) -> bool {
+/// Runs `command` with its output thrown away; did it succeed? (The host
+/// suite's checks use it too.)
+pub fn succeeds(command: &mut Command) -> bool {
     command
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -44,7 +46,7 @@ pub fn missing(for_bench: bool) -> Vec<&'static str> {
     let mut missing: Vec<&str> = Vec::new();
     if for_bench {
         let has_matplotlib =
-            quietly(Command::new("/usr/bin/python3").args(["-c", "import matplotlib"]));
+            succeeds(Command::new("/usr/bin/python3").args(["-c", "import matplotlib"]));
         if !has_matplotlib {
             missing.push("python3-matplotlib");
         }
@@ -87,7 +89,7 @@ pub fn apt(args: &[&str]) -> Result<(), String> {
         .arg("-u")
         .output()
         .is_ok_and(|output| output.stdout.trim_ascii() == b"0");
-    let sudo = !is_root && quietly(Command::new("sudo").args(["-n", "true"]));
+    let sudo = !is_root && succeeds(Command::new("sudo").args(["-n", "true"]));
     if !on_path("apt-get") || !(is_root || sudo) {
         return Err(format!(
             "this needs apt-get as root; run:  sudo apt-get {}",
