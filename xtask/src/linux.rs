@@ -22,7 +22,7 @@ use std::time::Instant;
 
 use crate::bench::parse_row;
 use crate::config::{Config, optional};
-use crate::qemu::{Exit, wait_until};
+use crate::qemu::{Exit, dies_with_starter, wait_until};
 
 /// What /init prints first: the end of the boot.
 const READY: &str = "@LINUX-READY";
@@ -248,7 +248,7 @@ pub fn run(
     log: &Path,
 ) -> Result<(f64, Vec<String>), String> {
     let started = Instant::now();
-    let mut child = Command::new(&config.qemu)
+    let mut child = dies_with_starter(&mut Command::new(&config.qemu))
         .args(["-smp", &cpus.to_string(), "-m", "512M", "-nic", "none"])
         .args(["-no-reboot", "-display", "none", "-monitor", "none"])
         .arg("-kernel")

@@ -7,7 +7,7 @@
 //! file behind QEMU's error-injecting `blkdebug` driver.
 
 use std::io;
-use std::os::unix::process::ExitStatusExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -119,6 +119,7 @@ impl Machine {
     /// The QEMU command for this machine, without its serial port.
     pub fn command(&self, config: &Config) -> Command {
         let mut command = Command::new(&config.qemu);
+        dies_with_starter(&mut command);
         command.args(&config.qemu_flags);
         command.args(["-smp", &self.cpus.to_string()]);
         if let Some(memory) = self.memory {
@@ -270,6 +271,37 @@ impl Watched {
     }
 }
 
+/// Has the process `command` starts killed (SIGKILL) when the thread that
+/// started it ends, however it ends: a runner killed by CI's time limit or
+/// by hand leaves no QEMU behind, running on with nobody to read it.
+///
+/// This is Linux's `prctl(PR_SET_PDEATHSIG)`, set in the child between
+/// `fork` and `exec`. Linux sends the signal when the *thread* that forked
+/// the child ends, not the whole process, so start a long-lived child only
+/// from a thread that waits for it (every caller here does). If the runner
+/// died before the child set the signal up, the child sees a new parent
+/// and does not start at all.
+pub fn dies_with_starter(command: &mut Command) -> &mut Command {
+    let starter = std::process::id();
+    // SAFETY: the closure runs in the forked child before `exec`, where
+    // only async-signal-safe calls may be made (another thread of the
+    // runner may have held the allocator's lock at the fork): it makes two
+    // system calls, prctl and getppid, and allocates nothing, its errors
+    // included.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            if u32::try_from(libc::getppid()) != Ok(starter) {
+                // The runner has already ended: "no such process".
+                return Err(io::Error::from_raw_os_error(libc::ESRCH));
+            }
+            Ok(())
+        })
+    }
+}
+
 /// Waits for `child` to end; kills it at `deadline`, reporting a run of
 /// more than `limit`.
 pub fn wait_until(child: &mut Child, deadline: Instant, limit: Duration) -> Exit {
@@ -303,6 +335,21 @@ mod tests {
     #[test]
     fn commas_in_a_request_are_doubled() {
         assert_eq!(option_value("user:crashtest,run"), "user:crashtest,,run");
+    }
+
+    #[test]
+    fn a_child_dies_with_the_thread_that_started_it() {
+        // The thread starts a child that would sleep for a minute and
+        // ends at once; the child must then be killed, not exit normally.
+        let mut child = thread::spawn(|| {
+            dies_with_starter(Command::new("sleep").arg("60"))
+                .spawn()
+                .expect("sleep starts")
+        })
+        .join()
+        .expect("the starting thread ends");
+        let status = child.wait().expect("the child can be waited for");
+        assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
     }
 
     #[test]
