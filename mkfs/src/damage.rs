@@ -42,6 +42,7 @@
 //! them. `mkfs --check` must find every one of these problems.
 
 use abi::fs::{BSIZE, DirEntry, DiskInode, LogHeader, MAXFILE, NDIRECT};
+use abi::splitmix::SplitMix;
 use abi::stat::{T_DIR, T_FILE};
 
 use crate::image::{Image, write_u32};
@@ -102,25 +103,6 @@ pub fn damage_random(image: &mut Image, seed: u64) -> Result<Vec<String>, NoRoom
         damager.flip_one(&mut random);
     }
     Ok(damager.done)
-}
-
-/// splitmix64: a small generator that gives the same numbers for the same
-/// seed everywhere.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// A number below `n` (which is not 0).
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
 }
 
 struct Damager<'a> {

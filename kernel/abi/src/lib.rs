@@ -13,7 +13,9 @@
 //! - [`traps`]: interrupt and exception vectors (xv6's traps.h);
 //! - [`shm`]: the limits and address window of shared memory;
 //! - [`testrun`]: how the test runner asks the test kernel for a run, and
-//!   how the run ends.
+//!   how the run ends;
+//! - [`splitmix`]: not a number of the contract but the test tools'
+//!   pseudo-random generator, which the host and xv6's programs share.
 //!
 //! It is `no_std` and has no dependencies, so it builds for the kernel's
 //! bare-metal target and for the host alike.
@@ -26,6 +28,7 @@ pub mod fs;
 pub mod memlayout;
 pub mod param;
 pub mod shm;
+pub mod splitmix;
 pub mod stat;
 pub mod syscall;
 pub mod testrun;

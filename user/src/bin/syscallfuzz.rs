@@ -164,6 +164,7 @@ use abi::device::CONSOLE;
 use abi::fcntl::{NOFILE, O_CREATE, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, PIPESIZE};
 use abi::memlayout::{DIRECT_MAP, KERNBASE, USER_TOP};
 use abi::shm::{NSHMPROC, SHM_END, SHM_MAXSIZE, slot_address};
+use abi::splitmix::SplitMix;
 use abi::stat::{Stat, T_DIR};
 use abi::syscall::*;
 use ulib::shm::{Shm, shm_close, shm_map, shm_open, shm_trunc};
@@ -269,12 +270,9 @@ struct Rng(u64);
 
 impl Rng {
     fn new(seed: u64) -> Rng {
-        // Spread the seed's bits with splitmix64's finaliser, so that
+        // Start from splitmix64's first number for the seed, so that
         // seeds 1, 2, 3 start far apart; the state must never be 0.
-        let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        Rng((z ^ (z >> 31)) | 1)
+        Rng(SplitMix(seed).next_u64() | 1)
     }
 
     fn next(&mut self) -> u64 {

@@ -70,6 +70,7 @@ use core::fmt;
 
 use abi::fcntl::{O_CREATE, O_RDWR, O_TRUNC, O_WRONLY};
 use abi::fs::{BSIZE, NDIRECT, WRITE_PIECE};
+use abi::splitmix::{SplitMix, mix};
 
 use ulib::string::atoi;
 
@@ -119,11 +120,8 @@ pub fn parse_args(args: &[&[u8]]) -> Option<(u64, usize)> {
 /// two, so that a block another step wrote (or zeros, or stale contents)
 /// differs from it at all but a few bytes.
 pub fn pattern(step: usize, offset: usize) -> u8 {
-    // splitmix64's finaliser, which spreads every input bit over the word.
-    let mut x = ((step as u64) << 32) ^ offset as u64;
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    (x ^ (x >> 31)) as u8
+    // splitmix64's finaliser spreads every input bit over the word.
+    mix(((step as u64) << 32) ^ offset as u64) as u8
 }
 
 // ---------------------------------------------------------------------------
@@ -557,29 +555,6 @@ pub struct Step {
     pub bytes: Vec<u8>,
 }
 
-/// The workload's generator: splitmix64, small and the same on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n`; `n` must not be 0.
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    /// A number in `low..=high`.
-    fn between(&mut self, low: usize, high: usize) -> usize {
-        low + self.below(high - low + 1)
-    }
-}
-
 /// The kinds of action the planner chooses from, with their weights.
 #[derive(Clone, Copy)]
 enum Action {
@@ -613,7 +588,7 @@ const ACTIONS: &[(Action, usize)] = &[
 /// The calls of a workload, step by step, and the model's state after
 /// each.
 pub struct Workload {
-    rng: Rng,
+    rng: SplitMix,
     tree: Tree,
     /// The calls of the action under way, not yet made.
     planned: VecDeque<Call>,
@@ -626,7 +601,7 @@ pub struct Workload {
 impl Workload {
     pub fn new(seed: u64) -> Workload {
         Workload {
-            rng: Rng(seed),
+            rng: SplitMix(seed),
             tree: Tree::new(),
             planned: VecDeque::new(),
             steps: 0,
