@@ -125,6 +125,18 @@ impl FreeList {
         self.count -= 1;
         Some(page)
     }
+
+    /// Pushes `page` on the front of the list.
+    ///
+    /// # Safety
+    /// `page` must be a free, direct-mapped page of RAM that nobody else
+    /// uses: its first eight bytes become the list's link.
+    unsafe fn push(&mut self, page: usize) {
+        // SAFETY: the caller gives us the page, unused by anyone else.
+        unsafe { *(phys_to_virt(page) as *mut usize) = self.head };
+        self.head = page;
+        self.count += 1;
+    }
 }
 
 /// The free lists, one per CPU, indexed by `Cpu::index`.
@@ -337,10 +349,8 @@ unsafe fn free_onto(page: usize, list: Option<usize>) {
     push_off();
     let mut free = FREE_LISTS[list.unwrap_or_else(this_cpu)].lock();
     pop_off(); // the guard keeps interrupts off from here on
-    // SAFETY: as above; the first eight bytes become the list link.
-    unsafe { *(address as *mut usize) = free.head };
-    free.head = page;
-    free.count += 1;
+    // SAFETY: as above: the page is free, and ours alone.
+    unsafe { free.push(page) };
 }
 
 // LAB cow: solution begins

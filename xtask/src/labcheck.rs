@@ -135,12 +135,7 @@ fn build(config: &Config, lab: &Lab, dest: &Path, target: &Path) -> Result<Vec<S
         target,
         None,
     )?;
-    warnings.extend(
-        messages
-            .lines()
-            .filter(|line| line.starts_with("warning"))
-            .map(str::to_string),
-    );
+    warnings.extend(warning_lines(&messages));
     crate::iso::make(
         &target.join("test.iso"),
         &target.join("x86_64-xv6/release/kernel"),
@@ -153,12 +148,7 @@ fn build(config: &Config, lab: &Lab, dest: &Path, target: &Path) -> Result<Vec<S
             &user_target,
             Some(&config.user_rustflags),
         )?;
-        warnings.extend(
-            messages
-                .lines()
-                .filter(|line| line.starts_with("warning"))
-                .map(str::to_string),
-        );
+        warnings.extend(warning_lines(&messages));
         file_system(
             config,
             dest,
@@ -167,6 +157,14 @@ fn build(config: &Config, lab: &Lab, dest: &Path, target: &Path) -> Result<Vec<S
         )?;
     }
     Ok(warnings)
+}
+
+/// The warning lines of what cargo printed.
+fn warning_lines(messages: &str) -> impl Iterator<Item = String> + '_ {
+    messages
+        .lines()
+        .filter(|line| line.starts_with("warning"))
+        .map(str::to_string)
 }
 
 /// This tree's fs.img with the copy's user programs in place of its own:
