@@ -100,7 +100,9 @@ use crate::file::File;
 use crate::fs::{self, Inode};
 use crate::kalloc::kalloc;
 use crate::memlayout::KSTACKS;
-use crate::param::{KSTACK_PAGES, NOFILE, NPROC, PGSIZE, PROC_NAME_LEN, ROOTDEV};
+use crate::param::{
+    KSTACK_PAGES, NOFILE, NPROC, PGSIZE, PROC_NAME_LEN, ROOTDEV, TICKS_PER_SECOND,
+};
 use crate::spinlock::{SpinLock, SpinLockGuard};
 use crate::vm::{self, AddressSpace, PageTableRoot};
 
@@ -703,9 +705,10 @@ pub fn kill(pid: i32) -> bool {
     false
 }
 
-/// Timer ticks since boot, counted by CPU 0 at 100 Hz (`tick`). The
-/// `sleep(n)` system call sleeps on this lock's channel and is woken
-/// every tick.
+/// Ticks since boot: hundredths of a second (`TICKS_PER_SECOND`), brought
+/// up to date on each of CPU 0's timer interrupts (`tick`). The `sleep(n)`
+/// system call sleeps on this lock's channel and is woken every tick;
+/// `uptime` reads it.
 pub static TICKS: SpinLock<u64> = SpinLock::new("ticks", 0);
 
 /// Ticks since boot.
@@ -713,10 +716,20 @@ pub fn ticks() -> u64 {
     *TICKS.lock()
 }
 
-/// Counts one timer tick and wakes the processes sleeping on `TICKS`.
+/// A timer interrupt on CPU 0: sets the tick count to the time since boot
+/// by the TSC, and wakes the processes sleeping on `TICKS`.
+///
+/// xv6 adds one per interrupt instead, which is right only if every
+/// interrupt comes on time. Under QEMU a busy host takes the virtual CPU
+/// away for tens of milliseconds; the interrupts that fell due meanwhile
+/// come late, merged into one, and a count of them falls behind the time
+/// (three times too slow at host load 6), and so would `sleep` and
+/// `uptime`. The TSC keeps counting while the CPU is away (tsc.rs). The
+/// count never goes down: an interrupt that comes a little before the
+/// next hundredth leaves it as it is, and the next one adds two.
 pub fn tick() {
     let mut ticks = TICKS.lock();
-    *ticks += 1;
+    *ticks = (*ticks).max(arch::tsc::periods_since_boot(TICKS_PER_SECOND));
     wakeup(WaitChannel::of(&TICKS));
 }
 

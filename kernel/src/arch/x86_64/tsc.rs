@@ -14,7 +14,9 @@
 //! the host's TSC under QEMU, the cores' invariant TSCs on hardware. The
 //! boot log prints the rate (main.rs), and programs read it with the
 //! `tsc_hz` system call (sysproc.rs); `ulib::bench` turns its benchmarks'
-//! cycles into seconds with it.
+//! cycles into seconds with it. The kernel's own clock, the tick count of
+//! `sleep` and `uptime`, is the time since boot by this counter
+//! (`periods_since_boot`, proc.rs's `tick`).
 //!
 //! Why not ask CPUID? Recent Intel CPUs give the TSC's rate in leaf 0x15
 //! (as a ratio to a crystal's frequency) and their base frequency in leaf
@@ -33,6 +35,10 @@ use super::pit;
 /// TSC cycles per second, from `calibrate`; 0 until then.
 static HZ: AtomicU64 = AtomicU64::new(0);
 
+/// The TSC when `calibrate` ended: time zero of the kernel's clock
+/// (`periods_since_boot`).
+static START: AtomicU64 = AtomicU64::new(0);
+
 /// Reads the time-stamp counter.
 pub fn now() -> u64 {
     // SAFETY: rdtsc only reads the counter into registers; no memory is
@@ -44,6 +50,7 @@ pub fn now() -> u64 {
 /// before anything asks for it.
 pub fn calibrate() {
     HZ.store(pit::rate_of(now), Ordering::Relaxed);
+    START.store(now(), Ordering::Relaxed);
 }
 
 /// TSC cycles per second.
@@ -51,4 +58,12 @@ pub fn hz() -> u64 {
     let hz = HZ.load(Ordering::Relaxed);
     assert!(hz != 0, "tsc: rate asked for before tsc::calibrate");
     hz
+}
+
+/// Whole periods of a `per_second` Hz clock since `calibrate`: the time
+/// since boot in the unit the caller counts in (proc.rs's ticks, which
+/// CPU 0 keeps).
+pub fn periods_since_boot(per_second: u64) -> u64 {
+    let elapsed = now().saturating_sub(START.load(Ordering::Relaxed));
+    (u128::from(elapsed) * u128::from(per_second) / u128::from(hz())) as u64
 }
