@@ -100,9 +100,7 @@ use crate::file::File;
 use crate::fs::{self, Inode};
 use crate::kalloc::kalloc;
 use crate::memlayout::KSTACKS;
-use crate::param::{
-    KSTACK_PAGES, NOFILE, NPROC, PGSIZE, PROC_NAME_LEN, ROOTDEV, TICKS_PER_SECOND,
-};
+use crate::param::{KSTACK_PAGES, NOFILE, NPROC, PGSIZE, PROC_NAME_LEN, ROOTDEV, TICKS_PER_SECOND};
 use crate::spinlock::{SpinLock, SpinLockGuard};
 use crate::vm::{self, AddressSpace, PageTableRoot};
 

@@ -3,15 +3,17 @@
 //!
 //! ## The design
 //!
-//! One global table, `TABLE` (a `shmtable::Table` under a spin lock), of
-//! `NSHM` slots holds the objects: each has a name, a size in pages, the
-//! physical pages themselves and a reference count. Every process has a
-//! descriptor table of `NSHMPROC` shared-memory descriptors
-//! (`Private::shm`, a `shmtable::Descriptors`), each naming a slot and
-//! saying whether the process has it mapped. The rules about slots and descriptors (name checks, lowest
-//! free slot and descriptor, sizing once, counting references) are plain
-//! Rust in the `shmtable` crate, unit-tested on the host; this module adds
-//! the lock, the pages and the page tables.
+//! `NSHM` slots hold the objects. Each object has a name and a reference
+//! count, kept for all slots together in `NAMES` (a `shmtable::Names`
+//! under a spin lock), and a size in pages and the physical pages
+//! themselves, kept in its slot of `OBJECTS` (a `shmtable::Object` under
+//! a spin lock of its own). Every process has a descriptor table of
+//! `NSHMPROC` shared-memory descriptors (`Private::shm`, a
+//! `shmtable::Descriptors`), each naming a slot and saying whether the
+//! process has it mapped. The rules about slots and descriptors (name
+//! checks, lowest free slot and descriptor, sizing once, counting
+//! references) are plain Rust in the `shmtable` crate, unit-tested on the
+//! host; this module adds the locks, the pages and the page tables.
 //!
 //! ## Where an object appears
 //!
@@ -32,10 +34,10 @@
 //! mapping lives as long as its descriptor: closing it unmaps the pages
 //! (and flushes their TLB entries) first.
 //!
-//! Two counts, kept apart. The table counts references to an *object*
+//! Two counts, kept apart. `NAMES` counts references to an *object*
 //! (descriptors, in every process); kalloc.rs counts holders of a
 //! *page*, for copy-on-write `fork` (vm.rs). An object's pages have one
-//! holder there all their life, the table: they come from `kalloc` with
+//! holder there all their life, their `Object`: they come from `kalloc` with
 //! count 1 and go back with one `kfree` when the object dies. Mapping them
 //! adds no holder, because `vm::SHARED` pages are neither counted nor
 //! freed by an address space; and they are never copy-on-write: they lie
@@ -50,24 +52,39 @@
 //!
 //! ## Locking
 //!
-//! `TABLE`'s spin lock guards the whole table: names, sizes, page lists and
-//! reference counts. Each change to the table is made in one critical
-//! section, so the calls are atomic with respect to each other on every CPU
-//! where they meet in the table (two processes racing to size an object:
-//! exactly one wins; racing opens of one name: one object).
+//! Two kinds of lock, so that CPUs working on different objects do not
+//! wait for each other:
 //!
-//! The slow work stays outside the lock, so that CPUs working on different
-//! objects do not wait for each other: `trunc` allocates and zeroes its
-//! pages before it takes the lock (and frees them after, if it lost the
-//! race or they were not needed); `map`, `fork` and `close` build and tear
-//! down page tables with the lock released, and the pages of a dead
+//! - `NAMES`'s lock guards the names, the reference counts and which slots
+//!   are free. `shm_open`, `shm_close` and `fork` take it, briefly:
+//!   racing opens of one name make one object.
+//! - Each slot's lock in `OBJECTS` guards that object's size and pages.
+//!   `shm_trunc` and `shm_map` take only their object's lock: two
+//!   processes racing to size an object, exactly one wins, and
+//!   processes working on different objects never meet.
+//!
+//! The one place both are held is the last close of an object: with
+//! `NAMES` held, its reference count reaches zero and its slot becomes
+//! free, so its pages must be taken out of its `Object` (under the slot's
+//! lock) before `NAMES` is released, or a new object in that slot would
+//! find them. So the order is `NAMES`, then a slot's lock, never the other
+//! way round.
+//!
+//! Why `trunc` and `map` may touch an object without `NAMES`: their
+//! caller holds a descriptor, which is a reference, so the object cannot
+//! die, nor its slot be given to another object, while they work.
+//!
+//! The slow work stays outside the locks: `trunc` allocates and zeroes its
+//! pages before it takes its object's lock (and frees them after, if it
+//! lost the race or they were not needed); `map`, `fork` and `close` build
+//! and tear down page tables with no lock held, and the pages of a dead
 //! object are freed after it. That is safe because of one rule: an
 //! object lives, with the same pages, while any descriptor refers to it,
 //! and a process's descriptors and page table are its own private state,
 //! which only it changes. So while a process holds a descriptor, the
-//! object's pages, once sized, are a fact it may copy out of the table
+//! object's pages, once sized, are a fact it may copy out of the `Object`
 //! and use unlocked. The order is what keeps that rule: a descriptor is
-//! made after the table counts its reference (`open`, `fork`), and a
+//! made after `NAMES` counts its reference (`open`, `fork`), and a
 //! mapping is torn down, and the descriptor gone, before the reference
 //! is dropped (`close`).
 //!
@@ -96,7 +113,7 @@
 //! ## Decisions the spec leaves open
 //!
 //! - Every failing call leaves nothing behind: `shm_open` checks for a free
-//!   descriptor before it touches the table; `shm_map` checks the `va`
+//!   descriptor before it touches `NAMES`; `shm_map` checks the `va`
 //!   pointer before it maps anything, and undoes a half-made mapping if it
 //!   runs out of memory for page tables.
 //! - `shm_map` of an object the process already maps (through any
@@ -120,15 +137,20 @@ use crate::proc::{self, WaitChannel};
 // LAB sync: end
 
 // LAB shm: solution begins
-use abi::shm::{SHM_MAXPAGES, SLOT_SIZE, slot_address};
-use shmtable::{Descriptors, Page, Table};
+use abi::shm::{NSHM, SHM_MAXPAGES, SLOT_SIZE, slot_address};
+use shmtable::{Descriptors, Names, Object, Page};
 
 use crate::kalloc::{kalloc_zeroed, kfree};
 use crate::param::PGSIZE;
 use crate::vm;
 
-/// The objects; pages are named by their physical addresses.
-static TABLE: SpinLock<Table> = SpinLock::new("shm", Table::new());
+/// The objects' names and reference counts, and which slots are free.
+static NAMES: SpinLock<Names> = SpinLock::new("shm names", Names::new());
+
+/// Each slot's object: its size and pages, named by their physical
+/// addresses.
+static OBJECTS: [SpinLock<Object>; NSHM] =
+    [const { SpinLock::new("shm object", Object::new()) }; NSHM];
 // LAB shm: stub
 // LAB shm: end
 
@@ -148,26 +170,26 @@ impl From<ShmError> for Error {
 }
 
 // LAB shm: solution begins
-/// Gives pages the table does not hold back to the page allocator. The
-/// caller has the table unlocked.
+/// Gives pages no object holds back to the page allocator. The caller
+/// holds no shared-memory lock.
 fn free_pages(pages: &[Page]) {
     for &page in pages {
         // SAFETY: the pages came from kalloc_zeroed and nobody can reach
-        // them: either the table never took them (`trunc`), or the last
+        // them: either no object took them (`trunc`), or the last
         // reference to their object is gone, and with it every mapping
         // (each mapping belongs to a descriptor holding a reference).
         unsafe { kfree(page) };
     }
 }
 
-/// The pages of the object in `slot`, copied out of the table (none if it
+/// The pages of the object in `slot`, copied out of its `Object` (none if it
 /// is unsized), and how many there are. The caller holds a reference to
 /// the object, so the pages stay the object's after the lock is dropped.
 fn object_pages(slot: usize) -> ([Page; SHM_MAXPAGES], usize) {
-    let table = TABLE.lock();
+    let object = OBJECTS[slot].lock();
     let mut pages = [0; SHM_MAXPAGES];
     let mut count = 0;
-    for page in table.pages(slot) {
+    for page in object.pages() {
         pages[count] = page;
         count += 1;
     }
@@ -181,11 +203,10 @@ fn object_pages(slot: usize) -> ([Page; SHM_MAXPAGES], usize) {
 pub fn open(me: &mut Private, name: &[u8]) -> SysResult {
     // LAB shm: solution begins
     let descriptors = &mut me.shm;
-    let mut table = TABLE.lock();
     if !descriptors.has_free() {
         return Err(Error::OutOfResources);
     }
-    let slot = table.open(name)?;
+    let slot = NAMES.lock().open(name)?;
     Ok(descriptors.alloc(slot).expect("a descriptor is free"))
     // LAB shm: stub
     // let _ = (me, name);
@@ -199,7 +220,7 @@ pub fn trunc(me: &Private, od: usize, size: i64) -> SysResult {
     // LAB shm: solution begins
     let descriptor = me.shm.get(od)?;
     // Allocating and zeroing the pages is the slow part: do it before
-    // taking the lock. Short of memory, the table's `trunc` finds the
+    // taking the lock. Short of memory, the object's `trunc` finds the
     // pages missing and fails as it would have.
     let wanted = shmtable::pages_for(size).unwrap_or(0);
     let mut fresh = [0; SHM_MAXPAGES];
@@ -210,8 +231,7 @@ pub fn trunc(me: &Private, od: usize, size: i64) -> SysResult {
         got += 1;
     }
     let mut taken = 0;
-    let result = TABLE.lock().trunc(
-        descriptor.slot,
+    let result = OBJECTS[descriptor.slot].lock().trunc(
         size,
         || {
             let page = fresh[..got].get(taken).copied();
@@ -221,7 +241,7 @@ pub fn trunc(me: &Private, od: usize, size: i64) -> SysResult {
         // Pages it gives back on failure are still in `fresh`.
         |_| {},
     );
-    // The table keeps the pages only if it succeeded; the rest go back.
+    // The object keeps the pages only if it succeeded; the rest go back.
     let kept = if result.is_ok() { wanted } else { 0 };
     free_pages(&fresh[kept..got]);
     result.map_err(Error::from)
@@ -290,7 +310,7 @@ fn close_descriptor(private: &mut Private, od: usize) -> Result<(), ShmError> {
     if descriptor.mapped.is_some() {
         // The object fills the start of its slot's window, and nothing
         // else is ever mapped there: unmapping the window unmaps it,
-        // without asking the table for its size. The pages are marked
+        // without asking the object for its size. The pages are marked
         // SHARED, so unmap does not free them; it flushes their TLB
         // entries on this CPU, the only one running this process.
         let base = slot_address(descriptor.slot);
@@ -298,10 +318,16 @@ fn close_descriptor(private: &mut Private, od: usize) -> Result<(), ShmError> {
     }
     let mut dead = [0; SHM_MAXPAGES];
     let mut count = 0;
-    TABLE.lock().close(descriptor.slot, |page| {
-        dead[count] = page;
-        count += 1;
-    });
+    let mut names = NAMES.lock();
+    if names.close(descriptor.slot) {
+        // The last reference: the slot is free once `NAMES` is released,
+        // so the pages come out of it first (module doc, "Locking").
+        OBJECTS[descriptor.slot].lock().clear(|page| {
+            dead[count] = page;
+            count += 1;
+        });
+    }
+    drop(names);
     free_pages(&dead[..count]);
     Ok(())
 }
@@ -328,9 +354,9 @@ pub fn close_all(private: &mut Private) {
 pub fn fork(parent: &Private, child: &mut Private) -> Result<(), Error> {
     // LAB shm: solution begins
     {
-        let mut table = TABLE.lock();
+        let mut names = NAMES.lock();
         for (_, descriptor) in parent.shm.iter() {
-            table.add_reference(descriptor.slot);
+            names.add_reference(descriptor.slot);
         }
     }
     child.shm = parent.shm;

@@ -8,16 +8,22 @@
 //! and free pages), so it compiles for the kernel and for the host, where
 //! `cargo test -p shmtable` checks it.
 //!
-//! ## The table
+//! ## The objects: names, and memory
 //!
-//! [`Table`] has `NSHM` slots. A slot is free when its reference count is
-//! zero. `open` finds the slot whose name equals the given one byte for
-//! byte, or takes the lowest free slot for a new, unsized object, and adds
-//! a reference. `trunc` gives an unsized object its pages, once. `close`
-//! drops a reference; the last one frees the pages and the slot.
+//! The bookkeeping of the `NSHM` slots is in two parts, which the kernel
+//! locks apart, so that CPUs working on different objects do not wait for
+//! each other (kernel/src/shm.rs, "Locking"):
 //!
-//! The slot number is also where the object appears in every address space:
-//! `abi::shm::slot_address(slot)`.
+//! - [`Names`], one for the whole system: which slots hold an object, each
+//!   object's name, and its reference count. A slot is free when its count
+//!   is zero. `open` finds the slot whose name equals the given one byte
+//!   for byte, or takes the lowest free slot for a new object, and adds a
+//!   reference; `close` drops one and says whether it was the last. A
+//!   bitmap of the slots in use lets `open` look at those only, and find
+//!   the lowest free slot in one instruction.
+//! - [`Object`], one per slot: the object's memory. `trunc` gives an
+//!   unsized object its pages, once; `clear` gives them all back when the
+//!   object dies, so that the slot's next object starts unsized.
 //!
 //! ## Descriptors
 //!
@@ -101,79 +107,68 @@ impl Access {
 /// made-up numbers: nothing here dereferences one.)
 pub type Page = usize;
 
-/// One object.
+/// A slot's entry in [`Names`].
 #[derive(Clone, Copy)]
-struct Slot {
-    name: [u8; SHM_NAME_MAX],
-    name_len: usize,
+struct Name {
+    bytes: [u8; SHM_NAME_MAX],
+    len: usize,
     /// Descriptors (in any process) that refer to the object. Zero: free.
     references: u32,
-    /// Pages of the object; the first `page_count` are valid.
-    pages: [Option<Page>; SHM_MAXPAGES],
-    /// Zero until `trunc`.
-    page_count: usize,
 }
 
-impl Slot {
-    const EMPTY: Slot = Slot {
-        name: [0; SHM_NAME_MAX],
-        name_len: 0,
-        references: 0,
-        pages: [None; SHM_MAXPAGES],
-        page_count: 0,
-    };
-
-    fn name(&self) -> &[u8] {
-        &self.name[..self.name_len]
-    }
+/// Which slots hold objects, their names and their reference counts.
+pub struct Names {
+    entries: [Name; NSHM],
+    /// Bit `i` is set while slot `i` holds an object (its count is not 0).
+    used: u64,
 }
 
-/// The global table of shared-memory objects.
-pub struct Table {
-    slots: [Slot; NSHM],
-}
+// `used` has a bit for every slot.
+const _: () = assert!(NSHM <= u64::BITS as usize);
 
-impl Default for Table {
+impl Default for Names {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl Table {
-    pub const fn new() -> Table {
-        Table {
-            slots: [Slot::EMPTY; NSHM],
+impl Names {
+    pub const fn new() -> Names {
+        Names {
+            entries: [Name {
+                bytes: [0; SHM_NAME_MAX],
+                len: 0,
+                references: 0,
+            }; NSHM],
+            used: 0,
         }
     }
 
-    /// Finds the object called `name`, or creates an unsized one in the
-    /// lowest free slot, and adds a reference. Returns the slot.
+    /// Finds the object called `name`, or takes the lowest free slot for a
+    /// new one, and adds a reference. Returns the slot.
     pub fn open(&mut self, name: &[u8]) -> Result<usize, ShmError> {
         // LAB shm: solution begins
         check_name(name)?;
-        // One pass: the object of that name, or else the lowest free slot.
-        let mut free = None;
-        let mut found = None;
-        for (slot, entry) in self.slots.iter().enumerate() {
-            if entry.references == 0 {
-                free = free.or(Some(slot));
-            } else if entry.name() == name {
-                found = Some(slot);
-                break;
+        // Only the slots in use can hold the name: visit their bits.
+        let mut in_use = self.used;
+        while in_use != 0 {
+            let slot = in_use.trailing_zeros() as usize;
+            in_use &= in_use - 1; // clears that lowest set bit
+            if self.name(slot) == name {
+                self.entries[slot].references += 1;
+                return Ok(slot);
             }
         }
-        let slot = match found {
-            Some(slot) => slot,
-            None => {
-                let slot = free.ok_or(ShmError::TableFull)?;
-                // A free slot is unsized and holds no pages (`close`).
-                let entry = &mut self.slots[slot];
-                entry.name[..name.len()].copy_from_slice(name);
-                entry.name_len = name.len();
-                slot
-            }
-        };
-        self.slots[slot].references += 1;
+        // The lowest free slot is the lowest clear bit.
+        let slot = self.used.trailing_ones() as usize;
+        if slot >= NSHM {
+            return Err(ShmError::TableFull);
+        }
+        let entry = &mut self.entries[slot];
+        entry.bytes[..name.len()].copy_from_slice(name);
+        entry.len = name.len();
+        entry.references = 1;
+        self.used |= 1 << slot;
         Ok(slot)
         // LAB shm: stub
         // let _ = name;
@@ -183,92 +178,127 @@ impl Table {
 
     /// Adds a reference to an open object (a descriptor copied by fork).
     pub fn add_reference(&mut self, slot: usize) {
-        let entry = &mut self.slots[slot];
+        let entry = &mut self.entries[slot];
         assert!(entry.references > 0, "add_reference to a free slot");
         entry.references += 1;
     }
 
-    /// Sizes the object in `slot` to `size` bytes, once: allocates
+    /// Drops a reference to the object in `slot`. Returns true if it was
+    /// the last: the slot is then free, for the next new name, and the
+    /// caller must `clear` its [`Object`] before anyone can take it.
+    pub fn close(&mut self, slot: usize) -> bool {
+        // LAB shm: solution begins
+        let entry = &mut self.entries[slot];
+        assert!(entry.references > 0, "close of a free slot");
+        entry.references -= 1;
+        if entry.references > 0 {
+            return false;
+        }
+        entry.len = 0;
+        self.used &= !(1 << slot);
+        true
+        // LAB shm: stub
+        // let _ = slot;
+        // false
+        // LAB shm: end
+    }
+
+    /// References to the object in `slot` (0: the slot is free).
+    pub fn references(&self, slot: usize) -> u32 {
+        self.entries[slot].references
+    }
+
+    /// The name of the object in `slot`.
+    pub fn name(&self, slot: usize) -> &[u8] {
+        let entry = &self.entries[slot];
+        &entry.bytes[..entry.len]
+    }
+
+    /// How many slots hold an object: the bits set in the bitmap.
+    pub fn used_slots(&self) -> usize {
+        self.used.count_ones() as usize
+    }
+}
+
+/// The memory of the object in one slot: its pages, once it is sized.
+pub struct Object {
+    /// The first `page_count` are the object's pages.
+    pages: [Option<Page>; SHM_MAXPAGES],
+    /// Zero until `trunc`.
+    page_count: usize,
+}
+
+impl Default for Object {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Object {
+    /// An unsized object, with no pages.
+    pub const fn new() -> Object {
+        Object {
+            pages: [None; SHM_MAXPAGES],
+            page_count: 0,
+        }
+    }
+
+    /// Sizes the object to `size` bytes, once: allocates
     /// `ceil(size / PGSIZE)` pages with `alloc` (which must return zeroed
     /// pages). If memory runs out, gives back what it got with `free` and
     /// leaves the object unsized. Returns the size in bytes.
     pub fn trunc(
         &mut self,
-        slot: usize,
         size: i64,
         mut alloc: impl FnMut() -> Option<Page>,
         mut free: impl FnMut(Page),
     ) -> Result<usize, ShmError> {
         // LAB shm: solution begins
         let page_count = pages_for(size)?;
-        let entry = &mut self.slots[slot];
-        assert!(entry.references > 0, "trunc of a free slot");
-        if entry.page_count > 0 {
+        if self.page_count > 0 {
             return Err(ShmError::AlreadySized);
         }
         for i in 0..page_count {
             match alloc() {
-                Some(page) => entry.pages[i] = Some(page),
+                Some(page) => self.pages[i] = Some(page),
                 None => {
-                    for page in entry.pages[..i].iter_mut() {
+                    for page in self.pages[..i].iter_mut() {
                         free(page.take().expect("allocated above"));
                     }
                     return Err(ShmError::OutOfMemory);
                 }
             }
         }
-        entry.page_count = page_count;
+        self.page_count = page_count;
         Ok(page_count * PGSIZE)
         // LAB shm: stub
-        // let _ = (slot, size, &mut alloc, &mut free);
+        // let _ = (size, &mut alloc, &mut free);
         // Err(ShmError::OutOfMemory)
         // LAB shm: end
     }
 
-    /// The pages of the object in `slot` (none if unsized).
-    pub fn pages(&self, slot: usize) -> impl Iterator<Item = Page> + '_ {
-        let entry = &self.slots[slot];
-        entry.pages[..entry.page_count]
+    /// The object's pages (none if unsized).
+    pub fn pages(&self) -> impl Iterator<Item = Page> + '_ {
+        self.pages[..self.page_count]
             .iter()
             .map(|page| page.expect("the first page_count pages exist"))
     }
 
-    /// Size of the object in `slot` in bytes (0 if unsized).
-    pub fn size(&self, slot: usize) -> usize {
-        self.slots[slot].page_count * PGSIZE
+    /// Size of the object in bytes (0 if unsized).
+    pub fn size(&self) -> usize {
+        self.page_count * PGSIZE
     }
 
-    /// References to the object in `slot` (0: the slot is free).
-    pub fn references(&self, slot: usize) -> u32 {
-        self.slots[slot].references
-    }
-
-    /// The name of the object in `slot`.
-    pub fn name(&self, slot: usize) -> &[u8] {
-        self.slots[slot].name()
-    }
-
-    /// How many slots hold an object.
-    pub fn used_slots(&self) -> usize {
-        self.slots.iter().filter(|s| s.references > 0).count()
-    }
-
-    /// Drops a reference to the object in `slot`. The last one frees its
-    /// pages with `free` and the slot.
-    pub fn close(&mut self, slot: usize, mut free: impl FnMut(Page)) {
+    /// Gives every page back with `free`, leaving the object unsized: the
+    /// object died (its last reference is gone).
+    pub fn clear(&mut self, mut free: impl FnMut(Page)) {
         // LAB shm: solution begins
-        let entry = &mut self.slots[slot];
-        assert!(entry.references > 0, "close of a free slot");
-        entry.references -= 1;
-        if entry.references == 0 {
-            for page in entry.pages[..entry.page_count].iter_mut() {
-                free(page.take().expect("the first page_count pages exist"));
-            }
-            entry.page_count = 0;
-            entry.name_len = 0;
+        for page in self.pages[..self.page_count].iter_mut() {
+            free(page.take().expect("the first page_count pages exist"));
         }
+        self.page_count = 0;
         // LAB shm: stub
-        // let _ = (slot, &mut free);
+        // let _ = &mut free;
         // LAB shm: end
     }
 }

@@ -44,10 +44,9 @@ impl Pages {
     }
 }
 
-fn trunc(table: &mut Table, pages: &mut Pages, slot: usize, size: i64) -> Result<usize, ShmError> {
+fn trunc(object: &mut Object, pages: &mut Pages, size: i64) -> Result<usize, ShmError> {
     let pages = core::cell::RefCell::new(pages);
-    table.trunc(
-        slot,
+    object.trunc(
         size,
         || pages.borrow_mut().alloc(),
         |p| pages.borrow_mut().free(p),
@@ -65,70 +64,77 @@ fn names_are_checked() {
 
 #[test]
 fn open_finds_by_exact_name_and_counts_references() {
-    let mut table = Table::new();
-    let foo = table.open(b"foo").unwrap();
+    let mut names = Names::new();
+    let foo = names.open(b"foo").unwrap();
     assert_eq!(foo, 0);
-    assert_eq!(table.open(b"foo"), Ok(foo));
-    assert_eq!(table.references(foo), 2);
+    assert_eq!(names.open(b"foo"), Ok(foo));
+    assert_eq!(names.references(foo), 2);
     // A prefix, or a longer name, is another object.
-    let fo = table.open(b"fo").unwrap();
-    let fooo = table.open(b"fooo").unwrap();
+    let fo = names.open(b"fo").unwrap();
+    let fooo = names.open(b"fooo").unwrap();
     assert!(fo != foo && fooo != foo && fo != fooo);
-    assert_eq!(table.name(foo), b"foo");
-    assert_eq!(table.used_slots(), 3);
-    assert_eq!(table.open(b""), Err(ShmError::BadName));
+    assert_eq!(names.name(foo), b"foo");
+    assert_eq!(names.used_slots(), 3);
+    assert_eq!(names.open(b""), Err(ShmError::BadName));
+    assert_eq!(names.used_slots(), 3, "a bad name takes no slot");
 }
 
 #[test]
 fn table_full_and_slot_reuse() {
-    let mut table = Table::new();
-    let mut pages = Pages::new(usize::MAX);
+    let mut names = Names::new();
     for i in 0..NSHM {
-        assert_eq!(table.open(std::format!("obj{i}").as_bytes()), Ok(i));
+        assert_eq!(names.open(std::format!("obj{i}").as_bytes()), Ok(i));
     }
-    assert_eq!(table.open(b"one too many"), Err(ShmError::TableFull));
-    // An existing name still opens when the table is full.
-    assert_eq!(table.open(b"obj7"), Ok(7));
-    table.close(7, |p| pages.free(p));
-    assert_eq!(table.references(7), 1);
-    table.close(7, |p| pages.free(p));
-    assert_eq!(table.references(7), 0);
-    // The freed slot is the lowest free one: a new name takes it.
-    assert_eq!(table.open(b"newcomer"), Ok(7));
+    assert_eq!(names.open(b"one too many"), Err(ShmError::TableFull));
+    // An existing name still opens when the table is full, the last slot's
+    // too.
+    assert_eq!(names.open(b"obj7"), Ok(7));
+    let last = std::format!("obj{}", NSHM - 1);
+    assert_eq!(names.open(last.as_bytes()), Ok(NSHM - 1));
+    assert!(!names.close(7), "one reference is left");
+    assert_eq!(names.references(7), 1);
+    assert!(names.close(7), "the last reference");
+    assert_eq!(names.references(7), 0);
+    // The freed slot is the lowest free one: a new name takes it, and the
+    // old name is gone with its object.
+    assert_eq!(names.open(b"newcomer"), Ok(7));
+    assert_eq!(names.open(b"obj7"), Err(ShmError::TableFull));
+}
+
+#[test]
+fn a_closed_name_is_not_found_again() {
+    let mut names = Names::new();
+    let a = names.open(b"a").unwrap();
+    let b = names.open(b"b").unwrap();
+    assert!(names.close(a));
+    // "b" is found in its slot, and "a" makes a new object in the lowest
+    // free slot, which is a's old one.
+    assert_eq!(names.open(b"b"), Ok(b));
+    assert_eq!(names.open(b"a"), Ok(a));
+    assert_eq!(names.references(a), 1, "a new object, one reference");
 }
 
 #[test]
 fn trunc_sizes_once_with_whole_pages() {
-    let mut table = Table::new();
+    let mut object = Object::new();
     let mut pages = Pages::new(usize::MAX);
-    let slot = table.open(b"obj").unwrap();
-    assert_eq!(table.size(slot), 0);
+    assert_eq!(object.size(), 0);
+    assert_eq!(trunc(&mut object, &mut pages, 0), Err(ShmError::BadSize));
+    assert_eq!(trunc(&mut object, &mut pages, -5), Err(ShmError::BadSize));
     assert_eq!(
-        trunc(&mut table, &mut pages, slot, 0),
+        trunc(&mut object, &mut pages, SHM_MAXSIZE as i64 + 1),
         Err(ShmError::BadSize)
     );
+    assert_eq!(object.size(), 0, "failed truncs leave the object unsized");
+    assert_eq!(trunc(&mut object, &mut pages, 4097), Ok(8192));
+    assert_eq!(object.pages().count(), 2);
+    let before: Vec<usize> = object.pages().collect();
     assert_eq!(
-        trunc(&mut table, &mut pages, slot, -5),
-        Err(ShmError::BadSize)
-    );
-    assert_eq!(
-        trunc(&mut table, &mut pages, slot, SHM_MAXSIZE as i64 + 1),
-        Err(ShmError::BadSize)
-    );
-    assert_eq!(
-        table.size(slot),
-        0,
-        "failed truncs leave the object unsized"
-    );
-    assert_eq!(trunc(&mut table, &mut pages, slot, 4097), Ok(8192));
-    assert_eq!(table.pages(slot).count(), 2);
-    let before: Vec<usize> = table.pages(slot).collect();
-    assert_eq!(
-        trunc(&mut table, &mut pages, slot, 100),
+        trunc(&mut object, &mut pages, 100),
         Err(ShmError::AlreadySized)
     );
     assert_eq!(
-        table.pages(slot).collect::<Vec<_>>(),
+        object.pages().collect::<Vec<_>>(),
         before,
         "second trunc changed nothing"
     );
@@ -137,47 +143,49 @@ fn trunc_sizes_once_with_whole_pages() {
 
 #[test]
 fn trunc_to_the_maximum() {
-    let mut table = Table::new();
+    let mut object = Object::new();
     let mut pages = Pages::new(usize::MAX);
-    let slot = table.open(b"big").unwrap();
     assert_eq!(
-        trunc(&mut table, &mut pages, slot, SHM_MAXSIZE as i64),
+        trunc(&mut object, &mut pages, SHM_MAXSIZE as i64),
         Ok(SHM_MAXSIZE)
     );
-    assert_eq!(table.pages(slot).count(), SHM_MAXPAGES);
+    assert_eq!(object.pages().count(), SHM_MAXPAGES);
 }
 
 #[test]
 fn trunc_out_of_memory_gives_everything_back() {
-    let mut table = Table::new();
+    let mut object = Object::new();
     let mut pages = Pages::new(3);
-    let slot = table.open(b"obj").unwrap();
     assert_eq!(
-        trunc(&mut table, &mut pages, slot, 5 * 4096),
+        trunc(&mut object, &mut pages, 5 * 4096),
         Err(ShmError::OutOfMemory)
     );
     assert!(pages.outstanding.is_empty(), "partial allocation leaked");
-    assert_eq!(table.size(slot), 0);
+    assert_eq!(object.size(), 0);
     // With memory, it can still be sized.
     pages.limit = 10;
-    assert_eq!(trunc(&mut table, &mut pages, slot, 5 * 4096), Ok(5 * 4096));
+    assert_eq!(trunc(&mut object, &mut pages, 5 * 4096), Ok(5 * 4096));
 }
 
 #[test]
-fn last_close_frees_pages_and_slot() {
-    let mut table = Table::new();
+fn last_close_then_clear_frees_pages_and_slot() {
+    let mut names = Names::new();
+    let mut object = Object::new();
     let mut pages = Pages::new(usize::MAX);
-    let slot = table.open(b"obj").unwrap();
-    table.add_reference(slot);
-    trunc(&mut table, &mut pages, slot, 3 * 4096).unwrap();
-    table.close(slot, |p| pages.free(p));
-    assert_eq!(pages.outstanding.len(), 3, "pages freed while referenced");
-    table.close(slot, |p| pages.free(p));
+    let slot = names.open(b"obj").unwrap();
+    names.add_reference(slot);
+    trunc(&mut object, &mut pages, 3 * 4096).unwrap();
+    assert!(!names.close(slot), "one reference is left");
+    assert_eq!(pages.outstanding.len(), 3);
+    assert!(names.close(slot));
+    object.clear(|p| pages.free(p));
     assert!(pages.outstanding.is_empty());
-    assert_eq!(table.used_slots(), 0);
-    // The name now makes a new, unsized object.
-    let again = table.open(b"obj").unwrap();
-    assert_eq!(table.size(again), 0);
+    assert_eq!(object.size(), 0);
+    assert_eq!(names.used_slots(), 0);
+    // The name now makes a new object, in the same slot, which can be
+    // sized again.
+    assert_eq!(names.open(b"obj"), Ok(slot));
+    assert_eq!(trunc(&mut object, &mut pages, 4096), Ok(4096));
 }
 
 #[test]
