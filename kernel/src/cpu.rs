@@ -19,7 +19,14 @@ use x86::msr::{IA32_GS_BASE, wrmsr};
 use crate::param::NCPU;
 
 /// What the kernel keeps about one CPU.
-#[repr(C)]
+///
+/// Aligned to 128 bytes, so that no two CPUs' entries share a cache line
+/// (64 bytes), nor a pair of lines (Intel's CPUs fetch lines in adjacent
+/// pairs): each CPU writes its own entry all the time (every system call,
+/// every `push_off`), and entries sharing a line would bounce that line
+/// between the CPUs' caches on every write, as if they shared the data.
+/// This is *false sharing*.
+#[repr(C, align(128))]
 pub struct Cpu {
     /// Points at this very struct: `mov %gs:0` finds it. Must stay first.
     self_pointer: Cell<*const Cpu>,

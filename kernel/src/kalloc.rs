@@ -104,7 +104,10 @@ const LOW_MEMORY_END: usize = 0x10_0000;
 /// where the kernel image or the boot information sits in it).
 const MAX_RANGES: usize = 32;
 
-/// One CPU's free list.
+/// One CPU's free list, on cache lines of its own (the alignment, as for
+/// `cpu::Cpu`): each CPU takes its own list's lock all the time, and two
+/// lists sharing a line would make CPUs wait for each other's caches.
+#[repr(align(128))]
 struct FreeList {
     /// Physical address of the first page on the list, or 0.
     head: usize,

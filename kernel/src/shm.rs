@@ -148,7 +148,8 @@ use crate::vm;
 static NAMES: SpinLock<Names> = SpinLock::new("shm names", Names::new());
 
 /// Each slot's object: its size and pages, named by their physical
-/// addresses.
+/// addresses. `shmtable::Object` is aligned to 128 bytes, so that no two
+/// slots' locks share a cache line (`cpu::Cpu` says why that matters).
 static OBJECTS: [SpinLock<Object>; NSHM] =
     [const { SpinLock::new("shm object", Object::new()) }; NSHM];
 // LAB shm: stub

@@ -221,6 +221,11 @@ impl Names {
 }
 
 /// The memory of the object in one slot: its pages, once it is sized.
+///
+/// Aligned to 128 bytes (two cache lines), so that the kernel's array of
+/// locked objects puts each on lines of its own: processes working on
+/// different objects then never touch the same line.
+#[repr(align(128))]
 pub struct Object {
     /// The first `page_count` are the object's pages.
     pages: [Option<Page>; SHM_MAXPAGES],
