@@ -145,10 +145,11 @@ fn ticks_count_time_missed_with_interrupts_off() -> TestResult {
     if crate::cpu::mycpu().index != 0 {
         return Err("the test must run on CPU 0, which keeps the tick count");
     }
+    let wait = tsc::hz() / TICKS_PER_SECOND * MISSED;
     let before = proc::ticks();
     push_off();
     let start = tsc::now();
-    while tsc::now() - start < tsc::hz() / TICKS_PER_SECOND * MISSED {
+    while tsc::now() - start < wait {
         core::hint::spin_loop();
     }
     pop_off();

@@ -107,6 +107,7 @@ const CHECKS: &[Check] = &[
     ("library_wrapper", library_wrapper),
     ("long_loop", long_loop),
     ("concurrent_processes", concurrent_processes),
+    ("slot_reuse_race", slot_reuse_race),
     ("same_object_cycles", same_object_cycles),
     ("table_limit", table_limit),
     ("wait_wrong_value", wait_wrong_value),
@@ -1275,6 +1276,48 @@ fn concurrent_worker(worker: usize) -> CheckResult {
         );
     }
     Ok(())
+}
+
+/// Four workers, each on a name of its own, cycle through open, trunc,
+/// map, check, write and close, so that slots pass from one worker's
+/// object to another's all the time: the last close of one object races
+/// the open of the next in the same slot. Each object is new, so every
+/// trunc must size it (none may find the dead object's pages still
+/// there), and its page must read zero (none may see another object's
+/// bytes).
+fn slot_reuse_race() -> CheckResult {
+    const WORKERS: usize = 4;
+    const CYCLES: usize = 200;
+    let mut workers = Vec::new();
+    for worker in 0..WORKERS {
+        workers.push(spawn_check(move || {
+            let name = format!("t-reuse-{worker}");
+            for cycle in 0..CYCLES {
+                let at = format!("worker {worker}, cycle {cycle}");
+                let od = open_raw(name.as_bytes());
+                ensure!(od >= 0, "{at}: shm_open failed");
+                let sized = shm_trunc(od, PGSIZE as i32);
+                ensure!(
+                    sized == PGSIZE as i32,
+                    "{at}: shm_trunc of a new object returned {sized}"
+                );
+                let mut va = 0;
+                ensure!(
+                    shm_map(od, &mut va, O_RDWR) == 0 && is_slot_address(va),
+                    "{at}: shm_map failed, or gave {va:#x}"
+                );
+                if let Some(i) = (0..PGSIZE).find(|&i| window_read(va + i) != 0) {
+                    return Err(format!("{at}: a new object's byte {i} is not zero"));
+                }
+                for i in 0..64 {
+                    window_write(va + i, pattern(cycle as u8, i));
+                }
+                ensure!(close_od(od) == 0, "{at}: shm_close failed");
+            }
+            Ok(())
+        })?);
+    }
+    join_all(workers)
 }
 
 /// Four workers cycle through open, trunc, map, add one, close on one
