@@ -67,6 +67,10 @@ const TESTS: &[Test] = &[
     ("all_cpus_started", all_cpus_started),
     ("timer_ticks_every_cpu", crate::trap::test_ticks_every_cpu),
     ("sysret_guard", crate::arch::trapframe::test_sysret_guard),
+    (
+        "syscall_path_on_one_page",
+        crate::trap::test_syscall_path_on_one_page,
+    ),
     ("tsc_rate_matches_pm_timer", tsc_rate_matches_pm_timer),
     (
         "ticks_count_time_missed_with_interrupts_off",

@@ -114,7 +114,9 @@ pub enum Outcome {
 }
 
 /// Carries out the system call described by `frame` and puts its result in
-/// `frame.rax`.
+/// `frame.rax`. Inlined into trap.rs's `syscall_trap`, on the system
+/// call's page of code (see there).
+#[inline(always)]
 pub fn syscall(frame: &mut TrapFrame) -> Outcome {
     let number = frame.rax as usize;
     let args = Args::of(frame);

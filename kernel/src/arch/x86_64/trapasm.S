@@ -179,6 +179,9 @@ trapret:
    registers are popped: above the vector, error code, rip, cs and rflags. */
 .set FRAME_RSP, 40
 
+/* On the page that holds syscall_trap (kernel.ld, trap.rs). */
+.section .text.syscall, "ax"
+.balign 16
 .global syscall_entry
 syscall_entry:
     swapgs
