@@ -263,15 +263,30 @@ impl<'a> Ends<'a> {
     }
 
     /// Rings `bell` and wakes the other side if it said it would sleep.
+    ///
+    /// The flag comes down before the bell rings, and the order matters.
+    /// A sleeper reads the bell, then raises its flag, then looks at the
+    /// ring once more, and sleeps only while the bell still reads the same
+    /// (`sleep`). So a ring that takes the flag down rings after the
+    /// sleeper read the bell: the sleeper's wait either finds the bell
+    /// changed or is asleep when the wake-up comes. Rung first, the bell
+    /// could be counted in the sleeper's read while the flag came down a
+    /// moment later, the flag the sleeper had raised for this very sleep,
+    /// and the wake-up went to nobody; the next ring, finding no flag,
+    /// woke no one, and both sides slept for ever (shmbench's
+    /// channel_messages hung once in about 20 runs at 2 CPUs; synctest's
+    /// channel_small_messages checks it).
     fn ring(&self, bell: usize, waiting: usize) {
+        let was_waiting = self.word(waiting).swap(0, Ordering::SeqCst) != 0;
         self.word(bell).fetch_add(1, Ordering::SeqCst);
-        if self.word(waiting).swap(0, Ordering::SeqCst) != 0 {
+        if was_waiting {
             shm_wake(address(self.word(bell)), 1);
         }
     }
 
     /// Sleeps on `bell` unless it has rung since `seen` or `ready()` now
-    /// holds.
+    /// holds. The caller read `seen` before it looked at the ring; the flag
+    /// goes up after that, and `ready()` looks again (see `ring`).
     fn sleep(&self, bell: usize, waiting: usize, seen: u32, ready: impl Fn() -> bool) {
         self.word(waiting).store(1, Ordering::SeqCst);
         if !ready() {

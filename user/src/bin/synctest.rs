@@ -16,7 +16,9 @@
 //! ever, and no missing exclusion would lose an increment); semaphores
 //! pass items between processes through a bounded buffer, also when its
 //! consumer is killed asleep halfway and another takes over; a channel moves
-//! a stream of bytes whose every byte is checked. The mutex's workers are
+//! a stream of bytes whose every byte is checked, and 100000 small
+//! messages one at a time, so that each side sleeps and wakes the other
+//! tens of thousands of times. The mutex's workers are
 //! separate programs (this one run again with `--mutex-worker`) that find
 //! the object by name, as unrelated processes would.
 //!
@@ -61,6 +63,7 @@ const CHECKS: &[Check] = &[
         semaphore_consumer_killed_mid_ring,
     ),
     ("channel_stream", channel_stream),
+    ("channel_small_messages", channel_small_messages),
 ];
 
 /// The first argument that makes this program a mutex worker.
@@ -650,6 +653,54 @@ fn channel_stream() -> CheckResult {
         0 => Ok(()),
         1 => Err(String::from("the receiver got a wrong byte")),
         2 => Err(String::from("the receiver got the wrong number of bytes")),
+        status => Err(format!("the receiver ended with status {status}")),
+    }
+}
+
+/// Messages for `channel_small_messages`: enough for the ring to fill and
+/// drain tens of thousands of times.
+const SMALL_MESSAGES: usize = 100_000;
+const SMALL_MESSAGE: usize = 64;
+
+/// shmbench's channel row as a check: 64-byte messages, sent and received
+/// one at a time, so that each side sleeps and wakes the other as often as
+/// the ring allows, and a receiver's ring of the space bell can fall
+/// between the sender's look at the bell and its sleep. A lost wake-up
+/// leaves both asleep (the harness's timeout ends it); every message is
+/// checked, and the count.
+fn channel_small_messages() -> CheckResult {
+    let shm = object("st-small", PGSIZE)?;
+    let mapping = mapped(&shm, "st-small")?;
+    let receiver = spawn(move || {
+        let (_, receiver) = channel(&mapping);
+        let mut message = [0u8; SMALL_MESSAGE];
+        let mut received = 0;
+        loop {
+            let mut filled = 0;
+            while filled < SMALL_MESSAGE {
+                match receiver.recv(&mut message[filled..]) {
+                    0 if filled == 0 => return if received == SMALL_MESSAGES { 0 } else { 2 },
+                    0 => return 2,
+                    n => filled += n,
+                }
+            }
+            if message.iter().any(|&byte| byte != stream_byte(received)) {
+                return 1;
+            }
+            received += 1;
+        }
+    })?;
+    let (sender, _) = channel(&mapping);
+    for seq in 0..SMALL_MESSAGES {
+        sender.send(&[stream_byte(seq); SMALL_MESSAGE]);
+    }
+    sender.close();
+    match wait_for(receiver)? {
+        0 => Ok(()),
+        1 => Err(String::from("the receiver got a wrong message")),
+        2 => Err(String::from(
+            "the receiver got the wrong number of messages",
+        )),
         status => Err(format!("the receiver ended with status {status}")),
     }
 }
