@@ -379,4 +379,18 @@ impl Receiver<'_> {
             ends.sleep(layout::DATA_BELL, layout::RECEIVER_WAITING, bell, ready);
         }
     }
+
+    /// Fills all of `buffer`, waiting as [`Receiver::recv`] does; returns
+    /// how many bytes it holds: `buffer.len()`, or fewer (0 at a message
+    /// boundary) if the sender closed first.
+    pub fn recv_exact(&self, buffer: &mut [u8]) -> usize {
+        let mut filled = 0;
+        while filled < buffer.len() {
+            match self.recv(&mut buffer[filled..]) {
+                0 => break,
+                n => filled += n,
+            }
+        }
+        filled
+    }
 }

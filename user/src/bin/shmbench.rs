@@ -401,12 +401,10 @@ fn channel_messages() -> Result<u64, String> {
         let mut message = [0u8; SMALL_MESSAGE];
         let mut received = 0;
         loop {
-            let mut filled = 0;
-            while filled < SMALL_MESSAGE {
-                match receiver.recv(&mut message[filled..]) {
-                    0 => return if received == SMALL_MESSAGES { 0 } else { 1 },
-                    n => filled += n,
-                }
+            match receiver.recv_exact(&mut message) {
+                SMALL_MESSAGE => {}
+                0 if received == SMALL_MESSAGES => return 0,
+                _ => return 1,
             }
             if message[0] != received as u8 {
                 return 2;

@@ -676,13 +676,10 @@ fn channel_small_messages() -> CheckResult {
         let mut message = [0u8; SMALL_MESSAGE];
         let mut received = 0;
         loop {
-            let mut filled = 0;
-            while filled < SMALL_MESSAGE {
-                match receiver.recv(&mut message[filled..]) {
-                    0 if filled == 0 => return if received == SMALL_MESSAGES { 0 } else { 2 },
-                    0 => return 2,
-                    n => filled += n,
-                }
+            match receiver.recv_exact(&mut message) {
+                SMALL_MESSAGE => {}
+                0 if received == SMALL_MESSAGES => return 0,
+                _ => return 2,
             }
             if message.iter().any(|&byte| byte != stream_byte(received)) {
                 return 1;
