@@ -64,10 +64,12 @@
 //!   they are saved only when a process gives up its CPU (fpu.rs).
 //!
 //! The path also lies on one page of code: `syscall_entry`,
-//! [`syscall_trap`] (into which the compiler inlines the dispatch and the
-//! short calls such as getpid) and [`leave_for_user`] are placed in the
-//! section `.text.syscall`, which kernel.ld puts first in `.text`, at the
-//! start of a 4 KiB page. Under QEMU's emulation (TCG), the CPU runs
+//! [`syscall_trap`] and [`leave_for_user`] are placed in the section
+//! `.text.syscall`, which kernel.ld puts first in `.text`, at the start of
+//! a 4 KiB page. The dispatch (`syscall::syscall`) and getpid are marked
+//! `#[inline(always)]`, so that they are compiled into `syscall_trap`
+//! there: the compiler does not inline a function of one section into a
+//! function of another by itself. Under QEMU's emulation (TCG), the CPU runs
 //! translated blocks of guest code and links one block straight to the
 //! next only when both lie in the same guest page; a jump or call to
 //! another page goes through a lookup every time. Left where the linker
