@@ -75,7 +75,8 @@
 //! rule: the kernel saw the last link go (`InodeData::unlinked`: `unlink`,
 //! a `create` that failed, or the mount's scan, below). A count of 0 read
 //! from the disk is not enough: an inode with a count of 0 that a
-//! directory names is damage, and is kept. A removed directory (unlinked,
+//! directory names is damage, which the mount's scan repairs for a file
+//! (below) and keeps for a directory. A removed directory (unlinked,
 //! and some process's current directory) takes no new name, as in Unix,
 //! and finds nothing but ".", not even "..": its parent may be gone.
 //!
@@ -83,8 +84,11 @@
 //! once, at mount: a superblock that cannot be right, which is refused
 //! there (`init`); used blocks that the bitmap marks free, which `balloc`
 //! would give to a second file: `scan_inodes` reports them and keeps
-//! `balloc` off them; and inodes with no links, which it frees if no
-//! directory names them (a crash's orphans) and keeps if one does.
+//! `balloc` off them; inodes with no links, which it frees if no
+//! directory names them (a crash's orphans); and files that more entries
+//! name than their link count says, whose count it raises to the number
+//! of entries: removing one name would otherwise free the file under the
+//! others.
 
 use abi::fs::{
     BPB, BSIZE, DIRSIZ, DirEntry, DiskInode, MAXFILE, NDIRECT, NINDIRECT, ROOTINO,
@@ -190,9 +194,24 @@ impl<const WORDS: usize> BitSet<WORDS> {
 ///   holds an inode that no directory names and nothing can ever free.
 ///   After recovery nothing is open, so an allocated inode with no links
 ///   that no directory names is such an orphan: it is freed, as its last
-///   close would have. One with no links that a directory does name is
-///   damage, not an orphan: freeing it would leave the name pointing at a
-///   free inode (and at whatever reuses it), so it is reported and kept.
+///   close would have.
+/// - **Files with more names than links.** A file's link count is the
+///   number of directory entries that name it. One that is too low loses
+///   the file: removing one name counts it down to 0 and frees the inode
+///   while another name still leads to it (and to whatever reuses it). So
+///   the scan counts every directory's entries, and a file or device that
+///   more entries name than its count says gets its count raised to that
+///   number, on disk, with a line saying so. This repair loses nothing:
+///   at worst an entry in a directory no path reaches is counted, and the
+///   file outlives its last reachable name (a leak, not a loss). A count
+///   that is too high is left alone for the same reason.
+/// - **Directories named with no links.** A directory's count is one for
+///   its name plus one for each subdirectory's `..`, which a damaged tree
+///   cannot be trusted to tell; so a count of 0 on a directory that an
+///   entry names is reported and kept (freeing it would leave the name
+///   pointing at a free inode), and the calls that use a directory's count
+///   check it where they use it (`check_subdirectory_link`,
+///   `check_accepts_names`).
 /// - **Used blocks the bitmap calls free.** `balloc` would hand such a
 ///   block to a second file, which would overwrite the first file's data.
 ///   Each is reported once, here, and kept in `RESERVED`, which `balloc`
@@ -209,8 +228,13 @@ impl<const WORDS: usize> BitSet<WORDS> {
 /// again whenever a call uses it.
 fn scan_inodes(device: u32) {
     let sb = superblock();
-    let mut named = InodeSet::new();
-    let mut no_links = InodeSet::new();
+    // Per inode number: the entries naming it ("." and ".." aside), and,
+    // for an inode in use, its link count on disk and whether it is a
+    // directory.
+    let mut names = [0u32; NINODE];
+    let mut links = [0u16; NINODE];
+    let mut in_use = InodeSet::new();
+    let mut dirs = InodeSet::new();
     for inum in ROOTINO..sb.ninodes {
         let Ok(buf) = bread(device, inode_block(inum, sb)) else {
             continue; // ide.rs said why; the inode's calls will fail too
@@ -221,10 +245,12 @@ fn scan_inodes(device: u32) {
         if disk.kind == 0 {
             continue;
         }
-        if disk.nlink == 0 && inum != ROOTINO {
-            no_links.insert(inum);
-        }
+        in_use.insert(inum);
+        links[inum as usize] = disk.nlink;
         let is_dir = InodeKind::from_disk(disk.kind) == Some(InodeKind::Dir);
+        if is_dir {
+            dirs.insert(inum);
+        }
         // A bad address ends the walk of this inode (with its line): there
         // is nothing after it worth keeping back.
         let _ = each_block(device, inum, &disk, |block, index| {
@@ -249,41 +275,74 @@ fn scan_inodes(device: u32) {
                 SHARED.lock().insert(block);
             }
             if is_dir && let Some(index) = index {
-                note_names(device, block, index, disk.size, &mut named)?;
+                note_names(device, block, index, disk.size, &mut names)?;
             }
             Ok(())
         });
     }
-    for inum in ROOTINO..sb.ninodes {
-        if !no_links.contains(inum) {
+    // The root has no name but "/", and its count is its own business.
+    for inum in ROOTINO + 1..sb.ninodes {
+        if !in_use.contains(inum) {
             continue;
         }
-        if named.contains(inum) {
+        let (named, nlink) = (names[inum as usize], links[inum as usize]);
+        if !dirs.contains(inum) && named > u32::from(nlink) {
+            raise_link_count(device, inum, named, nlink);
+        } else if nlink == 0 && named > 0 {
             println!("fs: inode {inum} has no links, but a directory names it; it is kept");
-            continue;
+        } else if nlink == 0 {
+            log::begin_op();
+            let inode = iget(device, inum);
+            // Reading it in (`lock`) and marking it unlinked is what lets
+            // the last drop free it.
+            if let Ok(mut guard) = inode.lock() {
+                guard.unlink_all();
+                println!(
+                    "fs: inode {inum} has no links (removed while open, before a crash): freed"
+                );
+            }
+            drop(inode);
+            log::end_op();
         }
-        log::begin_op();
-        let inode = iget(device, inum);
-        // Reading it in (`lock`) and marking it unlinked is what lets the
-        // last drop free it.
-        if let Ok(mut guard) = inode.lock() {
-            guard.unlink_all();
-            println!("fs: inode {inum} has no links (removed while open, before a crash): freed");
-        }
-        drop(inode);
-        log::end_op();
     }
 }
 
-/// Adds to `named` the inodes that the entries of a directory's block
+/// Sets the link count of file inode `inum`, which `named` directory
+/// entries name but whose count on disk is `nlink`, to `named` (or the
+/// most a count can hold), and says so.
+fn raise_link_count(device: u32, inum: u32, named: u32, nlink: u16) {
+    let count = u16::try_from(named).unwrap_or(u16::MAX);
+    let entries = if named == 1 {
+        "entry names"
+    } else {
+        "entries name"
+    };
+    log::begin_op();
+    let inode = iget(device, inum);
+    // `lock` checks the inode and says what is wrong if it cannot be read;
+    // then its calls fail the same way, and nothing is written.
+    if let Ok(mut guard) = inode.lock()
+        && guard.set_link_count(count).is_ok()
+    {
+        println!(
+            "fs: inode {inum}: {named} directory {entries} it, but its link count is {nlink}; \
+             the count is now {count}"
+        );
+    }
+    drop(inode);
+    log::end_op();
+}
+
+/// Counts in `names` the inodes that the entries of a directory's block
 /// `index` (at disk block `block`; the directory is `size` bytes long)
 /// name, but for "." and "..", which name the directory and its parent.
+/// An inode number past the table is not counted (`find` refuses it).
 fn note_names(
     device: u32,
     block: u32,
     index: usize,
     size: u32,
-    named: &mut InodeSet,
+    names: &mut [u32; NINODE],
 ) -> Result<(), Error> {
     let start = index * BSIZE;
     let end = (size as usize).min(start + BSIZE);
@@ -293,8 +352,12 @@ fn note_names(
     let buf = bread(device, block)?;
     for bytes in buf.data()[..end - start].chunks_exact(DirEntry::SIZE) {
         let entry = DirEntry::decode(bytes);
-        if entry.inum != 0 && entry.name() != b"." && entry.name() != b".." {
-            named.insert(u32::from(entry.inum));
+        if entry.inum != 0
+            && entry.name() != b"."
+            && entry.name() != b".."
+            && let Some(count) = names.get_mut(usize::from(entry.inum))
+        {
+            *count = count.saturating_add(1);
         }
     }
     Ok(())
@@ -759,6 +822,14 @@ impl InodeGuard<'_> {
     pub fn unlink_all(&mut self) {
         self.data.disk.nlink = 0;
         self.data.unlinked = true;
+    }
+
+    /// Sets the link count to `count` and writes the inode (the mount's
+    /// repair of a count lower than the file's names, `scan_inodes`).
+    fn set_link_count(&mut self, count: u16) -> Result<(), Error> {
+        self.data.disk.nlink = count;
+        self.data.unlinked = count == 0;
+        self.update()
     }
 
     /// A new inode's first link. Call `update` after.

@@ -27,6 +27,9 @@
 //! | `maxlink`   | a directory with a link count of 65535                  |
 //! | `shareda`   | a file of two blocks, whose first block ...             |
 //! | `sharedb`   | ... is this one-block file's block too                  |
+//! | `twonames`  | a file of two blocks that `twonames2` names too, with a |
+//! |             | link count of 1                                         |
+//! | `zerolinks` | a file of one block with a name but a link count of 0   |
 //!
 //! and, besides, an orphan: a file with no name and no links, as a crash
 //! leaves a file that was removed while it was open (the kernel frees it
@@ -217,6 +220,17 @@ impl Damager<'_> {
             sharedb,
             format!("block 0 at block {block}, shareda's block 0"),
         );
+
+        let twonames = self.file("twonames", 2)?;
+        self.link(ROOT, "twonames2", twonames)?;
+        self.note(
+            twonames,
+            "named twonames2 too, with a link count of 1".into(),
+        );
+
+        let zerolinks = self.file("zerolinks", 1)?;
+        self.edit(zerolinks, |inode| inode.nlink = 0);
+        self.note(zerolinks, "a name, but a link count of 0".into());
 
         // Made in the root, then its name taken away, as unlink would.
         let inum = self.file("orphan", 2)?;
@@ -529,7 +543,14 @@ mod tests {
         assert!(has(
             &|p| matches!(p, Problem::Unreachable { inum } if *inum == orphan)
         ));
-        for name in ["nlink0", "nlink1", "toolow", "maxlink"] {
+        for name in [
+            "nlink0",
+            "nlink1",
+            "toolow",
+            "maxlink",
+            "twonames",
+            "zerolinks",
+        ] {
             let inum = inum_of(&done, name);
             assert!(
                 has(&|p| matches!(p, Problem::WrongNlink { inum: i, .. } if *i == inum)),

@@ -89,6 +89,11 @@ const CHECKS: &[Check] = &[
     ("directory_count_one_too_low", directory_count_one_too_low),
     ("directory_count_at_its_limit", directory_count_at_its_limit),
     ("block_of_two_files", block_of_two_files),
+    (
+        "file_named_twice_with_one_link",
+        file_named_twice_with_one_link,
+    ),
+    ("file_named_with_no_links", file_named_with_no_links),
     ("other_files_still_work", other_files_still_work),
     ("programs_still_run", programs_still_run),
     ("the_shell_still_works", the_shell_still_works),
@@ -397,7 +402,9 @@ fn count_free_before() -> CheckResult {
 }
 
 /// The free inodes and blocks are what they were before the checks, but
-/// for `toolow/a`, which one check removes (an inode and its block).
+/// for what the checks remove: `toolow/a` (an inode and its block),
+/// `twonames` (an inode and two blocks) and `zerolinks` (an inode and its
+/// block).
 fn nothing_leaked() -> CheckResult {
     let before = (
         FREE_BEFORE[0].load(Ordering::Relaxed),
@@ -407,9 +414,56 @@ fn nothing_leaked() -> CheckResult {
     let after = count_free(SCRATCH)?;
     ensure_eq!(
         after,
-        (before.0 + 1, before.1 + 1),
-        "free (inodes, blocks) after the checks, with toolow/a removed"
+        (before.0 + 3, before.1 + 4),
+        "free (inodes, blocks) after the checks, with toolow/a, twonames and zerolinks removed"
     );
+    Ok(())
+}
+
+/// `twonames` and `twonames2` name one file of two blocks whose link
+/// count said 1. Removing one name would have counted it down to 0 and
+/// freed it under the other; the mount counted its names and made the
+/// count 2 (the harness looks for the line). So the file stays whole under
+/// either name while the other goes, a new file cannot be given its inode
+/// or blocks, and removing both names frees it (`nothing_leaked`).
+fn file_named_twice_with_one_link() -> CheckResult {
+    let whole: Vec<u8> = (0..2 * BSIZE).map(pattern).collect();
+    ensure_eq!(stat(c"twonames")?.nlink, 2, "twonames' link count");
+    ensure_eq!(unlink(c"twonames"), 0, "unlink of twonames");
+    ensure!(
+        stat(c"twonames").is_err(),
+        "twonames is still there after its unlink"
+    );
+    // Were the inode freed, this file would be given it, or its blocks.
+    make_file(c"fsdamage.new", &[0x5a; 4 * BSIZE])?;
+    let intact = read_file(c"twonames2")? == whole;
+    let count = stat(c"twonames2")?.nlink;
+    ensure_eq!(unlink(c"fsdamage.new"), 0);
+    ensure!(intact, "twonames2 is not whole after twonames went");
+    ensure_eq!(count, 1, "twonames2's link count after twonames went");
+    ensure_eq!(unlink(c"twonames2"), 0, "unlink of twonames2");
+    ensure!(stat(c"twonames2").is_err(), "twonames2 is still there");
+    Ok(())
+}
+
+/// `zerolinks` has a name but a link count of 0: the mount counted the
+/// name and made the count 1, so the file reads whole, takes a second
+/// name, and goes when both names are removed.
+fn file_named_with_no_links() -> CheckResult {
+    let whole: Vec<u8> = (0..BSIZE).map(pattern).collect();
+    ensure_eq!(stat(c"zerolinks")?.nlink, 1, "zerolinks' link count");
+    ensure!(
+        read_file(c"zerolinks")? == whole,
+        "zerolinks did not read back"
+    );
+    ensure_eq!(link(c"zerolinks", c"zerolinks2"), 0, "link to zerolinks");
+    ensure_eq!(unlink(c"zerolinks"), 0, "unlink of zerolinks");
+    ensure!(
+        read_file(c"zerolinks2")? == whole,
+        "zerolinks2 is not whole after zerolinks went"
+    );
+    ensure_eq!(unlink(c"zerolinks2"), 0, "unlink of zerolinks2");
+    ensure!(stat(c"zerolinks2").is_err(), "zerolinks2 is still there");
     Ok(())
 }
 
