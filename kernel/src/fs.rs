@@ -86,9 +86,9 @@
 //! would give to a second file: `scan_inodes` reports them and keeps
 //! `balloc` off them; inodes with no links, which it frees if no
 //! directory names them (a crash's orphans); and files that more entries
-//! name than their link count says, whose count it raises to the number
-//! of entries: removing one name would otherwise free the file under the
-//! others.
+//! name than their link count says, or fewer, whose count it sets to the
+//! number of entries: removing one name would otherwise free the file
+//! under the others, or removing them all leave it allocated for good.
 
 use abi::fs::{
     BPB, BSIZE, DIRSIZ, DirEntry, DiskInode, MAXFILE, NDIRECT, NINDIRECT, ROOTINO,
@@ -195,16 +195,19 @@ impl<const WORDS: usize> BitSet<WORDS> {
 ///   After recovery nothing is open, so an allocated inode with no links
 ///   that no directory names is such an orphan: it is freed, as its last
 ///   close would have.
-/// - **Files with more names than links.** A file's link count is the
-///   number of directory entries that name it. One that is too low loses
-///   the file: removing one name counts it down to 0 and frees the inode
-///   while another name still leads to it (and to whatever reuses it). So
-///   the scan counts every directory's entries, and a file or device that
-///   more entries name than its count says gets its count raised to that
-///   number, on disk, with a line saying so. This repair loses nothing:
-///   at worst an entry in a directory no path reaches is counted, and the
-///   file outlives its last reachable name (a leak, not a loss). A count
-///   that is too high is left alone for the same reason.
+/// - **A file's link count that is not its names.** A file's link count
+///   is the number of directory entries that name it. One that is too low
+///   loses the file: removing one name counts it down to 0 and frees the
+///   inode while another name still leads to it (and to whatever reuses
+///   it). One that is too high leaks it: removing every name leaves it
+///   allocated, with nothing naming it. So the scan counts the entries of
+///   every directory, and a file or device that some entry names gets its
+///   count set to the number of entries, on disk, with a line saying so.
+///   The count errs on the side that loses nothing: an entry in a
+///   directory that no path reaches is counted too (so the file may
+///   outlive its last reachable name: a leak, not a loss), and a count is
+///   lowered only if every directory was read whole (a directory block
+///   the scan could not read might hold a name).
 /// - **Directories named with no links.** A directory's count is one for
 ///   its name plus one for each subdirectory's `..`, which a damaged tree
 ///   cannot be trusted to tell; so a count of 0 on a directory that an
@@ -235,9 +238,14 @@ fn scan_inodes(device: u32) {
     let mut links = [0u16; NINODE];
     let mut in_use = InodeSet::new();
     let mut dirs = InodeSet::new();
+    // Whether every directory's entries were read: `names` is then at least
+    // the names a path can reach.
+    let mut every_name_seen = true;
     for inum in ROOTINO..sb.ninodes {
         let Ok(buf) = bread(device, inode_block(inum, sb)) else {
-            continue; // ide.rs said why; the inode's calls will fail too
+            // ide.rs said why; the inode's calls will fail too.
+            every_name_seen = false;
+            continue;
         };
         let offset = inode_offset(inum);
         let disk = DiskInode::decode(&buf.data()[offset..offset + DiskInode::SIZE]);
@@ -253,7 +261,7 @@ fn scan_inodes(device: u32) {
         }
         // A bad address ends the walk of this inode (with its line): there
         // is nothing after it worth keeping back.
-        let _ = each_block(device, inum, &disk, |block, index| {
+        let walked = each_block(device, inum, &disk, |block, index| {
             if !bitmap_marks_used(device, block)? && !RESERVED.lock().contains(block) {
                 println!(
                     "fs: inode {inum} uses block {block}, but the bitmap marks it free; it will \
@@ -279,6 +287,9 @@ fn scan_inodes(device: u32) {
             }
             Ok(())
         });
+        if is_dir && walked.is_err() {
+            every_name_seen = false;
+        }
     }
     // The root has no name but "/", and its count is its own business.
     for inum in ROOTINO + 1..sb.ninodes {
@@ -286,8 +297,9 @@ fn scan_inodes(device: u32) {
             continue;
         }
         let (named, nlink) = (names[inum as usize], links[inum as usize]);
-        if !dirs.contains(inum) && named > u32::from(nlink) {
-            raise_link_count(device, inum, named, nlink);
+        let wrong = named > u32::from(nlink) || (every_name_seen && named < u32::from(nlink));
+        if !dirs.contains(inum) && named > 0 && wrong {
+            set_link_count(device, inum, named, nlink);
         } else if nlink == 0 && named > 0 {
             println!("fs: inode {inum} has no links, but a directory names it; it is kept");
         } else if nlink == 0 {
@@ -310,7 +322,7 @@ fn scan_inodes(device: u32) {
 /// Sets the link count of file inode `inum`, which `named` directory
 /// entries name but whose count on disk is `nlink`, to `named` (or the
 /// most a count can hold), and says so.
-fn raise_link_count(device: u32, inum: u32, named: u32, nlink: u16) {
+fn set_link_count(device: u32, inum: u32, named: u32, nlink: u16) {
     let count = u16::try_from(named).unwrap_or(u16::MAX);
     let entries = if named == 1 {
         "entry names"
@@ -825,7 +837,7 @@ impl InodeGuard<'_> {
     }
 
     /// Sets the link count to `count` and writes the inode (the mount's
-    /// repair of a count lower than the file's names, `scan_inodes`).
+    /// repair of a count that is not the file's names, `scan_inodes`).
     fn set_link_count(&mut self, count: u16) -> Result<(), Error> {
         self.data.disk.nlink = count;
         self.data.unlinked = count == 0;

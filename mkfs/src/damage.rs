@@ -30,6 +30,7 @@
 //! | `twonames`  | a file of two blocks that `twonames2` names too, with a |
 //! |             | link count of 1                                         |
 //! | `zerolinks` | a file of one block with a name but a link count of 0   |
+//! | `highcount` | a file of one block with one name but a link count of 3 |
 //!
 //! and, besides, an orphan: a file with no name and no links, as a crash
 //! leaves a file that was removed while it was open (the kernel frees it
@@ -231,6 +232,10 @@ impl Damager<'_> {
         let zerolinks = self.file("zerolinks", 1)?;
         self.edit(zerolinks, |inode| inode.nlink = 0);
         self.note(zerolinks, "a name, but a link count of 0".into());
+
+        let highcount = self.file("highcount", 1)?;
+        self.edit(highcount, |inode| inode.nlink = 3);
+        self.note(highcount, "one name, but a link count of 3".into());
 
         // Made in the root, then its name taken away, as unlink would.
         let inum = self.file("orphan", 2)?;
@@ -575,6 +580,7 @@ mod tests {
             "maxlink",
             "twonames",
             "zerolinks",
+            "highcount",
         ] {
             let inum = inum_of(&done, name);
             assert!(

@@ -523,6 +523,7 @@ const DAMAGE_LINES: &[(&str, When, &str)] = &[
     ("sharedb", When::Calls, "fs: inode {inum} uses block {n}, which another inode uses too{..}"),
     ("twonames-at-mount", When::Mount, "fs: inode {inum}: 2 directory entries name it, but its link count is 1; the count is now 2{..}"),
     ("zerolinks-at-mount", When::Mount, "fs: inode {inum}: 1 directory entry names it, but its link count is 0; the count is now 1{..}"),
+    ("highcount-at-mount", When::Mount, "fs: inode {inum}: 1 directory entry names it, but its link count is 3; the count is now 1{..}"),
 ];
 
 /// Where a damage line must appear.

@@ -94,6 +94,10 @@ const CHECKS: &[Check] = &[
         file_named_twice_with_one_link,
     ),
     ("file_named_with_no_links", file_named_with_no_links),
+    (
+        "file_with_more_links_than_names",
+        file_with_more_links_than_names,
+    ),
     ("other_files_still_work", other_files_still_work),
     ("programs_still_run", programs_still_run),
     ("the_shell_still_works", the_shell_still_works),
@@ -403,8 +407,8 @@ fn count_free_before() -> CheckResult {
 
 /// The free inodes and blocks are what they were before the checks, but
 /// for what the checks remove: `toolow/a` (an inode and its block),
-/// `twonames` (an inode and two blocks) and `zerolinks` (an inode and its
-/// block).
+/// `twonames` (an inode and two blocks), `zerolinks` and `highcount` (an
+/// inode and a block each).
 fn nothing_leaked() -> CheckResult {
     let before = (
         FREE_BEFORE[0].load(Ordering::Relaxed),
@@ -414,8 +418,9 @@ fn nothing_leaked() -> CheckResult {
     let after = count_free(SCRATCH)?;
     ensure_eq!(
         after,
-        (before.0 + 3, before.1 + 4),
-        "free (inodes, blocks) after the checks, with toolow/a, twonames and zerolinks removed"
+        (before.0 + 4, before.1 + 5),
+        "free (inodes, blocks) after the checks, with toolow/a, twonames, zerolinks and \
+         highcount removed"
     );
     Ok(())
 }
@@ -464,6 +469,22 @@ fn file_named_with_no_links() -> CheckResult {
     );
     ensure_eq!(unlink(c"zerolinks2"), 0, "unlink of zerolinks2");
     ensure!(stat(c"zerolinks2").is_err(), "zerolinks2 is still there");
+    Ok(())
+}
+
+/// `highcount` has one name but a link count of 3: removing the name
+/// would have left the count at 2, and the file allocated for good, with
+/// nothing naming it. The mount, which read every directory whole, made
+/// the count 1, so removing the name frees the file (`nothing_leaked`).
+fn file_with_more_links_than_names() -> CheckResult {
+    let whole: Vec<u8> = (0..BSIZE).map(pattern).collect();
+    ensure_eq!(stat(c"highcount")?.nlink, 1, "highcount's link count");
+    ensure!(
+        read_file(c"highcount")? == whole,
+        "highcount did not read back"
+    );
+    ensure_eq!(unlink(c"highcount"), 0, "unlink of highcount");
+    ensure!(stat(c"highcount").is_err(), "highcount is still there");
     Ok(())
 }
 
