@@ -610,7 +610,11 @@ fn damage() -> Vec<Boots> {
                 }
             }),
         ))
-        .expect(Expect::check("damage-orphan-freed", Box::new(orphan_freed)));
+        .expect(Expect::check("damage-orphan-freed", Box::new(orphan_freed)))
+        .expect(Expect::check(
+            "damage-link-counts-leave-nothing",
+            Box::new(link_counts_leave_nothing),
+        ));
     // The exit check comes last, as the damage-made check came first.
     let exit = fsdamage
         .expect
@@ -708,6 +712,34 @@ fn orphan_freed(ctx: &Ctx) -> Result<(), String> {
             ctx.console.path.display()
         ))
     }
+}
+
+/// The files whose link count was not their names (`twonames`,
+/// `zerolinks`, `highcount`): `mkfs --check` found each wrong before the
+/// boot, and finds nothing of them after it, in which fsdamage removed
+/// every name they had: neither a wrong count nor an inode left allocated
+/// with no name.
+fn link_counts_leave_nothing(ctx: &Ctx) -> Result<(), String> {
+    let path = ctx.disk.path.as_ref().ok_or("no disk")?;
+    let after = disks::problems(path)?;
+    for object in ["twonames", "zerolinks", "highcount"] {
+        let inum = mkfs::damage::damaged_inode(&ctx.disk.damage, object)
+            .ok_or_else(|| format!("mkfs's damage report names no {object}"))?;
+        let mentions = |problem: &String| {
+            problem.contains(&format!("inode {inum} "))
+                || problem.contains(&format!("inode {inum}:"))
+        };
+        let before = ctx.disk.problems_before.iter().any(mentions);
+        let left: Vec<&String> = after.iter().filter(|p| mentions(p)).collect();
+        if !before || !left.is_empty() {
+            return Err(format!(
+                "{object} (inode {inum}): mkfs --check found it wrong before the boot: {before}; \
+                 after: {left:?} ({})",
+                ctx.console.path.display()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A disk damaged at random from `seed`: fsdamage walks, reads and
