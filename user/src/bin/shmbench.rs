@@ -6,11 +6,11 @@
 //! benchmark,processes,operations,seconds,rate,unit
 //! tsc_calibration,1,,,2000000000.000,tsc_cycles_per_second
 //! shm_cycle,4,1000,0.731,1367.989,cycles_per_second
-//! memcpy_128k,1,256,0.128,256.000,mib_per_second
-//! shm_bandwidth,2,256,0.512,64.000,mib_per_second
+//! memcpy_128k,1,2048,0.128,2000.000,mib_per_second
+//! shm_bandwidth,2,2048,0.512,500.000,mib_per_second
 //! shm_to_memcpy_bandwidth,2,,,0.250,ratio
-//! pipe_bandwidth,2,64,1.024,8.000,mib_per_second
-//! shm_to_pipe_bandwidth,2,,,8.000,ratio
+//! pipe_bandwidth,2,512,1.000,64.000,mib_per_second
+//! shm_to_pipe_bandwidth,2,,,7.813,ratio
 //! channel_messages,2,40000,4.000,10000.000,messages_per_second
 //! pipe_messages,2,40000,8.000,5000.000,messages_per_second
 //! channel_to_pipe_messages,2,,,2.000,ratio
@@ -88,15 +88,17 @@ const CYCLES_PER_PROCESS: usize = 1000;
 /// Size of a message: a whole object.
 const MESSAGE: usize = SHM_MAXSIZE;
 
-/// Messages moved through shared memory, and copies made by `memcpy_128k`.
-const SHM_MESSAGES: usize = 256;
+/// Messages moved through shared memory, and copies made by `memcpy_128k`:
+/// enough that each run lasts tens of milliseconds (at 256, `memcpy_128k`
+/// took 10 ms, and the ratio of the two rows rode on one of them).
+const SHM_MESSAGES: usize = 2048;
 
 /// Slots in the shared-memory ring, each one 128 KiB object: how far the
 /// producer may run ahead of the consumer.
 const SLOTS: usize = 8;
 
-/// Messages moved through a pipe (slower, so fewer).
-const PIPE_MESSAGES: usize = 64;
+/// Messages moved through a pipe (at 64, the run took 7 ms).
+const PIPE_MESSAGES: usize = 512;
 
 /// Where the handshake object keeps its two semaphores, "free slots" and
 /// "messages ready": a cache line apart, so that the two sides do not

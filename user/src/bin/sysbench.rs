@@ -48,10 +48,12 @@ ulib::entry!(main);
 /// Enough calls that the run lasts tens of milliseconds: at 20000 it
 /// lasted 4 ms, and one host hiccup moved the rate by half.
 const GETPIDS: usize = 200_000;
-const FORKS: usize = 200;
+/// Forks and sbrk pairs: enough for tens of milliseconds too (at 200 and
+/// 2000, the runs lasted 14 and 7 ms).
+const FORKS: usize = 1000;
 const PIPE_BYTES: usize = 8 << 20;
 const PIPE_WRITE: usize = 4096;
-const SBRKS: usize = 2000;
+const SBRKS: usize = 20_000;
 const EXECS: usize = 50;
 
 /// The argument with which `exec` runs this program again, to exit at once.
