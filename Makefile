@@ -186,6 +186,19 @@ TEST_ISO := $(BUILD)/test.iso
 $(TEST_ISO): $(KTEST_KERNEL) xtask/src/iso.rs
 	@$(XTASK) iso $@ $(KTEST_KERNEL)
 
+# Images that each run one test as they are: the test kernel with the
+# request on its command line (`test=REQUEST`, kernel/src/ktest.rs), for
+# tools that boot an image with no fw_cfg request of their own, as
+# ../shared's comparison with Linux (test-shmbench, test-sysbench) and its
+# many-core runner (all of them) do. test-ktest runs the in-kernel tests,
+# test-NAME the program NAME. `make test` builds them (its `images` suite
+# boots two).
+PROGRAM_IMAGES := $(patsubst %,$(BUILD)/test-%.iso,ktest proctest isolationtest \
+	usertests cowtest shmtest synctest ctest syscallfuzz shmbench sysbench)
+
+$(BUILD)/test-%.iso: $(KTEST_KERNEL) xtask/src/iso.rs
+	@$(XTASK) iso $@ $(KTEST_KERNEL) "test=$(if $(filter ktest,$*),all,user:$*)"
+
 qemu: $(ISO) $(FS_IMG)
 	@$(QEMU) -display help 2>/dev/null | grep -qx 'gtk\|sdl' || { \
 		echo "make qemu needs QEMU's display modules: sudo apt-get install qemu-system-gui"; \
@@ -232,7 +245,7 @@ RUNNER_ENV = QEMU="$(QEMU)" QEMUOPTS="$(QEMUOPTS)" CPUS="$(CPUS)" TEST_TIMEOUT="
 	USER_RUSTFLAGS="$(USER_RUSTFLAGS)" USER_TARGET_DIR="$(USER_TARGET_DIR)"
 
 # The runner boots the two images itself, with these flags.
-test: $(ISO) $(TEST_ISO) $(FS_IMG)
+test: $(ISO) $(TEST_ISO) $(PROGRAM_IMAGES) $(FS_IMG)
 	@$(RUNNER_ENV) SUITES="$(SUITES)" TEST_JOBS="$(TEST_JOBS)" CRASH_CUTS="$(CRASH_CUTS)" \
 		CRASH_SEED="$(CRASH_SEED)" DISK_SEEDS="$(DISK_SEEDS)" $(XTASK) test
 
@@ -255,14 +268,14 @@ $(BUILD)/.bench-setup-done: xtask/src/setup.rs
 	@$(XTASK) setup bench
 	@mkdir -p $(BUILD) && touch $@
 
-bench: $(BUILD)/.bench-setup-done $(ISO) $(TEST_ISO) $(FS_IMG)
+bench: $(BUILD)/.bench-setup-done $(ISO) $(TEST_ISO) $(PROGRAM_IMAGES) $(FS_IMG)
 	@$(RUNNER_ENV) REPS="$(REPS)" $(XTASK) bench docs/performance.csv
 	/usr/bin/python3 tools/plot.py docs/performance.csv docs/performance.png
 
 # xv6-rs against Linux (Debian's kernel and bench/linux/'s C programs) in
 # the same QEMU, not part of `make test` (xtask/src/compare.rs); the first
 # run fetches the kernel package into build/linux/.
-bench-linux: $(BUILD)/.bench-setup-done $(ISO) $(TEST_ISO) $(FS_IMG)
+bench-linux: $(BUILD)/.bench-setup-done $(ISO) $(TEST_ISO) $(PROGRAM_IMAGES) $(FS_IMG)
 	@$(RUNNER_ENV) REPS="$(REPS)" CPUS_LIST="$(CPUS_LIST)" LINUX_PKG="$(LINUX_PKG)" \
 		$(XTASK) bench-linux docs/performance-linux.csv docs/performance-linux.md
 	/usr/bin/python3 tools/plot-linux.py docs/performance-linux.csv docs/performance-linux.png

@@ -23,8 +23,12 @@
 //!   read and run a user page from the kernel (run with `-cpu max`, whose
 //!   CPU has SMAP and SMEP), so the runner can check each report.
 //!
-//! Without the file, the test kernel boots as the normal one does, to the
-//! shell.
+//! Without the file, the request may come from the kernel's command line
+//! instead, as a word `test=REQUEST`: the images `build/test-NAME.iso`
+//! (the Makefile's `PROGRAM_IMAGES`) carry one in their GRUB
+//! configuration, for tools that boot an image as it is, with no fw_cfg
+//! (../shared's comparison with Linux and its many-core runner). With
+//! neither, the test kernel boots as the normal one does, to the shell.
 //!
 //! QEMU's `isa-debug-exit` device (arch/x86_64/debug_exit.rs) ends the
 //! run, with 33 for success and 35 for failure. A kernel that hangs is
@@ -179,15 +183,19 @@ struct Request {
 /// Read once, at boot, before any other CPU starts.
 static REQUEST: Once<Request> = Once::new();
 
-/// Reads the test run's request from fw_cfg and returns it, if there is
-/// one; if there is, arms the exit device. A request the kernel cannot
-/// read ends the run at once, with a line that says why.
+/// The word of the kernel's command line that carries a request.
+const COMMAND_LINE_WORD: &str = "test=";
+
+/// Reads the test run's request from fw_cfg, or else from the kernel's
+/// command line, and returns it, if there is one; if there is, arms the
+/// exit device. A request the kernel cannot read ends the run at once,
+/// with a line that says why.
 pub fn init() -> Option<&'static str> {
     let request = REQUEST.call_once(|| {
         let mut bytes = [0; REQUEST_MAX];
         let len = match fw_cfg::read_file(REQUEST_FILE, &mut bytes) {
             Ok(len) => len,
-            Err(FwCfgError::NoDevice | FwCfgError::NoFile) => 0,
+            Err(FwCfgError::NoDevice | FwCfgError::NoFile) => from_command_line(&mut bytes),
             Err(FwCfgError::TooLong(len)) => {
                 println!("ktest: the request in fw_cfg's {REQUEST_FILE} is {len} bytes, more than the {REQUEST_MAX} the kernel reads");
                 debug_exit::exit(QemuExit::Failure)
@@ -205,6 +213,26 @@ pub fn init() -> Option<&'static str> {
     }
     debug_exit::arm();
     Some(text)
+}
+
+/// Copies the request of the command line's `test=` word, if it has one,
+/// into `bytes`; returns its length (0 if there is none).
+fn from_command_line(bytes: &mut [u8; REQUEST_MAX]) -> usize {
+    let Some(request) = crate::multiboot::command_line()
+        .split_ascii_whitespace()
+        .find_map(|word| word.strip_prefix(COMMAND_LINE_WORD))
+    else {
+        return 0;
+    };
+    let Some(to) = bytes.get_mut(..request.len()) else {
+        println!(
+            "ktest: the request on the command line is {} bytes, more than the {REQUEST_MAX} the kernel reads",
+            request.len()
+        );
+        debug_exit::exit(QemuExit::Failure)
+    };
+    to.copy_from_slice(request.as_bytes());
+    request.len()
 }
 
 /// Runs the test run `request` names and ends QEMU.

@@ -3,8 +3,8 @@
 //! GRUB leaves a block of tags in physical memory and passes its address in
 //! `ebx` (see entry.S). The `multiboot2` crate parses the tags; this module
 //! checks them once at boot and keeps the parsed view for the rest of the
-//! kernel: the physical memory map (for the page allocator) and the ACPI
-//! root pointer (for the APICs).
+//! kernel: the physical memory map (for the page allocator), the ACPI
+//! root pointer (for the APICs) and, for the test kernel, the command line.
 //!
 //! The block stays where GRUB put it, so the page allocator must not hand
 //! out its pages: [`phys_range`] says where it is.
@@ -35,6 +35,17 @@ pub unsafe fn init(phys: usize) {
 /// The parsed boot information.
 pub fn boot_info() -> &'static BootInformation<'static> {
     BOOT_INFO.get().expect("multiboot::init was not called")
+}
+
+/// The kernel's command line, as GRUB's configuration gave it (empty if
+/// there is none, or it is not UTF-8). Only the test kernel reads it
+/// (ktest.rs).
+#[cfg(feature = "ktest")]
+pub fn command_line() -> &'static str {
+    boot_info()
+        .command_line_tag()
+        .and_then(|tag| tag.cmdline().ok())
+        .unwrap_or("")
 }
 
 /// Every area of the BIOS memory map (usable or not).

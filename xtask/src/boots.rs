@@ -104,6 +104,10 @@ pub struct Boots {
     pub limit: Option<Duration>,
     /// Count the PASS/FAIL lines the OS printed as checks of their own.
     pub verdicts: bool,
+    /// Boot `build/test-NAME.iso` for this NAME, which carries its request
+    /// on the kernel's command line, with no fw_cfg request; otherwise the
+    /// test image, asked for `request`.
+    pub own_image: Option<String>,
     pub expect: Vec<Expect>,
 }
 
@@ -120,8 +124,18 @@ impl Boots {
             disk: DiskKind::Fresh,
             limit: None,
             verdicts: true,
+            own_image: None,
             expect: Vec::new(),
         }
+    }
+
+    /// A group that boots `build/test-NAME.iso`, the image that runs
+    /// `program` as it is (the Makefile's `PROGRAM_IMAGES`), at each of
+    /// `cpus`, with no fw_cfg request: as tools outside the runner boot it.
+    pub fn own_image(name: &str, program: &str, cpus: Cpus) -> Boots {
+        let mut boots = Boots::program(name, "", cpus);
+        boots.own_image = Some(program.to_string());
+        boots
     }
 
     /// Adds a check.
@@ -151,6 +165,11 @@ impl Boots {
             let disk = self.disk.clone();
             let mut machine = Machine::test(&self.request, cpus, crate::qemu::Disk::None);
             machine.cpu_model = self.cpu_model;
+            if let Some(program) = &self.own_image {
+                let image = config.build.join(format!("test-{program}.iso"));
+                machine.image = crate::qemu::Image::File(image);
+                machine.request = None;
+            }
             let limit = self.limit.unwrap_or(config.timeout);
             let logs = config.logs();
             // Disks are prepared here, one after another, not by the jobs:

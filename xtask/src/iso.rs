@@ -7,21 +7,41 @@
 //! is most of the time grub-mkrescue's image spends before the kernel. The
 //! embedded configuration runs in GRUB's simple (rescue) parser, one
 //! command a line: serial output, a line to say what boots, the kernel,
-//! and boot. There is no menu, so nothing ever waits, and no kernel
-//! command line: a test run's request reaches the test kernel through
-//! QEMU's fw_cfg (`abi::testrun`), so one test image serves every test.
+//! and boot. There is no menu, so nothing ever waits. A test run's request
+//! reaches the test kernel through QEMU's fw_cfg (`abi::testrun`), so one
+//! test image serves every test; the images that run one test as they are
+//! (`build/test-NAME.iso`, for tools that boot an image without fw_cfg)
+//! carry it on the kernel's command line instead (kernel/src/ktest.rs).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// GRUB's configuration: GRUB talks on both the screen and COM1, so a
-/// headless run sees it too.
-const GRUB_CFG: &str = "serial --unit=0 --speed=115200
+/// GRUB's configuration, with `command_line` for the kernel: GRUB talks
+/// on both the screen and COM1, so a headless run sees it too.
+fn grub_cfg(command_line: &str) -> String {
+    format!(
+        "serial --unit=0 --speed=115200
 terminal_output serial console
 echo \"Booting xv6-rs\"
-multiboot2 /boot/kernel
+multiboot2 /boot/kernel {command_line}
 boot
-";
+"
+    )
+}
+
+/// Checks that `command_line` reads as plain words in GRUB's
+/// configuration: nothing GRUB's parser would take as quoting, a variable,
+/// a comment or the end of the command.
+fn check_command_line(command_line: &str) -> Result<(), String> {
+    let plain = |c: char| (c.is_ascii_graphic() && !"\"'\\$#;{}|&<>".contains(c)) || c == ' ';
+    if command_line.chars().all(plain) {
+        Ok(())
+    } else {
+        Err(format!(
+            "the kernel command line '{command_line}' holds a character GRUB's configuration would read as more than text"
+        ))
+    }
+}
 
 /// GRUB's modules: biosdisk and iso9660 read the CD through the BIOS; the
 /// rest are the commands above.
@@ -77,8 +97,10 @@ impl Drop for TempDir {
     }
 }
 
-/// Writes a CD image to `iso` that boots `kernel`.
-pub fn make(iso: &Path, kernel: &Path) -> Result<(), String> {
+/// Writes a CD image to `iso` that boots `kernel`, with `command_line`
+/// (often empty) as the kernel's command line.
+pub fn make(iso: &Path, kernel: &Path, command_line: &str) -> Result<(), String> {
+    check_command_line(command_line)?;
     let temp = TempDir::new()?;
     // The CD's contents go in `cd`; the configuration beside it, never
     // inside it.
@@ -94,7 +116,7 @@ pub fn make(iso: &Path, kernel: &Path) -> Result<(), String> {
         .arg(cd.join("boot/kernel"))
         .arg(kernel))?;
     let config = temp.0.join("grub.cfg");
-    std::fs::write(&config, GRUB_CFG).map_err(|error| error.to_string())?;
+    std::fs::write(&config, grub_cfg(command_line)).map_err(|error| error.to_string())?;
     run(Command::new("grub-mkimage")
         .args(["-O", "i386-pc-eltorito", "-o"])
         .arg(grub_dir.join("eltorito.img"))
@@ -124,4 +146,19 @@ pub fn make(iso: &Path, kernel: &Path) -> Result<(), String> {
     std::fs::copy(&partial, &beside)
         .and_then(|_| std::fs::rename(&beside, iso))
         .map_err(|error| format!("cannot write {}: {error}", iso.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_lines_are_plain_words() {
+        assert!(check_command_line("").is_ok());
+        assert!(check_command_line("test=user:fsdamage,cycle").is_ok());
+        for bad in ["test=a;boot", "test=\"x\"", "test=$x", "a\nb", "x#y"] {
+            assert!(check_command_line(bad).is_err(), "{bad:?}");
+        }
+        assert!(grub_cfg("test=all").contains("multiboot2 /boot/kernel test=all\n"));
+    }
 }

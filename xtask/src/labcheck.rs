@@ -139,6 +139,7 @@ fn build(config: &Config, lab: &Lab, dest: &Path, target: &Path) -> Result<Vec<S
     crate::iso::make(
         &target.join("test.iso"),
         &target.join("x86_64-xv6/release/kernel"),
+        "",
     )?;
     if lab.touches_user() {
         let user_target = target.join("user");

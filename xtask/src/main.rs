@@ -57,7 +57,7 @@ use queue::Plan;
 use report::Report;
 use suites::{Kind, Suite};
 
-const USAGE: &str = "usage: xtask test | suites | bench OUT.csv | bench-linux OUT.csv OUT.md | soak | lab DEST | iso ISO KERNEL | setup [bench]";
+const USAGE: &str = "usage: xtask test | suites | bench OUT.csv | bench-linux OUT.csv OUT.md | soak | lab DEST | iso ISO KERNEL [COMMAND-LINE] | setup [bench]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -86,7 +86,10 @@ fn main() -> ExitCode {
         ["lab", name, dest] => make_lab(name, dest),
         ["grade"] => Config::from_env().and_then(|config| grade(&config)),
         ["handin"] => handin(),
-        ["iso", iso, kernel] => iso::make(Path::new(iso), Path::new(kernel)).map(|()| true),
+        ["iso", iso, kernel] => iso::make(Path::new(iso), Path::new(kernel), "").map(|()| true),
+        ["iso", iso, kernel, command_line] => {
+            iso::make(Path::new(iso), Path::new(kernel), command_line).map(|()| true)
+        }
         ["setup"] => setup::run(false).map(|()| true),
         ["setup", "bench"] => setup::run(true).map(|()| true),
         _ => Err(USAGE.to_string()),

@@ -24,12 +24,15 @@ pub const PASSED: i32 = qemu_status(EXIT_SUCCESS);
 pub const FAILED: i32 = qemu_status(EXIT_FAILURE);
 
 /// Which bootable CD the machine boots.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Image {
     /// build/xv6.iso: the kernel users run, with no test hooks.
     Normal,
     /// build/test.iso: the test kernel, which reads a request.
     Test,
+    /// This image: the test kernel with its request on the kernel's
+    /// command line (build/test-NAME.iso).
+    File(PathBuf),
 }
 
 /// The file system disk (IDE disk 1).
@@ -128,9 +131,10 @@ impl Machine {
         if let Some(model) = self.cpu_model {
             command.args(["-cpu", model]);
         }
-        let image = match self.image {
+        let image = match &self.image {
             Image::Normal => &config.image,
             Image::Test => &config.test_image,
+            Image::File(path) => path,
         };
         command.arg("-cdrom").arg(image);
         match &self.disk {

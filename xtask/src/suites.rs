@@ -58,6 +58,7 @@ pub const ORDER: &[&str] = &[
     "ctest",
     "syscallfuzz",
     "bench",
+    "images",
     "labs",
     "session",
     "damage",
@@ -80,6 +81,7 @@ pub const QUEUE_ORDER: &[&str] = &[
     "ctest",
     "crash",
     "bench",
+    "images",
     "session",
     "damage",
     "fuzzdisk",
@@ -244,6 +246,11 @@ fn boot_suites(disk_seeds: &[u64]) -> Vec<(&'static str, &'static str, Vec<Boots
             "bench",
             "the benchmark programs run once at 2 CPUs and print well-formed CSV",
             vec![bench("shmbench"), bench("sysbench")],
+        ),
+        (
+            "images",
+            "the images that run one test as they are (build/test-NAME.iso), booted with no fw_cfg request",
+            own_images(),
         ),
         (
             "damage",
@@ -488,6 +495,23 @@ fn bench(program: &'static str) -> Boots {
             }),
         ))
         .expect(Expect::exit(format!("{program}-exit-code"), PASSED))
+}
+
+/// The images that each run one test as they are, their request on the
+/// kernel's command line (the Makefile's `PROGRAM_IMAGES`), booted the way
+/// tools outside the runner boot them, with no fw_cfg request: the
+/// in-kernel tests, and sysbench, which ../shared's comparison with Linux
+/// boots so. (The others differ only in the request the Makefile writes.)
+fn own_images() -> Vec<Boots> {
+    let ktest = Boots::own_image("image-ktest", "ktest", Cpus::Default).expect(Expect::line(
+        "image-ktest-request",
+        "PASS kalloc_every_page_once",
+    ));
+    let mut sysbench = Boots::own_image("image-sysbench", "sysbench", Cpus::Default)
+        .expect(Expect::line("image-sysbench-row", "getpid,1,{n},{..}"))
+        .expect(Expect::exit("image-sysbench-exit-code", PASSED));
+    sysbench.verdicts = false;
+    vec![passes(ktest, "ktest"), sysbench]
 }
 
 /// The line the kernel prints for each kind of damage (fs.rs and log.rs),
