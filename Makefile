@@ -119,7 +119,7 @@ GDBPORT := $(shell expr `id -u` % 5000 + 25000)
 # A recipe that fails leaves no half-written target behind for the next make.
 .DELETE_ON_ERROR:
 
-.PHONY: all setup kernel FORCE qemu qemu-nox qemu-gdb qemu-nox-gdb gdb asm test suites fuzz-disk bench bench-linux soak grade handin clean
+.PHONY: all setup kernel FORCE qemu qemu-nox qemu-gdb qemu-nox-gdb gdb asm test images suites fuzz-disk bench bench-linux soak grade handin clean
 
 all: $(ISO) $(FS_IMG)
 
@@ -186,18 +186,22 @@ TEST_ISO := $(BUILD)/test.iso
 $(TEST_ISO): $(KTEST_KERNEL) xtask/src/iso.rs
 	@$(XTASK) iso $@ $(KTEST_KERNEL)
 
-# Images that each run one test as they are: the test kernel with the
-# request on its command line (`test=REQUEST`, kernel/src/ktest.rs), for
-# tools that boot an image with no fw_cfg request of their own, as
-# ../shared's comparison with Linux (test-shmbench, test-sysbench) and its
-# many-core runner (all of them) do. test-ktest runs the in-kernel tests,
-# test-NAME the program NAME. `make test` builds them (its `images` suite
-# boots two).
+# Images that each run one test as they are, for tools that boot an image
+# with no fw_cfg request of their own: ../shared's comparison with Linux
+# builds test-shmbench and test-sysbench by name, and its many-core runner
+# boots every build/test-*.iso (run `make images` before its bundle.sh).
+# Each is the test kernel with the request on its command line
+# (`test=REQUEST`, kernel/src/ktest.rs): test-ktest runs the in-kernel
+# tests, test-NAME the program NAME. `make test` leaves them out, so that
+# build/ keeps one test image; its `images` suite builds two elsewhere and
+# boots them so.
 PROGRAM_IMAGES := $(patsubst %,$(BUILD)/test-%.iso,ktest proctest isolationtest \
 	usertests cowtest shmtest synctest ctest syscallfuzz shmbench sysbench)
 
 $(BUILD)/test-%.iso: $(KTEST_KERNEL) xtask/src/iso.rs
-	@$(XTASK) iso $@ $(KTEST_KERNEL) "test=$(if $(filter ktest,$*),all,user:$*)"
+	@$(XTASK) program-image $@ $(KTEST_KERNEL)
+
+images: $(PROGRAM_IMAGES) $(ISO) $(FS_IMG)
 
 qemu: $(ISO) $(FS_IMG)
 	@$(QEMU) -display help 2>/dev/null | grep -qx 'gtk\|sdl' || { \
@@ -245,7 +249,7 @@ RUNNER_ENV = QEMU="$(QEMU)" QEMUOPTS="$(QEMUOPTS)" CPUS="$(CPUS)" TEST_TIMEOUT="
 	USER_RUSTFLAGS="$(USER_RUSTFLAGS)" USER_TARGET_DIR="$(USER_TARGET_DIR)"
 
 # The runner boots the two images itself, with these flags.
-test: $(ISO) $(TEST_ISO) $(PROGRAM_IMAGES) $(FS_IMG)
+test: $(ISO) $(TEST_ISO) $(FS_IMG)
 	@$(RUNNER_ENV) SUITES="$(SUITES)" TEST_JOBS="$(TEST_JOBS)" CRASH_CUTS="$(CRASH_CUTS)" \
 		CRASH_SEED="$(CRASH_SEED)" DISK_SEEDS="$(DISK_SEEDS)" $(XTASK) test
 

@@ -104,9 +104,10 @@ pub struct Boots {
     pub limit: Option<Duration>,
     /// Count the PASS/FAIL lines the OS printed as checks of their own.
     pub verdicts: bool,
-    /// Boot `build/test-NAME.iso` for this NAME, which carries its request
-    /// on the kernel's command line, with no fw_cfg request; otherwise the
-    /// test image, asked for `request`.
+    /// Boot an image `test-NAME.iso` for this NAME, made as the Makefile
+    /// makes `build/test-NAME.iso` (with its request on the kernel's
+    /// command line), with no fw_cfg request; otherwise the test image,
+    /// asked for `request`.
     pub own_image: Option<String>,
     pub expect: Vec<Expect>,
 }
@@ -129,9 +130,9 @@ impl Boots {
         }
     }
 
-    /// A group that boots `build/test-NAME.iso`, the image that runs
-    /// `program` as it is (the Makefile's `PROGRAM_IMAGES`), at each of
-    /// `cpus`, with no fw_cfg request: as tools outside the runner boot it.
+    /// A group that boots `test-NAME.iso`, the image that runs `program`
+    /// as it is (the Makefile's `PROGRAM_IMAGES`), at each of `cpus`, with
+    /// no fw_cfg request: as tools outside the runner boot it.
     pub fn own_image(name: &str, program: &str, cpus: Cpus) -> Boots {
         let mut boots = Boots::program(name, "", cpus);
         boots.own_image = Some(program.to_string());
@@ -165,9 +166,15 @@ impl Boots {
             let disk = self.disk.clone();
             let mut machine = Machine::test(&self.request, cpus, crate::qemu::Disk::None);
             machine.cpu_model = self.cpu_model;
-            if let Some(program) = &self.own_image {
-                let image = config.build.join(format!("test-{program}.iso"));
-                machine.image = crate::qemu::Image::File(image);
+            // An image of its own is made outside build/ (which keeps one
+            // test image), by the job, and removed after the boot.
+            let own_image = self.own_image.as_ref().map(|program| {
+                std::env::temp_dir()
+                    .join(format!("xv6-rs-{}-{name}", std::process::id()))
+                    .join(format!("test-{program}.iso"))
+            });
+            if let Some(image) = &own_image {
+                machine.image = crate::qemu::Image::File(image.clone());
                 machine.request = None;
             }
             let limit = self.limit.unwrap_or(config.timeout);
@@ -179,7 +186,22 @@ impl Boots {
             let log = logs.join(format!("{name}.log"));
             plan.add(&name, move || {
                 machine.disk = prepared.machine_disk.clone();
-                let outcome = machine.run(&config, &log, limit);
+                let outcome = match &own_image {
+                    Some(image) => {
+                        let made = crate::iso::make_program_image(image, &config.test_kernel);
+                        let outcome = match made {
+                            Ok(()) => machine.run(&config, &log, limit),
+                            Err(why) => Outcome {
+                                exit: Exit::NotStarted(why),
+                            },
+                        };
+                        if let Some(dir) = image.parent() {
+                            let _ = std::fs::remove_dir_all(dir);
+                        }
+                        outcome
+                    }
+                    None => machine.run(&config, &log, limit),
+                };
                 Booted {
                     log,
                     outcome,

@@ -97,6 +97,23 @@ impl Drop for TempDir {
     }
 }
 
+/// Writes the image `.../test-NAME.iso` that runs one test as it is: the
+/// test kernel `kernel` with the request on its command line, `all` (the
+/// in-kernel tests) for NAME `ktest` and `user:NAME` otherwise.
+pub fn make_program_image(iso: &Path, kernel: &Path) -> Result<(), String> {
+    let request = iso
+        .file_name()
+        .and_then(|name| name.to_str())
+        .and_then(|name| name.strip_prefix("test-")?.strip_suffix(".iso"))
+        .filter(|name| !name.is_empty())
+        .map(|name| match name {
+            "ktest" => "all".to_string(),
+            program => format!("user:{program}"),
+        })
+        .ok_or_else(|| format!("{} is not named test-NAME.iso", iso.display()))?;
+    make(iso, kernel, &format!("test={request}"))
+}
+
 /// Writes a CD image to `iso` that boots `kernel`, with `command_line`
 /// (often empty) as the kernel's command line.
 pub fn make(iso: &Path, kernel: &Path, command_line: &str) -> Result<(), String> {
@@ -160,5 +177,14 @@ mod tests {
             assert!(check_command_line(bad).is_err(), "{bad:?}");
         }
         assert!(grub_cfg("test=all").contains("multiboot2 /boot/kernel test=all\n"));
+    }
+
+    #[test]
+    fn program_images_are_named_for_their_request() {
+        let kernel = Path::new("/nonexistent/kernel");
+        for bad in ["test.iso", "test-.iso", "shmbench.iso", "test-shmbench.img"] {
+            let why = make_program_image(Path::new(bad), kernel).unwrap_err();
+            assert!(why.contains("is not named test-NAME.iso"), "{bad}: {why}");
+        }
     }
 }

@@ -57,7 +57,7 @@ use queue::Plan;
 use report::Report;
 use suites::{Kind, Suite};
 
-const USAGE: &str = "usage: xtask test | suites | bench OUT.csv | bench-linux OUT.csv OUT.md | soak | lab DEST | iso ISO KERNEL [COMMAND-LINE] | setup [bench]";
+const USAGE: &str = "usage: xtask test | suites | bench OUT.csv | bench-linux OUT.csv OUT.md | soak | lab DEST | iso ISO KERNEL | program-image test-NAME.iso KERNEL | setup [bench]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -87,8 +87,8 @@ fn main() -> ExitCode {
         ["grade"] => Config::from_env().and_then(|config| grade(&config)),
         ["handin"] => handin(),
         ["iso", iso, kernel] => iso::make(Path::new(iso), Path::new(kernel), "").map(|()| true),
-        ["iso", iso, kernel, command_line] => {
-            iso::make(Path::new(iso), Path::new(kernel), command_line).map(|()| true)
+        ["program-image", iso, kernel] => {
+            iso::make_program_image(Path::new(iso), Path::new(kernel)).map(|()| true)
         }
         ["setup"] => setup::run(false).map(|()| true),
         ["setup", "bench"] => setup::run(true).map(|()| true),

@@ -249,7 +249,7 @@ fn boot_suites(disk_seeds: &[u64]) -> Vec<(&'static str, &'static str, Vec<Boots
         ),
         (
             "images",
-            "the images that run one test as they are (build/test-NAME.iso), booted with no fw_cfg request",
+            "the images that run one test as they are (make images), booted with no fw_cfg request",
             own_images(),
         ),
         (
@@ -498,10 +498,11 @@ fn bench(program: &'static str) -> Boots {
 }
 
 /// The images that each run one test as they are, their request on the
-/// kernel's command line (the Makefile's `PROGRAM_IMAGES`), booted the way
-/// tools outside the runner boot them, with no fw_cfg request: the
-/// in-kernel tests, and sysbench, which ../shared's comparison with Linux
-/// boots so. (The others differ only in the request the Makefile writes.)
+/// kernel's command line (`make images`, made here the same way, in a
+/// temporary folder), booted the way tools outside the runner boot them,
+/// with no fw_cfg request: the in-kernel tests, and sysbench, which
+/// ../shared's comparison with Linux boots so. (The others differ only in
+/// the name, from which the request comes.)
 fn own_images() -> Vec<Boots> {
     let ktest = Boots::own_image("image-ktest", "ktest", Cpus::Default).expect(Expect::line(
         "image-ktest-request",

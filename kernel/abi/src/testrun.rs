@@ -11,6 +11,9 @@
 //! Unlike a kernel command line, which lives in GRUB's configuration on
 //! the CD, the request travels on QEMU's command line, so one image serves
 //! every run; GRUB and multiboot2 stay the boot path.
+//! (For tools that boot an image as it is, with no fw_cfg, `make images`
+//! builds images that each carry one request on the kernel's command line
+//! instead, as the word `test=REQUEST`: kernel/src/ktest.rs.)
 //!
 //! **Ending.** QEMU's `isa-debug-exit` device, at I/O port
 //! [`DEBUG_EXIT_PORT`], ends the machine when the kernel writes a value `v`
