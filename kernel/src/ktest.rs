@@ -25,7 +25,7 @@
 //!
 //! Without the file, the request may come from the kernel's command line
 //! instead, as a word `test=REQUEST`: the images `build/test-NAME.iso`
-//! (the Makefile's `PROGRAM_IMAGES`) carry one in their GRUB
+//! that `make images` builds carry one in their GRUB
 //! configuration, for tools that boot an image as it is, with no fw_cfg
 //! (../shared's comparison with Linux and its many-core runner). With
 //! neither, the test kernel boots as the normal one does, to the shell.

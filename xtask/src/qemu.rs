@@ -2,7 +2,10 @@
 //!
 //! Every test boots the same test image; what the test kernel does comes
 //! from the *request* it finds in QEMU's fw_cfg device (`abi::testrun`),
-//! which this module puts on QEMU's command line. The file system disk is
+//! which this module puts on QEMU's command line. (The `images` suite
+//! alone boots images of its own, whose request is on the kernel's
+//! command line, as `make images` makes them for tools outside the
+//! runner.) The file system disk is
 //! a file the caller prepared (usually a fresh copy of fs.img), none, or a
 //! file behind QEMU's error-injecting `blkdebug` driver.
 
