@@ -299,47 +299,49 @@ fn scan_inodes(device: u32) {
         let (named, nlink) = (names[inum as usize], links[inum as usize]);
         let wrong = named > u32::from(nlink) || (every_name_seen && named < u32::from(nlink));
         if !dirs.contains(inum) && named > 0 && wrong {
-            set_link_count(device, inum, named, nlink);
+            let count = u16::try_from(named).unwrap_or(u16::MAX);
+            let entries = if named == 1 {
+                "entry names"
+            } else {
+                "entries name"
+            };
+            repair_at_mount(device, inum, |guard| {
+                guard.set_link_count(count)?;
+                println!(
+                    "fs: inode {inum}: {named} directory {entries} it, but its link count is \
+                     {nlink}; the count is now {count}"
+                );
+                Ok(())
+            });
         } else if nlink == 0 && named > 0 {
             println!("fs: inode {inum} has no links, but a directory names it; it is kept");
         } else if nlink == 0 {
-            log::begin_op();
-            let inode = iget(device, inum);
-            // Reading it in (`lock`) and marking it unlinked is what lets
-            // the last drop free it.
-            if let Ok(mut guard) = inode.lock() {
+            // Marking it unlinked is what lets the last drop free it.
+            repair_at_mount(device, inum, |guard| {
                 guard.unlink_all();
                 println!(
                     "fs: inode {inum} has no links (removed while open, before a crash): freed"
                 );
-            }
-            drop(inode);
-            log::end_op();
+                Ok(())
+            });
         }
     }
 }
 
-/// Sets the link count of file inode `inum`, which `named` directory
-/// entries name but whose count on disk is `nlink`, to `named` (or the
-/// most a count can hold), and says so.
-fn set_link_count(device: u32, inum: u32, named: u32, nlink: u16) {
-    let count = u16::try_from(named).unwrap_or(u16::MAX);
-    let entries = if named == 1 {
-        "entry names"
-    } else {
-        "entries name"
-    };
+/// Runs one repair of the mount's scan on inode `inum`, locked, inside a
+/// log operation of its own (the inode's last drop, which may free it,
+/// included). An inode that `lock` cannot read is left alone: `lock` said
+/// what is wrong with it, and its calls will fail the same way.
+fn repair_at_mount(
+    device: u32,
+    inum: u32,
+    repair: impl FnOnce(&mut InodeGuard<'_>) -> Result<(), Error>,
+) {
     log::begin_op();
     let inode = iget(device, inum);
-    // `lock` checks the inode and says what is wrong if it cannot be read;
-    // then its calls fail the same way, and nothing is written.
-    if let Ok(mut guard) = inode.lock()
-        && guard.set_link_count(count).is_ok()
-    {
-        println!(
-            "fs: inode {inum}: {named} directory {entries} it, but its link count is {nlink}; \
-             the count is now {count}"
-        );
+    if let Ok(mut guard) = inode.lock() {
+        // A disk error has printed its line; nothing more to do here.
+        let _ = repair(&mut guard);
     }
     drop(inode);
     log::end_op();

@@ -44,6 +44,7 @@ use abi::fcntl::{O_RDONLY, O_RDWR, O_TRUNC};
 use abi::fs::BSIZE;
 use abi::stat::{Stat, T_DIR, T_FILE};
 use abi::syscall::MAXPATH;
+use ulib::string::Text;
 use ulib::testing::{
     Check, CheckResult, count_free, dir_names, file_system_works, make_file, read_file, run_checks,
     spawn, stat, wait_all,
@@ -58,6 +59,22 @@ ulib::entry!(main);
 /// The byte at `offset` of every damaged file.
 fn pattern(offset: usize) -> u8 {
     b'a' + (offset % 26) as u8
+}
+
+/// The first `len` bytes of every damaged file.
+fn patterned(len: usize) -> Vec<u8> {
+    (0..len).map(pattern).collect()
+}
+
+/// Removes `path`, which must succeed, after which `path` must not open.
+fn remove_name(path: &CStr) -> CheckResult {
+    ensure_eq!(unlink(path), 0, "unlink of {}", Text(path.to_bytes()));
+    ensure!(
+        stat(path).is_err(),
+        "{} is still there after its unlink",
+        Text(path.to_bytes())
+    );
+    Ok(())
 }
 
 const CHECKS: &[Check] = &[
@@ -432,13 +449,9 @@ fn nothing_leaked() -> CheckResult {
 /// either name while the other goes, a new file cannot be given its inode
 /// or blocks, and removing both names frees it (`nothing_leaked`).
 fn file_named_twice_with_one_link() -> CheckResult {
-    let whole: Vec<u8> = (0..2 * BSIZE).map(pattern).collect();
+    let whole = patterned(2 * BSIZE);
     ensure_eq!(stat(c"twonames")?.nlink, 2, "twonames' link count");
-    ensure_eq!(unlink(c"twonames"), 0, "unlink of twonames");
-    ensure!(
-        stat(c"twonames").is_err(),
-        "twonames is still there after its unlink"
-    );
+    remove_name(c"twonames")?;
     // Were the inode freed, this file would be given it, or its blocks.
     make_file(c"fsdamage.new", &[0x5a; 4 * BSIZE])?;
     let intact = read_file(c"twonames2")? == whole;
@@ -446,30 +459,26 @@ fn file_named_twice_with_one_link() -> CheckResult {
     ensure_eq!(unlink(c"fsdamage.new"), 0);
     ensure!(intact, "twonames2 is not whole after twonames went");
     ensure_eq!(count, 1, "twonames2's link count after twonames went");
-    ensure_eq!(unlink(c"twonames2"), 0, "unlink of twonames2");
-    ensure!(stat(c"twonames2").is_err(), "twonames2 is still there");
-    Ok(())
+    remove_name(c"twonames2")
 }
 
 /// `zerolinks` has a name but a link count of 0: the mount counted the
 /// name and made the count 1, so the file reads whole, takes a second
 /// name, and goes when both names are removed.
 fn file_named_with_no_links() -> CheckResult {
-    let whole: Vec<u8> = (0..BSIZE).map(pattern).collect();
+    let whole = patterned(BSIZE);
     ensure_eq!(stat(c"zerolinks")?.nlink, 1, "zerolinks' link count");
     ensure!(
         read_file(c"zerolinks")? == whole,
         "zerolinks did not read back"
     );
     ensure_eq!(link(c"zerolinks", c"zerolinks2"), 0, "link to zerolinks");
-    ensure_eq!(unlink(c"zerolinks"), 0, "unlink of zerolinks");
+    remove_name(c"zerolinks")?;
     ensure!(
         read_file(c"zerolinks2")? == whole,
         "zerolinks2 is not whole after zerolinks went"
     );
-    ensure_eq!(unlink(c"zerolinks2"), 0, "unlink of zerolinks2");
-    ensure!(stat(c"zerolinks2").is_err(), "zerolinks2 is still there");
-    Ok(())
+    remove_name(c"zerolinks2")
 }
 
 /// `highcount` has one name but a link count of 3: removing the name
@@ -477,15 +486,12 @@ fn file_named_with_no_links() -> CheckResult {
 /// nothing naming it. The mount, which read every directory whole, made
 /// the count 1, so removing the name frees the file (`nothing_leaked`).
 fn file_with_more_links_than_names() -> CheckResult {
-    let whole: Vec<u8> = (0..BSIZE).map(pattern).collect();
     ensure_eq!(stat(c"highcount")?.nlink, 1, "highcount's link count");
     ensure!(
-        read_file(c"highcount")? == whole,
+        read_file(c"highcount")? == patterned(BSIZE),
         "highcount did not read back"
     );
-    ensure_eq!(unlink(c"highcount"), 0, "unlink of highcount");
-    ensure!(stat(c"highcount").is_err(), "highcount is still there");
-    Ok(())
+    remove_name(c"highcount")
 }
 
 /// Whether `path` is a directory that opens.
@@ -680,13 +686,12 @@ fn remove_tree(dir: &CStr, depth: usize, walk: &mut Walk) {
 /// can be removed or truncated (which would free the block under the
 /// other); both are whole afterwards.
 fn block_of_two_files() -> CheckResult {
-    let pattern_of = |len: usize| -> Vec<u8> { (0..len).map(pattern).collect() };
     ensure!(
-        read_file(c"shareda")? == pattern_of(2 * BSIZE),
+        read_file(c"shareda")? == patterned(2 * BSIZE),
         "shareda did not read back"
     );
     ensure!(
-        read_file(c"sharedb")? == pattern_of(BSIZE),
+        read_file(c"sharedb")? == patterned(BSIZE),
         "sharedb did not read back"
     );
     ensure_eq!(unlink(c"sharedb"), -1, "unlink of sharedb");
@@ -697,11 +702,11 @@ fn block_of_two_files() -> CheckResult {
         "open of sharedb with O_TRUNC"
     );
     ensure!(
-        read_file(c"shareda")? == pattern_of(2 * BSIZE),
+        read_file(c"shareda")? == patterned(2 * BSIZE),
         "shareda is not whole after"
     );
     ensure!(
-        read_file(c"sharedb")? == pattern_of(BSIZE),
+        read_file(c"sharedb")? == patterned(BSIZE),
         "sharedb is not whole after"
     );
     Ok(())
